@@ -1,0 +1,86 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { Agent } from 'undici'
+import type { Logger } from 'pino'
+import type { Config } from '@tracegate/schemas'
+import { GatewayError, fromFrameworkError } from './errors.ts'
+import { ProviderRegistry } from './providers/registry.ts'
+import { ModelRouter } from './routing/resolve.ts'
+import { KeyAuthenticator } from './keys/authenticate.ts'
+import { Pricer } from './spans/pricing.ts'
+import { SpanRecorder } from './spans/recorder.ts'
+import { openStore, type Store } from './storage/client.ts'
+import { migrate } from './storage/migrate.ts'
+import { SpanWriter } from './storage/writer.ts'
+import { parseBody } from './proxy/request-body.ts'
+import { proxyRoutes } from './proxy/routes.ts'
+import { traceApi } from './api/traces.ts'
+import { healthApi } from './api/health.ts'
+
+export interface Gateway {
+  app: FastifyInstance
+  store: Store
+  writer: SpanWriter
+  recorder: SpanRecorder
+  /** http://host:port the gateway listens on. */
+  url: string
+  /** Stop accepting, write every recorded span, release storage. */
+  close(): Promise<void>
+}
+
+export interface GatewayOptions {
+  log: Logger
+  adminToken?: string
+}
+
+/** Wire the parts together and listen. */
+export async function startGateway(config: Config, opts: GatewayOptions): Promise<Gateway> {
+  const { log } = opts
+  const store = await openStore(config)
+  await migrate(store, config.storage.retention_days, log)
+  const writer = new SpanWriter(store, { batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms, maxPendingRows: 200_000 }, log)
+  const recorder = new SpanRecorder({
+    serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
+    pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
+  }, writer, log)
+  const providers = new ProviderRegistry(config)
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Per-request log lines cost throughput and carry nothing the spans do not.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.max_request_bytes,
+    return503OnClosing: true,
+  })
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody)
+  app.setErrorHandler((err, req, reply) => {
+    const gerr = err instanceof GatewayError ? err : fromFrameworkError(err as { code?: string; statusCode?: number })
+    if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
+    void reply.code(gerr.status).type('application/json').send(gerr.toJSON())
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`).toJSON())
+  })
+
+  await app.register(proxyRoutes, {
+    config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers,
+  })
+  await app.register(traceApi, { store, adminToken: opts.adminToken })
+  await app.register(healthApi, { store, writer })
+
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : config.server.port
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
+
+  let closing: Promise<void> | null = null
+  const close = () => (closing ??= (async () => {
+    await app.close()
+    recorder.drain()
+    await writer.close()
+    await dispatcher.close()
+    await store.client.close()
+  })())
+  return { app, store, writer, recorder, url, close }
+}

@@ -1,0 +1,58 @@
+/**
+ * Every error the gateway itself raises, in one place, each with a stable code, an HTTP status
+ * and an OpenAI-style `type`, so clients and tests match on the code and never on message text.
+ * Upstream errors are not listed here: they pass through unchanged.
+ */
+export const ERRORS = {
+  invalid_json: { status: 400, type: 'invalid_request_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  invalid_header: { status: 400, type: 'invalid_request_error' },
+  unsupported_route_for_provider: { status: 400, type: 'invalid_request_error' },
+  unknown_provider: { status: 404, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  missing_api_key: { status: 401, type: 'authentication_error' },
+  admin_token_required: { status: 401, type: 'authentication_error' },
+  request_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  upstream_unreachable: { status: 502, type: 'upstream_error' },
+  upstream_timeout: { status: 504, type: 'upstream_error' },
+  internal_error: { status: 500, type: 'server_error' },
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly type: string
+  readonly param: string | null
+
+  constructor(code: ErrorCode, message: string, param: string | null = null) {
+    super(message)
+    this.code = code
+    this.status = ERRORS[code].status
+    this.type = ERRORS[code].type
+    this.param = param
+  }
+
+  toJSON() {
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } }
+  }
+}
+
+/** Map errors thrown by Fastify itself (body limits, parsers, 404s) onto gateway errors. */
+export function fromFrameworkError(err: { code?: string; statusCode?: number; message?: string }): GatewayError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GatewayError('request_too_large', 'request body exceeds max_request_bytes')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GatewayError('unsupported_media_type', 'unsupported content-type; send application/json')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new GatewayError('invalid_json', 'request body is empty; expected a JSON object')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GatewayError('invalid_request', 'content-length does not match the body')
+  }
+  if (err.statusCode === 400) return new GatewayError('invalid_request', 'the request could not be read')
+  return new GatewayError('internal_error', 'internal gateway error')
+}

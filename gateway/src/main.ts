@@ -1,0 +1,32 @@
+import { configPath, loadConfig, ConfigError } from './config/load.ts'
+import { createLogger } from './log.ts'
+import { startGateway } from './app.ts'
+
+/** `npm start`: load config (exit 2 when it is wrong), start, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config
+  try {
+    config = loadConfig(configPath(process.argv.slice(2), process.env))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) process.stderr.write(`config error: ${line}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const log = createLogger(config.log_level)
+  const gateway = await startGateway(config, { log, adminToken: process.env.TRACEGATE_ADMIN_TOKEN || undefined })
+  log.info({ url: gateway.url, storage: gateway.store.engine }, `tracegate listening on ${gateway.url}`)
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down')
+    await gateway.close()
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void stop('SIGTERM'))
+  process.once('SIGINT', () => void stop('SIGINT'))
+}
+
+main().catch((err) => {
+  process.stderr.write(`tracegate failed to start: ${(err as Error).message}\n`)
+  process.exit(1)
+})

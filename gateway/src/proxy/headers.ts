@@ -1,0 +1,43 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { ProviderAdapter } from '../providers/types.ts'
+
+/** Never forwarded upstream: hop-by-hop, recomputed, replaced by ours, or carrying the client's key. */
+const DROP_UPSTREAM = new Set([
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade',
+  'transfer-encoding', 'content-length', 'accept-encoding', 'authorization', 'x-api-key', 'api-key',
+  'traceparent', 'tracestate', 'expect',
+])
+
+const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'])
+
+/**
+ * Headers for the upstream request: the client's own (SDK versions, anthropic-beta, organization…)
+ * minus attribution and auth, plus the provider key, our traceparent and identity encoding, so the
+ * response can be read on the side.
+ */
+export function upstreamHeaders(incoming: IncomingHttpHeaders, adapter: ProviderAdapter, key: string | undefined, traceparent: string, tracestate: string, length: number | null): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const name in incoming) {
+    if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-')) continue
+    const v = incoming[name]
+    if (v !== undefined) out[name] = v
+  }
+  for (const [k, v] of adapter.defaultHeaders) if (out[k] === undefined) out[k] = v
+  if (key) for (const [k, v] of adapter.authHeaders(key)) out[k] = v
+  out.traceparent = traceparent
+  if (tracestate) out.tracestate = tracestate
+  out['accept-encoding'] = 'identity'
+  if (length !== null) out['content-length'] = String(length)
+  return out
+}
+
+/** Upstream response headers for the client, unchanged but for hop-by-hop ones, plus ours. */
+export function downstreamHeaders(upstream: Record<string, string | string[] | undefined>, extra: Record<string, string>, bodyRewritten: boolean): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  for (const name in upstream) {
+    if (DROP_DOWNSTREAM.has(name) || (bodyRewritten && name === 'content-length')) continue
+    out[name] = upstream[name]
+  }
+  for (const k in extra) out[k] = extra[k]
+  return out
+}

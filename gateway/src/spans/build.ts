@@ -1,0 +1,180 @@
+import type { SpanRow } from '@tracegate/schemas'
+import { readResponse, emptyFacts, type ResponseFacts } from '../providers/usage.ts'
+import type { Pricer } from './pricing.ts'
+import type { AttemptObservation, RequestObservation } from './observation.ts'
+import { formatTimestamp } from './time.ts'
+
+export interface BuildOptions {
+  serviceName: string
+  captureBodies: boolean
+  maxBodyBytes: number
+  pricer: Pricer
+  resource: Record<string, string>
+}
+
+/** Cut text to at most `max` bytes (UTF-8), reporting whether anything was dropped. */
+function cap(text: string, max: number): [string, boolean] {
+  if (Buffer.byteLength(text) <= max) return [text, false]
+  return [Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD+$/, ''), true]
+}
+
+const opName = (op: string) => (op === 'responses' ? 'chat' : op)
+const sumOrNull = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null)
+const setIf = (attrs: Record<string, string>, key: string, v: number | string | null | undefined) => {
+  if (v !== null && v !== undefined && v !== '') attrs[key] = String(v)
+}
+
+function baseRow(o: RequestObservation, opts: BuildOptions): Omit<SpanRow, 'Timestamp' | 'SpanId' | 'ParentSpanId' | 'SpanName' | 'SpanKind' | 'SpanAttributes' | 'Duration' | 'StatusCode' | 'StatusMessage' | 'Provider' | 'RequestModel' | 'ResponseModel' | 'InputTokens' | 'OutputTokens' | 'CacheReadTokens' | 'CacheWriteTokens' | 'ReasoningTokens' | 'CostUsd' | 'CostSource' | 'TtftMs' | 'HttpStatus' | 'ErrorType' | 'Attempt' | 'RequestBody' | 'ResponseBody' | 'BodyTruncated'> {
+  return {
+    TraceId: o.traceId,
+    TraceState: o.traceState,
+    ServiceName: opts.serviceName,
+    ResourceAttributes: opts.resource,
+    ScopeName: 'tracegate',
+    ScopeVersion: '0.1.0',
+    'Events.Timestamp': [],
+    'Events.Name': [],
+    'Events.Attributes': [],
+    Operation: o.operation,
+    Route: o.route,
+    Stream: o.stream,
+    TokensEstimated: false,
+    Workflow: o.attribution.workflow,
+    Team: o.attribution.team,
+    KeyName: o.keyName,
+    User: o.attribution.user,
+    SessionId: o.attribution.sessionId,
+    Tags: o.attribution.tags,
+  }
+}
+
+interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string }
+
+function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
+  const captured = a.response ? a.response.text() : ''
+  const facts = a.response ? readResponse(o.wire, o.operation, o.stream && a.httpStatus < 400, captured) : emptyFacts()
+  // The dated snapshot the provider answered with is what it bills; fall back to the name asked for.
+  let cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, facts.responseModel || a.model, facts)
+  if (cost.source === 'unpriced' && facts.responseModel) cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, a.model, facts)
+  const attrs: Record<string, string> = {
+    'gen_ai.operation.name': opName(o.operation),
+    'gen_ai.provider.name': a.adapter.semconvName,
+    'gen_ai.request.model': a.model,
+    'server.address': a.adapter.native.host,
+    'server.port': String(a.adapter.native.port),
+    'url.path': a.path,
+    'http.request.method': o.method,
+    'http.response.status_code': String(a.httpStatus),
+    'tracegate.provider': a.adapter.name,
+    'tracegate.cost.source': cost.source,
+  }
+  for (const [k, v] of Object.entries(o.requestParams)) attrs[`gen_ai.request.${k}`] = String(v)
+  setIf(attrs, 'gen_ai.response.model', facts.responseModel)
+  setIf(attrs, 'gen_ai.response.id', facts.responseId)
+  if (facts.finishReasons.length) attrs['gen_ai.response.finish_reasons'] = JSON.stringify(facts.finishReasons)
+  setIf(attrs, 'gen_ai.usage.input_tokens', facts.inputTokens)
+  setIf(attrs, 'gen_ai.usage.output_tokens', facts.outputTokens)
+  setIf(attrs, 'gen_ai.usage.cache_read.input_tokens', facts.cacheReadTokens)
+  setIf(attrs, 'gen_ai.usage.cache_creation.input_tokens', facts.cacheWriteTokens)
+  setIf(attrs, 'gen_ai.usage.reasoning.output_tokens', facts.reasoningTokens)
+  setIf(attrs, 'error.type', a.errorType)
+  if (facts.rawUsage !== undefined) attrs['tracegate.usage.raw'] = JSON.stringify(facts.rawUsage)
+  if (a.response?.gap) attrs['tracegate.response.capture_gap'] = 'true'
+
+  let responseBody = ''
+  let truncated = false
+  if (opts.captureBodies) {
+    const text = facts.outputText !== null ? facts.outputText : captured
+    ;[responseBody, truncated] = cap(text, opts.maxBodyBytes)
+    truncated ||= Boolean(a.response?.gap)
+  }
+  const row: SpanRow = {
+    ...baseRow(o, opts),
+    Timestamp: formatTimestamp(a.startMs),
+    SpanId: a.spanId,
+    ParentSpanId: o.spanId,
+    SpanName: `${opName(o.operation)} ${a.model}`,
+    SpanKind: 'Client',
+    SpanAttributes: attrs,
+    Duration: Math.max(0, Math.round((a.endMs - a.startMs) * 1e6)),
+    StatusCode: a.errorType ? 'Error' : 'Ok',
+    StatusMessage: a.errorMessage,
+    Provider: a.adapter.name,
+    RequestModel: a.model,
+    ResponseModel: facts.responseModel,
+    InputTokens: facts.inputTokens,
+    OutputTokens: facts.outputTokens,
+    CacheReadTokens: facts.cacheReadTokens,
+    CacheWriteTokens: facts.cacheWriteTokens,
+    ReasoningTokens: facts.reasoningTokens,
+    CostUsd: cost.usd,
+    CostSource: cost.source,
+    TtftMs: a.ttftMs,
+    HttpStatus: a.httpStatus,
+    ErrorType: a.errorType,
+    Attempt: a.index,
+    RequestBody: '',
+    ResponseBody: responseBody,
+    BodyTruncated: truncated,
+  }
+  return { row, facts, cost: cost.usd, costSource: cost.source }
+}
+
+/** One SERVER row for the request and one CLIENT row per upstream attempt. */
+export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] {
+  const attempts = o.attempts.map((a) => attemptRow(o, a, opts))
+  const last = attempts.at(-1)
+  const lastObs = o.attempts.at(-1)
+  const attrs: Record<string, string> = {
+    'http.route': o.route,
+    'http.request.method': o.method,
+    'http.response.status_code': String(o.httpStatus),
+    'gen_ai.operation.name': opName(o.operation),
+    'gen_ai.request.model': o.requestedModel,
+    'tracegate.attempts': String(o.attempts.length),
+  }
+  setIf(attrs, 'tracegate.alias', o.alias)
+  setIf(attrs, 'error.type', o.errorType)
+  setIf(attrs, 'gen_ai.provider.name', lastObs?.adapter.semconvName)
+  setIf(attrs, 'gen_ai.response.model', last?.facts.responseModel)
+  for (const [k, v] of Object.entries(o.attribution.meta)) attrs[`tracegate.meta.${k}`] = v
+  for (const [k, v] of Object.entries(o.requestParams)) attrs[`gen_ai.request.${k}`] = String(v)
+  const facts = attempts.map((a) => a.facts)
+  const costs = attempts.filter((a) => a.cost !== null)
+  const unpriced = attempts.some((a) => a.costSource === 'unpriced')
+  let requestBody = ''
+  let truncated = false
+  if (opts.captureBodies && o.requestBody) {
+    ;[requestBody, truncated] = cap(o.requestBody.toString('utf8'), opts.maxBodyBytes)
+  }
+  const row: SpanRow = {
+    ...baseRow(o, opts),
+    Timestamp: formatTimestamp(o.startMs),
+    SpanId: o.spanId,
+    ParentSpanId: o.parentSpanId,
+    SpanName: `${o.method} ${o.route}`,
+    SpanKind: 'Server',
+    SpanAttributes: attrs,
+    Duration: Math.max(0, Math.round((o.endMs - o.startMs) * 1e6)),
+    StatusCode: o.errorType ? 'Error' : 'Ok',
+    StatusMessage: o.errorMessage,
+    Provider: lastObs?.adapter.name ?? '',
+    RequestModel: o.requestedModel,
+    ResponseModel: last?.facts.responseModel || lastObs?.model || '',
+    InputTokens: sumOrNull(facts.map((f) => f.inputTokens)),
+    OutputTokens: sumOrNull(facts.map((f) => f.outputTokens)),
+    CacheReadTokens: sumOrNull(facts.map((f) => f.cacheReadTokens)),
+    CacheWriteTokens: sumOrNull(facts.map((f) => f.cacheWriteTokens)),
+    ReasoningTokens: sumOrNull(facts.map((f) => f.reasoningTokens)),
+    CostUsd: costs.length ? costs.reduce((s, a) => s + (a.cost ?? 0), 0) : null,
+    CostSource: unpriced ? 'unpriced' : (last?.costSource ?? 'no_usage'),
+    TtftMs: lastObs && lastObs.ttftMs !== null ? lastObs.startMs - o.startMs + lastObs.ttftMs : null,
+    HttpStatus: o.httpStatus,
+    ErrorType: o.errorType,
+    Attempt: o.attempts.length,
+    RequestBody: requestBody,
+    ResponseBody: '',
+    BodyTruncated: truncated,
+  }
+  return [row, ...attempts.map((a) => a.row)]
+}

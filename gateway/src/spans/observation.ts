@@ -1,0 +1,49 @@
+import type { ProviderAdapter, Operation, Wire } from '../providers/types.ts'
+import type { Attribution } from './attribution.ts'
+import type { BodyCapture } from '../proxy/body-capture.ts'
+
+/**
+ * What the request path observed, and nothing more: plain values and buffer references.
+ * Turning this into rows (parsing usage, pricing, formatting) happens later, off the path.
+ */
+export interface AttemptObservation {
+  spanId: string
+  index: number
+  adapter: ProviderAdapter
+  model: string
+  path: string
+  startMs: number
+  endMs: number
+  /** First response byte of a stream, ms since the attempt started; null for non-streams. */
+  ttftMs: number | null
+  httpStatus: number
+  /** '' on success; else an HTTP status ('429'), or timeout / connect_error / reset / stream_interrupted / client_disconnected. */
+  errorType: string
+  errorMessage: string
+  response: BodyCapture | null
+}
+
+export interface RequestObservation {
+  traceId: string
+  spanId: string
+  parentSpanId: string
+  traceState: string
+  route: string
+  method: string
+  wire: Wire
+  operation: Operation
+  stream: boolean
+  requestedModel: string
+  alias: string
+  startMs: number
+  endMs: number
+  httpStatus: number
+  errorType: string
+  errorMessage: string
+  attribution: Attribution
+  keyName: string
+  requestBody: Buffer | null
+  /** Sampling parameters the client set, for gen_ai.request.* attributes. */
+  requestParams: Record<string, number>
+  attempts: AttemptObservation[]
+}

@@ -1,0 +1,37 @@
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import type { Config } from '@tracegate/schemas'
+
+export interface Store {
+  client: ClickHouseClient
+  database: string
+  engine: 'chdb' | 'server'
+  /** Where the embedded engine keeps its files ('' on a server). */
+  path: string
+}
+
+const SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const
+
+/**
+ * The single place that knows which engine runs underneath: chDB in-process by default, a
+ * ClickHouse server when `clickhouse_url` is set. Everything else speaks @clickhouse/client.
+ */
+export async function openStore(config: Config): Promise<Store> {
+  const { storage } = config
+  if (storage.clickhouse_url) {
+    const client = createClient({
+      url: storage.clickhouse_url,
+      username: storage.username,
+      password: storage.password,
+      clickhouse_settings: SETTINGS,
+      request_timeout: 30_000,
+    })
+    return { client, database: storage.database, engine: 'server', path: '' }
+  }
+  const { createChdbConnection } = await import('chdb/connection')
+  const path = resolve(join(storage.data_dir, 'clickhouse'))
+  mkdirSync(path, { recursive: true })
+  const client = createClient({ connection: createChdbConnection({ path }) as never, clickhouse_settings: SETTINGS })
+  return { client, database: storage.database, engine: 'chdb', path }
+}

@@ -1,0 +1,108 @@
+import type { Span, TraceListQuery, TraceListResponse, TraceSummary } from '@tracegate/schemas'
+import type { Store } from './client.ts'
+import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
+
+/** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
+const FILTER_COLUMNS = {
+  provider: 'Provider', model: 'RequestModel', team: 'Team', workflow: 'Workflow',
+  key_name: 'KeyName', user: 'User', session_id: 'SessionId',
+} as const
+
+const DAY_MS = 86_400_000
+
+const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+function encodeCursor(ts: string, spanId: string): string {
+  return Buffer.from(`${ts}|${spanId}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { ts: string; spanId: string } | null {
+  const [ts, spanId] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  if (!ts || !spanId || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/.test(ts) || !/^[0-9a-f]{16}$/.test(spanId)) return null
+  return { ts, spanId }
+}
+
+export class InvalidCursorError extends Error {}
+
+export async function listTraces(store: Store, q: TraceListQuery): Promise<TraceListResponse> {
+  const db = store.database
+  const to = q.to ?? new Date(Date.now() + 60_000)
+  const from = q.from ?? new Date(to.getTime() - 7 * DAY_MS)
+  const where = ["SpanKind = 'Server'", 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
+  const params: Record<string, unknown> = { from: formatTimestamp(from.getTime()), to: formatTimestamp(to.getTime()), limit: q.limit + 1 }
+  for (const [key, column] of Object.entries(FILTER_COLUMNS)) {
+    const value = q[key as keyof typeof FILTER_COLUMNS]
+    if (value === undefined) continue
+    where.push(`${column} = {${key}:String}`)
+    params[key] = value
+  }
+  if (q.status) {
+    where.push('StatusCode = {status:String}')
+    params.status = q.status === 'ok' ? 'Ok' : 'Error'
+  }
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor)
+    if (!c) throw new InvalidCursorError('cursor is not valid')
+    where.push('(Timestamp, SpanId) < ({cursor_ts:DateTime64(9)}, {cursor_span:String})')
+    params.cursor_ts = c.ts
+    params.cursor_span = c.spanId
+  }
+  const rs = await store.client.query({
+    query: `SELECT TraceId, SpanId, SpanName, Timestamp, Duration, StatusCode, Provider, RequestModel, ResponseModel,
+      Operation, Stream, InputTokens, OutputTokens, CostUsd, HttpStatus, ErrorType, Workflow, Team, KeyName, User, Attempt
+    FROM ${db}.spans WHERE ${where.join(' AND ')}
+    ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}`,
+    query_params: params,
+    format: 'JSONEachRow',
+  })
+  const rows = await rs.json<Record<string, any>>()
+  const more = rows.length > q.limit
+  const page = more ? rows.slice(0, q.limit) : rows
+  const last = page.at(-1)
+  return {
+    traces: page.map(toSummary),
+    next_cursor: more && last ? encodeCursor(last.Timestamp, last.SpanId) : null,
+  }
+}
+
+function toSummary(r: Record<string, any>): TraceSummary {
+  return {
+    trace_id: r.TraceId, span_id: r.SpanId, name: r.SpanName, start_time: isoFromClickHouse(r.Timestamp),
+    duration_ms: Number(r.Duration) / 1e6, status: r.StatusCode === 'Error' ? 'error' : 'ok',
+    provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
+    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), cost_usd: n(r.CostUsd),
+    http_status: Number(r.HttpStatus), error_type: r.ErrorType, workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
+    user: r.User, attempts: Number(r.Attempt),
+  }
+}
+
+function toSpan(r: Record<string, any>): Span {
+  const evTimes: string[] = r['Events.Timestamp'] ?? []
+  return {
+    trace_id: r.TraceId, span_id: r.SpanId, parent_span_id: r.ParentSpanId, name: r.SpanName,
+    kind: r.SpanKind === 'Server' ? 'server' : 'client', start_time: isoFromClickHouse(r.Timestamp),
+    duration_ms: Number(r.Duration) / 1e6, status: r.StatusCode === 'Error' ? 'error' : 'ok', status_message: r.StatusMessage,
+    provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
+    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens),
+    cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),
+    cost_usd: n(r.CostUsd), cost_source: r.CostSource || 'no_usage', ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
+    error_type: r.ErrorType, attempt: Number(r.Attempt), workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
+    user: r.User, session_id: r.SessionId, tags: r.Tags ?? [], attributes: r.SpanAttributes ?? {},
+    events: evTimes.map((t, i) => ({ time: isoFromClickHouse(t), name: r['Events.Name']?.[i] ?? '', attributes: r['Events.Attributes']?.[i] ?? {} })),
+    request_body: r.RequestBody, response_body: r.ResponseBody, body_truncated: Boolean(r.BodyTruncated),
+  }
+}
+
+/** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */
+export async function getTrace(store: Store, traceId: string): Promise<Span[]> {
+  const db = store.database
+  const rs = await store.client.query({
+    query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
+    SELECT * FROM ${db}.spans
+    WHERE TraceId = {id:String} AND Timestamp >= range.1 AND Timestamp <= range.2
+    ORDER BY Timestamp, SpanKind DESC`,
+    query_params: { id: traceId },
+    format: 'JSONEachRow',
+  })
+  return (await rs.json<Record<string, any>>()).map(toSpan)
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod'
+
+/** Wire families a provider can speak; built-in providers map onto one of these. */
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'azure', 'openai-compatible'] as const
+
+/** Providers known without configuration (name -> defaults live in the gateway's provider registry). */
+export const BUILTIN_PROVIDERS = [
+  'openai', 'anthropic', 'azure', 'gemini', 'groq', 'mistral', 'deepseek',
+  'together', 'fireworks', 'openrouter', 'xai', 'ollama',
+] as const
+
+const url = z.string().url()
+
+export const ProviderConfigSchema = z.object({
+  type: z.enum(PROVIDER_TYPES).optional(),
+  base_url: url.optional(),
+  api_key: z.string().min(1).optional(),
+  /** Azure's `api-version` query parameter, when a deployment still needs one. */
+  api_version: z.string().optional(),
+  /** genai-prices provider id used to price this provider's models. */
+  pricing_provider: z.string().optional(),
+}).strict()
+
+export const ModelTargetSchema = z.object({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  weight: z.number().positive().default(1),
+}).strict()
+
+export const ModelAliasSchema = z.object({
+  name: z.string().min(1),
+  strategy: z.enum(['fallback', 'loadbalance']).default('fallback'),
+  retries: z.number().int().min(0).max(10).default(0),
+  timeout_ms: z.number().int().positive().default(600_000),
+  targets: z.array(ModelTargetSchema).min(1),
+}).strict()
+
+export const GatewayKeySchema = z.object({
+  key: z.string().min(8),
+  name: z.string().min(1),
+  team: z.string().default(''),
+}).strict()
+
+/** Negotiated prices, per million tokens, keyed by `provider/model`. */
+export const PriceOverrideSchema = z.object({
+  input_mtok: z.number().min(0),
+  output_mtok: z.number().min(0).default(0),
+  cache_read_mtok: z.number().min(0).optional(),
+  cache_write_mtok: z.number().min(0).optional(),
+}).strict()
+
+export const StorageConfigSchema = z.object({
+  clickhouse_url: url.optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('tracegate'),
+  data_dir: z.string().default('./data'),
+  retention_days: z.number().int().positive().default(30),
+  batch_rows: z.number().int().positive().default(5000),
+  flush_ms: z.number().int().positive().max(1000).default(1000),
+}).strict()
+
+export const ConfigSchema = z.object({
+  server: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4000),
+  }).strict().default({ host: '127.0.0.1', port: 4000 }),
+  service_name: z.string().default('tracegate'),
+  default_provider: z.string().default('openai'),
+  providers: z.record(z.string(), ProviderConfigSchema).default({}),
+  models: z.array(ModelAliasSchema).default([]),
+  keys: z.array(GatewayKeySchema).default([]),
+  prices: z.record(z.string(), PriceOverrideSchema).default({}),
+  capture_bodies: z.boolean().default(true),
+  max_body_bytes: z.number().int().min(0).default(65_536),
+  max_request_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+  storage: StorageConfigSchema.default(StorageConfigSchema.parse({})),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).strict().superRefine((cfg, ctx) => {
+  const known = new Set<string>([...BUILTIN_PROVIDERS, ...Object.keys(cfg.providers)])
+  for (const [name, p] of Object.entries(cfg.providers)) {
+    const builtin = (BUILTIN_PROVIDERS as readonly string[]).includes(name)
+    if (!builtin && !p.type) {
+      ctx.addIssue({ code: 'custom', path: ['providers', name, 'type'], message: `custom provider "${name}" needs a type (${PROVIDER_TYPES.join(', ')})` })
+    }
+    if (!builtin && !p.base_url) {
+      ctx.addIssue({ code: 'custom', path: ['providers', name, 'base_url'], message: `custom provider "${name}" needs a base_url` })
+    }
+  }
+  if (!known.has(cfg.default_provider)) {
+    ctx.addIssue({ code: 'custom', path: ['default_provider'], message: `unknown provider "${cfg.default_provider}"` })
+  }
+  const aliases = new Set<string>()
+  cfg.models.forEach((m, i) => {
+    if (aliases.has(m.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model alias "${m.name}"` })
+    aliases.add(m.name)
+    m.targets.forEach((t, j) => {
+      if (!known.has(t.provider)) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'targets', j, 'provider'], message: `unknown provider "${t.provider}"` })
+      }
+    })
+  })
+  const keyNames = new Set<string>()
+  cfg.keys.forEach((k, i) => {
+    if (keyNames.has(k.key)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'key'], message: 'duplicate gateway key' })
+    keyNames.add(k.key)
+  })
+})
+
+export type Config = z.infer<typeof ConfigSchema>
+export type ProviderConfig = z.infer<typeof ProviderConfigSchema>
+export type ModelAlias = z.infer<typeof ModelAliasSchema>
+export type ModelTarget = z.infer<typeof ModelTargetSchema>
+export type GatewayKey = z.infer<typeof GatewayKeySchema>
+export type PriceOverride = z.infer<typeof PriceOverrideSchema>
+export type ProviderType = (typeof PROVIDER_TYPES)[number]

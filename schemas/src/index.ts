@@ -1,0 +1,5 @@
+export * from './config.ts'
+export * from './span.ts'
+export * from './span-row.ts'
+export * from './api.ts'
+export * from './migrations.ts'

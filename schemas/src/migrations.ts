@@ -1,0 +1,128 @@
+/**
+ * ClickHouse DDL for the span store, as ordered, idempotent migrations. Every statement is
+ * safe to run twice (IF NOT EXISTS), so two gateways starting at once against one server
+ * cannot break each other; the ledger table only avoids redoing work.
+ */
+export interface Migration { version: number; name: string; statements: string[] }
+
+export interface DdlOptions { database: string; retentionDays: number }
+
+const spansTable = (db: string, days: number) => `
+CREATE TABLE IF NOT EXISTS ${db}.spans (
+  Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+  TraceId String CODEC(ZSTD(1)),
+  SpanId String CODEC(ZSTD(1)),
+  ParentSpanId String CODEC(ZSTD(1)),
+  TraceState String CODEC(ZSTD(1)),
+  SpanName LowCardinality(String),
+  SpanKind LowCardinality(String),
+  ServiceName LowCardinality(String),
+  ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  ScopeName String,
+  ScopeVersion String,
+  SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  Duration UInt64 CODEC(ZSTD(1)),
+  StatusCode LowCardinality(String),
+  StatusMessage String CODEC(ZSTD(1)),
+  Events Nested (Timestamp DateTime64(9), Name LowCardinality(String), Attributes Map(LowCardinality(String), String)),
+  Links Nested (TraceId String, SpanId String, TraceState String, Attributes Map(LowCardinality(String), String)),
+  Provider LowCardinality(String),
+  RequestModel LowCardinality(String),
+  ResponseModel LowCardinality(String),
+  Operation LowCardinality(String),
+  Route LowCardinality(String),
+  Stream Bool,
+  InputTokens Nullable(UInt64),
+  OutputTokens Nullable(UInt64),
+  CacheReadTokens Nullable(UInt64),
+  CacheWriteTokens Nullable(UInt64),
+  ReasoningTokens Nullable(UInt64),
+  TokensEstimated Bool,
+  CostUsd Nullable(Float64),
+  CostSource LowCardinality(String),
+  TtftMs Nullable(Float64),
+  HttpStatus UInt16,
+  ErrorType LowCardinality(String),
+  Attempt UInt16,
+  Workflow LowCardinality(String),
+  Team LowCardinality(String),
+  KeyName LowCardinality(String),
+  User String,
+  SessionId String,
+  Tags Array(LowCardinality(String)),
+  RequestBody String CODEC(ZSTD(3)),
+  ResponseBody String CODEC(ZSTD(3)),
+  BodyTruncated Bool,
+  INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
+) ENGINE = ReplacingMergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (SpanKind, toStartOfMinute(Timestamp), Provider, Timestamp, SpanId)
+TTL toDateTime(Timestamp) + toIntervalDay(${days})
+SETTINGS ttl_only_drop_parts = 1`
+
+const traceLookup = (db: string, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${db}.spans_trace_id_ts (
+  TraceId String CODEC(ZSTD(1)),
+  Start DateTime64(9),
+  End DateTime64(9)
+) ENGINE = MergeTree ORDER BY (TraceId, Start)
+TTL toDateTime(Start) + toIntervalDay(${days})
+SETTINGS ttl_only_drop_parts = 1`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_trace_id_ts_mv TO ${db}.spans_trace_id_ts AS
+SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
+]
+
+/** Per-minute rollup of request (SERVER) spans for dashboards over long ranges. */
+const rollup = (db: string, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${db}.spans_1m (
+  Minute DateTime,
+  Provider LowCardinality(String),
+  Model LowCardinality(String),
+  KeyName LowCardinality(String),
+  Team LowCardinality(String),
+  Workflow LowCardinality(String),
+  Status LowCardinality(String),
+  Requests SimpleAggregateFunction(sum, UInt64),
+  Attempts SimpleAggregateFunction(sum, UInt64),
+  InputTokens SimpleAggregateFunction(sum, UInt64),
+  OutputTokens SimpleAggregateFunction(sum, UInt64),
+  CacheReadTokens SimpleAggregateFunction(sum, UInt64),
+  CostUsd SimpleAggregateFunction(sum, Float64),
+  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
+  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(Minute)
+ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status)
+TTL Minute + toIntervalDay(${days * 4})
+SETTINGS ttl_only_drop_parts = 1`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
+  StatusCode AS Status,
+  count() AS Requests,
+  sum(toUInt64(Attempt)) AS Attempts,
+  sum(ifNull(InputTokens, 0)) AS InputTokens,
+  sum(ifNull(OutputTokens, 0)) AS OutputTokens,
+  sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
+  sum(ifNull(CostUsd, 0)) AS CostUsd,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${db}.spans WHERE SpanKind = 'Server'
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status`,
+]
+
+export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
+  return [
+    { version: 1, name: 'spans', statements: [spansTable(db, days)] },
+    { version: 2, name: 'trace id lookup', statements: traceLookup(db, days) },
+    { version: 3, name: 'per-minute rollup', statements: rollup(db, days) },
+  ]
+}
+
+export const ledgerStatements = (db: string) => [
+  `CREATE DATABASE IF NOT EXISTS ${db}`,
+  `CREATE TABLE IF NOT EXISTS ${db}.tracegate_migrations (
+  version UInt32, name String, applied_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree ORDER BY version`,
+]

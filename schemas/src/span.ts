@@ -1,0 +1,47 @@
+import { z } from 'zod'
+
+export const SpanStatusSchema = z.enum(['ok', 'error'])
+
+/** How a span's cost was obtained, so an unpriced model is never mistaken for a free one. */
+export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage'])
+
+/** The span as the explorer API returns it (DESIGN.md, data contract). */
+export const SpanSchema = z.object({
+  trace_id: z.string(),
+  span_id: z.string(),
+  parent_span_id: z.string(),
+  name: z.string(),
+  kind: z.enum(['server', 'client']),
+  start_time: z.string(),
+  duration_ms: z.number(),
+  status: SpanStatusSchema,
+  status_message: z.string(),
+  provider: z.string(),
+  request_model: z.string(),
+  response_model: z.string(),
+  operation: z.string(),
+  stream: z.boolean(),
+  input_tokens: z.number().nullable(),
+  output_tokens: z.number().nullable(),
+  cache_read_tokens: z.number().nullable(),
+  cache_write_tokens: z.number().nullable(),
+  reasoning_tokens: z.number().nullable(),
+  cost_usd: z.number().nullable(),
+  cost_source: CostSourceSchema,
+  ttft_ms: z.number().nullable(),
+  http_status: z.number(),
+  error_type: z.string(),
+  attempt: z.number(),
+  workflow: z.string(),
+  team: z.string(),
+  key_name: z.string(),
+  user: z.string(),
+  session_id: z.string(),
+  tags: z.array(z.string()),
+  attributes: z.record(z.string(), z.string()),
+  events: z.array(z.object({ time: z.string(), name: z.string(), attributes: z.record(z.string(), z.string()) })),
+  request_body: z.string(),
+  response_body: z.string(),
+  body_truncated: z.boolean(),
+})
+export type Span = z.infer<typeof SpanSchema>

@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * A loopback stand-in for OpenAI and Anthropic that speaks their real wire formats (JSON and SSE,
+ * usage included). Token counts are derived from each request and remembered, so tests compare
+ * what the gateway recorded with what the upstream actually reported.
+ *
+ * Per-request behaviour via headers (which the gateway forwards): `x-mock-status: 500` answers
+ * with that status and a provider-style error; `x-mock-chunk-delay-ms: N` waits between stream chunks.
+ */
+export interface MockCall {
+  method: string
+  path: string
+  headers: IncomingMessage['headers']
+  body: string
+  json: any
+  /** Usage the mock reported, in the provider's own field names. */
+  usage: Record<string, number> | null
+  /** When the mock wrote its last byte. */
+  finishedAt: number
+}
+
+export interface MockUpstream {
+  url: string
+  calls: MockCall[]
+  server: Server
+  close(): Promise<void>
+}
+
+/** Dated snapshot names, as OpenAI answers with them. */
+const SNAPSHOTS: Record<string, string> = { 'gpt-4o': 'gpt-4o-2024-08-06', 'gpt-4o-mini': 'gpt-4o-mini-2024-07-18', 'gpt-4.1': 'gpt-4.1-2025-04-14' }
+const snapshot = (m: string) => SNAPSHOTS[m] ?? m
+
+const WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.']
+
+function usageFor(json: any) {
+  const input = Math.max(1, Math.ceil(JSON.stringify(json?.messages ?? json?.input ?? json?.prompt ?? '').length / 4))
+  return { input, cached: Math.floor(input / 3), output: WORDS.length, reasoning: 2 }
+}
+
+const sse = (res: ServerResponse, data: unknown, event?: string) =>
+  res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+type Handler = (call: MockCall, res: ServerResponse, delay: number) => Promise<void>
+
+const chat: Handler = async (call, res, delay) => {
+  const j = call.json
+  const u = usageFor(j)
+  const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output, prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 } }
+  call.usage = { prompt_tokens: u.input, completion_tokens: u.output, cached_tokens: u.cached, reasoning_tokens: u.reasoning }
+  const base = { id: 'chatcmpl-mock1', created: 1764000000, model: snapshot(j.model), system_fingerprint: 'fp_mock' }
+  if (!j.stream) {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_mock_chat' })
+    res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: WORDS.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }], usage, service_tier: 'default' }))
+    return
+  }
+  const withUsage = j.stream_options?.include_usage === true
+  const extra = withUsage ? { usage: null } : {}
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_mock_chat_stream' })
+  sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra })
+  for (const w of WORDS) {
+    await sleep(delay)
+    sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...extra })
+  }
+  sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], ...extra })
+  if (withUsage) sse(res, { ...base, object: 'chat.completion.chunk', choices: [], usage })
+  sse(res, '[DONE]')
+  res.end()
+}
+
+const completions: Handler = async (call, res) => {
+  const u = usageFor(call.json)
+  call.usage = { prompt_tokens: u.input, completion_tokens: u.output }
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ id: 'cmpl-mock', object: 'text_completion', created: 1764000000, model: call.json.model, choices: [{ text: WORDS.join(''), index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output } }))
+}
+
+const embeddings: Handler = async (call, res) => {
+  const inputs: unknown[] = Array.isArray(call.json.input) ? call.json.input : [call.json.input]
+  const u = usageFor(call.json)
+  call.usage = { prompt_tokens: u.input }
+  const vector = new Float32Array([0.1, -0.2, 0.3, 0.4])
+  const embedding = call.json.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector)
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), model: call.json.model, usage: { prompt_tokens: u.input, total_tokens: u.input } }))
+}
+
+const responses: Handler = async (call, res, delay) => {
+  const j = call.json
+  const u = usageFor(j)
+  const usage = { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input + u.output }
+  call.usage = { input_tokens: u.input, output_tokens: u.output, cached_tokens: u.cached, reasoning_tokens: u.reasoning }
+  const text = WORDS.join('')
+  const response = {
+    id: 'resp_mock', object: 'response', created_at: 1764000000, status: 'completed', model: snapshot(j.model),
+    output: [{ id: 'msg_mock', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
+    usage, error: null, incomplete_details: null, instructions: null, metadata: {}, parallel_tool_calls: true, temperature: 1, tool_choice: 'auto', tools: [], top_p: 1,
+  }
+  if (!j.stream) {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(response))
+    return
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' })
+  let seq = 0
+  sse(res, { type: 'response.created', sequence_number: seq++, response: { ...response, status: 'in_progress', output: [], usage: null } }, 'response.created')
+  for (const w of WORDS) {
+    await sleep(delay)
+    sse(res, { type: 'response.output_text.delta', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, delta: w }, 'response.output_text.delta')
+  }
+  sse(res, { type: 'response.completed', sequence_number: seq++, response }, 'response.completed')
+  res.end()
+}
+
+const messages: Handler = async (call, res, delay) => {
+  const j = call.json
+  const u = usageFor(j)
+  const cacheWrite = 3
+  const uncached = Math.max(1, u.input - u.cached - cacheWrite)
+  call.usage = { input_tokens: uncached, cache_read_input_tokens: u.cached, cache_creation_input_tokens: cacheWrite, output_tokens: u.output }
+  const message = { id: 'msg_mock1', type: 'message', role: 'assistant', model: j.model, stop_sequence: null }
+  if (!j.stream) {
+    res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_mock_anthropic' })
+    res.end(JSON.stringify({ ...message, content: [{ type: 'text', text: WORDS.join('') }], stop_reason: 'end_turn', usage: { input_tokens: uncached, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: u.cached, output_tokens: u.output } }))
+    return
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' })
+  sse(res, { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: uncached, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: u.cached, output_tokens: 1 } } }, 'message_start')
+  sse(res, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start')
+  sse(res, { type: 'ping' }, 'ping')
+  for (const w of WORDS) {
+    await sleep(delay)
+    sse(res, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } }, 'content_block_delta')
+  }
+  sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop')
+  sse(res, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.output } }, 'message_delta')
+  sse(res, { type: 'message_stop' }, 'message_stop')
+  res.end()
+}
+
+const models: Handler = async (_call, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o', object: 'model', created: 1, owned_by: 'openai' }] }))
+}
+
+const ROUTES: Array<[RegExp, Handler]> = [
+  [/\/chat\/completions$/, chat],
+  [/\/completions$/, completions],
+  [/\/embeddings$/, embeddings],
+  [/\/responses$/, responses],
+  [/\/messages$/, messages],
+  [/\/models$/, models],
+]
+
+function fail(res: ServerResponse, status: number, anthropic: boolean) {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(anthropic
+    ? { type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `mock failure ${status}` } }
+    : { error: { message: `mock failure ${status}`, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', param: null, code: null } }))
+}
+
+export async function startMockUpstream(): Promise<MockUpstream> {
+  const calls: MockCall[] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      let json: any
+      try { json = body ? JSON.parse(body) : undefined } catch { json = undefined }
+      const path = (req.url ?? '/').split('?')[0]!
+      const call: MockCall = { method: req.method ?? 'GET', path, headers: req.headers, body, json, usage: null, finishedAt: 0 }
+      calls.push(call)
+      res.on('finish', () => { call.finishedAt = Date.now() })
+      const status = Number(req.headers['x-mock-status'] ?? 0)
+      if (status) return fail(res, status, path.endsWith('/messages'))
+      const handler = ROUTES.find(([re]) => re.test(path))?.[1]
+      if (!handler) return fail(res, 404, false)
+      await handler(call, res, Number(req.headers['x-mock-chunk-delay-ms'] ?? 0))
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    server,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
+  }
+}
