@@ -24,8 +24,15 @@ const setIf = (attrs: Record<string, string>, key: string, v: number | string | 
   if (v !== null && v !== undefined && v !== '') attrs[key] = String(v)
 }
 
-function baseRow(o: RequestObservation, opts: BuildOptions): Omit<SpanRow, 'Timestamp' | 'SpanId' | 'ParentSpanId' | 'SpanName' | 'SpanKind' | 'SpanAttributes' | 'Duration' | 'StatusCode' | 'StatusMessage' | 'Provider' | 'RequestModel' | 'ResponseModel' | 'InputTokens' | 'OutputTokens' | 'CacheReadTokens' | 'CacheWriteTokens' | 'ReasoningTokens' | 'CostUsd' | 'CostSource' | 'TtftMs' | 'HttpStatus' | 'ErrorType' | 'Attempt' | 'RequestBody' | 'ResponseBody' | 'BodyTruncated'> {
-  return {
+/** The columns that differ between the request span and its attempt spans. */
+type SpanPart = Omit<SpanRow, 'TraceId' | 'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Events.Timestamp' | 'Events.Name' | 'Events.Attributes' | 'Operation' | 'Route' | 'Stream' | 'TokensEstimated' | 'Workflow' | 'Team' | 'KeyName' | 'User' | 'SessionId' | 'Tags'>
+
+/**
+ * The shared columns are added onto the part in place: spreading a large object into a literal
+ * and then adding more keys is ~30x slower in V8, and this runs for every span.
+ */
+function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions): SpanRow {
+  return Object.assign(part, {
     TraceId: o.traceId,
     TraceState: o.traceState,
     ServiceName: opts.serviceName,
@@ -45,7 +52,7 @@ function baseRow(o: RequestObservation, opts: BuildOptions): Omit<SpanRow, 'Time
     User: o.attribution.user,
     SessionId: o.attribution.sessionId,
     Tags: o.attribution.tags,
-  }
+  })
 }
 
 interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string }
@@ -88,8 +95,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     ;[responseBody, truncated] = cap(text, opts.maxBodyBytes)
     truncated ||= Boolean(a.response?.gap)
   }
-  const row: SpanRow = {
-    ...baseRow(o, opts),
+  const row = completeRow({
     Timestamp: formatTimestamp(a.startMs),
     SpanId: a.spanId,
     ParentSpanId: o.spanId,
@@ -116,7 +122,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     RequestBody: '',
     ResponseBody: responseBody,
     BodyTruncated: truncated,
-  }
+  }, o, opts)
   return { row, facts, cost: cost.usd, costSource: cost.source }
 }
 
@@ -147,8 +153,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
   if (opts.captureBodies && o.requestBody) {
     ;[requestBody, truncated] = cap(o.requestBody.toString('utf8'), opts.maxBodyBytes)
   }
-  const row: SpanRow = {
-    ...baseRow(o, opts),
+  const row = completeRow({
     Timestamp: formatTimestamp(o.startMs),
     SpanId: o.spanId,
     ParentSpanId: o.parentSpanId,
@@ -175,6 +180,6 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     RequestBody: requestBody,
     ResponseBody: '',
     BodyTruncated: truncated,
-  }
+  }, o, opts)
   return [row, ...attempts.map((a) => a.row)]
 }

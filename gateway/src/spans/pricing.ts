@@ -19,6 +19,11 @@ export interface Cost {
  */
 export class Pricer {
   private readonly overrides = new Map<string, Provider>()
+  /**
+   * `pricingId|model` → that provider narrowed to the one matching model (null: unpriced).
+   * Matching a model against a provider's whole catalogue is most of calcPrice's cost.
+   */
+  private readonly matched = new Map<string, Provider | null>()
 
   constructor(overrides: Record<string, PriceOverride>) {
     for (const [key, p] of Object.entries(overrides)) {
@@ -44,7 +49,11 @@ export class Pricer {
     }
     if (!pricingId) return { usd: null, source: 'unpriced' }
     try {
-      const r = calcPrice(usage, model, { providerId: pricingId })
+      const key = `${pricingId}|${model}`
+      const narrowed = this.matched.get(key)
+      if (narrowed === null) return { usd: null, source: 'unpriced' }
+      const r = calcPrice(usage, model, narrowed ? { provider: narrowed } : { providerId: pricingId })
+      if (narrowed === undefined && this.matched.size < 10_000) this.matched.set(key, r ? { ...r.provider, models: [r.model] } : null)
       return r ? { usd: r.total_price, source: 'genai-prices' } : { usd: null, source: 'unpriced' }
     } catch {
       return { usd: null, source: 'unpriced' }
