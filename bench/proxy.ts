@@ -79,7 +79,7 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
   const mock = await startProcess([join(ROOT, 'bench/mock-server.ts')], {}, /(http:\/\/\S+)/)
   const config = join(dataDir, 'tracegate.yaml')
-  writeFileSync(config, `providers:\n  openai: { base_url: "${mock.url}/v1" }\n`)
+  writeFileSync(config, `providers:\n  openai: { base_url: "${mock.url}/v1" }\n${process.env.BENCH_EXTRA_CONFIG ?? ""}`)
   const gw = await startProcess([join(ROOT, 'gateway/src/main.ts'), '--config', config], {
     PORT: '0', TRACEGATE_DATA_DIR: join(dataDir, 'data'),
   }, /listening on (http:\/\/[^"\s]+)/, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)) // e.g. --cpu-prof
