@@ -29,7 +29,7 @@ function expectedCost(u: Record<string, number>, model: string) {
 describe('@anthropic-ai/sdk through the gateway', () => {
   it('messages, non-streaming: key forwarded as x-api-key, cache tokens kept apart', async () => {
     const { data, response } = await client.messages.create({
-      model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Hello Claude, how are you today?' }],
+      model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hello Claude, how are you today?' }],
     }).withResponse()
     expect(data.content[0]).toEqual({ type: 'text', text: 'Hello from the mock upstream.' })
     const call = mock.calls.at(-1)!
@@ -46,14 +46,14 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     expect(attempt!.cache_write_tokens).toBe(u.cache_creation_input_tokens)
     expect(attempt!.output_tokens).toBe(u.output_tokens)
     expect(attempt!.attributes['gen_ai.response.finish_reasons']).toBe('["end_turn"]')
-    expect(attempt!.cost_usd).toBeCloseTo(expectedCost(u, 'claude-sonnet-4-5'), 6)
+    expect(attempt!.cost_usd).toBeCloseTo(expectedCost(u, 'claude-sonnet-4-6'), 6)
     expect(attempt!.parent_span_id).toBe(serverSpan(trace).span_id)
     expect(serverSpan(trace).name).toBe('POST /v1/messages')
   })
 
   it('messages, streaming: usage from message_start and message_delta, text reassembled, ttft present', async () => {
     const stream = client.messages.stream({
-      model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Stream a greeting' }],
+      model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Stream a greeting' }],
     }, { headers: { 'x-mock-chunk-delay-ms': '5' } })
     const final = await stream.finalMessage()
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Hello from the mock upstream.' })
@@ -69,7 +69,7 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     expect(attempt!.output_tokens).toBe(u.output_tokens)
     expect(attempt!.ttft_ms).toBeGreaterThan(0)
     expect(attempt!.response_body).toBe('Hello from the mock upstream.')
-    expect(attempt!.cost_usd).toBeCloseTo(expectedCost(u, 'claude-sonnet-4-5'), 6)
+    expect(attempt!.cost_usd).toBeCloseTo(expectedCost(u, 'claude-sonnet-4-6'), 6)
   })
 
   it('an OpenAI-wire model on /v1/messages is refused with a clear 400', async () => {

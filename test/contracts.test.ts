@@ -81,14 +81,14 @@ describe('model resolution', () => {
   })
 
   it('provider/model goes to that provider with its own auth header; the body is forwarded byte for byte', async () => {
-    const raw = '{"model":"anthropic/claude-sonnet-4-5",  "messages":[{"role":"user","content":"hi"}], "max_tokens": 9}'
+    const raw = '{"model":"anthropic/claude-sonnet-4-6",  "messages":[{"role":"user","content":"hi"}], "max_tokens": 9}'
     const res = await post('/v1/chat/completions', raw)
     expect(res.status).toBe(200)
     const call = mock.calls.at(-1)!
     expect(call.path).toBe('/v1/chat/completions')
     expect(call.headers['x-api-key']).toBe(BYO_KEY)
     expect(call.headers.authorization).toBeUndefined()
-    expect(call.json.model).toBe('claude-sonnet-4-5')
+    expect(call.json.model).toBe('claude-sonnet-4-6')
     expect(res.headers.get('x-tracegate-provider')).toBe('anthropic')
 
     const untouched = '{"model":"gpt-4o",   "messages":[{"role":"user","content":"spacing kept"}]}'
