@@ -50,3 +50,21 @@ export interface SpanRow {
   ResponseBody: string
   BodyTruncated: boolean
 }
+
+/** Column order for compact inserts (no key names per row: ~30% less for ClickHouse to parse). */
+export const SPAN_COLUMNS = [
+  'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind', 'ServiceName',
+  'ResourceAttributes', 'ScopeName', 'ScopeVersion', 'SpanAttributes', 'Duration', 'StatusCode', 'StatusMessage',
+  'Events.Timestamp', 'Events.Name', 'Events.Attributes', 'Provider', 'RequestModel', 'ResponseModel', 'Operation',
+  'Route', 'Stream', 'InputTokens', 'OutputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'ReasoningTokens',
+  'TokensEstimated', 'CostUsd', 'CostSource', 'TtftMs', 'HttpStatus', 'ErrorType', 'Attempt', 'Workflow', 'Team',
+  'KeyName', 'User', 'SessionId', 'Tags', 'RequestBody', 'ResponseBody', 'BodyTruncated',
+] as const satisfies ReadonlyArray<keyof SpanRow>
+
+// Fails to compile if a SpanRow field is missing from SPAN_COLUMNS.
+const allColumnsListed: Exclude<keyof SpanRow, (typeof SPAN_COLUMNS)[number]> extends never ? true : never = true
+void allColumnsListed
+
+export function spanRowValues(row: SpanRow): unknown[] {
+  return SPAN_COLUMNS.map((c) => row[c])
+}

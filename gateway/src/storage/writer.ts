@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { SpanRow } from '@tracegate/schemas'
+import { SPAN_COLUMNS, spanRowValues, type SpanRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 
 export interface WriterOptions {
@@ -68,7 +68,9 @@ export class SpanWriter {
 
   private async insert(batch: SpanRow[]): Promise<void> {
     try {
-      await this.store.client.insert({ table: `${this.store.database}.spans`, values: batch, format: 'JSONEachRow' })
+      await this.store.client.insert({
+        table: `${this.store.database}.spans`, values: batch.map(spanRowValues), format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
+      })
       this.stats.written += batch.length
       this.backoffMs = 0
     } catch (err) {
