@@ -23,72 +23,108 @@ export interface AttemptRequest {
   captureTail: number
   /** Added to the client's response headers. */
   responseHeaders: Record<string, string>
-  signal: AbortSignal
+}
+
+class ClientGone extends Error {
+  override name = 'AbortError'
 }
 
 /**
- * Send one upstream attempt and relay its response to the client as it arrives, observing it on
- * the side. Resolves `false` when the upstream could not be reached before any byte went to the
- * client (the caller decides what to answer); `true` once a response was relayed.
+ * Relays one upstream response to the client through undici's low-level handler callbacks:
+ * no intermediate stream objects, each chunk written as received and observed on the side.
  */
-export async function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: AttemptObservation): Promise<boolean> {
-  let upstream: Dispatcher.ResponseData
-  try {
-    upstream = await req.dispatcher.request({
-      origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body,
-      headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs, signal: req.signal,
-    })
-  } catch (err) {
+class RelayHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null
+  private started = false
+  private clientGone = false
+  private filter: UsageChunkFilter | null = null
+  private streamed = false
+
+  constructor(
+    private readonly req: AttemptRequest,
+    private readonly res: ServerResponse,
+    private readonly obs: AttemptObservation,
+    private readonly done: (relayed: boolean) => void,
+  ) {}
+
+  /** The client went away: stop the upstream at once. */
+  clientClosed(): void {
+    this.clientGone = true
+    this.controller?.abort(new ClientGone('client went away'))
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.clientGone) controller.abort(new ClientGone('client went away'))
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    const { obs, req } = this
+    this.started = true
+    obs.httpStatus = status
+    if (status >= 400) {
+      obs.errorType = String(status)
+      obs.errorMessage = `upstream answered ${status}`
+    }
+    this.streamed = req.stream && status < 400
+    if (req.stripUsageChunk && status < 400) this.filter = new UsageChunkFilter()
+    obs.response = new BodyCapture(req.captureHead, req.captureTail)
+    this.res.writeHead(status, downstreamHeaders(headers, req.responseHeaders, this.filter !== null))
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const { obs, res } = this
+    if (this.streamed && obs.ttftMs === null) obs.ttftMs = nowMs() - obs.startMs
+    obs.response!.push(chunk)
+    let ok = true
+    if (this.filter) for (const part of this.filter.push(chunk)) ok = res.write(part)
+    else ok = res.write(chunk)
+    if (!ok) {
+      controller.pause()
+      res.once('drain', () => controller.resume())
+    }
+  }
+
+  onResponseEnd(): void {
+    const rest = this.filter?.end()
+    if (rest) this.res.write(rest)
+    this.res.end()
+    this.finish(true)
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const { obs, res } = this
     const e = classifyTransportError(err)
-    obs.errorType = req.signal.aborted ? 'client_disconnected' : e.type
+    obs.errorType = this.clientGone ? 'client_disconnected' : this.started && this.streamed ? 'stream_interrupted' : e.type
     obs.errorMessage = e.message
-    obs.endMs = nowMs()
-    return false
+    if (!this.started) return this.finish(false)
+    if (!res.destroyed) {
+      if (this.streamed && !this.clientGone) res.end(streamErrorEvent(this.req.wire, `upstream stream interrupted: ${e.message}`))
+      else res.destroy()
+    }
+    this.finish(true)
   }
-  obs.httpStatus = upstream.statusCode
-  if (upstream.statusCode >= 400) {
-    obs.errorType = String(upstream.statusCode)
-    obs.errorMessage = `upstream answered ${upstream.statusCode}`
+
+  private finish(relayed: boolean): void {
+    this.obs.endMs = nowMs()
+    this.done(relayed)
   }
-  const strip = req.stripUsageChunk && upstream.statusCode < 400
-  res.writeHead(upstream.statusCode, downstreamHeaders(upstream.headers, req.responseHeaders, strip))
-  await pipeBody(req, upstream.body, res, obs, strip)
-  obs.endMs = nowMs()
-  return true
 }
 
-function pipeBody(req: AttemptRequest, body: Dispatcher.ResponseData['body'], res: ServerResponse, obs: AttemptObservation, strip: boolean): Promise<void> {
-  const capture = new BodyCapture(req.captureHead, req.captureTail)
-  obs.response = capture
-  const filter = strip ? new UsageChunkFilter() : null
-  const streamed = req.stream && obs.httpStatus < 400
+/**
+ * Send one upstream attempt and relay its response to the client as it arrives. Resolves
+ * `false` when the upstream failed before any byte went to the client (the caller decides what
+ * to answer), `true` once a response was relayed.
+ */
+export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: AttemptObservation): Promise<boolean> {
   return new Promise((resolve) => {
-    body.on('data', (chunk: Buffer) => {
-      if (streamed && obs.ttftMs === null) obs.ttftMs = nowMs() - obs.startMs
-      capture.push(chunk)
-      let ok = true
-      if (filter) for (const part of filter.push(chunk)) ok = res.write(part)
-      else ok = res.write(chunk)
-      if (!ok) {
-        body.pause()
-        res.once('drain', () => body.resume())
-      }
+    const handler = new RelayHandler(req, res, obs, resolve)
+    res.once('close', () => {
+      if (!res.writableFinished) handler.clientClosed()
     })
-    body.on('end', () => {
-      const rest = filter?.end()
-      if (rest) res.write(rest)
-      res.end()
-      resolve()
-    })
-    body.on('error', (err) => {
-      const e = classifyTransportError(err)
-      obs.errorType = req.signal.aborted ? 'client_disconnected' : streamed ? 'stream_interrupted' : e.type
-      obs.errorMessage = e.message
-      if (!res.destroyed) {
-        if (streamed && !req.signal.aborted) res.end(streamErrorEvent(req.wire, `upstream stream interrupted: ${e.message}`))
-        else res.destroy()
-      }
-      resolve()
-    })
+    req.dispatcher.dispatch({
+      origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body,
+      headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs,
+    }, handler)
   })
 }

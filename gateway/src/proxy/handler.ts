@@ -83,10 +83,6 @@ export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: Fastify
 async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, forwardKey: string | undefined): Promise<void> {
   reply.hijack()
   const res = reply.raw
-  const abort = new AbortController()
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort()
-  })
   // Retries and fallbacks will walk plan.targets; today the first target answers.
   const target = plan.targets[0]!
   const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
@@ -107,7 +103,6 @@ async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, re
       'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': '1',
       'x-tracegate-provider': target.adapter.name, 'x-tracegate-model': target.model,
     },
-    signal: abort.signal,
   }, res, attempt)
   if (!relayed) {
     const timeout = attempt.errorType === 'timeout'
