@@ -4,7 +4,7 @@
  * concurrency 1 and sustained requests/s at concurrency 32, non-streaming and streaming.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -57,6 +57,17 @@ async function latency(pool: Pool, path: string, payload: string) {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks
+  } catch {
+    return 0
+  }
+}
+
 async function throughput(pool: Pool, path: string, payload: string): Promise<number> {
   const until = performance.now() + THROUGHPUT_SECONDS * 1000
   let done = 0
@@ -73,7 +84,7 @@ async function throughput(pool: Pool, path: string, payload: string): Promise<nu
 
 const fmt = (n: number, d = 3) => n.toFixed(d)
 
-interface Row { scenario: string; direct: number; gateway: number }
+interface Row { scenario: string; direct: number; gateway: number; cpu?: string }
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
@@ -95,8 +106,13 @@ async function main() {
       const g = await latency(gateway, '/v1/chat/completions', payload)
       lat.push({ scenario: `${name} p50`, direct: d.p50, gateway: g.p50 }, { scenario: `${name} p99`, direct: d.p99, gateway: g.p99 })
       const dr = await throughput(direct, '/v1/chat/completions', payload)
+      const before = [cpuSeconds(gw.child.pid), cpuSeconds(mock.child.pid), process.cpuUsage()] as const
       const gr = await throughput(gateway, '/v1/chat/completions', payload)
-      rps.push({ scenario: name, direct: dr, gateway: gr })
+      const self = process.cpuUsage(before[2])
+      const n = gr * THROUGHPUT_SECONDS
+      const per = (sec: number) => ((sec * 1e6) / n).toFixed(0)
+      const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs`
+      rps.push({ scenario: name, direct: dr, gateway: gr, cpu })
     }
     // Every request above must have been recorded: ask the gateway how many request spans it holds.
     await new Promise((r) => setTimeout(r, 1500))
@@ -107,9 +123,9 @@ async function main() {
     console.log('|---|---:|---:|---:|')
     for (const r of lat) console.log(`| ${r.scenario} | ${fmt(r.direct)} | ${fmt(r.gateway)} | ${fmt(r.gateway - r.direct)} |`)
     console.log(`\nThroughput at concurrency ${CONCURRENCY} (requests/s)`)
-    console.log('| case | direct | through gateway | gateway / direct |')
-    console.log('|---|---:|---:|---:|')
-    for (const r of rps) console.log(`| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% |`)
+    console.log('| case | direct | through gateway | gateway / direct | CPU per request through the gateway |')
+    console.log('|---|---:|---:|---:|---|')
+    for (const r of rps) console.log(`| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${r.cpu} |`)
     console.log(`\nspans written ${listed.spans.written}, pending ${listed.spans.pending}, dropped ${listed.spans.dropped}`)
   } finally {
     await direct.close()
