@@ -106,10 +106,13 @@ describe('model resolution', () => {
     expect(clientSpans(trace)[0]!.cost_usd).toBeGreaterThan(0)
   })
 
-  it('GET /v1/models lists the aliases and their targets', async () => {
-    const res = await fetch(`${gw.url}/v1/models`)
-    const body = (await res.json()) as { data: Array<{ id: string }> }
-    expect(body.data.map((m) => m.id)).toEqual(['smart', 'openai/gpt-4o'])
+  it('GET /v1/models lists the aliases, their targets and the default provider models', async () => {
+    const client = new OpenAI({ apiKey: BYO_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const ids: string[] = []
+    for await (const m of client.models.list()) ids.push(m.id)
+    expect(ids).toEqual(['smart', 'openai/gpt-4o', 'gpt-4o'])
+    expect(mock.calls.at(-1)!.path).toBe('/v1/models')
+    expect(mock.calls.at(-1)!.headers.authorization).toBe(`Bearer ${BYO_KEY}`)
   })
 })
 

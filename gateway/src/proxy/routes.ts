@@ -80,7 +80,11 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps & { prov
   }
   const messages = messagesSpec(deps)
   app.post('/v1/messages', (req, reply) => handleProxy(deps, messages, req, reply))
-  app.get('/v1/models', async () => listModels(deps.router))
+  app.get('/v1/models', async (req) => {
+    const identity = deps.keys.authenticate(req.headers)
+    const provider = deps.providers.get(deps.config.default_provider)
+    return listModels(deps.router, deps.dispatcher, provider, identity.forwardKey ?? provider?.configKey)
+  })
   app.all('/p/:provider/*', (req, reply) => {
     const { provider: name, '*': rest } = req.params as { provider: string; '*': string }
     const provider = deps.providers.get(name)
