@@ -16,6 +16,7 @@ beforeAll(async () => {
       groq: { base_url: `${mock.url}/openai/v1` },
       local: { type: 'openai-compatible', base_url: `${mock.url}/local/v1` },
       down: { type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' },
+      azure: { base_url: `${mock.url}/openai/v1`, api_version: 'preview' },
     },
     models: [{ name: 'smart', targets: [{ provider: 'openai', model: 'gpt-4o' }] }],
     prices: { 'local/priced-model': { input_mtok: 3, output_mtok: 7 } },
@@ -94,6 +95,16 @@ describe('model resolution', () => {
     const untouched = '{"model":"gpt-4o",   "messages":[{"role":"user","content":"spacing kept"}]}'
     await post('/v1/chat/completions', untouched)
     expect(mock.calls.at(-1)!.body).toBe(untouched)
+  })
+
+  it('azure gets its api-key header and api-version query', async () => {
+    const res = await chat('azure/my-gpt4o-deployment')
+    expect(res.status).toBe(200)
+    const call = mock.calls.at(-1)!
+    expect(call.url).toBe('/openai/v1/chat/completions?api-version=preview')
+    expect(call.headers['api-key']).toBe(BYO_KEY)
+    expect(call.headers.authorization).toBeUndefined()
+    expect(call.json.model).toBe('my-gpt4o-deployment')
   })
 
   it('the raw /p/{provider}/ route forwards any path to that provider', async () => {

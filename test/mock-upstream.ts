@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net'
 export interface MockCall {
   method: string
   path: string
+  /** Path with query string. */
+  url: string
   headers: IncomingMessage['headers']
   body: string
   json: any
@@ -172,7 +174,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       let json: any
       try { json = body ? JSON.parse(body) : undefined } catch { json = undefined }
       const path = (req.url ?? '/').split('?')[0]!
-      const call: MockCall = { method: req.method ?? 'GET', path, headers: req.headers, body, json, usage: null, finishedAt: 0 }
+      const call: MockCall = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, json, usage: null, finishedAt: 0 }
       calls.push(call)
       res.on('finish', () => { call.finishedAt = Date.now() })
       const status = Number(req.headers['x-mock-status'] ?? 0)
