@@ -84,7 +84,7 @@ async function throughput(pool: Pool, path: string, payload: string): Promise<nu
 
 const fmt = (n: number, d = 3) => n.toFixed(d)
 
-interface Row { scenario: string; direct: number; gateway: number; cpu?: string }
+interface Row { scenario: string; direct: number; gateway: number; bare?: number; cpu?: string }
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
@@ -94,7 +94,9 @@ async function main() {
   const gw = await startProcess([join(ROOT, 'gateway/src/main.ts'), '--config', config], {
     PORT: '0', TRACEGATE_DATA_DIR: join(dataDir, 'data'),
   }, /listening on (http:\/\/[^"\s]+)/, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)) // e.g. --cpu-prof
+  const bare = await startProcess([join(ROOT, 'bench/bare-proxy.mjs'), mock.url], {}, /listening on (http:\/\/\S+)/)
   const direct = new Pool(mock.url, { connections: CONCURRENCY, pipelining: 1 })
+  const bareProxy = new Pool(bare.url, { connections: CONCURRENCY, pipelining: 1 })
   const gateway = new Pool(gw.url, { connections: CONCURRENCY, pipelining: 1 })
   const lat: Row[] = []
   const rps: Row[] = []
@@ -112,7 +114,8 @@ async function main() {
       const n = gr * THROUGHPUT_SECONDS
       const per = (sec: number) => ((sec * 1e6) / n).toFixed(0)
       const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs`
-      rps.push({ scenario: name, direct: dr, gateway: gr, cpu })
+      const br = await throughput(bareProxy, '/v1/chat/completions', payload)
+      rps.push({ scenario: name, direct: dr, gateway: gr, bare: br, cpu })
     }
     // Every request above must have been recorded: ask the gateway how many request spans it holds.
     await new Promise((r) => setTimeout(r, 1500))
@@ -123,13 +126,15 @@ async function main() {
     console.log('|---|---:|---:|---:|')
     for (const r of lat) console.log(`| ${r.scenario} | ${fmt(r.direct)} | ${fmt(r.gateway)} | ${fmt(r.gateway - r.direct)} |`)
     console.log(`\nThroughput at concurrency ${CONCURRENCY} (requests/s)`)
-    console.log('| case | direct | through gateway | gateway / direct | CPU per request through the gateway |')
-    console.log('|---|---:|---:|---:|---|')
-    for (const r of rps) console.log(`| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${r.cpu} |`)
+    console.log('| case | direct | through gateway | gateway / direct | bare node proxy, no tracing (floor) | CPU per request through the gateway |')
+    console.log('|---|---:|---:|---:|---:|---|')
+    for (const r of rps) console.log(`| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${fmt(r.bare!, 0)} (${fmt((100 * r.bare!) / r.direct, 1)}%) | ${r.cpu} |`)
     console.log(`\nspans written ${listed.spans.written}, pending ${listed.spans.pending}, dropped ${listed.spans.dropped}`)
   } finally {
     await direct.close()
     await gateway.close()
+    await bareProxy.close()
+    bare.child.kill('SIGTERM')
     gw.child.kill('SIGTERM')
     mock.child.kill('SIGTERM')
     await new Promise((r) => gw.child.once('exit', r))
