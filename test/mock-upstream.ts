@@ -21,12 +21,39 @@ export interface MockCall {
   usage: Record<string, number> | null
   /** When the mock wrote its last byte. */
   finishedAt: number
+  /** When the connection closed before the response was complete (client went away), else 0. */
+  abortedAt: number
+  /** The fault applied to this call, if any. */
+  fault: Fault | null
+}
+
+/**
+ * A scripted failure for calls whose model (or path) matches. `times` calls get it, then the
+ * mock answers normally again.
+ */
+export interface Fault {
+  model?: string
+  pathPrefix?: string
+  times?: number
+  status?: number
+  retryAfter?: string
+  /** Destroy the connection without answering. */
+  reset?: boolean
+  delayHeadersMs?: number
+  chunkDelayMs?: number
+  /** Streams: cut the connection after this many content chunks. */
+  cutAfterChunks?: number
+  /** Error body override (e.g. a context-length error). */
+  body?: unknown
 }
 
 export interface MockUpstream {
   url: string
   calls: MockCall[]
   server: Server
+  /** Script a failure; returns a function that removes it. */
+  fault(f: Fault): () => void
+  clearFaults(): void
   close(): Promise<void>
 }
 
@@ -46,9 +73,10 @@ const sse = (res: ServerResponse, data: unknown, event?: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-type Handler = (call: MockCall, res: ServerResponse, delay: number) => Promise<void>
+interface HandlerOptions { delay: number; cutAfter: number }
+type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
-const chat: Handler = async (call, res, delay) => {
+const chat: Handler = async (call, res, { delay, cutAfter }) => {
   const j = call.json
   const u = usageFor(j)
   const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output, prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 } }
@@ -63,9 +91,15 @@ const chat: Handler = async (call, res, delay) => {
   const extra = withUsage ? { usage: null } : {}
   res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_mock_chat_stream' })
   sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra })
-  for (const w of WORDS) {
+  for (const [i, w] of WORDS.entries()) {
     await sleep(delay)
+    if (res.destroyed) return
     sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...extra })
+    if (cutAfter === i + 1) {
+      await sleep(20)
+      res.socket?.destroy()
+      return
+    }
   }
   sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], ...extra })
   if (withUsage) sse(res, { ...base, object: 'chat.completion.chunk', choices: [], usage })
@@ -90,7 +124,7 @@ const embeddings: Handler = async (call, res) => {
   res.end(JSON.stringify({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), model: call.json.model, usage: { prompt_tokens: u.input, total_tokens: u.input } }))
 }
 
-const responses: Handler = async (call, res, delay) => {
+const responses: Handler = async (call, res, { delay }) => {
   const j = call.json
   const u = usageFor(j)
   const usage = { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input + u.output }
@@ -117,7 +151,7 @@ const responses: Handler = async (call, res, delay) => {
   res.end()
 }
 
-const messages: Handler = async (call, res, delay) => {
+const messages: Handler = async (call, res, { delay }) => {
   const j = call.json
   const u = usageFor(j)
   const cacheWrite = 3
@@ -157,8 +191,9 @@ const ROUTES: Array<[RegExp, Handler]> = [
   [/\/models$/, models],
 ]
 
-function fail(res: ServerResponse, status: number, anthropic: boolean) {
-  res.writeHead(status, { 'content-type': 'application/json' })
+function fail(res: ServerResponse, status: number, anthropic: boolean, fault?: Fault) {
+  res.writeHead(status, { 'content-type': 'application/json', ...(fault?.retryAfter ? { 'retry-after': fault.retryAfter } : {}) })
+  if (fault?.body) return res.end(JSON.stringify(fault.body))
   res.end(JSON.stringify(anthropic
     ? { type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `mock failure ${status}` } }
     : { error: { message: `mock failure ${status}`, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', param: null, code: null } }))
@@ -166,6 +201,13 @@ function fail(res: ServerResponse, status: number, anthropic: boolean) {
 
 export async function startMockUpstream(): Promise<MockUpstream> {
   const calls: MockCall[] = []
+  let faults: Array<Fault & { left: number }> = []
+  const takeFault = (path: string, model: unknown): Fault | null => {
+    const f = faults.find((x) => x.left > 0 && (x.model === undefined || x.model === model) && (x.pathPrefix === undefined || path.startsWith(x.pathPrefix)))
+    if (!f) return null
+    f.left--
+    return f
+  }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -174,14 +216,19 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       let json: any
       try { json = body ? JSON.parse(body) : undefined } catch { json = undefined }
       const path = (req.url ?? '/').split('?')[0]!
-      const call: MockCall = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, json, usage: null, finishedAt: 0 }
+      const fault = takeFault(path, json?.model)
+      const call: MockCall = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, json, usage: null, finishedAt: 0, abortedAt: 0, fault }
       calls.push(call)
       res.on('finish', () => { call.finishedAt = Date.now() })
-      const status = Number(req.headers['x-mock-status'] ?? 0)
-      if (status) return fail(res, status, path.endsWith('/messages'))
+      res.on('close', () => { if (!res.writableFinished) call.abortedAt = Date.now() })
+      if (fault?.delayHeadersMs) await sleep(fault.delayHeadersMs)
+      if (res.destroyed) return
+      if (fault?.reset) return void req.socket.destroy()
+      const status = fault?.status ?? Number(req.headers['x-mock-status'] ?? 0)
+      if (status) return fail(res, status, path.endsWith('/messages'), fault ?? undefined)
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]
       if (!handler) return fail(res, 404, false)
-      await handler(call, res, Number(req.headers['x-mock-chunk-delay-ms'] ?? 0))
+      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0 })
     })
   })
   server.keepAliveTimeout = 60_000
@@ -191,6 +238,12 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     url: `http://127.0.0.1:${port}`,
     calls,
     server,
+    fault: (f) => {
+      const entry = { ...f, left: f.times ?? Number.POSITIVE_INFINITY }
+      faults.push(entry)
+      return () => { faults = faults.filter((x) => x !== entry) }
+    },
+    clearFaults: () => { faults = [] },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
   }
 }
