@@ -5,6 +5,7 @@ import type { Config } from '@tracegate/schemas'
 import { GatewayError, fromFrameworkError } from './errors.ts'
 import { ProviderRegistry } from './providers/registry.ts'
 import { ModelRouter } from './routing/resolve.ts'
+import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { SpanRecorder } from './spans/recorder.ts'
@@ -64,7 +65,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   })
 
   await app.register(proxyRoutes, {
-    config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers,
+    config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers, cooldowns: new Cooldowns(),
   })
   await app.register(traceApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })

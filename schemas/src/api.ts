@@ -16,7 +16,7 @@ export const TraceListQuerySchema = z.object({
   key_name: z.string().max(200).optional(),
   user: z.string().max(200).optional(),
   session_id: z.string().max(200).optional(),
-  status: z.enum(['ok', 'error']).optional(),
+  status: z.enum(['ok', 'error', 'cancelled']).optional(),
 }).strict()
 export type TraceListQuery = z.infer<typeof TraceListQuerySchema>
 

@@ -27,11 +27,48 @@ export const ModelTargetSchema = z.object({
   weight: z.number().positive().default(1),
 }).strict()
 
-export const ModelAliasSchema = z.object({
-  name: z.string().min(1),
+/** What makes an attempt worth repeating or moving on from: a status, a status class, or a failure kind. */
+export const RetryConditionSchema = z.union([
+  z.number().int().min(400).max(599),
+  z.enum(['4xx', '5xx', 'timeout', 'connect_error', 'reset', 'context_length']),
+])
+export type RetryCondition = z.infer<typeof RetryConditionSchema>
+
+export const BackoffSchema = z.object({
+  initial_ms: z.number().int().min(0).default(250),
+  max_ms: z.number().int().min(0).default(8_000),
+  multiplier: z.number().min(1).default(2),
+  /** Fraction of each wait drawn at random, so clients retrying together spread out. */
+  jitter: z.number().min(0).max(1).default(0.2),
+}).strict()
+
+export const CooldownSchema = z.object({
+  /** Failures within `window_ms` that put a target in cooldown. */
+  failures: z.number().int().positive().default(3),
+  window_ms: z.number().int().positive().default(60_000),
+  /** How long it is skipped; then one probe request decides (half-open). */
+  duration_ms: z.number().int().positive().default(30_000),
+}).strict()
+
+export const RoutingPolicySchema = z.object({
   strategy: z.enum(['fallback', 'loadbalance']).default('fallback'),
-  retries: z.number().int().min(0).max(10).default(0),
+  /** Retries per target, after its first attempt. */
+  retries: z.number().int().min(0).max(10).default(1),
+  retry_on: z.array(RetryConditionSchema).default([429, '5xx', 'timeout', 'connect_error', 'reset']),
+  fallback_on: z.array(RetryConditionSchema).default([429, '5xx', 'timeout', 'connect_error', 'reset', 'context_length']),
+  backoff: BackoffSchema.default(BackoffSchema.parse({})),
+  /** A Retry-After longer than this is not waited for: the next target is tried instead. */
+  retry_after_max_ms: z.number().int().min(0).default(30_000),
+  /** Whole request, all attempts and waits included. */
   timeout_ms: z.number().int().positive().default(600_000),
+  /** Streams: no first byte within this moves on to the next attempt. */
+  first_token_timeout_ms: z.number().int().positive().optional(),
+  cooldown: CooldownSchema.default(CooldownSchema.parse({})),
+}).strict()
+export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>
+
+export const ModelAliasSchema = RoutingPolicySchema.extend({
+  name: z.string().min(1),
   targets: z.array(ModelTargetSchema).min(1),
 }).strict()
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
-export const SpanStatusSchema = z.enum(['ok', 'error'])
+/** `cancelled`: the client went away before the answer was complete. */
+export const SpanStatusSchema = z.enum(['ok', 'error', 'cancelled'])
 
 /** How a span's cost was obtained, so an unpriced model is never mistaken for a free one. */
 export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage'])

@@ -15,7 +15,11 @@ export interface AttemptRequest {
   method: Dispatcher.HttpMethod
   headers: Record<string, string | string[]>
   body: Buffer | null
-  timeoutMs: number
+  /** Wall-clock ms by which the whole request must be done. */
+  deadline: number
+  firstTokenTimeoutMs: number | undefined
+  /** Keep an error response from the client (another attempt may still answer). */
+  mayHold: boolean
   wire: Wire
   stream: boolean
   stripUsageChunk: boolean
@@ -25,57 +29,94 @@ export interface AttemptRequest {
   responseHeaders: Record<string, string>
 }
 
-class ClientGone extends Error {
-  override name = 'AbortError'
+/** An upstream error response kept back from the client while other attempts remain. */
+export interface HeldResponse {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: Buffer[]
+}
+
+export type AttemptResult = { relayed: true } | { relayed: false; held: HeldResponse | null }
+
+class Stop extends Error {
+  constructor(readonly kind: 'timeout' | 'cancelled', message: string) {
+    super(message)
+  }
 }
 
 /**
  * Relays one upstream response to the client through undici's low-level handler callbacks:
  * no intermediate stream objects, each chunk written as received and observed on the side.
+ * Nothing reaches the client before the first body byte of a stream, so a stream that fails or
+ * stays silent before then can still be retried elsewhere.
  */
 class RelayHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null
-  private started = false
-  private clientGone = false
+  private stop: Stop | null = null
+  private headSent = false
+  private pendingHead: Record<string, string | string[] | undefined> | null = null
+  private held: HeldResponse | null = null
   private filter: UsageChunkFilter | null = null
   private streamed = false
+  private timers: NodeJS.Timeout[] = []
+  private settled = false
 
   constructor(
     private readonly req: AttemptRequest,
     private readonly res: ServerResponse,
     private readonly obs: AttemptObservation,
-    private readonly done: (relayed: boolean) => void,
+    private readonly done: (r: AttemptResult) => void,
   ) {}
 
-  /** The client went away: stop the upstream at once. */
-  clientClosed(): void {
-    this.clientGone = true
-    this.controller?.abort(new ClientGone('client went away'))
+  /** End the attempt early: the client went away, or a timeout passed. */
+  abort(stop: Stop): void {
+    if (this.settled || this.stop) return
+    this.stop = stop
+    this.controller?.abort(stop)
+  }
+
+  after(ms: number, stop: () => Stop): void {
+    this.timers.push(setTimeout(() => this.abort(stop()), Math.max(0, ms)))
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller
-    if (this.clientGone) controller.abort(new ClientGone('client went away'))
+    if (this.stop) controller.abort(this.stop)
   }
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     const { obs, req } = this
-    this.started = true
     obs.httpStatus = status
+    obs.response = new BodyCapture(req.captureHead, req.captureTail)
     if (status >= 400) {
       obs.errorType = String(status)
       obs.errorMessage = `upstream answered ${status}`
+      if (req.mayHold) {
+        this.held = { status, headers, body: [] }
+        return
+      }
     }
     this.streamed = req.stream && status < 400
     if (req.stripUsageChunk && status < 400) this.filter = new UsageChunkFilter()
-    obs.response = new BodyCapture(req.captureHead, req.captureTail)
-    this.res.writeHead(status, downstreamHeaders(headers, req.responseHeaders, this.filter !== null))
+    if (!this.streamed) return this.sendHead(headers)
+    this.pendingHead = headers
+    if (req.firstTokenTimeoutMs !== undefined) this.after(req.firstTokenTimeoutMs, () => new Stop('timeout', `no first token within ${req.firstTokenTimeoutMs} ms`))
+  }
+
+  private sendHead(headers: Record<string, string | string[] | undefined>): void {
+    this.pendingHead = null
+    this.headSent = true
+    this.res.writeHead(this.obs.httpStatus, downstreamHeaders(headers, this.req.responseHeaders, this.filter !== null))
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const { obs, res } = this
-    if (this.streamed && obs.ttftMs === null) obs.ttftMs = nowMs() - obs.startMs
     obs.response!.push(chunk)
+    if (this.held) return void this.held.body.push(chunk)
+    if (this.pendingHead) {
+      obs.ttftMs = nowMs() - obs.startMs
+      this.sendHead(this.pendingHead)
+    }
     let ok = true
     if (this.filter) for (const part of this.filter.push(chunk)) ok = res.write(part)
     else ok = res.write(chunk)
@@ -86,45 +127,61 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.held) return this.finish({ relayed: false, held: this.held })
+    if (this.pendingHead) this.sendHead(this.pendingHead)
     const rest = this.filter?.end()
     if (rest) this.res.write(rest)
     this.res.end()
-    this.finish(true)
+    this.finish({ relayed: true })
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     const { obs, res } = this
-    const e = classifyTransportError(err)
-    obs.errorType = this.clientGone ? 'client_disconnected' : this.started && this.streamed ? 'stream_interrupted' : e.type
+    const e = this.stop ? { type: this.stop.kind, message: this.stop.message } : classifyTransportError(err)
+    obs.errorType = this.headSent && this.streamed && e.type !== 'cancelled' ? 'stream_interrupted' : e.type
     obs.errorMessage = e.message
-    if (!this.started) return this.finish(false)
+    if (!this.headSent) return this.finish({ relayed: false, held: null })
     if (!res.destroyed) {
-      if (this.streamed && !this.clientGone) res.end(streamErrorEvent(this.req.wire, `upstream stream interrupted: ${e.message}`))
+      if (this.streamed && e.type !== 'cancelled') res.end(streamErrorEvent(this.req.wire, `upstream stream interrupted: ${e.message}`))
       else res.destroy()
     }
-    this.finish(true)
+    this.finish({ relayed: true })
   }
 
-  private finish(relayed: boolean): void {
+  private finish(result: AttemptResult): void {
+    if (this.settled) return
+    this.settled = true
+    for (const t of this.timers) clearTimeout(t)
     this.obs.endMs = nowMs()
-    this.done(relayed)
+    this.done(result)
   }
 }
 
 /**
- * Send one upstream attempt and relay its response to the client as it arrives. Resolves
- * `false` when the upstream failed before any byte went to the client (the caller decides what
- * to answer), `true` once a response was relayed.
+ * Send one upstream attempt. Resolves `relayed: true` once a response went to the client;
+ * `relayed: false` when nothing did (transport failure, timeout, or an error response held back
+ * because another attempt may still answer).
  */
-export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: AttemptObservation): Promise<boolean> {
+export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: AttemptObservation): Promise<AttemptResult> {
   return new Promise((resolve) => {
-    const handler = new RelayHandler(req, res, obs, resolve)
-    res.once('close', () => {
-      if (!res.writableFinished) handler.clientClosed()
+    const onClose = () => {
+      if (!res.writableFinished) handler.abort(new Stop('cancelled', 'client went away'))
+    }
+    const handler = new RelayHandler(req, res, obs, (result) => {
+      res.off('close', onClose)
+      resolve(result)
     })
+    if (res.destroyed) {
+      obs.errorType = 'cancelled'
+      obs.errorMessage = 'client went away'
+      obs.endMs = nowMs()
+      return resolve({ relayed: false, held: null })
+    }
+    res.once('close', onClose)
+    handler.after(req.deadline - Date.now(), () => new Stop('timeout', 'request timed out (timeout_ms)'))
+    // Our own timers bound the attempt (whole-request deadline, first token), so undici's are off.
     req.dispatcher.dispatch({
-      origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body,
-      headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs,
+      origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: 0, bodyTimeout: 0,
     }, handler)
   })
 }

@@ -11,7 +11,7 @@ export function classifyTransportError(err: unknown): { type: string; message: s
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
     return { type: 'reset', message: 'upstream closed the connection' }
   }
-  if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') return { type: 'client_disconnected', message: 'client went away' }
+  if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') return { type: 'cancelled', message: 'client went away' }
   return { type: 'upstream_error', message: e.message ?? 'upstream request failed' }
 }
 

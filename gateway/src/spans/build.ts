@@ -18,6 +18,9 @@ function cap(text: string, max: number): [string, boolean] {
   return [Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD+$/, ''), true]
 }
 
+/** A request the client abandoned is neither a success nor the provider's failure: OTel's Unset. */
+const statusCode = (errorType: string): SpanRow['StatusCode'] => (errorType === 'cancelled' ? 'Unset' : errorType ? 'Error' : 'Ok')
+
 const opName = (op: string) => (op === 'responses' ? 'chat' : op)
 const sumOrNull = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null)
 const setIf = (attrs: Record<string, string>, key: string, v: number | string | null | undefined) => {
@@ -85,6 +88,11 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   setIf(attrs, 'gen_ai.usage.cache_creation.input_tokens', facts.cacheWriteTokens)
   setIf(attrs, 'gen_ai.usage.reasoning.output_tokens', facts.reasoningTokens)
   setIf(attrs, 'error.type', a.errorType)
+  attrs['tracegate.target_index'] = String(a.targetIndex)
+  attrs['http.request.resend_count'] = String(a.resendCount)
+  attrs['tracegate.is_fallback'] = String(a.isFallback)
+  if (a.retryReason) attrs['tracegate.retry_reason'] = a.retryReason
+  if (a.backoffMs) attrs['tracegate.backoff_ms'] = String(a.backoffMs)
   if (facts.rawUsage !== undefined) attrs['tracegate.usage.raw'] = JSON.stringify(facts.rawUsage)
   if (a.response?.gap) attrs['tracegate.response.capture_gap'] = 'true'
 
@@ -103,7 +111,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     SpanKind: 'Client',
     SpanAttributes: attrs,
     Duration: Math.max(0, Math.round((a.endMs - a.startMs) * 1e6)),
-    StatusCode: a.errorType ? 'Error' : 'Ok',
+    StatusCode: statusCode(a.errorType),
     StatusMessage: a.errorMessage,
     Provider: a.adapter.name,
     RequestModel: a.model,
@@ -138,6 +146,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     'gen_ai.operation.name': opName(o.operation),
     'gen_ai.request.model': o.requestedModel,
     'tracegate.attempts': String(o.attempts.length),
+    'tracegate.fell_back': String(o.attempts.some((a) => a.isFallback && !a.errorType)),
   }
   setIf(attrs, 'tracegate.alias', o.alias)
   setIf(attrs, 'error.type', o.errorType)
@@ -161,7 +170,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     SpanKind: 'Server',
     SpanAttributes: attrs,
     Duration: Math.max(0, Math.round((o.endMs - o.startMs) * 1e6)),
-    StatusCode: o.errorType ? 'Error' : 'Ok',
+    StatusCode: statusCode(o.errorType),
     StatusMessage: o.errorMessage,
     Provider: lastObs?.adapter.name ?? '',
     RequestModel: o.requestedModel,
@@ -181,5 +190,10 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     ResponseBody: '',
     BodyTruncated: truncated,
   }, o, opts)
+  if (o.events.length) {
+    row['Events.Timestamp'] = o.events.map((e) => formatTimestamp(e.timeMs))
+    row['Events.Name'] = o.events.map((e) => e.name)
+    row['Events.Attributes'] = o.events.map((e) => e.attributes)
+  }
   return [row, ...attempts.map((a) => a.row)]
 }

@@ -17,10 +17,26 @@ export interface AttemptObservation {
   /** First response byte of a stream, ms since the attempt started; null for non-streams. */
   ttftMs: number | null
   httpStatus: number
-  /** '' on success; else an HTTP status ('429'), or timeout / connect_error / reset / stream_interrupted / client_disconnected. */
+  /** '' on success; else an HTTP status ('429'), or timeout / connect_error / reset / stream_interrupted / cancelled. */
   errorType: string
   errorMessage: string
   response: BodyCapture | null
+  /** Position of the target in the alias's list. */
+  targetIndex: number
+  /** Retries of this same target before this attempt (http.request.resend_count). */
+  resendCount: number
+  /** Another target than the first one tried. */
+  isFallback: boolean
+  /** Why the previous attempt was not the last ('' for the first attempt). */
+  retryReason: string
+  /** Time waited before this attempt (backoff or Retry-After). */
+  backoffMs: number
+}
+
+export interface SpanEvent {
+  timeMs: number
+  name: string
+  attributes: Record<string, string>
 }
 
 export interface RequestObservation {
@@ -46,4 +62,6 @@ export interface RequestObservation {
   /** Sampling parameters the client set, for gen_ai.request.* attributes. */
   requestParams: Record<string, number>
   attempts: AttemptObservation[]
+  /** Things the router did that are not attempts (targets skipped in cooldown…). */
+  events: SpanEvent[]
 }

@@ -10,6 +10,7 @@ const FILTER_COLUMNS = {
 
 const DAY_MS = 86_400_000
 
+const status = (r: Record<string, any>) => (r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok')
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 function encodeCursor(ts: string, spanId: string): string {
@@ -36,7 +37,8 @@ export async function listTraces(store: Store, q: TraceListQuery): Promise<Trace
     where.push(`${column} = {${key}:String}`)
     params[key] = value
   }
-  if (q.status) {
+  if (q.status === 'cancelled') where.push("ErrorType = 'cancelled'")
+  else if (q.status) {
     where.push('StatusCode = {status:String}')
     params.status = q.status === 'ok' ? 'Ok' : 'Error'
   }
@@ -68,7 +70,7 @@ export async function listTraces(store: Store, q: TraceListQuery): Promise<Trace
 function toSummary(r: Record<string, any>): TraceSummary {
   return {
     trace_id: r.TraceId, span_id: r.SpanId, name: r.SpanName, start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6, status: r.StatusCode === 'Error' ? 'error' : 'ok',
+    duration_ms: Number(r.Duration) / 1e6, status: status(r),
     provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
     stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), cost_usd: n(r.CostUsd),
     http_status: Number(r.HttpStatus), error_type: r.ErrorType, workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
@@ -81,7 +83,7 @@ function toSpan(r: Record<string, any>): Span {
   return {
     trace_id: r.TraceId, span_id: r.SpanId, parent_span_id: r.ParentSpanId, name: r.SpanName,
     kind: r.SpanKind === 'Server' ? 'server' : 'client', start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6, status: r.StatusCode === 'Error' ? 'error' : 'ok', status_message: r.StatusMessage,
+    duration_ms: Number(r.Duration) / 1e6, status: status(r), status_message: r.StatusMessage,
     provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
     stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens),
     cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),

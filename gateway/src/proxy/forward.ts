@@ -1,0 +1,140 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { GatewayError } from '../errors.ts'
+import type { RoutePlan, Target } from '../routing/resolve.ts'
+import { attemptOrder } from '../routing/order.ts'
+import { backoffMs } from '../routing/backoff.ts'
+import { isContextLengthError, matches, reason, retryAfterMs, type AttemptOutcome } from '../routing/conditions.ts'
+import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
+import { newSpanId, nowMs } from '../spans/ids.ts'
+import { traceparentFor } from '../spans/trace-context.ts'
+import { relayAttempt, type AttemptResult, type HeldResponse } from './attempt.ts'
+import { downstreamHeaders, upstreamHeaders } from './headers.ts'
+import { upstreamBody, type ParsedBody } from './request-body.ts'
+import type { ProxyDeps, RouteSpec } from './handler.ts'
+
+/** Bytes of a response kept for reading usage: enough for a whole ordinary response. */
+const CAPTURE_HEAD = 1 << 20
+const CAPTURE_TAIL = 64 << 10
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const targetKey = (t: Target) => `${t.adapter.name}/${t.model}`
+
+function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
+  if (!a.errorType) return { kind: 'ok' }
+  if (a.httpStatus >= 400) {
+    const held = !r.relayed ? r.held : null
+    const body = held ? Buffer.concat(held.body).toString('utf8') : ''
+    return { kind: 'http', status: a.httpStatus, contextLength: isContextLengthError(a.httpStatus, body), retryAfterMs: retryAfterMs(held?.headers['retry-after']) }
+  }
+  return { kind: 'transport', type: a.errorType }
+}
+
+/** Targets not in cooldown, in order; skipped ones become events. If all are cooling, try them anyway. */
+function admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): Target[] {
+  const open = order.filter((t) => {
+    if (deps.cooldowns.admit(targetKey(t)) !== 'cooling') return true
+    obs.events.push({ timeMs: nowMs(), name: 'target skipped: cooldown', attributes: { 'tracegate.target': targetKey(t) } })
+    return false
+  })
+  return open.length ? open : order
+}
+
+/**
+ * Walk the plan: each target up to `retries + 1` times, then the next, as `retry_on` and
+ * `fallback_on` allow, within the whole-request deadline. Only what reached the client counts as
+ * the answer; error responses are held back while another attempt may still succeed.
+ */
+export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, forwardKey: string | undefined): Promise<void> {
+  reply.hijack()
+  const res = reply.raw
+  const { policy } = plan
+  const deadline = obs.startMs + policy.timeout_ms
+  const order = admitted(deps, obs, attemptOrder(policy.strategy, plan.targets))
+  const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
+  let held: HeldResponse | null = null
+  let wait = 0
+  let why = ''
+
+  for (let ti = 0; ti < order.length; ti++) {
+    const target = order[ti]!
+    const lastTarget = ti === order.length - 1
+    const payload = body && req.method !== 'GET' && req.method !== 'HEAD' ? upstreamBody(body, target.model !== obs.requestedModel ? target.model : undefined, askUsage) : null
+    const upstream = spec.upstream(target.adapter, req)
+    for (let retry = 0; retry <= policy.retries; retry++) {
+      if (wait > 0) {
+        if (nowMs() + wait >= deadline) return finish(deps, obs, res, held, 'timeout')
+        await sleep(wait)
+      }
+      if (res.destroyed) return finish(deps, obs, res, held, 'cancelled')
+      const attempt: AttemptObservation = {
+        spanId: newSpanId(), index: obs.attempts.length + 1, adapter: target.adapter, model: target.model, path: upstream.path,
+        startMs: nowMs(), endMs: 0, ttftMs: null, httpStatus: 0, errorType: '', errorMessage: '', response: null,
+        targetIndex: plan.targets.indexOf(target), resendCount: retry, isFallback: ti > 0, retryReason: why, backoffMs: wait,
+      }
+      obs.attempts.push(attempt)
+      const canRetry = retry < policy.retries
+      const result = await relayAttempt({
+        dispatcher: deps.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(req.headers, target.adapter, forwardKey ?? target.adapter.configKey, traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
+        body: payload, deadline, firstTokenTimeoutMs: policy.first_token_timeout_ms, mayHold: canRetry || !lastTarget,
+        wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage,
+        captureHead: Math.max(CAPTURE_HEAD, deps.config.max_body_bytes), captureTail: CAPTURE_TAIL,
+        responseHeaders: {
+          'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length),
+          'x-tracegate-provider': target.adapter.name, 'x-tracegate-model': target.model,
+        },
+      }, res, attempt)
+      const outcome = outcomeOf(attempt, result)
+      if (outcome.kind === 'ok' || (outcome.kind === 'transport' && outcome.type === 'stream_interrupted')) deps.cooldowns.success(targetKey(target))
+      else if (outcome.kind === 'transport' || outcome.status === 429 || outcome.status >= 500) deps.cooldowns.failure(targetKey(target), policy)
+      if (result.relayed) return finish(deps, obs, res, null, '')
+      if (attempt.errorType === 'cancelled') return finish(deps, obs, res, null, 'cancelled')
+      held = result.held ?? held
+      why = reason(outcome)
+      if (canRetry && matches(policy.retry_on, outcome)) {
+        const after = outcome.kind === 'http' ? outcome.retryAfterMs : null
+        wait = backoffMs(policy, retry + 1, after)
+        if (after === null || after <= policy.retry_after_max_ms) continue
+      }
+      wait = 0
+      if (!lastTarget && matches(policy.fallback_on, outcome)) break
+      return finish(deps, obs, res, result.relayed ? null : result.held, attempt.errorType)
+    }
+  }
+  return finish(deps, obs, res, held, obs.attempts.at(-1)?.errorType ?? 'upstream_error')
+}
+
+/** Answer the client when no attempt's response was relayed, and record the request. */
+function finish(deps: ProxyDeps, obs: RequestObservation, res: FastifyReply['raw'], held: HeldResponse | null, failure: string): void {
+  const last = obs.attempts.at(-1)
+  obs.endMs = nowMs()
+  if (!failure || res.headersSent) {
+    obs.httpStatus = last?.httpStatus ?? 0
+    obs.errorType = last?.errorType ?? failure
+    obs.errorMessage = last?.errorMessage ?? ''
+    deps.recorder.record(obs)
+    return
+  }
+  const ours = { 'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length), 'x-tracegate-provider': last?.adapter.name ?? '', 'x-tracegate-model': last?.model ?? '' }
+  if (held && failure !== 'cancelled' && failure !== 'timeout') {
+    // The provider's own error, unchanged, when retrying and falling back did not help.
+    obs.httpStatus = held.status
+    obs.errorType = String(held.status)
+    obs.errorMessage = last?.errorMessage ?? ''
+    deps.recorder.record(obs)
+    res.writeHead(held.status, downstreamHeaders(held.headers, ours, false))
+    res.end(Buffer.concat(held.body))
+    return
+  }
+  const err = failure === 'timeout'
+    ? new GatewayError('upstream_timeout', `no answer within the request's time limit after ${obs.attempts.length} attempt(s)`)
+    : new GatewayError('upstream_unreachable', `${last?.adapter.name ?? 'upstream'}: ${last?.errorMessage ?? 'failed'} after ${obs.attempts.length} attempt(s)`)
+  obs.httpStatus = failure === 'cancelled' ? 499 : err.status
+  obs.errorType = failure
+  obs.errorMessage = failure === 'cancelled' ? 'client went away' : err.message
+  deps.recorder.record(obs)
+  if (res.destroyed) return
+  res.writeHead(err.status, { 'content-type': 'application/json', ...ours })
+  res.end(JSON.stringify(err.toJSON()))
+}
