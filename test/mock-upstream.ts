@@ -41,6 +41,8 @@ export interface Fault {
   reset?: boolean
   delayHeadersMs?: number
   chunkDelayMs?: number
+  /** Streams: headers go out at once, the first event only after this long. */
+  firstChunkDelayMs?: number
   /** Streams: cut the connection after this many content chunks. */
   cutAfterChunks?: number
   /** Error body override (e.g. a context-length error). */
@@ -73,10 +75,10 @@ const sse = (res: ServerResponse, data: unknown, event?: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface HandlerOptions { delay: number; cutAfter: number }
+interface HandlerOptions { delay: number; cutAfter: number; firstDelay: number }
 type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
-const chat: Handler = async (call, res, { delay, cutAfter }) => {
+const chat: Handler = async (call, res, { delay, cutAfter, firstDelay }) => {
   const j = call.json
   const u = usageFor(j)
   const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output, prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 } }
@@ -90,6 +92,9 @@ const chat: Handler = async (call, res, { delay, cutAfter }) => {
   const withUsage = j.stream_options?.include_usage === true
   const extra = withUsage ? { usage: null } : {}
   res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'req_mock_chat_stream' })
+  res.flushHeaders()
+  if (firstDelay) await sleep(firstDelay)
+  if (res.destroyed) return
   sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra })
   for (const [i, w] of WORDS.entries()) {
     await sleep(delay)
@@ -228,7 +233,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       if (status) return fail(res, status, path.endsWith('/messages'), fault ?? undefined)
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]
       if (!handler) return fail(res, 404, false)
-      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0 })
+      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0, firstDelay: fault?.firstChunkDelayMs ?? 0 })
     })
   })
   server.keepAliveTimeout = 60_000

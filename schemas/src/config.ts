@@ -61,6 +61,8 @@ export const RoutingPolicySchema = z.object({
   retry_after_max_ms: z.number().int().min(0).default(30_000),
   /** Whole request, all attempts and waits included. */
   timeout_ms: z.number().int().positive().default(600_000),
+  /** One attempt: no response headers within this moves on to the next attempt. */
+  attempt_timeout_ms: z.number().int().positive().optional(),
   /** Streams: no first byte within this moves on to the next attempt. */
   first_token_timeout_ms: z.number().int().positive().optional(),
   cooldown: CooldownSchema.default(CooldownSchema.parse({})),

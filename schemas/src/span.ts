@@ -23,6 +23,8 @@ export const SpanSchema = z.object({
   operation: z.string(),
   stream: z.boolean(),
   input_tokens: z.number().nullable(),
+  /** Token counts estimated by the gateway (a stream cut before its usage event), not reported by the provider. */
+  tokens_estimated: z.boolean(),
   output_tokens: z.number().nullable(),
   cache_read_tokens: z.number().nullable(),
   cache_write_tokens: z.number().nullable(),

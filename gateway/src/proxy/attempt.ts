@@ -17,6 +17,8 @@ export interface AttemptRequest {
   body: Buffer | null
   /** Wall-clock ms by which the whole request must be done. */
   deadline: number
+  /** Limit for the response headers of this attempt. */
+  attemptTimeoutMs: number | undefined
   firstTokenTimeoutMs: number | undefined
   /** Keep an error response from the client (another attempt may still answer). */
   mayHold: boolean
@@ -59,6 +61,8 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   private filter: UsageChunkFilter | null = null
   private streamed = false
   private timers: NodeJS.Timeout[] = []
+  /** Cleared when what it waits for arrives: response headers, then the first body byte. */
+  private waitTimer: NodeJS.Timeout | null = null
   private settled = false
 
   constructor(
@@ -79,6 +83,16 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     this.timers.push(setTimeout(() => this.abort(stop()), Math.max(0, ms)))
   }
 
+  waitFor(ms: number | undefined, what: string): void {
+    this.clearWait()
+    if (ms !== undefined) this.waitTimer = setTimeout(() => this.abort(new Stop('timeout', `no ${what} within ${ms} ms`)), ms)
+  }
+
+  private clearWait(): void {
+    if (this.waitTimer) clearTimeout(this.waitTimer)
+    this.waitTimer = null
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller
     if (this.stop) controller.abort(this.stop)
@@ -86,6 +100,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     const { obs, req } = this
+    this.clearWait()
     obs.httpStatus = status
     obs.response = new BodyCapture(req.captureHead, req.captureTail)
     if (status >= 400) {
@@ -100,7 +115,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     if (req.stripUsageChunk && status < 400) this.filter = new UsageChunkFilter()
     if (!this.streamed) return this.sendHead(headers)
     this.pendingHead = headers
-    if (req.firstTokenTimeoutMs !== undefined) this.after(req.firstTokenTimeoutMs, () => new Stop('timeout', `no first token within ${req.firstTokenTimeoutMs} ms`))
+    this.waitFor(req.firstTokenTimeoutMs, 'first token')
   }
 
   private sendHead(headers: Record<string, string | string[] | undefined>): void {
@@ -114,6 +129,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     obs.response!.push(chunk)
     if (this.held) return void this.held.body.push(chunk)
     if (this.pendingHead) {
+      this.clearWait()
       obs.ttftMs = nowMs() - obs.startMs
       this.sendHead(this.pendingHead)
     }
@@ -152,6 +168,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return
     this.settled = true
     for (const t of this.timers) clearTimeout(t)
+    this.clearWait()
     this.obs.endMs = nowMs()
     this.done(result)
   }
@@ -179,6 +196,7 @@ export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: Atte
     }
     res.once('close', onClose)
     handler.after(req.deadline - Date.now(), () => new Stop('timeout', 'request timed out (timeout_ms)'))
+    handler.waitFor(req.attemptTimeoutMs, 'response headers')
     // Our own timers bound the attempt (whole-request deadline, first token), so undici's are off.
     req.dispatcher.dispatch({
       origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: 0, bodyTimeout: 0,

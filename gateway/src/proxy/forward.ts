@@ -77,7 +77,7 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       const result = await relayAttempt({
         dispatcher: deps.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
         headers: upstreamHeaders(req.headers, target.adapter, forwardKey ?? target.adapter.configKey, traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
-        body: payload, deadline, firstTokenTimeoutMs: policy.first_token_timeout_ms, mayHold: canRetry || !lastTarget,
+        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstTokenTimeoutMs: policy.first_token_timeout_ms, mayHold: canRetry || !lastTarget,
         wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage,
         captureHead: Math.max(CAPTURE_HEAD, deps.config.max_body_bytes), captureTail: CAPTURE_TAIL,
         responseHeaders: {

@@ -58,11 +58,14 @@ function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions):
   })
 }
 
-interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string }
+interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string; estimated: boolean }
 
 function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
   const captured = a.response ? a.response.text() : ''
   const facts = a.response ? readResponse(o.wire, o.operation, o.stream && a.httpStatus < 400, captured) : emptyFacts()
+  // A stream cut short has no usage event: estimate its output from the text seen, and say so.
+  const estimated = facts.outputTokens === null && Boolean(facts.outputText) && (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
+  if (estimated) facts.outputTokens = Math.ceil(facts.outputText!.length / 4)
   // The dated snapshot the provider answered with is what it bills; fall back to the name asked for.
   let cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, facts.responseModel || a.model, facts)
   if (cost.source === 'unpriced' && facts.responseModel) cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, a.model, facts)
@@ -131,7 +134,8 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     ResponseBody: responseBody,
     BodyTruncated: truncated,
   }, o, opts)
-  return { row, facts, cost: cost.usd, costSource: cost.source }
+  row.TokensEstimated = estimated
+  return { row, facts, cost: cost.usd, costSource: cost.source, estimated }
 }
 
 /** One SERVER row for the request and one CLIENT row per upstream attempt. */
@@ -190,6 +194,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     ResponseBody: '',
     BodyTruncated: truncated,
   }, o, opts)
+  row.TokensEstimated = attempts.some((a) => a.estimated)
   if (o.events.length) {
     row['Events.Timestamp'] = o.events.map((e) => formatTimestamp(e.timeMs))
     row['Events.Name'] = o.events.map((e) => e.name)

@@ -85,7 +85,7 @@ function toSpan(r: Record<string, any>): Span {
     kind: r.SpanKind === 'Server' ? 'server' : 'client', start_time: isoFromClickHouse(r.Timestamp),
     duration_ms: Number(r.Duration) / 1e6, status: status(r), status_message: r.StatusMessage,
     provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
-    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens),
+    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), tokens_estimated: Boolean(r.TokensEstimated),
     cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),
     cost_usd: n(r.CostUsd), cost_source: r.CostSource || 'no_usage', ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
     error_type: r.ErrorType, attempt: Number(r.Attempt), workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
