@@ -9,6 +9,7 @@ import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { SpanRecorder } from './spans/recorder.ts'
+import { OtlpExport } from './spans/otlp-export.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { migrate } from './storage/migrate.ts'
 import { SpanWriter } from './storage/writer.ts'
@@ -39,10 +40,11 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const store = await openStore(config)
   await migrate(store, config.storage.retention_days, log)
   const writer = new SpanWriter(store, { batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms, maxPendingRows: 200_000 }, log)
+  const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const recorder = new SpanRecorder({
     serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
     pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
-  }, writer, log)
+  }, otlp ? [writer, otlp] : [writer], log)
   const providers = new ProviderRegistry(config)
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
 
@@ -80,6 +82,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     await app.close()
     recorder.drain()
     await writer.close()
+    await otlp?.close()
     await dispatcher.close()
     await store.client.close()
   })())

@@ -99,6 +99,13 @@ export const StorageConfigSchema = z.object({
   flush_ms: z.number().int().positive().max(1000).default(1000),
 }).strict()
 
+/** Also send every span to an OpenTelemetry collector over OTLP/HTTP (JSON). */
+export const OtlpConfigSchema = z.object({
+  /** Full traces URL, e.g. http://collector:4318/v1/traces. */
+  endpoint: url,
+  headers: z.record(z.string(), z.string()).default({}),
+}).strict()
+
 export const ConfigSchema = z.object({
   server: z.object({
     host: z.string().default('127.0.0.1'),
@@ -114,6 +121,7 @@ export const ConfigSchema = z.object({
   max_body_bytes: z.number().int().min(0).default(65_536),
   max_request_bytes: z.number().int().positive().default(10 * 1024 * 1024),
   storage: StorageConfigSchema.default(StorageConfigSchema.parse({})),
+  otlp: OtlpConfigSchema.optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).strict().superRefine((cfg, ctx) => {
   const known = new Set<string>([...BUILTIN_PROVIDERS, ...Object.keys(cfg.providers)])

@@ -54,6 +54,8 @@ function applyEnv(cfg: Config, env: NodeJS.ProcessEnv): Config {
   if (env.CLICKHOUSE_USER) cfg.storage.username = env.CLICKHOUSE_USER
   if (env.CLICKHOUSE_PASSWORD) cfg.storage.password = env.CLICKHOUSE_PASSWORD
   if (env.TRACEGATE_DATA_DIR) cfg.storage.data_dir = env.TRACEGATE_DATA_DIR
+  const otlp = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`)
+  if (otlp) cfg.otlp = { endpoint: otlp, headers: cfg.otlp?.headers ?? {} }
   if (env.LOG_LEVEL) cfg.log_level = env.LOG_LEVEL as Config['log_level']
   if (!Number.isInteger(cfg.server.port) || cfg.server.port < 0 || cfg.server.port > 65535) {
     throw new ConfigError([`PORT: "${env.PORT}" is not a valid port`])

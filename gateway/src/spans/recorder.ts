@@ -13,7 +13,7 @@ export class SpanRecorder {
   private queue: RequestObservation[] = []
   private scheduled = false
 
-  constructor(private readonly opts: BuildOptions, private readonly sink: RowSink, private readonly log: Logger) {}
+  constructor(private readonly opts: BuildOptions, private readonly sinks: RowSink[], private readonly log: Logger) {}
 
   record(o: RequestObservation): void {
     this.queue.push(o)
@@ -38,6 +38,7 @@ export class SpanRecorder {
         rows.push(...buildRows({ ...o, attempts: [] , requestBody: null }, this.opts))
       }
     }
-    if (rows.length) this.sink.add(rows)
+    if (!rows.length) return
+    for (const sink of this.sinks) sink.add(rows)
   }
 }
