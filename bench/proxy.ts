@@ -31,8 +31,8 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
   })
 }
 
-const body = (stream: boolean) => JSON.stringify({
-  model: 'gpt-4o', stream, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello in five words.' }],
+const body = (stream: boolean, model = 'gpt-4o') => JSON.stringify({
+  model, stream, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello in five words.' }],
 })
 
 async function once(pool: Pool, path: string, payload: string): Promise<void> {
@@ -90,7 +90,14 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
   const mock = await startProcess([join(ROOT, 'bench/mock-server.ts')], {}, /(http:\/\/\S+)/)
   const config = join(dataDir, 'tracegate.yaml')
-  writeFileSync(config, `providers:\n  openai: { base_url: "${mock.url}/v1" }\n${process.env.BENCH_EXTRA_CONFIG ?? ""}`)
+  writeFileSync(config, [
+    'providers:',
+    `  openai: { base_url: "${mock.url}/v1" }`,
+    'models:',
+    '  - { name: single, targets: [{ provider: openai, model: gpt-4o }] }',
+    '  - { name: routed, strategy: loadbalance, targets: [{ provider: openai, model: gpt-4o }, { provider: openai, model: gpt-4o-mini }] }',
+    process.env.BENCH_EXTRA_CONFIG ?? '',
+  ].join('\n'))
   const gw = await startProcess([join(ROOT, 'gateway/src/main.ts'), '--config', config], {
     PORT: '0', TRACEGATE_DATA_DIR: join(dataDir, 'data'),
   }, /listening on (http:\/\/[^"\s]+)/, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)) // e.g. --cpu-prof
@@ -101,12 +108,21 @@ async function main() {
   const lat: Row[] = []
   const rps: Row[] = []
   try {
+    // All latency rows first, while storage is idle; the throughput rows leave merges behind them.
     for (const stream of [false, true]) {
       const name = stream ? 'streaming' : 'non-streaming'
-      const payload = body(stream)
-      const d = await latency(direct, '/v1/chat/completions', payload)
-      const g = await latency(gateway, '/v1/chat/completions', payload)
+      const d = await latency(direct, '/v1/chat/completions', body(stream))
+      const g = await latency(gateway, '/v1/chat/completions', body(stream))
       lat.push({ scenario: `${name} p50`, direct: d.p50, gateway: g.p50 }, { scenario: `${name} p99`, direct: d.p99, gateway: g.p99 })
+    }
+    // Routing cost: an alias with two load-balanced targets against an alias with one.
+    const d = await latency(direct, '/v1/chat/completions', body(false))
+    const single = await latency(gateway, '/v1/chat/completions', body(false, 'single'))
+    const routed = await latency(gateway, '/v1/chat/completions', body(false, 'routed'))
+    lat.push({ scenario: 'alias, 1 target p50', direct: d.p50, gateway: single.p50 }, { scenario: 'alias, 2 load-balanced targets p50', direct: d.p50, gateway: routed.p50 })
+    lat.push({ scenario: 'alias, 1 target p99', direct: d.p99, gateway: single.p99 }, { scenario: 'alias, 2 load-balanced targets p99', direct: d.p99, gateway: routed.p99 })
+    for (const stream of [false, true]) {
+      const payload = body(stream)
       const dr = await throughput(direct, '/v1/chat/completions', payload)
       const before = [cpuSeconds(gw.child.pid), cpuSeconds(mock.child.pid), process.cpuUsage()] as const
       const gr = await throughput(gateway, '/v1/chat/completions', payload)
@@ -115,7 +131,7 @@ async function main() {
       const per = (sec: number) => ((sec * 1e6) / n).toFixed(0)
       const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs`
       const br = await throughput(bareProxy, '/v1/chat/completions', payload)
-      rps.push({ scenario: name, direct: dr, gateway: gr, bare: br, cpu })
+      rps.push({ scenario: stream ? 'streaming' : 'non-streaming', direct: dr, gateway: gr, bare: br, cpu })
     }
     // Every request above must have been recorded: ask the gateway how many request spans it holds.
     await new Promise((r) => setTimeout(r, 1500))

@@ -69,10 +69,25 @@ export const RoutingPolicySchema = z.object({
 }).strict()
 export type RoutingPolicy = z.infer<typeof RoutingPolicySchema>
 
+export interface TargetGroup {
+  strategy: 'fallback' | 'loadbalance'
+  weight: number
+  targets: Array<ModelTarget | TargetGroup>
+}
+
+/** A nested pool: e.g. a fallback list whose first member load-balances over two deployments. */
+export const TargetGroupSchema: z.ZodType<TargetGroup, unknown> = z.lazy(() => z.object({
+  strategy: z.enum(['fallback', 'loadbalance']).default('fallback'),
+  weight: z.number().positive().default(1),
+  targets: z.array(z.union([ModelTargetSchema, TargetGroupSchema])).min(1),
+}).strict())
+
 export const ModelAliasSchema = RoutingPolicySchema.extend({
   name: z.string().min(1),
-  targets: z.array(ModelTargetSchema).min(1),
+  targets: z.array(z.union([ModelTargetSchema, TargetGroupSchema])).min(1),
 }).strict()
+
+export const isTargetGroup = (t: ModelTarget | TargetGroup): t is TargetGroup => 'targets' in t
 
 export const GatewayKeySchema = z.object({
   key: z.string().min(8),
@@ -141,11 +156,11 @@ export const ConfigSchema = z.object({
   cfg.models.forEach((m, i) => {
     if (aliases.has(m.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model alias "${m.name}"` })
     aliases.add(m.name)
-    m.targets.forEach((t, j) => {
-      if (!known.has(t.provider)) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'targets', j, 'provider'], message: `unknown provider "${t.provider}"` })
-      }
+    const check = (entries: Array<ModelTarget | TargetGroup>, path: Array<string | number>) => entries.forEach((t, j) => {
+      if (isTargetGroup(t)) return check(t.targets, [...path, j, 'targets'])
+      if (!known.has(t.provider)) ctx.addIssue({ code: 'custom', path: [...path, j, 'provider'], message: `unknown provider "${t.provider}"` })
     })
+    check(m.targets, ['models', i, 'targets'])
   })
   const keyNames = new Set<string>()
   cfg.keys.forEach((k, i) => {

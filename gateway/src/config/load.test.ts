@@ -23,6 +23,8 @@ describe('config', () => {
     expect(problems({ providers: { mine: { base_url: 'http://x' } } })).toEqual(['providers.mine.type: custom provider "mine" needs a type (openai, anthropic, azure, openai-compatible)'])
     expect(problems({ models: [{ name: 'a', targets: [] }] })).toEqual(['models[0].targets: Too small: expected array to have >=1 items'])
     expect(problems({ bogus: 1 })[0]).toMatch(/^\(root\): Unrecognized key/)
+    const nested = { models: [{ name: 'n', targets: [{ strategy: 'loadbalance', targets: [{ provider: 'openai', model: 'a' }, { provider: 'nope', model: 'b' }] }] }] }
+    expect(problems(nested)).toEqual(['models[0].targets[0].targets[1].provider: unknown provider "nope"'])
   })
 
   it('environment overrides PORT, HOST and CLICKHOUSE_URL', () => {

@@ -50,7 +50,7 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
   const res = reply.raw
   const { policy } = plan
   const deadline = obs.startMs + policy.timeout_ms
-  const order = admitted(deps, obs, attemptOrder(policy.strategy, plan.targets))
+  const order = admitted(deps, obs, attemptOrder(policy.strategy, plan.tree))
   const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
   let held: HeldResponse | null = null
   let wait = 0

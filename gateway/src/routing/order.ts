@@ -1,13 +1,17 @@
-import type { Target } from './resolve.ts'
+import { isGroup, type RouteNode, type Target } from './resolve.ts'
 
 /**
- * The order targets are tried in: as listed for `fallback`; for `loadbalance`, a weighted draw
+ * The order targets are tried in (groups expanded in place, each by its own strategy): as listed for `fallback`; for `loadbalance`, a weighted draw
  * without replacement, so the first pick follows the weights and the rest serve as fallbacks.
  */
-export function attemptOrder(strategy: 'fallback' | 'loadbalance', targets: readonly Target[], random = Math.random): Target[] {
-  if (strategy === 'fallback' || targets.length < 2) return targets.slice()
-  const pool = targets.slice()
-  const out: Target[] = []
+export function attemptOrder(strategy: 'fallback' | 'loadbalance', nodes: readonly RouteNode[], random = Math.random): Target[] {
+  return arrange(strategy, nodes, random).flatMap((n) => (isGroup(n) ? attemptOrder(n.strategy, n.children, random) : [n]))
+}
+
+function arrange(strategy: 'fallback' | 'loadbalance', nodes: readonly RouteNode[], random: () => number): RouteNode[] {
+  if (strategy === 'fallback' || nodes.length < 2) return nodes.slice()
+  const pool = nodes.slice()
+  const out: RouteNode[] = []
   while (pool.length) {
     const total = pool.reduce((s, t) => s + t.weight, 0)
     let r = random() * total

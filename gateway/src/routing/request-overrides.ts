@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { GatewayError } from '../errors.ts'
-import type { RoutePlan, Target } from './resolve.ts'
+import { leaves, type RouteNode, type RoutePlan } from './resolve.ts'
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
@@ -23,22 +23,26 @@ export function applyOverrides(plan: RoutePlan, h: IncomingHttpHeaders, resolve:
   const timeout = intHeader(h, 'x-tracegate-timeout-ms', 1, 3_600_000)
   const fallbacks = one(h['x-tracegate-fallbacks'])
   if (retries === undefined && timeout === undefined && fallbacks === undefined) return plan
-  let targets: Target[] = plan.targets
+  let { tree, targets, policy } = plan
   if (fallbacks !== undefined) {
     const models = fallbacks.split(',').map((m) => m.trim()).filter(Boolean)
     if (!models.length || models.length > 10) throw new GatewayError('invalid_header', 'x-tracegate-fallbacks must list 1 to 10 models, comma separated', 'x-tracegate-fallbacks')
-    targets = [...plan.targets]
+    // The plan's own targets keep their strategy as one group; the listed models follow in order.
+    const extra: RouteNode[] = []
     for (const m of models) {
       try {
-        targets.push(...resolve(m).targets)
+        const p = resolve(m)
+        extra.push({ strategy: p.policy.strategy, weight: 1, children: p.tree })
       } catch (err) {
         throw new GatewayError('invalid_header', `x-tracegate-fallbacks: ${(err as Error).message}`, 'x-tracegate-fallbacks')
       }
     }
+    tree = [{ strategy: policy.strategy, weight: 1, children: tree }, ...extra]
+    targets = [...targets, ...leaves(extra)]
+    policy = { ...policy, strategy: 'fallback' }
   }
   return {
-    ...plan,
-    targets,
-    policy: { ...plan.policy, ...(retries !== undefined ? { retries } : {}), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) },
+    ...plan, tree, targets,
+    policy: { ...policy, ...(retries !== undefined ? { retries } : {}), ...(timeout !== undefined ? { timeout_ms: timeout } : {}) },
   }
 }

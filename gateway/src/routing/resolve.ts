@@ -1,4 +1,4 @@
-import { RoutingPolicySchema, type Config, type ModelAlias, type RoutingPolicy } from '@tracegate/schemas'
+import { RoutingPolicySchema, isTargetGroup, type Config, type ModelAlias, type ModelTarget, type RoutingPolicy, type TargetGroup } from '@tracegate/schemas'
 import type { ProviderAdapter } from '../providers/types.ts'
 import type { ProviderRegistry } from '../providers/registry.ts'
 import { GatewayError } from '../errors.ts'
@@ -10,13 +10,27 @@ export interface Target {
   weight: number
 }
 
+/** A nested pool of targets with its own strategy. */
+export interface RouteGroup {
+  strategy: 'fallback' | 'loadbalance'
+  weight: number
+  children: RouteNode[]
+}
+export type RouteNode = Target | RouteGroup
+export const isGroup = (n: RouteNode): n is RouteGroup => 'children' in n
+
 /** Where a request may go and how hard to try: the targets and the policy the proxy walks them with. */
 export interface RoutePlan {
   requestedModel: string
   alias: ModelAlias | undefined
+  /** The targets as configured, groups included; the top level follows `policy.strategy`. */
+  tree: RouteNode[]
+  /** Every target of the tree, in configuration order. */
   targets: Target[]
   policy: RoutingPolicy
 }
+
+export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
 
 /**
  * A model named directly (not an alias) has one target and is not retried by default: the
@@ -24,11 +38,22 @@ export interface RoutePlan {
  */
 const DIRECT_POLICY: RoutingPolicy = RoutingPolicySchema.parse({ retries: 0 })
 
+const direct = (target: Target, requestedModel: string): RoutePlan =>
+  ({ requestedModel, alias: undefined, tree: [target], targets: [target], policy: DIRECT_POLICY })
+
 export class ModelRouter {
-  private readonly aliases: Map<string, { alias: ModelAlias; targets: Target[] }>
+  private readonly aliases: Map<string, { alias: ModelAlias; tree: RouteNode[]; targets: Target[] }>
 
   constructor(config: Config, private readonly providers: ProviderRegistry) {
-    this.aliases = new Map(config.models.map((alias) => [alias.name, { alias, targets: alias.targets.map((t) => this.target(t.provider, t.model, t.weight)) }]))
+    this.aliases = new Map(config.models.map((alias) => {
+      const tree = alias.targets.map((t) => this.node(t))
+      return [alias.name, { alias, tree, targets: leaves(tree) }]
+    }))
+  }
+
+  private node(t: ModelTarget | TargetGroup): RouteNode {
+    if (isTargetGroup(t)) return { strategy: t.strategy, weight: t.weight, children: t.targets.map((c) => this.node(c)) }
+    return this.target(t.provider, t.model, t.weight)
   }
 
   private target(provider: string, model: string, weight = 1): Target {
@@ -40,20 +65,20 @@ export class ModelRouter {
   /** alias → `provider/model` → the default provider with the model unchanged. */
   resolve(model: string, defaultProvider: string): RoutePlan {
     const hit = this.aliases.get(model)
-    if (hit) return { requestedModel: model, alias: hit.alias, targets: hit.targets, policy: hit.alias }
+    if (hit) return { requestedModel: model, alias: hit.alias, tree: hit.tree, targets: hit.targets, policy: hit.alias }
     const slash = model.indexOf('/')
     if (slash > 0) {
       const adapter = this.providers.get(model.slice(0, slash))
-      if (adapter) return { requestedModel: model, alias: undefined, targets: [{ adapter, model: model.slice(slash + 1), weight: 1 }], policy: DIRECT_POLICY }
+      if (adapter) return direct({ adapter, model: model.slice(slash + 1), weight: 1 }, model)
     }
-    return { requestedModel: model, alias: undefined, targets: [this.target(defaultProvider, model)], policy: DIRECT_POLICY }
+    return direct(this.target(defaultProvider, model), model)
   }
 
   /** A plan for the raw `/p/{provider}/…` route: that provider, model as sent. */
   direct(provider: string, model: string): RoutePlan {
     const adapter = this.providers.get(provider)
     if (!adapter) throw new GatewayError('unknown_provider', `unknown provider "${provider}"`)
-    return { requestedModel: model, alias: undefined, targets: [{ adapter, model, weight: 1 }], policy: DIRECT_POLICY }
+    return direct({ adapter, model, weight: 1 }, model)
   }
 
   aliasNames(): string[] {
