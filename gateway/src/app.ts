@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { Agent } from 'undici'
 import type { Logger } from 'pino'
@@ -39,7 +40,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const { log } = opts
   const store = await openStore(config)
   await migrate(store, config.storage.retention_days, log)
-  const writer = new SpanWriter(store, { batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms, maxPendingRows: 200_000 }, log)
+  const writer = new SpanWriter(store, {
+    batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms,
+    maxSpoolBytes: config.spool.max_bytes, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
+  }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const recorder = new SpanRecorder({
     serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,

@@ -114,6 +114,11 @@ export const StorageConfigSchema = z.object({
   flush_ms: z.number().int().positive().max(1000).default(1000),
 }).strict()
 
+export const SpoolConfigSchema = z.object({
+  /** Disk the write-ahead spool may use while storage is unreachable; beyond it new spans are dropped, loudly. */
+  max_bytes: z.number().int().positive().default(2 * 1024 ** 3),
+}).strict()
+
 /** Also send every span to an OpenTelemetry collector over OTLP/HTTP (JSON). */
 export const OtlpConfigSchema = z.object({
   /** Full traces URL, e.g. http://collector:4318/v1/traces. */
@@ -136,6 +141,7 @@ export const ConfigSchema = z.object({
   max_body_bytes: z.number().int().min(0).default(65_536),
   max_request_bytes: z.number().int().positive().default(10 * 1024 * 1024),
   storage: StorageConfigSchema.default(StorageConfigSchema.parse({})),
+  spool: SpoolConfigSchema.default(SpoolConfigSchema.parse({})),
   otlp: OtlpConfigSchema.optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).strict().superRefine((cfg, ctx) => {

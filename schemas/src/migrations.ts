@@ -117,6 +117,12 @@ export function migrations({ database: db, retentionDays: days }: DdlOptions): M
     { version: 1, name: 'spans', statements: [spansTable(db, days)] },
     { version: 2, name: 'trace id lookup', statements: traceLookup(db, days) },
     { version: 3, name: 'per-minute rollup', statements: rollup(db, days) },
+    {
+      // Spool replays reuse the segment name as insert_deduplication_token; these windows make
+      // non-replicated tables (chDB, a single server) remember recent tokens, views included.
+      version: 4, name: 'insert deduplication for spool replays',
+      statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`),
+    },
   ]
 }
 

@@ -1,97 +1,158 @@
 import type { Logger } from 'pino'
 import { SPAN_COLUMNS, spanRowValues, type SpanRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
+import { Spool, type Segment } from './spool.ts'
 
 export interface WriterOptions {
   batchRows: number
   flushMs: number
-  /** Rows held in memory while storage is failing before the oldest are dropped (counted, logged). */
-  maxPendingRows: number
+  /** Spool size at which new spans are refused (counted and logged, never silent). */
+  maxSpoolBytes: number
+  spoolDir: string
 }
 
-export interface WriterStats { written: number; failedInserts: number; dropped: number; pending: number; lastError: string }
+export interface WriterStats {
+  written: number
+  replayed: number
+  failedInserts: number
+  dropped: number
+  corruptRecords: number
+  /** Rows recorded but not yet acknowledged by ClickHouse. */
+  pending: number
+  segments: number
+  spoolBytes: number
+  lastError: string
+}
+
+interface Batch { seg: Segment; rows: number; values: unknown[][] | null; replay: boolean }
 
 const MAX_BACKOFF_MS = 30_000
 
 /**
- * Batches span rows into ClickHouse inserts: a batch goes out after `flushMs` or as soon as
- * `batchRows` are waiting, one insert at a time. A failed insert keeps its rows and is retried
- * with backoff; the request path never waits on any of this.
+ * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
+ * closed segment per insert, in order, with the segment name as insert deduplication token: a
+ * segment inserted again after a crash is recognised and not counted twice. Failed inserts are
+ * retried with backoff, reading the rows back from disk, so an outage costs disk, not memory.
  */
 export class SpanWriter {
-  private pending: SpanRow[] = []
+  private readonly spool: Spool
+  private openRows: unknown[][] = []
+  private readonly queue: Batch[] = []
   private timer: NodeJS.Timeout | null = null
-  private inflight: Promise<void> | null = null
+  private draining: Promise<void> | null = null
   private backoffMs = 0
   private closed = false
-  readonly stats: WriterStats = { written: 0, failedInserts: 0, dropped: 0, pending: 0, lastError: '' }
+  readonly stats: WriterStats = { written: 0, replayed: 0, failedInserts: 0, dropped: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0, lastError: '' }
 
-  constructor(private readonly store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {}
-
-  add(rows: SpanRow[]): void {
-    for (const r of rows) this.pending.push(r)
-    const overflow = this.pending.length - this.opts.maxPendingRows
-    if (overflow > 0) {
-      this.pending.splice(0, overflow)
-      this.stats.dropped += overflow
-      this.log.error({ dropped: overflow, total_dropped: this.stats.dropped }, 'span buffer full while storage is failing: oldest spans dropped')
+  constructor(private readonly store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
+    this.spool = new Spool(opts.spoolDir)
+    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, replay: true })
+    if (this.queue.length) {
+      log.warn({ segments: this.queue.length, bytes: this.spool.bytesOnDisk }, 'replaying spans left in the spool by an earlier run')
+      this.schedule(0)
     }
-    this.stats.pending = this.pending.length
-    if (this.pending.length >= this.opts.batchRows && !this.inflight && this.backoffMs === 0) this.flushSoon(0)
-    else this.flushSoon(this.backoffMs || this.opts.flushMs)
+    this.refreshStats()
   }
 
-  private flushSoon(delay: number): void {
-    if (this.closed || (this.timer && delay > 0)) return
+  add(rows: SpanRow[]): void {
+    if (this.closed) return
+    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) {
+      this.stats.dropped += rows.length
+      this.log.error({ dropped: rows.length, total_dropped: this.stats.dropped, spool_bytes: this.spool.bytesOnDisk }, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
+      return
+    }
+    const values = rows.map(spanRowValues)
+    this.spool.append(Buffer.from(values.map((v) => JSON.stringify(v)).join('\n')))
+    for (const v of values) this.openRows.push(v)
+    this.stats.pending += rows.length
+    if (this.openRows.length >= this.opts.batchRows) this.schedule(0)
+    else this.schedule(this.opts.flushMs)
+  }
+
+  private schedule(delay: number): void {
+    if (this.closed && delay > 0) return
+    if (this.timer && delay > 0) return
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timer = null
       void this.flush()
-    }, delay)
+    }, Math.max(delay, this.backoffMs))
     this.timer.unref()
   }
 
-  /** Write everything pending now; resolves when the insert is acknowledged or has failed. */
+  /** Close the open segment and insert everything queued, in order; stops at the first failure. */
   async flush(): Promise<void> {
-    if (this.inflight) await this.inflight
-    if (!this.pending.length) return
-    const batch = this.pending.splice(0, this.opts.batchRows)
-    this.inflight = this.insert(batch)
-    try {
-      await this.inflight
-    } finally {
-      this.inflight = null
-      this.stats.pending = this.pending.length
+    const seg = this.spool.roll()
+    if (seg) {
+      this.queue.push({ seg, rows: this.openRows.length, values: this.openRows, replay: false })
+      this.openRows = []
     }
-    if (this.pending.length) this.flushSoon(this.backoffMs || (this.pending.length >= this.opts.batchRows ? 0 : this.opts.flushMs))
+    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = null))
+    await this.draining
   }
 
-  private async insert(batch: SpanRow[]): Promise<void> {
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue[0]!
+      if (!(await this.insert(batch))) {
+        this.schedule(this.backoffMs)
+        return
+      }
+      this.queue.shift()
+      this.spool.remove(batch.seg)
+      this.refreshStats()
+    }
+  }
+
+  private async insert(batch: Batch): Promise<boolean> {
+    let values = batch.values
+    if (!values) {
+      const read = Spool.read(batch.seg)
+      if (read.corrupt || read.truncatedBytes) {
+        this.stats.corruptRecords += read.corrupt
+        this.log.error({ segment: batch.seg.name, corrupt_records: read.corrupt, truncated_bytes: read.truncatedBytes, rows_kept: read.lines.length }, 'damaged spool segment: good records replayed, damaged ones skipped')
+      }
+      values = read.lines.map((l) => JSON.parse(l) as unknown[])
+    }
     try {
-      await this.store.client.insert({
-        table: `${this.store.database}.spans`, values: batch.map(spanRowValues), format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
-      })
-      this.stats.written += batch.length
+      if (values.length) {
+        await this.store.client.insert({
+          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
+          clickhouse_settings: { insert_deduplication_token: batch.seg.name, deduplicate_blocks_in_dependent_materialized_views: 1 },
+        })
+      }
+      if (batch.replay) this.stats.replayed += values.length
+      else this.stats.written += values.length
+      this.stats.pending = Math.max(0, this.stats.pending - batch.rows)
       this.backoffMs = 0
+      return true
     } catch (err) {
-      this.pending.unshift(...batch)
+      batch.values = null // read back from disk on retry: an outage costs disk, not memory
       this.stats.failedInserts++
       this.stats.lastError = (err as Error).message
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2))
-      this.log.error({ err: { message: (err as Error).message }, rows: batch.length, retry_in_ms: this.backoffMs }, 'span insert failed; will retry')
+      this.log.error({ err: { message: (err as Error).message }, segment: batch.seg.name, retry_in_ms: this.backoffMs }, 'span insert failed; spans stay in the spool and will be retried')
+      return false
     }
   }
 
-  /** Flush until empty or until storage keeps failing past `deadlineMs`. */
+  private refreshStats(): void {
+    this.stats.segments = this.queue.length + (this.openRows.length ? 1 : 0)
+    this.stats.spoolBytes = this.spool.bytesOnDisk
+  }
+
+  /** Insert what can be inserted before `deadlineMs`; whatever is left stays in the spool for the next start. */
   async close(deadlineMs = 10_000): Promise<void> {
     const until = Date.now() + deadlineMs
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    while (this.pending.length && Date.now() < until) {
-      await this.flush()
-      if (this.pending.length && this.backoffMs) await new Promise((r) => setTimeout(r, Math.min(this.backoffMs, until - Date.now())))
-    }
     this.closed = true
-    if (this.pending.length) this.log.error({ lost: this.pending.length }, 'shutting down with unwritten spans')
+    await this.flush()
+    while (this.queue.length && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, Math.min(this.backoffMs || 50, Math.max(0, until - Date.now()))))
+      await this.flush()
+    }
+    if (this.timer) clearTimeout(this.timer)
+    if (this.queue.length) this.log.warn({ segments: this.queue.length }, 'storage unavailable at shutdown: spans stay in the spool and are written at the next start')
   }
 }
