@@ -18,8 +18,7 @@ export interface TestGateway extends Gateway {
  * The real gateway, in this process, on an ephemeral loopback port, with the embedded engine in a
  * fresh temporary directory (chDB binds one directory per process, so one gateway per test file).
  */
-export async function startTestGateway(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<TestGateway> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-test-'))
+export async function startTestGateway(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, dataDir = mkdtempSync(join(tmpdir(), 'tracegate-test-'))): Promise<TestGateway> {
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0 },
     log_level: 'debug',

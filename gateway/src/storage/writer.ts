@@ -65,6 +65,7 @@ export class SpanWriter {
     this.spool.append(Buffer.from(values.map((v) => JSON.stringify(v)).join('\n')))
     for (const v of values) this.openRows.push(v)
     this.stats.pending += rows.length
+    this.refreshStats()
     if (this.openRows.length >= this.opts.batchRows) this.schedule(0)
     else this.schedule(this.opts.flushMs)
   }
@@ -95,6 +96,7 @@ export class SpanWriter {
     while (this.queue.length) {
       const batch = this.queue[0]!
       if (!(await this.insert(batch))) {
+        this.refreshStats()
         this.schedule(this.backoffMs)
         return
       }

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Agent, request } from 'undici'
+import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
+import { startTestGateway, type TestGateway } from './helpers.ts'
+
+let mock: MockUpstream
+let gw: TestGateway
+
+beforeAll(async () => {
+  mock = await startMockUpstream()
+  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } }, storage: { flush_ms: 100 } })
+})
+afterAll(async () => {
+  await gw?.stop()
+  await mock?.close()
+})
+
+const count = async (sql: string) => Number((await (await gw.store.client.query({ query: sql, format: 'JSONEachRow' })).json<{ c: number }>())[0]!.c)
+
+describe('storage outage', () => {
+  it('500 requests while the spans table is detached are answered normally, then all their spans appear exactly once', async () => {
+    const db = gw.store.database
+    await gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
+    const agent = new Agent({ connections: 16 })
+    const latencies: number[] = []
+    const ids: string[] = []
+    for (let i = 0; i < 500; i += 25) {
+      await Promise.all(Array.from({ length: 25 }, async (_, j) => {
+        const t = performance.now()
+        const res = await request(`${gw.url}/v1/chat/completions`, {
+          method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-tracegate-team': 'outage' },
+          body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `outage ${i + j}` }] }),
+        })
+        await res.body.json()
+        latencies.push(performance.now() - t)
+        expect(res.statusCode).toBe(200)
+        ids.push(String(res.headers['x-tracegate-trace-id']))
+      }))
+    }
+    await agent.close()
+    latencies.sort((a, b) => a - b)
+    expect(ids).toHaveLength(500)
+    expect(latencies[249]!).toBeLessThan(50)
+    expect(gw.writer.stats.failedInserts).toBeGreaterThan(0)
+    expect(gw.writer.stats.pending).toBe(1000)
+    const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as any
+    expect(ready.status).toBe('ready') // chDB itself answers; only the table is gone
+    expect(ready.spans.spool_bytes).toBeGreaterThan(0)
+
+    await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
+    const until = Date.now() + 40_000
+    while (gw.writer.stats.pending > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    expect(gw.writer.stats.pending).toBe(0)
+    expect(await count(`SELECT count() c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
+    expect(await count(`SELECT uniqExact(SpanId) c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
+    expect(await count(`SELECT uniqExact(TraceId) c FROM ${db}.spans WHERE Team = 'outage' AND SpanKind = 'Server'`)).toBe(500)
+    expect(await count(`SELECT sum(Requests) c FROM ${db}.spans_1m WHERE Team = 'outage'`)).toBe(500)
+    expect(gw.writer.stats.spoolBytes).toBe(0)
+  }, 90_000)
+})
