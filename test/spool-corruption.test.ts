@@ -39,7 +39,7 @@ describe('a damaged spool segment', () => {
     // Flip one byte inside the second record's payload, then leave half a record at the end.
     const bytes = readFileSync(seg.path)
     const second = 8 + bytes.readUInt32LE(0)
-    bytes[second + 8 + 40] ^= 0xff
+    bytes[second + 8 + 40] = bytes[second + 8 + 40]! ^ 0xff
     writeFileSync(seg.path, bytes)
     appendFileSync(seg.path, Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 5, 6]))
 
