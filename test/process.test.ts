@@ -1,22 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-
-const ROOT = join(import.meta.dirname, '..')
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
-
-function runGateway(args: string[], env: Record<string, string>, cwd: string) {
-  const child = spawn(TSX, [join(ROOT, 'gateway/src/main.ts'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => (stdout += d))
-  child.stderr!.on('data', (d) => (stderr += d))
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  return { child, exited, out: () => stdout, err: () => stderr }
-}
+import { spawnGateway } from './spawn-gateway.ts'
 
 let dir: string
 let mock: MockUpstream
@@ -42,7 +29,7 @@ describe('the tracegate process', () => {
       '    targets:',
       '      - { provider: opnai, model: gpt-4o }',
     ].join('\n'))
-    const run = runGateway(['--config', file], {}, dir)
+    const run = spawnGateway(['--config', file], {}, dir)
     expect(await run.exited).toBe(2)
     const lines = run.err().trim().split('\n')
     expect(lines).toContain('config error: models[1].targets[0].provider: unknown provider "opnai"')
@@ -52,14 +39,8 @@ describe('the tracegate process', () => {
 
   it('starts from tracegate.yaml in its directory, serves, and on SIGTERM writes its spans and exits 0', async () => {
     writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nstorage: { flush_ms: 1000 }\n`)
-    const run = runGateway([], { PORT: '0', MY_KEY: 'sk-from-env', TRACEGATE_DATA_DIR: join(dir, 'data') }, dir)
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no start: ${run.err()}`)), 30_000)
-      run.child.stdout!.on('data', () => {
-        const m = /listening on (http:\/\/[^"\s]+)/.exec(run.out())
-        if (m) { clearTimeout(t); resolve(m[1]!) }
-      })
-    })
+    const run = spawnGateway([], { PORT: '0', MY_KEY: 'sk-from-env', TRACEGATE_DATA_DIR: join(dir, 'data') }, dir)
+    const url = await run.ready()
     const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [] }) })
     expect(res.status).toBe(200)
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-from-env')
@@ -68,14 +49,8 @@ describe('the tracegate process', () => {
     expect(run.out()).toContain('shutting down')
 
     // Restarted on the same data dir, the span written at shutdown is there.
-    const again = runGateway([], { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), MY_KEY: 'x' }, dir)
-    const url2 = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no restart: ${again.err()}`)), 30_000)
-      again.child.stdout!.on('data', () => {
-        const m = /listening on (http:\/\/[^"\s]+)/.exec(again.out())
-        if (m) { clearTimeout(t); resolve(m[1]!) }
-      })
-    })
+    const again = spawnGateway([], { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), MY_KEY: 'x' }, dir)
+    const url2 = await again.ready()
     const trace = (await (await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)).json()) as any
     expect(trace.spans).toHaveLength(2)
     again.child.kill('SIGTERM')
