@@ -18,6 +18,7 @@ import { parseBody } from './proxy/request-body.ts'
 import { proxyRoutes } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { healthApi } from './api/health.ts'
+import { GatewayMetrics, metricsApi } from './api/metrics.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -45,10 +46,11 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     maxSpoolBytes: config.spool.max_bytes, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
   }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
+  const metrics = new GatewayMetrics(writer)
   const recorder = new SpanRecorder({
     serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
     pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
-  }, otlp ? [writer, otlp] : [writer], log)
+  }, otlp ? [writer, metrics, otlp] : [writer, metrics], log)
   const providers = new ProviderRegistry(config)
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
 
@@ -57,6 +59,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     // Per-request log lines cost throughput and carry nothing the spans do not.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.max_request_bytes,
+    requestTimeout: config.server.request_timeout_ms,
+    // Node checks request timeouts on this tick; its 30 s default would let a slow body linger.
+    http: { connectionsCheckingInterval: Math.min(1000, config.server.request_timeout_ms), requestTimeout: config.server.request_timeout_ms },
     return503OnClosing: true,
   })
   app.removeAllContentTypeParsers()
@@ -75,6 +80,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   })
   await app.register(traceApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })
+  await app.register(metricsApi, { metrics })
 
   await app.listen({ host: config.server.host, port: config.server.port })
   const addr = app.server.address()
@@ -83,7 +89,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
 
   let closing: Promise<void> | null = null
   const close = () => (closing ??= (async () => {
+    // Stop accepting; in-flight requests and streams finish within the grace period, then are cut.
+    const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms)
     await app.close()
+    clearTimeout(grace)
     recorder.drain()
     await writer.close()
     await otlp?.close()

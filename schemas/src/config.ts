@@ -130,7 +130,11 @@ export const ConfigSchema = z.object({
   server: z.object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(4000),
-  }).strict().default({ host: '127.0.0.1', port: 4000 }),
+    /** A client must have sent its whole request within this (slow bodies get a 408). */
+    request_timeout_ms: z.number().int().positive().default(60_000),
+    /** On SIGTERM/SIGINT, in-flight requests and streams get this long to finish. */
+    shutdown_grace_ms: z.number().int().min(0).default(30_000),
+  }).strict().default({ host: '127.0.0.1', port: 4000, request_timeout_ms: 60_000, shutdown_grace_ms: 30_000 }),
   service_name: z.string().default('tracegate'),
   default_provider: z.string().default('openai'),
   providers: z.record(z.string(), ProviderConfigSchema).default({}),

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 
 /** The body as received (forwarded byte for byte) and, when it is JSON, its parsed form. */
@@ -14,6 +15,7 @@ export interface ParsedBody {
 export function parseBody(req: FastifyRequest, raw: Buffer, done: (err: Error | null, body?: ParsedBody) => void): void {
   const type = req.headers['content-type'] ?? ''
   if (!type.includes('json')) return done(null, { raw, json: undefined, jsonError: null })
+  if (!isUtf8(raw)) return done(null, { raw, json: undefined, jsonError: 'the body is not valid UTF-8' })
   try {
     done(null, { raw, json: JSON.parse(raw.toString('utf8')), jsonError: null })
   } catch (err) {

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { SpanRow } from '@tracegate/schemas'
+import type { RowSink } from '../spans/recorder.ts'
+import type { SpanWriter } from '../storage/writer.ts'
+
+/** Bucket boundaries the GenAI semantic conventions recommend. */
+const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
+
+/**
+ * Prometheus metrics, fed from the same span rows as storage (off the request path), plus the
+ * spool and writer state read at scrape time and Node's own metrics (event-loop lag included).
+ */
+export class GatewayMetrics implements RowSink {
+  readonly registry = new Registry()
+  private readonly requests = new Counter({ name: 'tracegate_requests_total', help: 'Requests by route, status, final provider and model', labelNames: ['route', 'status', 'provider', 'model'], registers: [this.registry] })
+  private readonly attempts = new Counter({ name: 'tracegate_upstream_attempts_total', help: 'Upstream attempts by provider, model and error type', labelNames: ['provider', 'model', 'error_type'], registers: [this.registry] })
+  private readonly duration = new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration (one upstream attempt)', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'], buckets: DURATION_BUCKETS, registers: [this.registry] })
+  private readonly ttft = new Histogram({ name: 'gen_ai_server_time_to_first_token_seconds', help: 'Time to first token of streamed responses', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'], buckets: TTFT_BUCKETS, registers: [this.registry] })
+  private readonly tokenUsage = new Histogram({ name: 'gen_ai_client_token_usage', help: 'Tokens per upstream attempt', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'], buckets: TOKEN_BUCKETS, registers: [this.registry] })
+  private readonly tokens = new Counter({ name: 'tracegate_tokens_total', help: 'Tokens by provider, model and type', labelNames: ['provider', 'model', 'type'], registers: [this.registry] })
+  private readonly cost = new Counter({ name: 'tracegate_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] })
+
+  constructor(writer: SpanWriter) {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()) } })
+    // The writer keeps running totals; counters catch up with them at each scrape.
+    const counter = (name: string, help: string, read: () => number) => {
+      let seen = 0
+      return new Counter({ name, help, registers: [this.registry], collect() { const now = read(); if (now > seen) this.inc(now - seen); seen = now } })
+    }
+    gauge('tracegate_spool_bytes', 'Bytes in the write-ahead spool', () => writer.stats.spoolBytes)
+    gauge('tracegate_spool_segments', 'Spool segments waiting for ClickHouse', () => writer.stats.segments)
+    gauge('tracegate_spans_pending', 'Spans recorded but not yet acknowledged by ClickHouse', () => writer.stats.pending)
+    counter('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
+    counter('tracegate_spans_replayed_total', 'Spans written from spool segments left by an earlier run', () => writer.stats.replayed)
+    counter('tracegate_span_inserts_failed_total', 'Failed span inserts (retried)', () => writer.stats.failedInserts)
+    counter('tracegate_spans_dropped_total', 'Spans dropped because the spool was full', () => writer.stats.dropped)
+  }
+
+  add(rows: SpanRow[]): void {
+    for (const r of rows) {
+      if (r.SpanKind === 'Server') {
+        this.requests.inc({ route: r.Route, status: String(r.HttpStatus), provider: r.Provider, model: r.ResponseModel })
+        continue
+      }
+      const base = { gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation, gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? r.Provider, gen_ai_request_model: r.RequestModel }
+      this.attempts.inc({ provider: r.Provider, model: r.RequestModel, error_type: r.ErrorType })
+      this.duration.observe({ ...base, error_type: r.ErrorType }, r.Duration / 1e9)
+      if (r.TtftMs !== null) this.ttft.observe(base, r.TtftMs / 1000)
+      if (r.InputTokens !== null) {
+        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, r.InputTokens)
+        this.tokens.inc({ provider: r.Provider, model: r.RequestModel, type: 'input' }, r.InputTokens)
+      }
+      if (r.OutputTokens !== null) {
+        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, r.OutputTokens)
+        this.tokens.inc({ provider: r.Provider, model: r.RequestModel, type: 'output' }, r.OutputTokens)
+      }
+      if (r.CostUsd !== null) this.cost.inc({ provider: r.Provider, model: r.RequestModel }, r.CostUsd)
+    }
+  }
+}
+
+export async function metricsApi(app: FastifyInstance, opts: { metrics: GatewayMetrics }): Promise<void> {
+  app.get('/metrics', async (_req, reply) => {
+    const text = await opts.metrics.registry.metrics()
+    return reply.type(opts.metrics.registry.contentType).send(text)
+  })
+}
