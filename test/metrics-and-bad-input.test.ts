@@ -39,7 +39,7 @@ function raw(bytes: Buffer | string, { trickleMs = 0 } = {}): Promise<string> {
 }
 
 const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([body]) })
+  fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) })
 
 describe('/metrics', () => {
   it('parses as Prometheus text and counts exactly the traffic sent', async () => {
