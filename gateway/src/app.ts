@@ -90,9 +90,12 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   let closing: Promise<void> | null = null
   const close = () => (closing ??= (async () => {
     // Stop accepting; in-flight requests and streams finish within the grace period, then are cut.
+    // Keep-alive connections go idle as their last response ends; close each as soon as it does.
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms)
+    const idle = setInterval(() => app.server.closeIdleConnections(), 50)
     await app.close()
     clearTimeout(grace)
+    clearInterval(idle)
     recorder.drain()
     await writer.close()
     await otlp?.close()
