@@ -1,0 +1,14 @@
+# The gateway image: the repo as is, run with node + tsx (no build step).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY schemas/package.json schemas/
+COPY gateway/package.json gateway/
+COPY ui/package.json ui/
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY schemas schemas
+COPY gateway gateway
+ENV HOST=0.0.0.0 PORT=4000 TRACEGATE_DATA_DIR=/data NODE_ENV=production
+VOLUME /data
+EXPOSE 4000
+CMD ["node", "--import", "tsx", "gateway/src/main.ts"]
