@@ -19,6 +19,7 @@ import { proxyRoutes } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { healthApi } from './api/health.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
+import { faultsApi } from './api/faults.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -81,6 +82,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(traceApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
+  if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })
 
   await app.listen({ host: config.server.host, port: config.server.port })
   const addr = app.server.address()

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import type { Store } from '../storage/client.ts'
+import { GatewayError } from '../errors.ts'
+
+const FaultSchema = z.object({ storage: z.enum(['detached', 'attached']) }).strict()
+
+/**
+ * Fault injection for soak runs, registered only when TRACEGATE_FAULTS=1: the embedded engine
+ * lives inside the gateway process, so a storage outage can only be staged from in here.
+ */
+export async function faultsApi(app: FastifyInstance, opts: { store: Store }): Promise<void> {
+  app.post('/debug/faults', async (req) => {
+    const parsed = FaultSchema.safeParse((req.body as { json?: unknown } | undefined)?.json)
+    if (!parsed.success) throw new GatewayError('invalid_request', 'expected {"storage":"detached"|"attached"}')
+    const verb = parsed.data.storage === 'detached' ? 'DETACH' : 'ATTACH'
+    await opts.store.client.command({ query: `${verb} TABLE ${opts.store.database}.spans` })
+    return { storage: parsed.data.storage }
+  })
+}
