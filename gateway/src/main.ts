@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     throw err
   }
   const log = createLogger(config.log_level)
+  // A stray rejection in a dependency (an exporter, a socket) must not take the gateway down.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'))
   const gateway = await startGateway(config, { log, adminToken: process.env.TRACEGATE_ADMIN_TOKEN || undefined })
   log.info({ url: gateway.url, storage: gateway.store.engine }, `tracegate listening on ${gateway.url}`)
   const stop = async (signal: string) => {

@@ -76,6 +76,7 @@ export class OtlpExport implements RowSink {
   }
 
   async close(): Promise<void> {
-    await Promise.race([this.processor.shutdown(), new Promise((r) => setTimeout(r, 3000))])
+    // A collector that is down makes the final export fail: that must not fail the shutdown.
+    await Promise.race([this.processor.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())])
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { close, fsync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 
@@ -48,20 +48,23 @@ export class Spool {
 
   append(payload: Buffer): void {
     if (!this.current) this.openNext()
-    const header = Buffer.allocUnsafe(HEADER)
-    header.writeUInt32LE(payload.length, 0)
-    header.writeUInt32LE(crc32(payload), 4)
-    writeSync(this.fd!, header)
-    writeSync(this.fd!, payload)
-    this.current!.bytes += HEADER + payload.length
-    this.bytesOnDisk += HEADER + payload.length
+    // Header and payload in one buffer: one write(2) per record.
+    const record = Buffer.allocUnsafe(HEADER + payload.length)
+    record.writeUInt32LE(payload.length, 0)
+    record.writeUInt32LE(crc32(payload), 4)
+    payload.copy(record, HEADER)
+    writeSync(this.fd!, record)
+    this.current!.bytes += record.length
+    this.bytesOnDisk += record.length
   }
 
   /** Close the open segment (if it has data) and hand it over for inserting. */
   roll(): Segment | null {
     if (!this.current || this.fd === null) return null
-    fsyncSync(this.fd)
-    closeSync(this.fd)
+    // A killed process loses nothing already written; fsync only guards against the machine
+    // going down, so it runs in the background rather than stalling the event loop.
+    const fd = this.fd
+    fsync(fd, () => close(fd, () => undefined))
     const seg = this.current
     this.fd = null
     this.current = null
