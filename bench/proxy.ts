@@ -46,7 +46,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function latency(pool: Pool, path: string, payload: string) {
-  for (let i = 0; i < 300; i++) await once(pool, path, payload) // warm-up: JIT, keep-alive sockets
+  for (let i = 0; i < 1000; i++) await once(pool, path, payload) // warm-up: JIT, keep-alive sockets, first inserts
   const samples: number[] = []
   for (let i = 0; i < LATENCY_REQUESTS; i++) {
     const t = performance.now()
