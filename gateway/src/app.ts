@@ -17,6 +17,7 @@ import { SpanWriter } from './storage/writer.ts'
 import { parseBody } from './proxy/request-body.ts'
 import { proxyRoutes } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
+import { reportsApi } from './api/reports.ts'
 import { healthApi } from './api/health.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
 import { faultsApi } from './api/faults.ts'
@@ -80,6 +81,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers, cooldowns: new Cooldowns(),
   })
   await app.register(traceApi, { store, adminToken: opts.adminToken })
+  await app.register(reportsApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })

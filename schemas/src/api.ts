@@ -44,3 +44,35 @@ export const ErrorBodySchema = z.object({
   error: z.object({ message: z.string(), type: z.string(), code: z.string(), param: z.string().nullable().optional() }),
 })
 export type ErrorBody = z.infer<typeof ErrorBodySchema>
+
+/** Dimensions a cost report can be grouped by, and the rollup column each one reads. */
+export const REPORT_DIMENSIONS = { team: 'Team', key: 'KeyName', workflow: 'Workflow', model: 'Model', provider: 'Provider' } as const
+export type ReportDimension = keyof typeof REPORT_DIMENSIONS
+
+export const CostReportQuerySchema = z.object({
+  from: isoOrEpoch,
+  to: isoOrEpoch,
+  group_by: z.enum(Object.keys(REPORT_DIMENSIONS) as [ReportDimension, ...ReportDimension[]]).default('team'),
+  format: z.enum(['json', 'csv']).default('json'),
+}).strict().refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export type CostReportQuery = z.infer<typeof CostReportQuerySchema>
+
+export const CostReportRowSchema = z.object({
+  group: z.string(),
+  requests: z.number(),
+  errors: z.number(),
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cache_read_tokens: z.number(),
+  cost_usd: z.number(),
+})
+export type CostReportRow = z.infer<typeof CostReportRowSchema>
+
+export const CostReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  group_by: z.string(),
+  rows: z.array(CostReportRowSchema),
+  totals: CostReportRowSchema.omit({ group: true }),
+})
+export type CostReport = z.infer<typeof CostReportSchema>

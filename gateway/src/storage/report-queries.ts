@@ -1,0 +1,45 @@
+import { REPORT_DIMENSIONS, type CostReport, type CostReportQuery, type CostReportRow } from '@tracegate/schemas'
+import type { Store } from './client.ts'
+import { formatTimestamp } from '../spans/time.ts'
+
+/**
+ * Cost per team / key / workflow / model / provider over a period, from the per-minute rollup:
+ * cheap over months of traffic. The dimension comes from an allow-list; the range is bound as
+ * parameters.
+ */
+export async function costReport(store: Store, q: CostReportQuery): Promise<CostReport> {
+  const column = REPORT_DIMENSIONS[q.group_by]
+  const rs = await store.client.query({
+    query: `SELECT ${column} AS group,
+        sum(Requests) AS requests, sumIf(Requests, Status = 'Error') AS errors,
+        sum(InputTokens) AS input_tokens, sum(OutputTokens) AS output_tokens,
+        sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd
+      FROM ${store.database}.spans_1m
+      WHERE Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}
+      GROUP BY group ORDER BY cost_usd DESC, group`,
+    query_params: { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()) },
+    format: 'JSONEachRow',
+  })
+  const rows = (await rs.json<Record<string, unknown>>()).map((r): CostReportRow => ({
+    group: String(r.group), requests: Number(r.requests), errors: Number(r.errors), input_tokens: Number(r.input_tokens),
+    output_tokens: Number(r.output_tokens), cache_read_tokens: Number(r.cache_read_tokens), cost_usd: Number(r.cost_usd),
+  }))
+  const sum = (k: keyof Omit<CostReportRow, 'group'>) => rows.reduce((s, r) => s + r[k], 0)
+  return {
+    from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.group_by, rows,
+    totals: { requests: sum('requests'), errors: sum('errors'), input_tokens: sum('input_tokens'), output_tokens: sum('output_tokens'), cache_read_tokens: sum('cache_read_tokens'), cost_usd: sum('cost_usd') },
+  }
+}
+
+const csvCell = (v: string | number) => {
+  const s = String(v)
+  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+/** CSV with a header, one row per group and a final TOTAL row; costs to the micro-dollar. */
+export function reportCsv(r: CostReport): string {
+  const header = [r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
+  const line = (group: string, x: Omit<CostReportRow, 'group'>) =>
+    [group, x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, x.cost_usd.toFixed(6)].map(csvCell).join(',')
+  return [header.join(','), ...r.rows.map((x) => line(x.group, x)), line('TOTAL', r.totals)].join('\n') + '\n'
+}

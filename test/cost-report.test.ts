@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import OpenAI from 'openai'
+import type { CostReport } from '@tracegate/schemas'
+import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
+import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
+
+let mock: MockUpstream
+let gw: TestGateway
+const costs: Record<string, number> = {}
+const counts: Record<string, number> = {}
+
+beforeAll(async () => {
+  mock = await startMockUpstream()
+  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
+  const client = new OpenAI({ apiKey: 'sk-report', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  const traffic: Array<[string, string, number]> = [['growth', 'gpt-4o', 3], ['search', 'gpt-4o-mini', 2], ['growth', 'gpt-4o-mini', 1]]
+  for (const [team, model, n] of traffic) {
+    for (let i = 0; i < n; i++) {
+      const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `${team} ${i} ${'x'.repeat(i * 40)}` }] }, { headers: { 'x-tracegate-team': team } }).withResponse()
+      const span = serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
+      costs[team] = (costs[team] ?? 0) + span.cost_usd!
+      counts[team] = (counts[team] ?? 0) + 1
+    }
+  }
+  await gw.writer.flush()
+})
+afterAll(async () => {
+  await gw?.stop()
+  await mock?.close()
+})
+
+const range = () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() })
+
+describe('cost reports', () => {
+  it('JSON by team: each team its exact request count and cost, and the totals', async () => {
+    const { from, to } = range()
+    const report = (await (await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=team`)).json()) as CostReport
+    const byTeam = Object.fromEntries(report.rows.map((r) => [r.group, r]))
+    expect(Object.keys(byTeam).sort()).toEqual(['growth', 'search'])
+    expect(byTeam.growth!.requests).toBe(4)
+    expect(byTeam.search!.requests).toBe(2)
+    expect(byTeam.growth!.cost_usd).toBeCloseTo(costs.growth!, 9)
+    expect(byTeam.search!.cost_usd).toBeCloseTo(costs.search!, 9)
+    expect(report.totals.requests).toBe(6)
+    expect(report.totals.cost_usd).toBeCloseTo(costs.growth! + costs.search!, 9)
+  })
+
+  it('CSV from the CLI (npx tracegate report) has a row per model and a TOTAL row that adds up', async () => {
+    const { from, to } = range()
+    const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
+    const { stdout } = await promisify(execFile)(bin, ['report', '--group-by', 'model', '--from', from, '--to', to, '--format', 'csv', '--url', gw.url])
+    const lines = stdout.trim().split('\n').map((l) => l.split(','))
+    expect(lines[0]).toEqual(['model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd'])
+    const rows = Object.fromEntries(lines.slice(1, -1).map((l) => [l[0], l]))
+    expect(Object.keys(rows).sort()).toEqual(['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18'])
+    expect(rows['gpt-4o-2024-08-06']![1]).toBe('3')
+    expect(rows['gpt-4o-mini-2024-07-18']![1]).toBe('3')
+    const total = lines.at(-1)!
+    expect(total[0]).toBe('TOTAL')
+    expect(total[1]).toBe('6')
+    expect(Number(total[6])).toBeCloseTo(costs.growth! + costs.search!, 6)
+  })
+
+  it('a bad group-by is a 400 naming the parameter', async () => {
+    const { from, to } = range()
+    const res = await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=DROP TABLE`)
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as any).error.param).toBe('group_by')
+  })
+})
