@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import OpenAI from 'openai'
-import type { CostReport } from '@tracegate/schemas'
+import { QUERY_DIMENSIONS, QUERY_METRICS, type CostReport, type QueryResponse } from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
 
@@ -69,5 +69,39 @@ describe('cost reports', () => {
     const res = await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=DROP TABLE`)
     expect(res.status).toBe(400)
     expect(((await res.json()) as any).error.param).toBe('group_by')
+  })
+})
+
+describe('POST /api/query', () => {
+  const query = (body: object) => fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...range(), ...body }) })
+
+  it('requests and cost by team, from the rollup, match the traffic', async () => {
+    const res = (await (await query({ group_by: ['team'], metrics: ['requests', 'cost_usd', 'error_rate'] })).json()) as QueryResponse
+    expect(res.source).toBe('rollup')
+    const byTeam = Object.fromEntries(res.rows.map((r) => [r.team, r]))
+    expect(byTeam.growth!.requests).toBe(counts.growth)
+    expect(byTeam.search!.requests).toBe(counts.search)
+    expect(byTeam.growth!.cost_usd as number).toBeCloseTo(costs.growth!, 9)
+    expect(byTeam.search!.error_rate).toBe(0)
+  })
+
+  it('every dimension with every metric runs on ClickHouse, bucketed by time, on both sources', async () => {
+    for (const d of [...QUERY_DIMENSIONS, 'meta:ticket']) {
+      const res = await query({ group_by: [d], metrics: [...QUERY_METRICS], interval: '1m' })
+      expect(res.status, d).toBe(200)
+      const body = (await res.json()) as QueryResponse
+      expect(body.columns).toEqual(['time', d, ...QUERY_METRICS])
+      if (d !== 'tag') expect(body.rows.reduce((s, r) => s + (r.requests as number), 0), d).toBe(6)
+    }
+    const raw = (await (await query({ group_by: ['user'], metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: 'search' }] })).json()) as QueryResponse
+    expect(raw.source).toBe('spans')
+    expect(raw.rows).toEqual([{ user: '', requests: 2 }])
+  })
+
+  it('SQL in a filter value is just a value', async () => {
+    const res = (await (await query({ metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: "growth' OR '1'='1" }] })).json()) as QueryResponse
+    expect(res.rows).toEqual([{ requests: 0 }])
+    const bad = await query({ group_by: ['Team; DROP TABLE x'], metrics: ['requests'] })
+    expect(bad.status).toBe(400)
   })
 })

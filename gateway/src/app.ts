@@ -18,6 +18,7 @@ import { parseBody } from './proxy/request-body.ts'
 import { proxyRoutes } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { reportsApi } from './api/reports.ts'
+import { queryApi } from './api/query.ts'
 import { healthApi } from './api/health.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
 import { faultsApi } from './api/faults.ts'
@@ -82,6 +83,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   })
   await app.register(traceApi, { store, adminToken: opts.adminToken })
   await app.register(reportsApi, { store, adminToken: opts.adminToken })
+  await app.register(queryApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })

@@ -1,0 +1,109 @@
+import type { Dimension, Filter, Metric, QueryRequest } from '@tracegate/schemas'
+import { formatTimestamp } from '../spans/time.ts'
+
+export interface CompiledQuery {
+  source: 'rollup' | 'spans'
+  sql: string
+  params: Record<string, unknown>
+  columns: string[]
+}
+
+/** Column expressions per source. Only these strings (never input) become SQL text. */
+const ROLLUP_DIMENSIONS: Partial<Record<Dimension, string>> = {
+  model: 'Model', provider: 'Provider', key: 'KeyName', team: 'Team', workflow: 'Workflow', status: 'Status',
+}
+const SPAN_DIMENSIONS: Record<string, string> = {
+  workflow: 'Workflow', model: 'ResponseModel', provider: 'Provider', key: 'KeyName', team: 'Team', user: 'User',
+  session: 'SessionId', status: 'StatusCode', error_type: 'ErrorType', tag: 'arrayJoin(Tags)',
+}
+const ROLLUP_METRICS: Partial<Record<Metric, string>> = {
+  requests: 'sum(Requests)',
+  errors: "sumIf(Requests, Status = 'Error')",
+  error_rate: "sumIf(Requests, Status = 'Error') / sum(Requests)",
+  p50_latency_ms: 'quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[1]',
+  p95_latency_ms: 'quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[2]',
+  p99_latency_ms: 'quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[3]',
+  ttft_p50_ms: 'quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[1]',
+  input_tokens: 'sum(InputTokens)',
+  output_tokens: 'sum(OutputTokens)',
+  cost_usd: 'sum(CostUsd)',
+  cost_per_request: 'sum(CostUsd) / sum(Requests)',
+  retries: 'sum(Attempts) - sum(Requests)',
+}
+const SPAN_METRICS: Record<Metric, string> = {
+  requests: 'count()',
+  errors: "countIf(StatusCode = 'Error')",
+  error_rate: "countIf(StatusCode = 'Error') / count()",
+  p50_latency_ms: 'quantile(0.5)(Duration / 1e6)',
+  p95_latency_ms: 'quantile(0.95)(Duration / 1e6)',
+  p99_latency_ms: 'quantile(0.99)(Duration / 1e6)',
+  ttft_p50_ms: 'quantileIf(0.5)(TtftMs, TtftMs IS NOT NULL)',
+  input_tokens: 'sum(ifNull(InputTokens, 0))',
+  output_tokens: 'sum(ifNull(OutputTokens, 0))',
+  cost_usd: 'sum(ifNull(CostUsd, 0))',
+  cost_per_request: 'sum(ifNull(CostUsd, 0)) / count()',
+  retries: 'sum(Attempt) - count()',
+  fallbacks: "countIf(SpanAttributes['tracegate.fell_back'] = 'true')",
+}
+const INTERVALS: Record<string, string> = { '1m': '1 MINUTE', '5m': '5 MINUTE', '15m': '15 MINUTE', '1h': '1 HOUR', '1d': '1 DAY' }
+
+/** The rollup answers when every dimension, filter and metric exists there (meta and tags do not). */
+function usesRollup(q: QueryRequest): boolean {
+  return q.group_by.every((d) => d in ROLLUP_DIMENSIONS)
+    && q.filters.every((f) => f.dimension in ROLLUP_DIMENSIONS)
+    && q.metrics.every((m) => m in ROLLUP_METRICS)
+    && (!q.order_by || q.order_by in ROLLUP_METRICS)
+}
+
+/** SQL for a dimension; meta keys are bound as a parameter, never inlined. */
+function dimensionSql(d: Dimension, rollup: boolean, params: Record<string, unknown>, n: number): string {
+  if (d.startsWith('meta:')) {
+    params[`meta${n}`] = `tracegate.meta.${d.slice(5)}`
+    return `SpanAttributes[{meta${n}:String}]`
+  }
+  return rollup ? ROLLUP_DIMENSIONS[d]! : SPAN_DIMENSIONS[d]!
+}
+
+function filterSql(f: Filter, i: number, rollup: boolean, params: Record<string, unknown>): string {
+  const col = f.dimension === 'tag' ? 'Tags' : dimensionSql(f.dimension, rollup, params, 100 + i)
+  const values = Array.isArray(f.value) ? f.value : [f.value]
+  // Status is shown as ok/error but stored as OTel's Ok/Error.
+  params[`f${i}`] = f.dimension === 'status' ? values.map((v) => (v === 'ok' ? 'Ok' : v === 'error' ? 'Error' : v)) : values
+  if (f.dimension === 'tag') return `${f.op === 'eq' || f.op === 'in' ? '' : 'NOT '}hasAny(Tags, {f${i}:Array(String)})`
+  return `${col} ${f.op === 'eq' || f.op === 'in' ? 'IN' : 'NOT IN'} {f${i}:Array(String)}`
+}
+
+/** Compile a validated slice into parameterised SQL over the rollup or the raw request spans. */
+export function compileQuery(q: QueryRequest, database: string): CompiledQuery {
+  const rollup = usesRollup(q)
+  const params: Record<string, unknown> = { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()), limit: q.limit }
+  const ts = rollup ? 'Minute' : 'Timestamp'
+  const select: string[] = []
+  const groups: string[] = []
+  const columns: string[] = []
+  if (q.interval) {
+    select.push(`toStartOfInterval(${ts}, INTERVAL ${INTERVALS[q.interval]}) AS time`)
+    groups.push('time')
+    columns.push('time')
+  }
+  q.group_by.forEach((d, i) => {
+    select.push(`${dimensionSql(d, rollup, params, i)} AS d${i}`)
+    groups.push(`d${i}`)
+    columns.push(d)
+  })
+  q.metrics.forEach((m) => {
+    select.push(`${rollup ? ROLLUP_METRICS[m] : SPAN_METRICS[m]} AS ${m}`)
+    columns.push(m)
+  })
+  const where = rollup
+    ? ['Minute >= toStartOfMinute({from:DateTime64(9)})', 'Minute < {to:DateTime64(9)}']
+    : ["SpanKind = 'Server'", 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
+  q.filters.forEach((f, i) => where.push(filterSql(f, i, rollup, params)))
+  const order = q.interval ? 'time' : `${q.order_by ?? q.metrics[0]} DESC`
+  const sql = `SELECT ${select.join(', ')}
+FROM ${database}.${rollup ? 'spans_1m' : 'spans'}
+WHERE ${where.join(' AND ')}${groups.length ? `\nGROUP BY ${groups.join(', ')}` : ''}
+ORDER BY ${order}
+LIMIT {limit:UInt32}`
+  return { source: rollup ? 'rollup' : 'spans', sql, params, columns }
+}

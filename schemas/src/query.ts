@@ -1,0 +1,47 @@
+import { z } from 'zod'
+
+export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team', 'user', 'session', 'status', 'error_type', 'tag'] as const
+export const QUERY_METRICS = [
+  'requests', 'errors', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'ttft_p50_ms',
+  'input_tokens', 'output_tokens', 'cost_usd', 'cost_per_request', 'retries', 'fallbacks',
+] as const
+export const QUERY_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const
+
+/** A dimension, or `meta:<name>` for an x-tracegate-meta-<name> value. */
+export const DimensionSchema = z.union([
+  z.enum(QUERY_DIMENSIONS),
+  z.string().regex(/^meta:[a-z0-9_.-]{1,64}$/, 'meta dimensions are meta:<name> (a-z 0-9 _ . -)'),
+])
+export type Dimension = z.infer<typeof DimensionSchema>
+export type Metric = (typeof QUERY_METRICS)[number]
+
+export const FilterSchema = z.object({
+  dimension: DimensionSchema,
+  op: z.enum(['eq', 'neq', 'in', 'not_in']),
+  value: z.union([z.string().max(500), z.array(z.string().max(500)).min(1).max(100)]),
+}).strict()
+export type Filter = z.infer<typeof FilterSchema>
+
+const MAX_RANGE_MS = 400 * 86_400_000
+
+/** `POST /api/query`: one slice of the request spans. */
+export const QueryRequestSchema = z.object({
+  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  group_by: z.array(DimensionSchema).max(3).default([]),
+  metrics: z.array(z.enum(QUERY_METRICS)).min(1).max(QUERY_METRICS.length),
+  filters: z.array(FilterSchema).max(20).default([]),
+  interval: z.enum(QUERY_INTERVALS).optional(),
+  order_by: z.enum(QUERY_METRICS).optional(),
+  limit: z.number().int().min(1).max(10_000).default(100),
+}).strict()
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, { message: 'the range may span at most 400 days', path: ['from'] })
+export type QueryRequest = z.infer<typeof QueryRequestSchema>
+
+export const QueryResponseSchema = z.object({
+  source: z.enum(['rollup', 'spans']),
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
+})
+export type QueryResponse = z.infer<typeof QueryResponseSchema>
