@@ -1,26 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { spawnGateway } from './spawn-gateway.ts'
+import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
 
-let dir: string
 let mock: MockUpstream
+let work: GatewayWorkdir
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tracegate-crash-'))
   mock = await startMockUpstream()
-  writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1" }\n`)
+  work = gatewayWorkdir(mock.url, 'tracegate-crash-')
 })
 afterAll(async () => {
   await mock.close()
-  rmSync(dir, { recursive: true, force: true })
+  work.cleanup()
 })
 
 describe('a gateway killed with SIGKILL', () => {
   it('after a restart, every request that completed more than 100 ms before the kill has its spans, none twice', async () => {
-    const env = { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data') }
+    const { env, dir } = work
     const first = spawnGateway(['--config', 'tracegate.yaml'], env, dir)
     first.child.stdout!.on('data', () => undefined)
     const url = await first.ready()

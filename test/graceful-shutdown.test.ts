@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { spawnGateway } from './spawn-gateway.ts'
+import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
 
-let dir: string
 let mock: MockUpstream
+let work: GatewayWorkdir
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tracegate-term-'))
   mock = await startMockUpstream()
-  writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1" }\n`)
+  work = gatewayWorkdir(mock.url, 'tracegate-term-')
 })
 afterAll(async () => {
   await mock.close()
-  rmSync(dir, { recursive: true, force: true })
+  work.cleanup()
 })
 
 describe('SIGTERM', () => {
   it('during 20 open streams: all 20 complete for the client and are recorded, then the process exits 0', async () => {
-    const env = { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data') }
+    const { env, dir } = work
     const gw = spawnGateway([], env, dir)
     const url = await gw.ready()
     let firstChunks = 0

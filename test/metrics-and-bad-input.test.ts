@@ -86,9 +86,11 @@ describe('bad input', () => {
 
     const huge = await raw(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\ncontent-length: 2\r\n\r\n{}`)
     expect(huge.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large')
+    expect(JSON.parse(huge.split('\r\n\r\n')[1]!).error.code).toBe('headers_too_large')
 
     const dupLength = await raw('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}')
     expect(dupLength.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
+    expect(JSON.parse(dupLength.split('\r\n\r\n')[1]!).error.code).toBe('malformed_http')
 
     const unknown = await fetch(`${gw.url}/v2/whatever`, { method: 'POST' })
     expect([unknown.status, ((await unknown.json()) as any).error.code]).toEqual([404, 'not_found'])
@@ -96,6 +98,7 @@ describe('bad input', () => {
     const started = Date.now()
     const slow = await raw('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{', { trickleMs: 100 })
     expect(slow.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout')
+    expect(JSON.parse(slow.split('\r\n\r\n')[1]!).error.code).toBe('request_timeout')
     expect(Date.now() - started).toBeLessThan(5000)
 
     const after = await post(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'still here?' }] }))

@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { Agent } from 'undici'
 import type { Logger } from 'pino'
 import type { Config } from '@tracegate/schemas'
-import { GatewayError, fromFrameworkError } from './errors.ts'
+import { STATUS_CODES } from 'node:http'
+import { GatewayError, clientError, fromFrameworkError } from './errors.ts'
 import { ProviderRegistry } from './providers/registry.ts'
 import { ModelRouter } from './routing/resolve.ts'
 import { Cooldowns } from './routing/cooldown.ts'
@@ -66,6 +67,12 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     // Node checks request timeouts on this tick; its 30 s default would let a slow body linger.
     http: { connectionsCheckingInterval: Math.min(1000, config.server.request_timeout_ms), requestTimeout: config.server.request_timeout_ms },
     return503OnClosing: true,
+    clientErrorHandler: (err, socket) => {
+      const e = clientError(err as { code?: string })
+      const body = JSON.stringify(e.toJSON())
+      if (socket.writable) socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+      else socket.destroy()
+    },
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody)

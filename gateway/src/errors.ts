@@ -14,6 +14,9 @@ export const ERRORS = {
   missing_api_key: { status: 401, type: 'authentication_error' },
   admin_token_required: { status: 401, type: 'authentication_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  request_timeout: { status: 408, type: 'invalid_request_error' },
+  headers_too_large: { status: 431, type: 'invalid_request_error' },
+  malformed_http: { status: 400, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   upstream_timeout: { status: 504, type: 'upstream_error' },
@@ -39,6 +42,22 @@ export class GatewayError extends Error {
   toJSON() {
     return { error: { message: this.message, type: this.type, code: this.code, param: this.param } }
   }
+}
+
+/** A 400 listing every schema problem by path; `param` names the first one. */
+export function invalidRequest(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, where = 'body'): GatewayError {
+  const path = (i: { path: ReadonlyArray<PropertyKey> }) => i.path.map(String).join('.')
+  return new GatewayError('invalid_request', issues.map((i) => `${path(i) || where}: ${i.message}`).join('; '), (issues[0] && path(issues[0])) || null)
+}
+
+/**
+ * Errors Node's HTTP parser raises before a request exists (slow or oversized headers, broken
+ * framing): answered on the raw socket, in the same OpenAI shape as every other gateway error.
+ */
+export function clientError(err: { code?: string }): GatewayError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new GatewayError('request_timeout', 'the request was not received in time (server.request_timeout_ms)')
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new GatewayError('headers_too_large', 'request headers are too large')
+  return new GatewayError('malformed_http', 'the request is not valid HTTP/1.1')
 }
 
 /** Map errors thrown by Fastify itself (body limits, parsers, 404s) onto gateway errors. */

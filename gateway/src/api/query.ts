@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { QueryRequestSchema, type QueryResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { compileQuery } from '../storage/query-compiler.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
-import { isoFromClickHouse } from '../spans/time.ts'
 
 const num = (v: unknown) => {
   const n = Number(v)
@@ -18,15 +17,13 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
     const body = (req.body as { json?: unknown; jsonError?: string | null } | undefined)
     if (body?.jsonError) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
     const q = QueryRequestSchema.safeParse(body?.json)
-    if (!q.success) {
-      throw new GatewayError('invalid_request', q.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), q.error.issues[0]!.path.join('.') || null)
-    }
+    if (!q.success) throw invalidRequest(q.error.issues)
     const compiled = compileQuery(q.data, opts.store.database)
     const rs = await opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' })
     const dims = q.data.group_by.length
     const rows = (await rs.json<Record<string, unknown>>()).map((r) => {
       const out: Record<string, string | number | null> = {}
-      if (q.data.interval) out.time = isoFromClickHouse(String(r.time).padEnd(19, ':00').slice(0, 19) + '.000000')
+      if (q.data.interval) out.time = `${String(r.time).slice(0, 10)}T${String(r.time).slice(11, 19)}Z`
       for (let i = 0; i < dims; i++) out[q.data.group_by[i]!] = String(r[`d${i}`] ?? '')
       for (const m of q.data.metrics) out[m] = num(r[m])
       return out

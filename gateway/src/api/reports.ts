@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { CostReportQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
-import { GatewayError } from '../errors.ts'
+import { invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 
 /** `GET /api/reports/cost?from&to&group_by&format=csv|json`. */
@@ -10,10 +10,7 @@ export async function reportsApi(app: FastifyInstance, opts: { store: Store; adm
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/reports/cost', async (req, reply) => {
     const q = CostReportQuerySchema.safeParse(req.query)
-    if (!q.success) {
-      const i = q.error.issues[0]!
-      throw new GatewayError('invalid_request', q.error.issues.map((x) => `${x.path.join('.') || 'query'}: ${x.message}`).join('; '), i.path.join('.') || null)
-    }
+    if (!q.success) throw invalidRequest(q.error.issues, 'query')
     const report = await costReport(opts.store, q.data)
     if (q.data.format === 'json') return report
     const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`

@@ -2,14 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { TraceIdSchema, TraceListQuerySchema, type TraceResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { getTrace, listTraces, InvalidCursorError } from '../storage/trace-queries.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
-
-function invalid(issues: Array<{ path: PropertyKey[]; message: string }>): GatewayError {
-  const first = issues[0]
-  const param = first?.path.map(String).join('.') || null
-  return new GatewayError('invalid_request', issues.map((i) => `${i.path.map(String).join('.') || 'query'}: ${i.message}`).join('; '), param)
-}
 
 /** Explorer API: trace list and trace detail, read straight from ClickHouse. */
 export async function traceApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
@@ -17,7 +11,7 @@ export async function traceApi(app: FastifyInstance, opts: { store: Store; admin
 
   app.get('/api/traces', async (req) => {
     const q = TraceListQuerySchema.safeParse(req.query)
-    if (!q.success) throw invalid(q.error.issues)
+    if (!q.success) throw invalidRequest(q.error.issues, 'query')
     try {
       return await listTraces(opts.store, q.data)
     } catch (err) {
@@ -28,7 +22,7 @@ export async function traceApi(app: FastifyInstance, opts: { store: Store; admin
 
   app.get('/api/traces/:traceId', async (req): Promise<TraceResponse> => {
     const id = TraceIdSchema.safeParse((req.params as { traceId: string }).traceId)
-    if (!id.success) throw invalid(id.error.issues.map((i) => ({ ...i, path: ['traceId'] })))
+    if (!id.success) throw invalidRequest(id.error.issues.map((i) => ({ ...i, path: ['traceId'] })))
     const spans = await getTrace(opts.store, id.data)
     if (!spans.length) throw new GatewayError('not_found', `no trace ${id.data}`)
     return { trace_id: id.data, spans }

@@ -72,8 +72,4 @@ export class ProviderRegistry {
   get(name: string): ProviderAdapter | undefined {
     return this.byName.get(name)
   }
-
-  names(): string[] {
-    return [...this.byName.keys()]
-  }
 }

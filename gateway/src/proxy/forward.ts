@@ -30,6 +30,15 @@ function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
   return { kind: 'transport', type: a.errorType }
 }
 
+/**
+ * Feed the cooldown breaker. Only failures that say something about the target count: 429, 5xx and
+ * transport errors; a stream cut after its first byte still proved the target answers.
+ */
+function recordHealth(deps: ProxyDeps, target: Target, policy: RoutePlan['policy'], o: AttemptOutcome): void {
+  if (o.kind === 'ok' || (o.kind === 'transport' && o.type === 'stream_interrupted')) deps.cooldowns.success(targetKey(target))
+  else if (o.kind === 'transport' || o.status === 429 || o.status >= 500) deps.cooldowns.failure(targetKey(target), policy)
+}
+
 /** Targets not in cooldown, in order; skipped ones become events. If all are cooling, try them anyway. */
 function admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): Target[] {
   const open = order.filter((t) => {
@@ -52,6 +61,7 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
   const deadline = obs.startMs + policy.timeout_ms
   const order = admitted(deps, obs, attemptOrder(policy.strategy, plan.tree))
   const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
+  const captureHead = Math.max(CAPTURE_HEAD, deps.config.max_body_bytes)
   let held: HeldResponse | null = null
   let wait = 0
   let why = ''
@@ -79,17 +89,16 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
         headers: upstreamHeaders(req.headers, target.adapter, forwardKey ?? target.adapter.configKey, traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
         body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstTokenTimeoutMs: policy.first_token_timeout_ms, mayHold: canRetry || !lastTarget,
         wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage,
-        captureHead: Math.max(CAPTURE_HEAD, deps.config.max_body_bytes), captureTail: CAPTURE_TAIL,
+        captureHead, captureTail: CAPTURE_TAIL,
         responseHeaders: {
           'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length),
           'x-tracegate-provider': target.adapter.name, 'x-tracegate-model': target.model,
         },
       }, res, attempt)
-      const outcome = outcomeOf(attempt, result)
-      if (outcome.kind === 'ok' || (outcome.kind === 'transport' && outcome.type === 'stream_interrupted')) deps.cooldowns.success(targetKey(target))
-      else if (outcome.kind === 'transport' || outcome.status === 429 || outcome.status >= 500) deps.cooldowns.failure(targetKey(target), policy)
-      if (result.relayed) return finish(deps, obs, res, null, '')
       if (attempt.errorType === 'cancelled') return finish(deps, obs, res, null, 'cancelled')
+      const outcome = outcomeOf(attempt, result)
+      recordHealth(deps, target, policy, outcome)
+      if (result.relayed) return finish(deps, obs, res, null, '')
       held = result.held ?? held
       why = reason(outcome)
       if (canRetry && matches(policy.retry_on, outcome)) {
@@ -99,7 +108,7 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       }
       wait = 0
       if (!lastTarget && matches(policy.fallback_on, outcome)) break
-      return finish(deps, obs, res, result.relayed ? null : result.held, attempt.errorType)
+      return finish(deps, obs, res, result.held, attempt.errorType)
     }
   }
   return finish(deps, obs, res, held, obs.attempts.at(-1)?.errorType ?? 'upstream_error')

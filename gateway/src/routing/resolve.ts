@@ -81,10 +81,6 @@ export class ModelRouter {
     return direct({ adapter, model, weight: 1 }, model)
   }
 
-  aliasNames(): string[] {
-    return [...this.aliases.keys()]
-  }
-
   aliasTargets(): Array<{ alias: string; targets: Target[] }> {
     return [...this.aliases.entries()].map(([alias, v]) => ({ alias, targets: v.targets }))
   }

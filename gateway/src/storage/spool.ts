@@ -103,8 +103,4 @@ export class Spool {
     }
     return { lines, corrupt, truncatedBytes: buf.length - at }
   }
-
-  close(): Segment | null {
-    return this.roll()
-  }
 }

@@ -54,8 +54,8 @@ export class SpanWriter {
     this.refreshStats()
   }
 
+  /** After close() rows still reach the spool; the next start replays them. */
   add(rows: SpanRow[]): void {
-    if (this.closed) return
     if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) {
       this.stats.dropped += rows.length
       this.log.error({ dropped: rows.length, total_dropped: this.stats.dropped, spool_bytes: this.spool.bytesOnDisk }, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
