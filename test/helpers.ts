@@ -38,11 +38,11 @@ export async function startTestGateway(raw: Record<string, unknown>, env: NodeJS
 }
 
 /** Poll the explorer API until the trace has `spans` spans (writes are batched, off the request path). */
-export async function waitForTrace(baseUrl: string, traceId: string, spans = 2, timeoutMs = 10_000): Promise<TraceResponse> {
+export async function waitForTrace(baseUrl: string, traceId: string, spans = 2, timeoutMs = 10_000, adminToken?: string): Promise<TraceResponse> {
   const until = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < until) {
-    const res = await fetch(`${baseUrl}/api/traces/${traceId}`)
+    const res = await fetch(`${baseUrl}/api/traces/${traceId}`, adminToken ? { headers: { authorization: `Bearer ${adminToken}` } } : {})
     if (res.ok) {
       const body = (await res.json()) as TraceResponse
       if (body.spans.length >= spans) return body

@@ -23,6 +23,8 @@ import { queryApi } from './api/query.ts'
 import { healthApi } from './api/health.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
 import { faultsApi } from './api/faults.ts'
+import { LiveTail, tailApi } from './api/tail.ts'
+import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -38,6 +40,8 @@ export interface Gateway {
 export interface GatewayOptions {
   log: Logger
   adminToken?: string
+  /** Built explorer to serve at `/` (default ui/dist). */
+  explorerDir?: string
 }
 
 /** Wire the parts together and listen. */
@@ -51,10 +55,11 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const metrics = new GatewayMetrics(writer)
+  const tail = new LiveTail()
   const recorder = new SpanRecorder({
     serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
     pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
-  }, otlp ? [writer, metrics, otlp] : [writer, metrics], log)
+  }, otlp ? [writer, metrics, tail, otlp] : [writer, metrics, tail], log)
   const providers = new ProviderRegistry(config)
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
 
@@ -81,7 +86,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
     void reply.code(gerr.status).type('application/json').send(gerr.toJSON())
   })
+  const explorerPage = appPage(opts.explorerDir)
   app.setNotFoundHandler((req, reply) => {
+    if (explorerPage && isAppRoute(req)) return sendApp(reply, explorerPage)
     void reply.code(404).send(new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`).toJSON())
   })
 
@@ -93,6 +100,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(queryApi, { store, adminToken: opts.adminToken })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
+  await app.register(tailApi, { tail, adminToken: opts.adminToken })
+  await app.register(explorerAssets, { dir: opts.explorerDir })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })
 
   await app.listen({ host: config.server.host, port: config.server.port })
@@ -106,6 +115,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     // Keep-alive connections go idle as their last response ends; close each as soon as it does.
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms)
     const idle = setInterval(() => app.server.closeIdleConnections(), 50)
+    tail.close()
     await app.close()
     clearTimeout(grace)
     clearInterval(idle)

@@ -1,6 +1,7 @@
 import { configPath, loadConfig, ConfigError } from './config/load.ts'
 import { createLogger } from './log.ts'
 import { startGateway } from './app.ts'
+import { buildExplorerIfStale } from './explorer/build.ts'
 
 /** `npm start`: load config (exit 2 when it is wrong), start, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -17,6 +18,12 @@ async function main(): Promise<void> {
   const log = createLogger(config.log_level)
   // A stray rejection in a dependency (an exporter, a socket) must not take the gateway down.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'))
+  try {
+    await buildExplorerIfStale(log)
+  } catch (err) {
+    // The gateway is useful without its UI; say why the explorer is missing and carry on.
+    log.warn({ err }, 'building the explorer failed; serving the API only')
+  }
   const gateway = await startGateway(config, { log, adminToken: process.env.TRACEGATE_ADMIN_TOKEN || undefined })
   log.info({ url: gateway.url, storage: gateway.store.engine }, `tracegate listening on ${gateway.url}`)
   const stop = async (signal: string) => {

@@ -17,6 +17,13 @@ export const TraceListQuerySchema = z.object({
   user: z.string().max(200).optional(),
   session_id: z.string().max(200).optional(),
   status: z.enum(['ok', 'error', 'cancelled']).optional(),
+  outcome: z.string().max(50).optional(),
+  error_type: z.string().max(200).optional(),
+  tag: z.string().max(200).optional(),
+  /** `name=value`: requests sent with `x-tracegate-meta-<name>: value`. */
+  meta: z.string().max(500).regex(/^[a-z0-9_.-]{1,64}=/, 'meta is name=value').optional(),
+  /** A trace id, or text found in the model names or the error message. */
+  q: z.string().min(1).max(200).optional(),
 }).strict()
 export type TraceListQuery = z.infer<typeof TraceListQuerySchema>
 

@@ -112,6 +112,51 @@ FROM ${db}.spans WHERE SpanKind = 'Server'
 GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status`,
 ]
 
+/**
+ * One word per request outcome, shared by the rollup and raw-span queries so both agree.
+ * Transport failures come first: a gateway timeout also carries HTTP 504.
+ */
+export const OUTCOME_SQL = `multiIf(
+  ErrorType = '', 'ok',
+  ErrorType = 'cancelled', 'cancelled',
+  ErrorType = 'timeout', 'timeout',
+  ErrorType IN ('reset', 'connect_error'), 'reset',
+  ErrorType = 'stream_interrupted', 'stream_interrupted',
+  HttpStatus = 429, '429',
+  HttpStatus >= 500, '5xx',
+  HttpStatus >= 400, '4xx',
+  'error')`
+export const OUTCOMES = ['ok', '4xx', '429', '5xx', 'timeout', 'reset', 'stream_interrupted', 'cancelled', 'error'] as const
+
+/**
+ * v5: the rollup learns each request's outcome and whether it fell back, so the overview and
+ * incident pages never scan raw spans. Rows written before it have Outcome ''. The view is
+ * replaced, which on a shared server leaves a moment when inserts skip the rollup.
+ */
+const rollupOutcome = (db: string) => [
+  `ALTER TABLE ${db}.spans_1m
+  ADD COLUMN IF NOT EXISTS Outcome LowCardinality(String),
+  ADD COLUMN IF NOT EXISTS Fallbacks SimpleAggregateFunction(sum, UInt64),
+  MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome)`,
+  `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
+  StatusCode AS Status,
+  ${OUTCOME_SQL} AS Outcome,
+  count() AS Requests,
+  sum(toUInt64(Attempt)) AS Attempts,
+  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,
+  sum(ifNull(InputTokens, 0)) AS InputTokens,
+  sum(ifNull(OutputTokens, 0)) AS OutputTokens,
+  sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
+  sum(ifNull(CostUsd, 0)) AS CostUsd,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${db}.spans WHERE SpanKind = 'Server'
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome`,
+]
+
 export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(db, days)] },
@@ -123,6 +168,7 @@ export function migrations({ database: db, retentionDays: days }: DdlOptions): M
       version: 4, name: 'insert deduplication for spool replays',
       statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`),
     },
+    { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(db) },
   ]
 }
 

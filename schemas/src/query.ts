@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team', 'user', 'session', 'status', 'error_type', 'tag'] as const
+export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team', 'user', 'session', 'status', 'outcome', 'error_type', 'tag'] as const
 export const QUERY_METRICS = [
   'requests', 'errors', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'ttft_p50_ms',
   'input_tokens', 'output_tokens', 'cost_usd', 'cost_per_request', 'retries', 'fallbacks',

@@ -9,7 +9,8 @@ describe('query compiler', () => {
   it('answers from the rollup when it can, from raw spans when it must', () => {
     expect(compile({ group_by: ['team'], metrics: ['requests', 'cost_usd'] }).source).toBe('rollup')
     expect(compile({ group_by: ['user'], metrics: ['requests'] }).source).toBe('spans')
-    expect(compile({ group_by: ['team'], metrics: ['fallbacks'] }).source).toBe('spans')
+    expect(compile({ group_by: ['outcome'], metrics: ['fallbacks', 'retries'] }).source).toBe('rollup')
+    expect(compile({ group_by: ['error_type'], metrics: ['requests'] }).source).toBe('spans')
     expect(compile({ metrics: ['requests'], filters: [{ dimension: 'tag', op: 'eq', value: 'beta' }] }).source).toBe('spans')
   })
 

@@ -1,4 +1,4 @@
-import type { Dimension, Filter, Metric, QueryRequest } from '@tracegate/schemas'
+import { OUTCOME_SQL, type Dimension, type Filter, type Metric, type QueryRequest } from '@tracegate/schemas'
 import { formatTimestamp } from '../spans/time.ts'
 
 export interface CompiledQuery {
@@ -10,11 +10,11 @@ export interface CompiledQuery {
 
 /** Column expressions per source. Only these strings (never input) become SQL text. */
 const ROLLUP_DIMENSIONS: Partial<Record<Dimension, string>> = {
-  model: 'Model', provider: 'Provider', key: 'KeyName', team: 'Team', workflow: 'Workflow', status: 'Status',
+  model: 'Model', provider: 'Provider', key: 'KeyName', team: 'Team', workflow: 'Workflow', status: 'Status', outcome: 'Outcome',
 }
 const SPAN_DIMENSIONS: Record<string, string> = {
   workflow: 'Workflow', model: 'ResponseModel', provider: 'Provider', key: 'KeyName', team: 'Team', user: 'User',
-  session: 'SessionId', status: 'StatusCode', error_type: 'ErrorType', tag: 'arrayJoin(Tags)',
+  session: 'SessionId', status: 'StatusCode', outcome: OUTCOME_SQL, error_type: 'ErrorType', tag: 'arrayJoin(Tags)',
 }
 const ROLLUP_METRICS: Partial<Record<Metric, string>> = {
   requests: 'sum(Requests)',
@@ -29,6 +29,7 @@ const ROLLUP_METRICS: Partial<Record<Metric, string>> = {
   cost_usd: 'sum(CostUsd)',
   cost_per_request: 'sum(CostUsd) / sum(Requests)',
   retries: 'sum(Attempts) - sum(Requests)',
+  fallbacks: 'sum(Fallbacks)',
 }
 const SPAN_METRICS: Record<Metric, string> = {
   requests: 'count()',

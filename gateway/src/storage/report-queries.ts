@@ -37,9 +37,12 @@ const csvCell = (v: string | number) => {
 }
 
 /** CSV with a header, one row per group and a final TOTAL row; costs to the micro-dollar. */
+/** Dollars to 1e-10 without float noise or exponents, so many tiny costs still add up to the total. */
+const usdText = (v: number) => v.toFixed(10).replace(/\.?0+$/, '') || '0'
+
 export function reportCsv(r: CostReport): string {
   const header = [r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
   const line = (group: string, x: Omit<CostReportRow, 'group'>) =>
-    [group, x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, x.cost_usd.toFixed(6)].map(csvCell).join(',')
+    [group, x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd)].map(csvCell).join(',')
   return [header.join(','), ...r.rows.map((x) => line(x.group, x)), line('TOTAL', r.totals)].join('\n') + '\n'
 }

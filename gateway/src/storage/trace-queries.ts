@@ -1,12 +1,49 @@
-import type { Span, TraceListQuery, TraceListResponse, TraceSummary } from '@tracegate/schemas'
+import { OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 
 /** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
 const FILTER_COLUMNS = {
-  provider: 'Provider', model: 'RequestModel', team: 'Team', workflow: 'Workflow',
-  key_name: 'KeyName', user: 'User', session_id: 'SessionId',
+  provider: 'Provider', team: 'Team', workflow: 'Workflow',
+  key_name: 'KeyName', user: 'User', session_id: 'SessionId', error_type: 'ErrorType',
 } as const
+
+/** Free-text search: an exact trace id, else a piece of a model name or of the error message. */
+function searchSql(q: string, params: Record<string, unknown>): string {
+  params.q = q
+  if (/^[0-9a-f]{32}$/.test(q)) return 'TraceId = {q:String}'
+  return '(positionCaseInsensitive(RequestModel, {q:String}) > 0 OR positionCaseInsensitive(ResponseModel, {q:String}) > 0'
+    + ' OR positionCaseInsensitive(StatusMessage, {q:String}) > 0 OR ErrorType = {q:String})'
+}
+
+/** The filters that are not a plain column match. */
+function extraFilters(q: TraceListQuery, where: string[], params: Record<string, unknown>): void {
+  if (q.status === 'cancelled') where.push("ErrorType = 'cancelled'")
+  else if (q.status) {
+    where.push('StatusCode = {status:String}')
+    params.status = q.status === 'ok' ? 'Ok' : 'Error'
+  }
+  if (q.outcome) {
+    where.push(`${OUTCOME_SQL} = {outcome:String}`)
+    params.outcome = q.outcome
+  }
+  if (q.model) {
+    // Dashboards name the model the provider answered with (dated); callers name what they asked for.
+    where.push('(RequestModel = {model:String} OR ResponseModel = {model:String})')
+    params.model = q.model
+  }
+  if (q.tag) {
+    where.push('has(Tags, {tag:String})')
+    params.tag = q.tag
+  }
+  if (q.meta) {
+    const eq = q.meta.indexOf('=')
+    where.push('SpanAttributes[{meta_key:String}] = {meta_value:String}')
+    params.meta_key = `tracegate.meta.${q.meta.slice(0, eq)}`
+    params.meta_value = q.meta.slice(eq + 1)
+  }
+  if (q.q) where.push(searchSql(q.q, params))
+}
 
 const DAY_MS = 86_400_000
 
@@ -37,11 +74,7 @@ export async function listTraces(store: Store, q: TraceListQuery): Promise<Trace
     where.push(`${column} = {${key}:String}`)
     params[key] = value
   }
-  if (q.status === 'cancelled') where.push("ErrorType = 'cancelled'")
-  else if (q.status) {
-    where.push('StatusCode = {status:String}')
-    params.status = q.status === 'ok' ? 'Ok' : 'Error'
-  }
+  extraFilters(q, where, params)
   if (q.cursor) {
     const c = decodeCursor(q.cursor)
     if (!c) throw new InvalidCursorError('cursor is not valid')
@@ -66,6 +99,9 @@ export async function listTraces(store: Store, q: TraceListQuery): Promise<Trace
     next_cursor: more && last ? encodeCursor(last.Timestamp, last.SpanId) : null,
   }
 }
+
+/** A freshly built request row as the list shows it (the live tail). */
+export const summaryFromRow = (r: SpanRow): TraceSummary => toSummary(r as unknown as Record<string, any>)
 
 function toSummary(r: Record<string, any>): TraceSummary {
   return {

@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import OpenAI from 'openai'
+import { calcPrice } from '@pydantic/genai-prices'
+import type { Browser, Page } from 'playwright-core'
+import type { QueryResponse } from '@tracegate/schemas'
+import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
+import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
+import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
+import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
+
+/**
+ * The explorer end to end: known traffic through the real gateway with the openai SDK, then the
+ * pages in headless Chromium must show exactly that traffic. The gateway runs with an admin
+ * token, so the browser first has to get past the token prompt.
+ */
+const TOKEN = 'e2e-admin-token'
+let mock: MockUpstream
+let gw: TestGateway
+let browser: Browser
+let page: Page
+
+const sent = { requests: 0, errors: 0, cost: 0, byTeam: { growth: 0, search: 0 } as Record<string, number>, retryTrace: '', fallbackTrace: '' }
+
+async function traffic(): Promise<void> {
+  const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  const call = async (model: string, team: string, workflow: string) => {
+    sent.requests++
+    try {
+      const { data, response } = await client.chat.completions
+        .create({ model, messages: [{ role: 'user', content: `${workflow} for ${team}` }] }, { headers: { 'x-tracegate-team': team, 'x-tracegate-workflow': workflow } })
+        .withResponse()
+      const u = data.usage!
+      const cost = calcPrice({ input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens, cache_read_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 }, data.model, { providerId: 'openai' })!.total_price
+      sent.cost += cost
+      sent.byTeam[team]! += cost
+      return response.headers.get('x-tracegate-trace-id')!
+    } catch (err) {
+      expect((err as { status?: number }).status).toBe(503)
+      sent.errors++
+      return ''
+    }
+  }
+  for (let i = 0; i < 4; i++) await call('gpt-4o-mini', 'growth', 'summarize')
+  for (let i = 0; i < 3; i++) await call('gpt-4o', 'search', 'classify')
+  mock.fault({ model: 'gpt-4o', status: 500, times: 1 })
+  sent.retryTrace = await call('retrying', 'growth', 'chat')
+  sent.fallbackTrace = await call('resilient', 'search', 'chat')
+  for (let i = 0; i < 3; i++) await call('flaky/flaky-model', 'search', 'chat')
+  await waitForTrace(gw.url, sent.retryTrace, 3, 10_000, TOKEN)
+  await waitForTrace(gw.url, sent.fallbackTrace, 3, 10_000, TOKEN)
+  // The rollup is filled by the same insert; wait until every request is counted there.
+  for (let i = 0; i < 100; i++) {
+    const res = await apiQuery({ metrics: ['requests'] })
+    if (res.rows[0]?.requests === sent.requests) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('requests never reached the rollup')
+}
+
+async function apiQuery(body: object): Promise<QueryResponse> {
+  const now = Date.now()
+  const res = await fetch(`${gw.url}/api/query`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 120_000).toISOString(), ...body }),
+  })
+  return (await res.json()) as QueryResponse
+}
+
+const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
+const title = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('title'))
+
+beforeAll(async () => {
+  await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
+  mock = await startMockUpstream()
+  gw = await startTestGateway({
+    providers: {
+      openai: { base_url: `${mock.url}/v1` },
+      flaky: { type: 'openai-compatible', base_url: `${mock.url}/flaky/v1` },
+    },
+    models: [
+      { name: 'retrying', retries: 1, backoff: { initial_ms: 20, max_ms: 20, multiplier: 1, jitter: 0 }, targets: [{ provider: 'openai', model: 'gpt-4o' }] },
+      { name: 'resilient', retries: 0, targets: [{ provider: 'flaky', model: 'flaky-model' }, { provider: 'openai', model: 'gpt-4o-mini' }] },
+    ],
+  }, { TRACEGATE_ADMIN_TOKEN: TOKEN })
+  mock.fault({ model: 'flaky-model', status: 503 })
+  await traffic()
+  browser = await launchBrowser()
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } })
+  page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await gw?.stop()
+  await mock?.close()
+})
+
+describe('explorer in headless Chromium', () => {
+  it('the API refuses requests without the admin token, and the UI asks for it', async () => {
+    expect((await fetch(`${gw.url}/api/traces`)).status).toBe(401)
+    expect((await fetch(`${gw.url}/api/query`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401)
+    await page.goto(`${gw.url}/?range=1h`)
+    await page.getByLabel('Admin token').fill(TOKEN)
+    await shot('token-prompt')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await expect.poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
+  })
+
+  it('overview: request count, error rate and cost equal the traffic sent', async () => {
+    await page.goto(`${gw.url}/?range=1h`)
+    await expect.poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
+    expect(sent.errors).toBe(3)
+    expect(await page.getByTestId('kpi-error_rate-value').textContent()).toBe(`${((sent.errors / sent.requests) * 100).toFixed(1)}%`)
+    expect(await title('kpi-cost_usd-value')).toBeCloseTo(sent.cost, 12)
+    await expect.poll(() => page.getByTestId('top-team').getByRole('link', { name: 'growth' }).count()).toBe(1)
+    await page.locator('.u-over').first().waitFor()
+    await shot('overview')
+  })
+
+  it('explore grouped by team shows both teams with their exact costs', async () => {
+    await page.goto(`${gw.url}/explore?range=1h&group=team&m=requests,cost_usd`)
+    const table = page.getByTestId('explore-table')
+    await table.locator('tbody tr').nth(1).waitFor()
+    for (const team of ['growth', 'search']) {
+      const row = table.locator('tbody tr', { has: page.getByRole('button', { name: team, exact: true }) })
+      expect(Number(await row.locator('td[data-col="cost_usd"]').getAttribute('title'))).toBeCloseTo(sent.byTeam[team]!, 12)
+    }
+    expect(await table.locator('tbody tr').count()).toBe(2)
+    // Clicking a value filters on it, and the filter lands in the URL.
+    await table.getByRole('button', { name: 'growth', exact: true }).click()
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
+    expect(page.url()).toContain('f=team%3Aeq%3Agrowth')
+    await shot('explore')
+  })
+
+  it('the trace with a retry shows two attempts in its waterfall, the second with its reason', async () => {
+    await page.goto(`${gw.url}/traces?range=1h&team=growth`)
+    await page.locator(`tr[data-trace="${sent.retryTrace}"] a`).click()
+    await page.getByTestId('waterfall').waitFor()
+    expect(await page.getByTestId('wf-attempt').count()).toBe(2)
+    expect(await page.getByTestId('attempt-count').textContent()).toBe('2')
+    expect(await page.getByTestId('wf-attempt').nth(1).textContent()).toContain('retry: 500')
+    await shot('trace-retry')
+    await page.goto(`${gw.url}/traces/${sent.fallbackTrace}`)
+    await page.getByTestId('waterfall').waitFor()
+    expect(await page.getByTestId('wf-attempt').nth(1).textContent()).toContain('fallback')
+    await shot('trace-fallback')
+  })
+
+  it('incidents names the failing provider and model, and links to its failing traces', async () => {
+    await page.goto(`${gw.url}/incidents?range=1h`)
+    await expect.poll(() => page.getByTestId('incident-target').textContent()).toBe('flaky / flaky-model')
+    expect(await page.getByTestId('incident-headline').textContent()).toContain('100.0%')
+    expect(await page.getByTestId('incident-types').textContent()).toContain('5xx')
+    await shot('incidents')
+    await page.getByTestId('failing-traces').click()
+    await expect.poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(3)
+  })
+
+  it('cost report: the CSV download has a row per team and a total that match', async () => {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+    await page.goto(`${gw.url}/reports?from=${day(Date.now())}&to=${day(Date.now() + 86_400_000)}&group_by=team`)
+    await page.getByTestId('report-total').waitFor()
+    await shot('reports')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()])
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => l.split(','))
+    const header = lines[0]!
+    const col = (name: string) => header.indexOf(name)
+    const byGroup = Object.fromEntries(lines.slice(1).map((l) => [l[0], l]))
+    expect(Number(byGroup.growth![col('cost_usd')])).toBeCloseTo(sent.byTeam.growth!, 9)
+    expect(Number(byGroup.search![col('cost_usd')])).toBeCloseTo(sent.byTeam.search!, 9)
+    expect(byGroup.TOTAL![col('requests')]).toBe(String(sent.requests))
+    expect(Number(byGroup.TOTAL![col('cost_usd')])).toBeCloseTo(sent.cost, 9)
+  })
+
+  it('live tail shows a request as it arrives', async () => {
+    await page.goto(`${gw.url}/live`)
+    await expect.poll(() => page.getByTestId('tail-state').textContent()).toBe('live')
+    const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] }, { headers: { 'x-tracegate-team': 'tail-team' } })
+    await expect.poll(() => page.getByTestId('tail-table').locator('tbody tr', { hasText: 'tail-team' }).count()).toBe(1)
+    await shot('live')
+  })
+})
