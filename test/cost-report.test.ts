@@ -105,3 +105,39 @@ describe('POST /api/query', () => {
     expect(bad.status).toBe(400)
   })
 })
+
+describe('trace search', () => {
+  const list = async (params: string) => {
+    const { from, to } = range()
+    const res = await fetch(`${gw.url}/api/traces?from=${from}&to=${to}&${params}`)
+    return { status: res.status, body: (await res.json()) as { traces: Array<{ trace_id: string; request_model: string }>; error?: { param: string } } }
+  }
+
+  it('q finds a trace by id, or by a piece of the model name', async () => {
+    const mini = await list('q=4O-MINI')
+    expect(mini.body.traces).toHaveLength(3)
+    expect(new Set(mini.body.traces.map((t) => t.request_model))).toEqual(new Set(['gpt-4o-mini']))
+    const id = mini.body.traces[0]!.trace_id
+    expect((await list(`q=${id}`)).body.traces.map((t) => t.trace_id)).toEqual([id])
+  })
+
+  it('model matches the answering (dated) model too; outcome and meta filter', async () => {
+    expect((await list('model=gpt-4o-2024-08-06')).body.traces).toHaveLength(3)
+    expect((await list('outcome=ok')).body.traces).toHaveLength(6)
+    expect((await list('outcome=5xx')).body.traces).toHaveLength(0)
+    expect((await list('meta=ticket%3DT-1')).body.traces).toHaveLength(0)
+    const bad = await list('meta=no-equals-sign')
+    expect(bad.status).toBe(400)
+    expect(bad.body.error!.param).toBe('meta')
+  })
+
+  it('outcome from the rollup agrees with outcome from raw spans', async () => {
+    const q = async (extra: object) => (await (await fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...range(), group_by: ['outcome'], metrics: ['requests'], ...extra }) })).json()) as QueryResponse
+    const rollup = await q({})
+    const raw = await q({ filters: [{ dimension: 'user', op: 'neq', value: 'nobody' }] })
+    expect(rollup.source).toBe('rollup')
+    expect(raw.source).toBe('spans')
+    expect(rollup.rows).toEqual([{ outcome: 'ok', requests: 6 }])
+    expect(raw.rows).toEqual(rollup.rows)
+  })
+})

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import { crossing, worstTarget } from './incident.ts'
+import { filterParam, parseFilter, readSlice } from './slice-url.ts'
+import { buckets, intervalFor, previous, rangeFromQuery } from './time.ts'
+import { usd, pct } from './format.ts'
+
+describe('incident detection', () => {
+  const row = (time: string, requests: number, error_rate: number) => ({ time, requests, error_rate })
+
+  it('"since" is the start of the latest run over the threshold; quiet buckets neither start nor end it', () => {
+    const rows = [row('2026-11-24T14:00:00Z', 10, 0.5), row('2026-11-24T14:01:00Z', 10, 0), row('2026-11-24T14:05:00Z', 10, 0.2),
+      row('2026-11-24T14:06:00Z', 0, 0), row('2026-11-24T14:07:00Z', 10, 0.3)]
+    expect(crossing(rows, 0.1)).toEqual({ since: new Date('2026-11-24T14:05:00Z'), ongoing: true })
+    expect(crossing([...rows, row('2026-11-24T14:08:00Z', 10, 0)], 0.1)!.ongoing).toBe(false)
+    expect(crossing(rows, 0.9)).toBeNull()
+  })
+
+  it('the worst target is the one with most errors among those over the threshold', () => {
+    const rows = [{ provider: 'a', errors: 50, error_rate: 0.01 }, { provider: 'b', errors: 5, error_rate: 0.5 }, { provider: 'c', errors: 0, error_rate: 0 }]
+    expect(worstTarget(rows, 0.05)!.provider).toBe('b')
+    expect(worstTarget(rows, 0.9)!.provider).toBe('a')
+    expect(worstTarget([{ provider: 'c', errors: 0, error_rate: 0 }], 0.05)).toBeUndefined()
+  })
+})
+
+describe('explore state in the URL', () => {
+  it('round-trips filters, meta dimensions included, and drops what is not valid', () => {
+    const q = new URLSearchParams('group=team,meta:tenant,bogus&m=cost_usd,nope&f=team:eq:growth&f=meta:tenant:neq:a:b&f=x:eq:1&f=team:like:y&chart=cost_usd')
+    const s = readSlice(q)
+    expect(s.group).toEqual(['team', 'meta:tenant'])
+    expect(s.metrics).toEqual(['cost_usd'])
+    expect(s.filters).toEqual([{ dimension: 'team', op: 'eq', value: 'growth' }, { dimension: 'meta:tenant', op: 'neq', value: 'a:b' }])
+    expect(s.filters.map(filterParam)).toEqual(['team:eq:growth', 'meta:tenant:neq:a:b'])
+    expect(parseFilter("team:eq:x' OR 1=1")).toEqual({ dimension: 'team', op: 'eq', value: "x' OR 1=1" })
+  })
+
+  it('defaults to four metrics, charting the first', () => {
+    const s = readSlice(new URLSearchParams(''))
+    expect(s.metrics).toEqual(['requests', 'error_rate', 'p95_latency_ms', 'cost_usd'])
+    expect(s.chart).toBe('requests')
+  })
+})
+
+describe('time ranges', () => {
+  it('presets end at the next minute; custom ranges are taken as given; nonsense falls back', () => {
+    const r = rangeFromQuery(new URLSearchParams('range=1h'))
+    expect(r.to.getTime() - r.from.getTime()).toBe(3_600_000)
+    expect(r.to.getTime() % 60_000).toBe(0)
+    expect(r.interval).toBe('1m')
+    const c = rangeFromQuery(new URLSearchParams('from=2026-11-01T00:00:00Z&to=2026-11-08T00:00:00Z'))
+    expect(c.label).toBe('custom')
+    expect(c.interval).toBe('1h')
+    expect(rangeFromQuery(new URLSearchParams('range=DROP')).label).toBe('24h')
+    expect(previous(c).to).toEqual(c.from)
+  })
+
+  it('buckets cover the range at its interval', () => {
+    const c = rangeFromQuery(new URLSearchParams('from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z'))
+    expect(c.interval).toBe('15m')
+    const b = buckets(c)
+    expect(b).toHaveLength(96)
+    expect(b[1]! - b[0]!).toBe(900)
+    expect(intervalFor(30 * 86_400_000)).toBe('1d')
+  })
+
+  it('small costs keep their digits', () => {
+    expect(usd(0.0000123)).toBe('$0.000012')
+    expect(usd(12.5)).toBe('$12.5000')
+    expect(pct(0.25)).toBe('25.0%')
+  })
+})
