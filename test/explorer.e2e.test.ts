@@ -138,6 +138,9 @@ describe('explorer in headless Chromium', () => {
 
   it('the trace with a retry shows two attempts in its waterfall, the second with its reason', async () => {
     await page.goto(`${gw.url}/traces?range=1h&team=growth`)
+    await page.locator(`tr[data-trace="${sent.retryTrace}"]`).waitFor()
+    expect(await page.getByTestId('traces-table').locator('tbody tr').count()).toBe(5)
+    await shot('traces')
     await page.locator(`tr[data-trace="${sent.retryTrace}"] a`).click()
     await page.getByTestId('waterfall').waitFor()
     expect(await page.getByTestId('wf-attempt').count()).toBe(2)

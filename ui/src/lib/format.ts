@@ -42,7 +42,11 @@ export function time(iso: string): string {
   return new Date(iso).toLocaleString('en-GB', { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
 }
 
-export const clock = (d: Date) => d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
+/** "14:05" today, "17 Nov 14:05" another day. */
+export function clock(d: Date): string {
+  const hm = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
+  return d.toDateString() === new Date().toDateString() ? hm : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`
+}
 
 /** Change against the previous period as "+12%"; null when there is nothing to compare with. */
 export function change(now: Num, before: Num): string | null {
