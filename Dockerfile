@@ -1,4 +1,4 @@
-# The gateway image: the repo as is, run with node + tsx (no build step).
+# The gateway image: the repo as is, run with node + tsx; only the explorer is built (Vite).
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -8,6 +8,9 @@ COPY ui/package.json ui/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY schemas schemas
 COPY gateway gateway
+COPY ui ui
+# Build the explorer into the image, so containers start without building it.
+RUN npm run build -w @tracegate/ui
 ENV HOST=0.0.0.0 PORT=4000 TRACEGATE_DATA_DIR=/data NODE_ENV=production
 VOLUME /data
 EXPOSE 4000

@@ -130,6 +130,7 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
   out.push(q('explore', 'by user 30d (raw spans)', 30, { group_by: ['user'], metrics: m, limit: 500 }))
   out.push(q('explore', 'by meta:tenant 30d (raw spans)', 30, { group_by: ['meta:tenant'], metrics: m, limit: 500 }))
   out.push(q('explore', 'by tag 30d (raw spans)', 30, { group_by: ['tag'], metrics: m, limit: 500 }))
+  out.push({ page: 'explore', name: 'metadata names (last 7 d of 30 d)', run: () => fetch(`${url}/api/meta-keys?from=${iso(end - 30 * DAY)}&to=${iso(end)}`) })
   out.push(q('incidents', 'provider x model 24h', 1, { group_by: ['provider', 'model'], metrics: ['requests', 'errors', 'error_rate', 'p95_latency_ms', 'retries', 'fallbacks'], order_by: 'errors', limit: 200 }))
   out.push(q('incidents', 'outcome series 24h, one model', 1, { interval: '15m', group_by: ['outcome'], metrics: ['requests'], filters: [{ dimension: 'provider', op: 'eq', value: 'openai' }, { dimension: 'model', op: 'eq', value: 'gpt-4o-2024-08-06' }], limit: 10_000 }))
   out.push(q('incidents', 'failed by key 24h', 1, { group_by: ['key'], metrics: ['requests'], filters: [{ dimension: 'outcome', op: 'not_in', value: ['ok', 'cancelled'] }], limit: 20 }))
@@ -169,10 +170,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < RUNS + 2; i++) {
         const t = performance.now()
         const res = await c.run()
-        const body = (await res.json()) as { rows?: unknown[]; traces?: unknown[]; spans?: unknown[] }
+        const body = (await res.json()) as { rows?: unknown[]; traces?: unknown[]; spans?: unknown[]; keys?: unknown[] }
         if (!res.ok) throw new Error(`${c.name}: HTTP ${res.status} ${JSON.stringify(body)}`)
         if (i >= 2) times.push(performance.now() - t)
-        rows = (body.rows ?? body.traces ?? body.spans ?? []).length
+        rows = (body.rows ?? body.traces ?? body.spans ?? body.keys ?? []).length
       }
       times.sort((a, b) => a - b)
       console.log(`| ${c.page} | ${c.name} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rows} |`)

@@ -25,11 +25,11 @@ const sent = { requests: 0, errors: 0, cost: 0, byTeam: { growth: 0, search: 0 }
 
 async function traffic(): Promise<void> {
   const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-  const call = async (model: string, team: string, workflow: string) => {
+  const call = async (model: string, team: string, workflow: string, extra: Record<string, string> = {}) => {
     sent.requests++
     try {
       const { data, response } = await client.chat.completions
-        .create({ model, messages: [{ role: 'user', content: `${workflow} for ${team}` }] }, { headers: { 'x-tracegate-team': team, 'x-tracegate-workflow': workflow } })
+        .create({ model, messages: [{ role: 'user', content: `${workflow} for ${team}` }] }, { headers: { 'x-tracegate-team': team, 'x-tracegate-workflow': workflow, ...extra } })
         .withResponse()
       const u = data.usage!
       const cost = calcPrice({ input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens, cache_read_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 }, data.model, { providerId: 'openai' })!.total_price
@@ -42,7 +42,7 @@ async function traffic(): Promise<void> {
       return ''
     }
   }
-  for (let i = 0; i < 4; i++) await call('gpt-4o-mini', 'growth', 'summarize')
+  for (let i = 0; i < 4; i++) await call('gpt-4o-mini', 'growth', 'summarize', { 'x-tracegate-meta-ticket': `T-${i % 2}` })
   for (let i = 0; i < 3; i++) await call('gpt-4o', 'search', 'classify')
   mock.fault({ model: 'gpt-4o', status: 500, times: 1 })
   sent.retryTrace = await call('retrying', 'growth', 'chat')
@@ -129,6 +129,8 @@ describe('explorer in headless Chromium', () => {
       expect(Number(await row.locator('td[data-col="cost_usd"]').getAttribute('title'))).toBeCloseTo(sent.byTeam[team]!, 12)
     }
     expect(await table.locator('tbody tr').count()).toBe(2)
+    // Metadata names seen in the range are offered as dimensions.
+    await expect.poll(() => page.getByLabel('Add a group-by dimension').locator('option[value="meta:ticket"]').count()).toBe(1)
     // Clicking a value filters on it, and the filter lands in the URL.
     await table.getByRole('button', { name: 'growth', exact: true }).click()
     await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
@@ -151,6 +153,15 @@ describe('explorer in headless Chromium', () => {
     await page.getByTestId('waterfall').waitFor()
     expect(await page.getByTestId('wf-attempt').nth(1).textContent()).toContain('fallback')
     await shot('trace-fallback')
+  })
+
+  it('meta-keys lists the metadata names sent, and a meta grouping splits them', async () => {
+    const now = Date.now()
+    const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
+    const keys = await (await fetch(`${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`, auth)).json()
+    expect(keys).toEqual({ keys: ['ticket'] })
+    const res = await apiQuery({ group_by: ['meta:ticket'], metrics: ['requests'], filters: [{ dimension: 'workflow', op: 'eq', value: 'summarize' }] })
+    expect(Object.fromEntries(res.rows.map((r) => [r['meta:ticket'], r.requests]))).toEqual({ 'T-0': 2, 'T-1': 2 })
   })
 
   it('incidents names the failing provider and model, and links to its failing traces', async () => {

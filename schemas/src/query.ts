@@ -45,3 +45,12 @@ export const QueryResponseSchema = z.object({
   rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
 })
 export type QueryResponse = z.infer<typeof QueryResponseSchema>
+
+/** `GET /api/meta-keys`: the metadata names (x-tracegate-meta-<name>) seen in a range, for pickers. */
+export const MetaKeysQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+}).strict()
+export type MetaKeysQuery = z.infer<typeof MetaKeysQuerySchema>
+export const MetaKeysResponseSchema = z.object({ keys: z.array(z.string()) })
+export type MetaKeysResponse = z.infer<typeof MetaKeysResponseSchema>

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { QueryRequestSchema, type QueryResponse } from '@tracegate/schemas'
+import { MetaKeysQuerySchema, QueryRequestSchema, type MetaKeysResponse, type QueryResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
-import { compileQuery } from '../storage/query-compiler.ts'
+import { compileMetaKeys, compileQuery } from '../storage/query-compiler.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 
@@ -29,5 +29,13 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
       return out
     })
     return { source: compiled.source, columns: compiled.columns, rows }
+  })
+
+  app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
+    const q = MetaKeysQuerySchema.safeParse(req.query)
+    if (!q.success) throw invalidRequest(q.error.issues, 'query')
+    const compiled = compileMetaKeys(q.data, opts.store.database)
+    const rs = await opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' })
+    return { keys: (await rs.json<{ key: string }>()).map((r) => r.key) }
   })
 }

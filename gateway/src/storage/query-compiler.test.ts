@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { QUERY_DIMENSIONS, QUERY_METRICS, QueryRequestSchema } from '@tracegate/schemas'
-import { compileQuery } from './query-compiler.ts'
+import { MetaKeysQuerySchema, QUERY_DIMENSIONS, QUERY_METRICS, QueryRequestSchema } from '@tracegate/schemas'
+import { compileMetaKeys, compileQuery } from './query-compiler.ts'
 
 const base = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }
 const compile = (q: object) => compileQuery(QueryRequestSchema.parse({ ...base, ...q }), 'tracegate')
@@ -51,5 +51,12 @@ describe('query compiler', () => {
     expect(bad({ to: '2026-10-01T00:00:00Z' })).toBe(false)
     expect(bad({ limit: 1_000_000 })).toBe(false)
     expect(bad({})).toBe(true)
+  })
+
+  it('metadata names look back at most a week from the end of the range, bound as parameters', () => {
+    const c = compileMetaKeys(MetaKeysQuerySchema.parse({ from: '2026-10-01T00:00:00Z', to: '2026-11-01T00:00:00Z' }), 'tracegate')
+    expect(c.params).toEqual({ from: '2026-10-25 00:00:00.000000000', to: '2026-11-01 00:00:00.000000000' })
+    expect(c.sql).toContain('{from:DateTime64(9)}')
+    expect(MetaKeysQuerySchema.safeParse({ from: "1' OR 1=1", to: '2026-11-01T00:00:00Z' }).success).toBe(false)
   })
 })

@@ -1,4 +1,4 @@
-import { OUTCOME_SQL, type Dimension, type Filter, type Metric, type QueryRequest } from '@tracegate/schemas'
+import { OUTCOME_SQL, type Dimension, type Filter, type MetaKeysQuery, type Metric, type QueryRequest } from '@tracegate/schemas'
 import { formatTimestamp } from '../spans/time.ts'
 
 export interface CompiledQuery {
@@ -107,4 +107,23 @@ WHERE ${where.join(' AND ')}${groups.length ? `\nGROUP BY ${groups.join(', ')}` 
 ORDER BY ${order}
 LIMIT {limit:UInt32}`
   return { source: rollup ? 'rollup' : 'spans', sql, params, columns }
+}
+
+const META_PREFIX = 'tracegate.meta.'
+/** Metadata names are looked for in at most the last week of a range: they feed a picker, not a report. */
+const META_LOOKBACK_MS = 7 * 86_400_000
+
+/** Distinct metadata names in a range (only the map's keys are read). */
+export function compileMetaKeys(q: MetaKeysQuery, database: string): CompiledQuery {
+  const from = Math.max(q.from.getTime(), q.to.getTime() - META_LOOKBACK_MS)
+  return {
+    source: 'spans',
+    sql: `SELECT DISTINCT substring(k, ${META_PREFIX.length + 1}) AS key
+FROM (SELECT arrayJoin(mapKeys(SpanAttributes)) AS k FROM ${database}.spans
+  WHERE SpanKind = 'Server' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)})
+WHERE startsWith(k, '${META_PREFIX}')
+ORDER BY key LIMIT 200`,
+    params: { from: formatTimestamp(from), to: formatTimestamp(q.to.getTime()) },
+    columns: ['key'],
+  }
 }

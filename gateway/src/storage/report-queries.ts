@@ -36,10 +36,10 @@ const csvCell = (v: string | number) => {
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-/** CSV with a header, one row per group and a final TOTAL row; costs to the micro-dollar. */
 /** Dollars to 1e-10 without float noise or exponents, so many tiny costs still add up to the total. */
 const usdText = (v: number) => v.toFixed(10).replace(/\.?0+$/, '') || '0'
 
+/** CSV with a header, one row per group and a final TOTAL row. */
 export function reportCsv(r: CostReport): string {
   const header = [r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
   const line = (group: string, x: Omit<CostReportRow, 'group'>) =>

@@ -1,4 +1,4 @@
-import type { CostReport, QueryRequest, QueryResponse, TraceListResponse, TraceResponse } from '@tracegate/schemas'
+import type { CostReport, MetaKeysResponse, QueryRequest, QueryResponse, TraceListResponse, TraceResponse } from '@tracegate/schemas'
 import { auth } from './auth.svelte.ts'
 
 /** An API failure with the gateway's OpenAI-style message, ready to show. */
@@ -47,3 +47,5 @@ export async function query(slice: Slice, signal?: AbortSignal): Promise<QueryRe
 export const traces = (params: URLSearchParams, signal?: AbortSignal) => getJson<TraceListResponse>(`/api/traces?${params}`, signal)
 export const trace = (id: string, signal?: AbortSignal) => getJson<TraceResponse>(`/api/traces/${encodeURIComponent(id)}`, signal)
 export const costReport = (params: URLSearchParams, signal?: AbortSignal) => getJson<CostReport>(`/api/reports/cost?${params}`, signal)
+export const metaKeys = (from: Date, to: Date, signal?: AbortSignal) =>
+  getJson<MetaKeysResponse>(`/api/meta-keys?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`, signal)
