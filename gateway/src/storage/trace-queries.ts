@@ -131,12 +131,18 @@ function toSpan(r: Record<string, any>): Span {
   }
 }
 
+/** What a span's detail shows: every column but links and the resource (about 10% less to decompress). */
+const DETAIL_COLUMNS = `TraceId, SpanId, ParentSpanId, SpanName, SpanKind, Timestamp, Duration, StatusCode, StatusMessage, Provider,
+  RequestModel, ResponseModel, Operation, Stream, InputTokens, OutputTokens, TokensEstimated, CacheReadTokens, CacheWriteTokens,
+  ReasoningTokens, CostUsd, CostSource, TtftMs, HttpStatus, ErrorType, Attempt, Workflow, Team, KeyName, User, SessionId, Tags,
+  SpanAttributes, Events.Timestamp, Events.Name, Events.Attributes, RequestBody, ResponseBody, BodyTruncated`
+
 /** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */
 export async function getTrace(store: Store, traceId: string): Promise<Span[]> {
   const db = store.database
   const rs = await store.client.query({
     query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
-    SELECT * FROM ${db}.spans
+    SELECT ${DETAIL_COLUMNS} FROM ${db}.spans
     WHERE TraceId = {id:String} AND Timestamp >= range.1 AND Timestamp <= range.2
     ORDER BY Timestamp, SpanKind DESC`,
     query_params: { id: traceId },
