@@ -68,6 +68,9 @@ async function apiQuery(body: object): Promise<QueryResponse> {
   return (await res.json()) as QueryResponse
 }
 
+/** Pages load their data after navigation; give a slow CI machine time before failing. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000, interval: 100 })
+
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
 const title = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('title'))
 
@@ -106,16 +109,16 @@ describe('explorer in headless Chromium', () => {
     await page.getByLabel('Admin token').fill(TOKEN)
     await shot('token-prompt')
     await page.getByRole('button', { name: 'Continue' }).click()
-    await expect.poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
+    await poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
   })
 
   it('overview: request count, error rate and cost equal the traffic sent', async () => {
     await page.goto(`${gw.url}/?range=1h`)
-    await expect.poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
+    await poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
     expect(sent.errors).toBe(3)
     expect(await page.getByTestId('kpi-error_rate-value').textContent()).toBe(`${((sent.errors / sent.requests) * 100).toFixed(1)}%`)
     expect(await title('kpi-cost_usd-value')).toBeCloseTo(sent.cost, 12)
-    await expect.poll(() => page.getByTestId('top-team').getByRole('link', { name: 'growth' }).count()).toBe(1)
+    await poll(() => page.getByTestId('top-team').getByRole('link', { name: 'growth' }).count()).toBe(1)
     await page.locator('.u-over').first().waitFor()
     await shot('overview')
   })
@@ -130,10 +133,10 @@ describe('explorer in headless Chromium', () => {
     }
     expect(await table.locator('tbody tr').count()).toBe(2)
     // Metadata names seen in the range are offered as dimensions.
-    await expect.poll(() => page.getByLabel('Add a group-by dimension').locator('option[value="meta:ticket"]').count()).toBe(1)
+    await poll(() => page.getByLabel('Add a group-by dimension').locator('option[value="meta:ticket"]').count()).toBe(1)
     // Clicking a value filters on it, and the filter lands in the URL.
     await table.getByRole('button', { name: 'growth', exact: true }).click()
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
+    await poll(() => table.locator('tbody tr').count()).toBe(1)
     expect(page.url()).toContain('f=team%3Aeq%3Agrowth')
     await shot('explore')
   })
@@ -166,12 +169,12 @@ describe('explorer in headless Chromium', () => {
 
   it('incidents names the failing provider and model, and links to its failing traces', async () => {
     await page.goto(`${gw.url}/incidents?range=1h`)
-    await expect.poll(() => page.getByTestId('incident-target').textContent()).toBe('flaky / flaky-model')
+    await poll(() => page.getByTestId('incident-target').textContent()).toBe('flaky / flaky-model')
     expect(await page.getByTestId('incident-headline').textContent()).toContain('100.0%')
     expect(await page.getByTestId('incident-types').textContent()).toContain('5xx')
     await shot('incidents')
     await page.getByTestId('failing-traces').click()
-    await expect.poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(3)
+    await poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(3)
   })
 
   it('cost report: the CSV download has a row per team and a total that match', async () => {
@@ -192,10 +195,10 @@ describe('explorer in headless Chromium', () => {
 
   it('live tail shows a request as it arrives', async () => {
     await page.goto(`${gw.url}/live`)
-    await expect.poll(() => page.getByTestId('tail-state').textContent()).toBe('live')
+    await poll(() => page.getByTestId('tail-state').textContent()).toBe('live')
     const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] }, { headers: { 'x-tracegate-team': 'tail-team' } })
-    await expect.poll(() => page.getByTestId('tail-table').locator('tbody tr', { hasText: 'tail-team' }).count()).toBe(1)
+    await poll(() => page.getByTestId('tail-table').locator('tbody tr', { hasText: 'tail-team' }).count()).toBe(1)
     await shot('live')
   })
 })
