@@ -98,6 +98,16 @@ describe('POST /api/query', () => {
     expect(raw.rows).toEqual([{ user: '', requests: 2 }])
   })
 
+  it('percentiles of nothing are null, not 0 ms: a range with no requests, and TTFT with no streams', async () => {
+    const empty = (await (await query({ from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'] })).json()) as QueryResponse
+    expect(empty.source).toBe('rollup')
+    expect(empty.rows).toEqual([{ requests: 0, p50_latency_ms: null, ttft_p50_ms: null }])
+    const now = (await (await query({ metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'] })).json()) as QueryResponse
+    expect(now.rows[0]!.requests).toBe(6)
+    expect(now.rows[0]!.p50_latency_ms as number).toBeGreaterThan(0)
+    expect(now.rows[0]!.ttft_p50_ms).toBeNull()
+  })
+
   it('SQL in a filter value is just a value', async () => {
     const res = (await (await query({ metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: "growth' OR '1'='1" }] })).json()) as QueryResponse
     expect(res.rows).toEqual([{ requests: 0 }])

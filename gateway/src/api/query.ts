@@ -5,7 +5,9 @@ import { compileMetaKeys, compileQuery } from '../storage/query-compiler.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 
+/** ClickHouse writes NaN (a percentile of nothing) as null; keep it null rather than letting Number() make it 0. */
 const num = (v: unknown) => {
+  if (v === null || v === undefined) return null
   const n = Number(v)
   return Number.isFinite(n) ? n : null
 }
