@@ -103,7 +103,7 @@ afterAll(async () => {
 
 describe('explorer in headless Chromium', () => {
   it('the API refuses requests without the admin token, and the UI asks for it', async () => {
-    expect((await fetch(`${gw.url}/api/traces`)).status).toBe(401)
+    for (const path of ['/api/traces', '/api/tail', '/api/meta-keys', '/api/reports/cost']) expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401)
     expect((await fetch(`${gw.url}/api/query`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401)
     await page.goto(`${gw.url}/?range=1h`)
     await page.getByLabel('Admin token').fill(TOKEN)
