@@ -75,6 +75,8 @@ const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${n
 const title = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('title'))
 
 beforeAll(async () => {
+  // Lets the last test stage a storage outage (this file runs in its own process).
+  process.env.TRACEGATE_FAULTS = '1'
   await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
   mock = await startMockUpstream()
   gw = await startTestGateway({
@@ -200,5 +202,27 @@ describe('explorer in headless Chromium', () => {
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] }, { headers: { 'x-tracegate-team': 'tail-team' } })
     await poll(() => page.getByTestId('tail-table').locator('tbody tr', { hasText: 'tail-team' }).count()).toBe(1)
     await shot('live')
+  })
+
+  it('when ClickHouse refuses spans, every page says so instead of silently missing requests', async () => {
+    const fault = (storage: string) => fetch(`${gw.url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage }) })
+    // Start from an empty backlog, so the banner's count is exactly this test's spans.
+    await poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending).toBe(0)
+    expect((await fault('detached')).status).toBe(200)
+    try {
+      const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      for (let i = 0; i < 4; i++) {
+        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'during the outage' }] })
+        await new Promise((r) => setTimeout(r, 150))
+      }
+      await page.goto(`${gw.url}/traces?range=1h`)
+      // Four requests, a request span and an attempt span each.
+      await poll(() => page.getByTestId('storage-banner').textContent()).toBe('8 spans are waiting to be written (ClickHouse is refusing or slow); the newest requests are not shown yet.')
+      // Reads fail too (the table is gone): a 503 naming the store, not a bare 500.
+      await poll(() => page.getByRole('alert').textContent()).toContain('Could not load: the span store could not answer')
+      await shot('storage-banner')
+    } finally {
+      await fault('attached')
+    }
   })
 })

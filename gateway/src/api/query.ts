@@ -4,6 +4,7 @@ import type { Store } from '../storage/client.ts'
 import { compileMetaKeys, compileQuery } from '../storage/query-compiler.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
+import { fromStore } from './storage-errors.ts'
 
 /** ClickHouse writes NaN (a percentile of nothing) as null; keep it null rather than letting Number() make it 0. */
 const num = (v: unknown) => {
@@ -21,7 +22,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
     const q = QueryRequestSchema.safeParse(body?.json)
     if (!q.success) throw invalidRequest(q.error.issues)
     const compiled = compileQuery(q.data, opts.store.database)
-    const rs = await opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' })
+    const rs = await fromStore(req, opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' }))
     const dims = q.data.group_by.length
     const rows = (await rs.json<Record<string, unknown>>()).map((r) => {
       const out: Record<string, string | number | null> = {}
@@ -37,7 +38,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
     const q = MetaKeysQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidRequest(q.error.issues, 'query')
     const compiled = compileMetaKeys(q.data, opts.store.database)
-    const rs = await opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' })
+    const rs = await fromStore(req, opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' }))
     return { keys: (await rs.json<{ key: string }>()).map((r) => r.key) }
   })
 }

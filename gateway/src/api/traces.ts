@@ -4,6 +4,7 @@ import type { Store } from '../storage/client.ts'
 import { getTrace, listTraces, InvalidCursorError } from '../storage/trace-queries.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
+import { fromStore } from './storage-errors.ts'
 
 /** Explorer API: trace list and trace detail, read straight from ClickHouse. */
 export async function traceApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
@@ -13,7 +14,7 @@ export async function traceApi(app: FastifyInstance, opts: { store: Store; admin
     const q = TraceListQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidRequest(q.error.issues, 'query')
     try {
-      return await listTraces(opts.store, q.data)
+      return await fromStore(req, listTraces(opts.store, q.data))
     } catch (err) {
       if (err instanceof InvalidCursorError) throw new GatewayError('invalid_request', err.message, 'cursor')
       throw err
@@ -23,7 +24,7 @@ export async function traceApi(app: FastifyInstance, opts: { store: Store; admin
   app.get('/api/traces/:traceId', async (req): Promise<TraceResponse> => {
     const id = TraceIdSchema.safeParse((req.params as { traceId: string }).traceId)
     if (!id.success) throw invalidRequest(id.error.issues.map((i) => ({ ...i, path: ['traceId'] })))
-    const spans = await getTrace(opts.store, id.data)
+    const spans = await fromStore(req, getTrace(opts.store, id.data))
     if (!spans.length) throw new GatewayError('not_found', `no trace ${id.data}`)
     return { trace_id: id.data, spans }
   })

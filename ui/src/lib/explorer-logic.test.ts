@@ -3,6 +3,7 @@ import { crossing, worstTarget } from './incident.ts'
 import { filterParam, parseFilter, readSlice } from './slice-url.ts'
 import { buckets, intervalFor, previous, rangeFromQuery } from './time.ts'
 import { usd, pct } from './format.ts'
+import { storageWarning } from './health.ts'
 
 describe('incident detection', () => {
   const row = (time: string, requests: number, error_rate: number) => ({ time, requests, error_rate })
@@ -67,5 +68,17 @@ describe('time ranges', () => {
     expect(usd(0.0000123)).toBe('$0.000012')
     expect(usd(12.5)).toBe('$12.5000')
     expect(pct(0.25)).toBe('25.0%')
+  })
+})
+
+describe('storage warning', () => {
+  const ready = (spans: Partial<{ pending: number; dropped: number; spool_segments: number }>, reachable = true) =>
+    ({ status: 'ready', storage: { reachable }, spans: { pending: 0, dropped: 0, spool_segments: 0, failed_inserts: 0, ...spans } })
+
+  it('says nothing for normal batching, warns on a backlog or an outage, errs on drops', () => {
+    expect(storageWarning(ready({ pending: 40, spool_segments: 1 }))).toBeNull()
+    expect(storageWarning(ready({ pending: 1200, spool_segments: 3 }))!.text).toMatch(/^1,200 spans are waiting/)
+    expect(storageWarning(ready({ pending: 7 }, false))).toEqual({ level: 'warn', text: 'Storage is unreachable: 7 spans wait in the spool and appear here when it is back.' })
+    expect(storageWarning(ready({ dropped: 3, pending: 7 }, false))!.level).toBe('error')
   })
 })
