@@ -95,14 +95,16 @@ describe('retries and fallbacks', () => {
     expect(response.headers.get('x-tracegate-attempts')).toBe('2')
   })
 
-  it('load balancing with weights 3:1 over 400 requests lands within 7 points of 75/25', async () => {
+  // The draw is random here (the unit test checks it exactly with a seeded generator); 10 points is
+  // 4.6 standard deviations for 400 draws, so this fails on a broken weighting, not on bad luck.
+  it('load balancing with weights 3:1 over 400 requests lands within 10 points of 75/25', async () => {
     const before = mock.calls.length
     for (let i = 0; i < 400; i += 20) await Promise.all(Array.from({ length: 20 }, () => ask('lb')))
     const models = mock.calls.slice(before).map((c) => c.json.model)
     const share = models.filter((m) => m === 'lb-a').length / models.length
     expect(models).toHaveLength(400)
-    expect(share).toBeGreaterThan(0.68)
-    expect(share).toBeLessThan(0.82)
+    expect(share).toBeGreaterThan(0.65)
+    expect(share).toBeLessThan(0.85)
   })
 })
 
