@@ -35,6 +35,12 @@ describe('explore state in the URL', () => {
     expect(parseFilter("team:eq:x' OR 1=1")).toEqual({ dimension: 'team', op: 'eq', value: "x' OR 1=1" })
   })
 
+  it('a hand-edited link with repeats shows each dimension and metric once', () => {
+    const s = readSlice(new URLSearchParams('group=team,team,model&m=cost_usd,cost_usd'))
+    expect(s.group).toEqual(['team', 'model'])
+    expect(s.metrics).toEqual(['cost_usd'])
+  })
+
   it('defaults to four metrics, charting the first', () => {
     const s = readSlice(new URLSearchParams(''))
     expect(s.metrics).toEqual(['requests', 'error_rate', 'p95_latency_ms', 'cost_usd'])

@@ -8,8 +8,9 @@ const isMetric = (m: string): m is Metric => (QUERY_METRICS as readonly string[]
 
 /** Anything in a hand-edited link that is not a valid dimension, metric or filter is dropped. */
 export function readSlice(q: URLSearchParams): SliceState {
-  const group = (q.get('group') ?? '').split(',').filter((d) => DimensionSchema.safeParse(d).success).slice(0, 3) as Dimension[]
-  const listed = (q.get('m') ?? '').split(',').filter(isMetric)
+  const unique = (list: string) => [...new Set(list.split(','))]
+  const group = unique(q.get('group') ?? '').filter((d) => DimensionSchema.safeParse(d).success).slice(0, 3) as Dimension[]
+  const listed = unique(q.get('m') ?? '').filter(isMetric)
   const metrics = listed.length ? listed : DEFAULT_METRICS
   const filters = q.getAll('f').map(parseFilter).filter((f): f is Filter => f !== null)
   const chart = q.get('chart') ?? ''
