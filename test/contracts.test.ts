@@ -209,6 +209,9 @@ describe('bodies and listing', () => {
     expect(page2.next_cursor).toBeNull()
     const bad = await fetch(`${gw.url}/api/traces?limit=0`)
     expect(bad.status).toBe(400)
+    const forged = await fetch(`${gw.url}/api/traces?cursor=${Buffer.from("x' OR 1=1|zz").toString('base64url')}`)
+    expect(forged.status).toBe(400)
+    expect(((await forged.json()) as any).error.param).toBe('cursor')
   })
 
   it('health and readiness answer', async () => {

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
-import { InvalidCursorError } from '../storage/trace-queries.ts'
 
 /**
  * A read the span store could not answer becomes a 503 that says so, instead of a bare 500:
@@ -11,8 +10,7 @@ export async function fromStore<T>(req: FastifyRequest, read: Promise<T>): Promi
   try {
     return await read
   } catch (err) {
-    // Bad input found while building the query is the caller's mistake, not the store's.
-    if (err instanceof GatewayError || err instanceof InvalidCursorError) throw err
+    if (err instanceof GatewayError) throw err
     const message = String((err as Error)?.message ?? err)
     req.log.warn({ err: { message } }, 'span store query failed')
     throw new GatewayError('storage_unavailable', `the span store could not answer: ${message.split('\n')[0]!.slice(0, 200)}`)

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { TraceIdSchema, TraceListQuerySchema, type TraceResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
-import { getTrace, listTraces, InvalidCursorError } from '../storage/trace-queries.ts'
+import { decodeCursor, getTrace, listTraces } from '../storage/trace-queries.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
@@ -13,12 +13,9 @@ export async function traceApi(app: FastifyInstance, opts: { store: Store; admin
   app.get('/api/traces', async (req) => {
     const q = TraceListQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidRequest(q.error.issues, 'query')
-    try {
-      return await fromStore(req, listTraces(opts.store, q.data))
-    } catch (err) {
-      if (err instanceof InvalidCursorError) throw new GatewayError('invalid_request', err.message, 'cursor')
-      throw err
-    }
+    const after = q.data.cursor ? decodeCursor(q.data.cursor) : null
+    if (q.data.cursor && !after) throw new GatewayError('invalid_request', 'cursor is not valid: pass next_cursor from the previous page as is', 'cursor')
+    return fromStore(req, listTraces(opts.store, q.data, after))
   })
 
   app.get('/api/traces/:traceId', async (req): Promise<TraceResponse> => {

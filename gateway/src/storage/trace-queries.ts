@@ -54,15 +54,17 @@ function encodeCursor(ts: string, spanId: string): string {
   return Buffer.from(`${ts}|${spanId}`).toString('base64url')
 }
 
-function decodeCursor(cursor: string): { ts: string; spanId: string } | null {
+/** Where a page of the trace list continues: the last row of the page before. */
+export interface TraceCursor { ts: string; spanId: string }
+
+/** The API layer decodes (and refuses) cursors before any query runs; null when it is not one of ours. */
+export function decodeCursor(cursor: string): TraceCursor | null {
   const [ts, spanId] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
   if (!ts || !spanId || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/.test(ts) || !/^[0-9a-f]{16}$/.test(spanId)) return null
   return { ts, spanId }
 }
 
-export class InvalidCursorError extends Error {}
-
-export async function listTraces(store: Store, q: TraceListQuery): Promise<TraceListResponse> {
+export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null): Promise<TraceListResponse> {
   const db = store.database
   const to = q.to ?? new Date(Date.now() + 60_000)
   const from = q.from ?? new Date(to.getTime() - 7 * DAY_MS)
@@ -75,12 +77,10 @@ export async function listTraces(store: Store, q: TraceListQuery): Promise<Trace
     params[key] = value
   }
   extraFilters(q, where, params)
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor)
-    if (!c) throw new InvalidCursorError('cursor is not valid')
+  if (after) {
     where.push('(Timestamp, SpanId) < ({cursor_ts:DateTime64(9)}, {cursor_span:String})')
-    params.cursor_ts = c.ts
-    params.cursor_span = c.spanId
+    params.cursor_ts = after.ts
+    params.cursor_span = after.spanId
   }
   const rs = await store.client.query({
     query: `SELECT TraceId, SpanId, SpanName, Timestamp, Duration, StatusCode, Provider, RequestModel, ResponseModel,
