@@ -23,11 +23,14 @@ export const FilterSchema = z.object({
 export type Filter = z.infer<typeof FilterSchema>
 
 const MAX_RANGE_MS = 400 * 86_400_000
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s))
+const toAfterFrom = (q: { from: Date; to: Date }) => q.to > q.from
+const AFTER_FROM = { message: 'to must be after from', path: ['to'] }
 
 /** `POST /api/query`: one slice of the request spans. */
 export const QueryRequestSchema = z.object({
-  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  from: instant,
+  to: instant,
   group_by: z.array(DimensionSchema).max(3).default([]),
   metrics: z.array(z.enum(QUERY_METRICS)).min(1).max(QUERY_METRICS.length),
   filters: z.array(FilterSchema).max(20).default([]),
@@ -35,7 +38,7 @@ export const QueryRequestSchema = z.object({
   order_by: z.enum(QUERY_METRICS).optional(),
   limit: z.number().int().min(1).max(10_000).default(100),
 }).strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine(toAfterFrom, AFTER_FROM)
   .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, { message: 'the range may span at most 400 days', path: ['from'] })
 export type QueryRequest = z.infer<typeof QueryRequestSchema>
 
@@ -47,10 +50,7 @@ export const QueryResponseSchema = z.object({
 export type QueryResponse = z.infer<typeof QueryResponseSchema>
 
 /** `GET /api/meta-keys`: the metadata names (x-tracegate-meta-<name>) seen in a range, for pickers. */
-export const MetaKeysQuerySchema = z.object({
-  from: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-  to: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-}).strict()
+export const MetaKeysQuerySchema = z.object({ from: instant, to: instant }).strict().refine(toAfterFrom, AFTER_FROM)
 export type MetaKeysQuery = z.infer<typeof MetaKeysQuerySchema>
 export const MetaKeysResponseSchema = z.object({ keys: z.array(z.string()) })
 export type MetaKeysResponse = z.infer<typeof MetaKeysResponseSchema>

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { MetaKeysQuerySchema, QueryRequestSchema, type MetaKeysResponse, type QueryResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
-import { compileMetaKeys, compileQuery } from '../storage/query-compiler.ts'
+import { compileMetaKeys, compileQuery, type CompiledQuery } from '../storage/query-compiler.ts'
 import { GatewayError, invalidRequest } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
@@ -13,6 +13,12 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : null
 }
 
+/** Run compiled SQL; only the compiler's text and bound parameters reach the store. */
+async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Promise<T[]> {
+  const rs = await fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }))
+  return rs.json<T>()
+}
+
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */
 export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
@@ -22,9 +28,8 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
     const q = QueryRequestSchema.safeParse(body?.json)
     if (!q.success) throw invalidRequest(q.error.issues)
     const compiled = compileQuery(q.data, opts.store.database)
-    const rs = await fromStore(req, opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' }))
     const dims = q.data.group_by.length
-    const rows = (await rs.json<Record<string, unknown>>()).map((r) => {
+    const rows = (await run<Record<string, unknown>>(req, opts.store, compiled)).map((r) => {
       const out: Record<string, string | number | null> = {}
       if (q.data.interval) out.time = `${String(r.time).slice(0, 10)}T${String(r.time).slice(11, 19)}Z`
       for (let i = 0; i < dims; i++) out[q.data.group_by[i]!] = String(r[`d${i}`] ?? '')
@@ -37,8 +42,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidRequest(q.error.issues, 'query')
-    const compiled = compileMetaKeys(q.data, opts.store.database)
-    const rs = await fromStore(req, opts.store.client.query({ query: compiled.sql, query_params: compiled.params, format: 'JSONEachRow' }))
-    return { keys: (await rs.json<{ key: string }>()).map((r) => r.key) }
+    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database))
+    return { keys: rows.map((r) => r.key) }
   })
 }

@@ -58,5 +58,6 @@ describe('query compiler', () => {
     expect(c.params).toEqual({ from: '2026-10-25 00:00:00.000000000', to: '2026-11-01 00:00:00.000000000' })
     expect(c.sql).toContain('{from:DateTime64(9)}')
     expect(MetaKeysQuerySchema.safeParse({ from: "1' OR 1=1", to: '2026-11-01T00:00:00Z' }).success).toBe(false)
+    expect(MetaKeysQuerySchema.safeParse({ from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }).error!.issues[0]!.message).toBe('to must be after from')
   })
 })
