@@ -73,6 +73,29 @@ SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
 FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
 ]
 
+/**
+ * The view that fills the rollup. v3 created it without outcome and fallbacks, v5 replaces it
+ * with them; both come from here so the two definitions cannot drift apart.
+ */
+function rollupView(db: string, withOutcome: boolean): string {
+  const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,` : ''
+  const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
+  StatusCode AS Status,${outcome}
+  count() AS Requests,
+  sum(toUInt64(Attempt)) AS Attempts,${fallbacks}
+  sum(ifNull(InputTokens, 0)) AS InputTokens,
+  sum(ifNull(OutputTokens, 0)) AS OutputTokens,
+  sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
+  sum(ifNull(CostUsd, 0)) AS CostUsd,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${db}.spans WHERE SpanKind = 'Server'
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}`
+}
+
 /** Per-minute rollup of request (SERVER) spans for dashboards over long ranges. */
 const rollup = (db: string, days: number) => [
   `CREATE TABLE IF NOT EXISTS ${db}.spans_1m (
@@ -96,20 +119,7 @@ PARTITION BY toYYYYMM(Minute)
 ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status)
 TTL Minute + toIntervalDay(${days * 4})
 SETTINGS ttl_only_drop_parts = 1`,
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
-SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
-  StatusCode AS Status,
-  count() AS Requests,
-  sum(toUInt64(Attempt)) AS Attempts,
-  sum(ifNull(InputTokens, 0)) AS InputTokens,
-  sum(ifNull(OutputTokens, 0)) AS OutputTokens,
-  sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
-  sum(ifNull(CostUsd, 0)) AS CostUsd,
-  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
-  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${db}.spans WHERE SpanKind = 'Server'
-GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status`,
+  rollupView(db, false),
 ]
 
 /**
@@ -139,22 +149,7 @@ const rollupOutcome = (db: string) => [
   ADD COLUMN IF NOT EXISTS Fallbacks SimpleAggregateFunction(sum, UInt64),
   MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome)`,
   `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
-SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
-  StatusCode AS Status,
-  ${OUTCOME_SQL} AS Outcome,
-  count() AS Requests,
-  sum(toUInt64(Attempt)) AS Attempts,
-  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,
-  sum(ifNull(InputTokens, 0)) AS InputTokens,
-  sum(ifNull(OutputTokens, 0)) AS OutputTokens,
-  sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
-  sum(ifNull(CostUsd, 0)) AS CostUsd,
-  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
-  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${db}.spans WHERE SpanKind = 'Server'
-GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome`,
+  rollupView(db, true),
 ]
 
 export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
