@@ -1,6 +1,6 @@
 type Num = number | string | null | undefined
 
-const toNum = (v: Num): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v))
+export const toNum = (v: Num): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v))
 
 export function count(v: Num): string {
   const n = toNum(v)
