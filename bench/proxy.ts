@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
+import { percentile } from './percentile.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)
@@ -39,10 +40,6 @@ async function once(pool: Pool, path: string, payload: string): Promise<void> {
   const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' }, body: payload })
   await res.body.dump({ limit: Infinity })
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 }
 
 async function latency(pool: Pool, path: string, payload: string) {

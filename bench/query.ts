@@ -14,6 +14,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { startGateway, type Gateway } from '../gateway/src/app.ts'
 import { formatTimestamp } from '../gateway/src/spans/time.ts'
+import { percentile } from './percentile.ts'
 
 const SPANS = Number(process.env.BENCH_SPANS ?? 10_000_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
@@ -161,7 +162,6 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
   return out
 }
 
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!
 
 async function main(): Promise<void> {
   const keep = process.env.BENCH_DATA_DIR
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
         rows = (body.rows ?? body.traces ?? body.spans ?? body.keys ?? []).length
       }
       times.sort((a, b) => a - b)
-      console.log(`| ${c.page} | ${c.name} | ${pct(times, 50).toFixed(1)} | ${pct(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rows} |`)
+      console.log(`| ${c.page} | ${c.name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rows} |`)
     }
   } finally {
     await gw.close()
