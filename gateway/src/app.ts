@@ -101,7 +101,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
-  await app.register(explorerAssets, { dir: opts.explorerDir })
+  await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })
 
   await app.listen({ host: config.server.host, port: config.server.port })

@@ -23,9 +23,17 @@ export class LiveTail implements RowSink {
     if (payload) for (const s of this.subscribers) this.send(s, payload)
   }
 
+  /** Start an event stream on a hijacked reply; it ends when the client goes or close() is called. */
   subscribe(reply: FastifyReply): void {
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    reply.raw.write(': tailing\n\n')
+    // Idle proxies drop silent connections; a comment line every so often keeps this one open.
+    const beat = setInterval(() => reply.raw.write(': heartbeat\n\n'), HEARTBEAT_MS)
     this.subscribers.add(reply)
-    reply.raw.on('close', () => this.subscribers.delete(reply))
+    reply.raw.on('close', () => {
+      clearInterval(beat)
+      this.subscribers.delete(reply)
+    })
   }
 
   /** End every tail so shutdown does not wait for watchers. */
@@ -46,12 +54,8 @@ export class LiveTail implements RowSink {
 
 export async function tailApi(app: FastifyInstance, opts: { tail: LiveTail; adminToken: string | undefined }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
-  app.get('/api/tail', (req, reply) => {
+  app.get('/api/tail', (_req, reply) => {
     reply.hijack()
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
-    reply.raw.write(': tailing\n\n')
     opts.tail.subscribe(reply)
-    const beat = setInterval(() => reply.raw.write(': heartbeat\n\n'), HEARTBEAT_MS)
-    req.raw.socket.on('close', () => clearInterval(beat))
   })
 }

@@ -7,13 +7,19 @@ import { UI_DIST } from './build.ts'
 /** Paths that belong to the API and proxy, never to the single-page app. */
 const NOT_UI = /^\/(api|v1|p|metrics|healthz|readyz)(\/|$|\?)/
 
-/** True when there is a built explorer to serve. */
-export const hasExplorer = (dir = UI_DIST) => existsSync(join(dir, 'index.html'))
+/**
+ * The app's entry page, read once at start (null when the explorer is not built): `/` and every
+ * deep link (/traces/abc) answer with it, so the app routes them.
+ */
+export function appPage(dir = UI_DIST): string | null {
+  const index = join(dir, 'index.html')
+  return existsSync(index) ? readFileSync(index, 'utf8') : null
+}
 
-/** Serve the built explorer at `/`; deep links (/traces/abc) get index.html so the app routes them. */
-export async function explorerAssets(app: FastifyInstance, opts: { dir?: string }): Promise<void> {
+/** Serve the built explorer's files; `page` is what appPage() read from the same directory. */
+export async function explorerAssets(app: FastifyInstance, opts: { dir?: string; page: string | null }): Promise<void> {
   const root = opts.dir ?? UI_DIST
-  if (!hasExplorer(root)) {
+  if (!opts.page) {
     app.get('/', async (_req, reply) => reply.type('text/plain').send('tracegate is running; the explorer is not built (run npm start, or npm run build -w ui).\n'))
     return
   }
@@ -29,11 +35,6 @@ export async function explorerAssets(app: FastifyInstance, opts: { dir?: string 
 /** For the not-found handler: a browser asking for an app route gets the app. */
 export function isAppRoute(req: FastifyRequest): boolean {
   return req.method === 'GET' && !NOT_UI.test(req.url) && (req.headers.accept ?? '').includes('text/html')
-}
-
-/** The app's entry page, read once: every deep link answers with it. */
-export function appPage(dir = UI_DIST): string | null {
-  return hasExplorer(dir) ? readFileSync(join(dir, 'index.html'), 'utf8') : null
 }
 
 export function sendApp(reply: FastifyReply, page: string): FastifyReply {
