@@ -72,6 +72,20 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     expect(attempt!.cost_usd).toBeCloseTo(expectedCost(u, 'claude-sonnet-4-6'), 6)
   })
 
+  it('messages.countTokens is forwarded and recorded as count_tokens, free, with no billed tokens', async () => {
+    const { data, response } = await client.messages.countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'How many tokens is this?' }] }).withResponse()
+    const call = mock.calls.at(-1)!
+    expect(call.path).toBe('/v1/messages/count_tokens')
+    expect(data.input_tokens).toBe(call.usage!.input_tokens)
+    const trace = await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)
+    const [attempt] = clientSpans(trace)
+    expect(serverSpan(trace).operation).toBe('count_tokens')
+    expect(serverSpan(trace).name).toBe('POST /v1/messages/count_tokens')
+    expect(attempt!.name).toBe('count_tokens claude-sonnet-4-6')
+    expect([attempt!.cost_usd, attempt!.cost_source, attempt!.input_tokens, attempt!.output_tokens]).toEqual([0, 'free', null, null])
+    expect([serverSpan(trace).cost_usd, serverSpan(trace).cost_source]).toEqual([0, 'free'])
+  })
+
   it('an OpenAI-wire model on /v1/messages is refused with a clear 400', async () => {
     const err = await client.messages.create({ model: 'openai/gpt-4o', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e) => e)
     expect(err).toBeInstanceOf(Anthropic.BadRequestError)

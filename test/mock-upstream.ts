@@ -43,6 +43,8 @@ export interface Fault {
   chunkDelayMs?: number
   /** Streams: headers go out at once, the first event only after this long. */
   firstChunkDelayMs?: number
+  /** Streams: the envelope events (role chunk, response.created, message_start) go out at once, the first output token after this long. */
+  tokenDelayMs?: number
   /** Streams: cut the connection after this many content chunks. */
   cutAfterChunks?: number
   /** Error body override (e.g. a context-length error). */
@@ -52,6 +54,8 @@ export interface Fault {
 export interface MockUpstream {
   url: string
   calls: MockCall[]
+  /** Most requests open at once, per first path segment (`/slow/v1/...` → `slow`). */
+  maxConcurrent: Map<string, number>
   server: Server
   /** Script a failure; returns a function that removes it. */
   fault(f: Fault): () => void
@@ -75,10 +79,10 @@ const sse = (res: ServerResponse, data: unknown, event?: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface HandlerOptions { delay: number; cutAfter: number; firstDelay: number }
+interface HandlerOptions { delay: number; cutAfter: number; firstDelay: number; tokenDelay: number }
 type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
-const chat: Handler = async (call, res, { delay, cutAfter, firstDelay }) => {
+const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDelay }) => {
   const j = call.json
   const u = usageFor(j)
   const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output, prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 } }
@@ -97,7 +101,7 @@ const chat: Handler = async (call, res, { delay, cutAfter, firstDelay }) => {
   if (res.destroyed) return
   sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra })
   for (const [i, w] of WORDS.entries()) {
-    await sleep(delay)
+    await sleep(i === 0 ? delay + tokenDelay : delay)
     if (res.destroyed) return
     sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...extra })
     if (cutAfter === i + 1) {
@@ -129,7 +133,7 @@ const embeddings: Handler = async (call, res) => {
   res.end(JSON.stringify({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), model: call.json.model, usage: { prompt_tokens: u.input, total_tokens: u.input } }))
 }
 
-const responses: Handler = async (call, res, { delay }) => {
+const responses: Handler = async (call, res, { delay, tokenDelay }) => {
   const j = call.json
   const u = usageFor(j)
   const usage = { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input + u.output }
@@ -147,16 +151,20 @@ const responses: Handler = async (call, res, { delay }) => {
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' })
   let seq = 0
-  sse(res, { type: 'response.created', sequence_number: seq++, response: { ...response, status: 'in_progress', output: [], usage: null } }, 'response.created')
-  for (const w of WORDS) {
-    await sleep(delay)
+  const pending = { ...response, status: 'in_progress', output: [], usage: null }
+  sse(res, { type: 'response.created', sequence_number: seq++, response: pending }, 'response.created')
+  sse(res, { type: 'response.in_progress', sequence_number: seq++, response: pending }, 'response.in_progress')
+  sse(res, { type: 'response.output_item.added', sequence_number: seq++, output_index: 0, item: { id: 'msg_mock', type: 'message', status: 'in_progress', role: 'assistant', content: [] } }, 'response.output_item.added')
+  sse(res, { type: 'response.content_part.added', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, 'response.content_part.added')
+  for (const [i, w] of WORDS.entries()) {
+    await sleep(i === 0 ? delay + tokenDelay : delay)
     sse(res, { type: 'response.output_text.delta', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, delta: w }, 'response.output_text.delta')
   }
   sse(res, { type: 'response.completed', sequence_number: seq++, response }, 'response.completed')
   res.end()
 }
 
-const messages: Handler = async (call, res, { delay }) => {
+const messages: Handler = async (call, res, { delay, tokenDelay }) => {
   const j = call.json
   const u = usageFor(j)
   const cacheWrite = 3
@@ -172,14 +180,22 @@ const messages: Handler = async (call, res, { delay }) => {
   sse(res, { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: uncached, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: u.cached, output_tokens: 1 } } }, 'message_start')
   sse(res, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start')
   sse(res, { type: 'ping' }, 'ping')
-  for (const w of WORDS) {
-    await sleep(delay)
+  for (const [i, w] of WORDS.entries()) {
+    await sleep(i === 0 ? delay + tokenDelay : delay)
     sse(res, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } }, 'content_block_delta')
   }
   sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop')
   sse(res, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.output } }, 'message_delta')
   sse(res, { type: 'message_stop' }, 'message_stop')
   res.end()
+}
+
+/** Anthropic's token counter: `{"input_tokens": N}`, free, no usage object. */
+const countTokens: Handler = async (call, res) => {
+  const { input } = usageFor(call.json)
+  call.usage = { input_tokens: input }
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ input_tokens: input }))
 }
 
 const models: Handler = async (_call, res) => {
@@ -193,6 +209,7 @@ const ROUTES: Array<[RegExp, Handler]> = [
   [/\/embeddings$/, embeddings],
   [/\/responses$/, responses],
   [/\/messages$/, messages],
+  [/\/messages\/count_tokens$/, countTokens],
   [/\/models$/, models],
 ]
 
@@ -213,7 +230,13 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     f.left--
     return f
   }
+  const open = new Map<string, number>()
+  const maxConcurrent = new Map<string, number>()
   const server = createServer((req, res) => {
+    const segment = (req.url ?? '/').split('/')[1] ?? ''
+    open.set(segment, (open.get(segment) ?? 0) + 1)
+    maxConcurrent.set(segment, Math.max(maxConcurrent.get(segment) ?? 0, open.get(segment)!))
+    res.on('close', () => open.set(segment, open.get(segment)! - 1))
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', async () => {
@@ -233,7 +256,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       if (status) return fail(res, status, path.endsWith('/messages'), fault ?? undefined)
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]
       if (!handler) return fail(res, 404, false)
-      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0, firstDelay: fault?.firstChunkDelayMs ?? 0 })
+      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0, firstDelay: fault?.firstChunkDelayMs ?? 0, tokenDelay: fault?.tokenDelayMs ?? 0 })
     })
   })
   server.keepAliveTimeout = 60_000
@@ -242,6 +265,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    maxConcurrent,
     server,
     fault: (f) => {
       const entry = { ...f, left: f.times ?? Number.POSITIVE_INFINITY }

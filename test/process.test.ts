@@ -38,12 +38,14 @@ describe('the tracegate process', () => {
   })
 
   it('starts from tracegate.yaml in its directory, serves, and on SIGTERM writes its spans and exits 0', async () => {
-    writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nstorage: { flush_ms: 1000 }\n`)
+    // Anonymous callers on the operator's key: allowed only when said so, and warned about at every start.
+    writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nauth: { allow_anonymous: true }\nstorage: { flush_ms: 1000 }\n`)
     const run = spawnGateway([], { PORT: '0', MY_KEY: 'sk-from-env', TRACEGATE_DATA_DIR: join(dir, 'data') }, dir)
     const url = await run.ready()
     const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [] }) })
     expect(res.status).toBe(200)
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-from-env')
+    expect(run.out()).toContain('auth.allow_anonymous is on')
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(run.out()).toContain('shutting down')
@@ -53,6 +55,7 @@ describe('the tracegate process', () => {
     const url2 = await again.ready()
     const trace = (await (await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)).json()) as any
     expect(trace.spans).toHaveLength(2)
+    expect(again.out()).toContain('auth.allow_anonymous is on')
     again.child.kill('SIGTERM')
     expect(await again.exited).toBe(0)
   })

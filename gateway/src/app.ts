@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { Agent } from 'undici'
 import type { Logger } from 'pino'
 import type { Config } from '@tracegate/schemas'
 import { STATUS_CODES } from 'node:http'
@@ -16,12 +15,17 @@ import { openStore, type Store } from './storage/client.ts'
 import { migrate } from './storage/migrate.ts'
 import { SpanWriter } from './storage/writer.ts'
 import { parseBody } from './proxy/request-body.ts'
+import { hostGuard, isLoopbackHost } from './guard/hosts.ts'
+import { originGuard } from './guard/origins.ts'
+import { ConfigError } from './config/load.ts'
+import cors from '@fastify/cors'
 import { proxyRoutes } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { reportsApi } from './api/reports.ts'
 import { queryApi } from './api/query.ts'
 import { healthApi } from './api/health.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
+import { MetricLabels } from './api/metric-labels.ts'
 import { faultsApi } from './api/faults.ts'
 import { LiveTail, tailApi } from './api/tail.ts'
 import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.ts'
@@ -42,11 +46,31 @@ export interface GatewayOptions {
   adminToken?: string
   /** Built explorer to serve at `/` (default ui/dist). */
   explorerDir?: string
+  /** Listen beyond loopback without an admin token (the explorer API then shows prompts to anyone). */
+  insecure?: boolean
+}
+
+/**
+ * The explorer API shows prompts and answers: off this machine it needs an admin token, unless
+ * the operator says --insecure. Running on operator keys for anonymous callers is said out loud.
+ */
+function checkExposure(config: Config, opts: GatewayOptions, providers: ProviderRegistry): void {
+  const { log } = opts
+  if (!isLoopbackHost(config.server.host) && !opts.adminToken) {
+    if (!opts.insecure) throw new ConfigError([`server.host: ${config.server.host} is reachable from other machines and TRACEGATE_ADMIN_TOKEN is not set; set it, or start with --insecure to expose traces (prompts included) to anyone who can connect`])
+    log.warn({ host: config.server.host }, 'INSECURE: listening beyond loopback without an admin token (--insecure): anyone who can connect reads every trace, prompts included')
+  }
+  const operatorKeys = providers.withOperatorKeys()
+  if (config.auth.allow_anonymous && operatorKeys.length) {
+    log.warn({ providers: operatorKeys }, 'auth.allow_anonymous is on: callers without a gateway key spend the provider keys in this config')
+  }
 }
 
 /** Wire the parts together and listen. */
 export async function startGateway(config: Config, opts: GatewayOptions): Promise<Gateway> {
   const { log } = opts
+  const providers = new ProviderRegistry(config)
+  checkExposure(config, opts, providers)
   const store = await openStore(config)
   await migrate(store, config.storage.retention_days, log)
   const writer = new SpanWriter(store, {
@@ -54,14 +78,13 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     maxSpoolBytes: config.spool.max_bytes, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
   }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
-  const metrics = new GatewayMetrics(writer)
+  const router = new ModelRouter(config, providers)
+  const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router))
   const tail = new LiveTail()
   const recorder = new SpanRecorder({
     serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
     pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
   }, otlp ? [writer, metrics, tail, otlp] : [writer, metrics, tail], log)
-  const providers = new ProviderRegistry(config)
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 })
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -79,6 +102,15 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       else socket.destroy()
     },
   })
+  const hosts = hostGuard(config.server.host, config.server.allowed_hosts)
+  if (hosts) app.addHook('onRequest', hosts)
+  app.addHook('onRequest', originGuard(config.server.cors_origins))
+  if (config.server.cors_origins.length) {
+    await app.register(cors, {
+      origin: config.server.cors_origins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600,
+      exposedHeaders: ['x-tracegate-trace-id', 'x-tracegate-attempts', 'x-tracegate-provider', 'x-tracegate-model', 'x-request-id'],
+    })
+  }
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody)
   app.setErrorHandler((err, req, reply) => {
@@ -93,7 +125,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   })
 
   await app.register(proxyRoutes, {
-    config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers, cooldowns: new Cooldowns(),
+    config, router, keys: new KeyAuthenticator(config), recorder, providers, cooldowns: new Cooldowns(),
   })
   await app.register(traceApi, { store, adminToken: opts.adminToken })
   await app.register(reportsApi, { store, adminToken: opts.adminToken })
@@ -122,7 +154,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     recorder.drain()
     await writer.close()
     await otlp?.close()
-    await dispatcher.close()
+    await providers.close()
     await store.client.close()
   })())
   return { app, store, writer, recorder, url, close }

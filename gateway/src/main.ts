@@ -1,4 +1,4 @@
-import { configPath, loadConfig, ConfigError } from './config/load.ts'
+import { configPath, loadConfig, providersKeyedFromEnv, ConfigError } from './config/load.ts'
 import { createLogger } from './log.ts'
 import { startGateway } from './app.ts'
 import { buildExplorerIfStale } from './explorer/build.ts'
@@ -24,7 +24,17 @@ async function main(): Promise<void> {
     // The gateway is useful without its UI; say why the explorer is missing and carry on.
     log.warn({ err }, 'building the explorer failed; serving the API only')
   }
-  const gateway = await startGateway(config, { log, adminToken: process.env.TRACEGATE_ADMIN_TOKEN || undefined })
+  const keysFromEnv = providersKeyedFromEnv(config, process.env)
+  if (keysFromEnv.length) log.info({ providers: keysFromEnv }, 'provider keys taken from the environment')
+  const insecure = process.argv.includes('--insecure')
+  let gateway
+  try {
+    gateway = await startGateway(config, { log, adminToken: process.env.TRACEGATE_ADMIN_TOKEN || undefined, insecure })
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    for (const line of err.problems) process.stderr.write(`config error: ${line}\n`)
+    process.exit(2)
+  }
   log.info({ url: gateway.url, storage: gateway.store.engine }, `tracegate listening on ${gateway.url}`)
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down')

@@ -19,6 +19,8 @@ export const ProviderConfigSchema = z.object({
   api_version: z.string().optional(),
   /** genai-prices provider id used to price this provider's models. */
   pricing_provider: z.string().optional(),
+  /** Upstream connections this provider may hold open at once; a slow provider cannot starve the others. */
+  max_connections: z.number().int().min(1).max(10_000).optional(),
 }).strict()
 
 export const ModelTargetSchema = z.object({
@@ -92,7 +94,9 @@ export const isTargetGroup = (t: ModelTarget | TargetGroup): t is TargetGroup =>
 export const GatewayKeySchema = z.object({
   key: z.string().min(8),
   name: z.string().min(1),
+  /** A key's team and user win over the x-tracegate-team / -user headers: a caller cannot bill someone else. */
   team: z.string().default(''),
+  user: z.string().default(''),
 }).strict()
 
 /** Negotiated prices, per million tokens, keyed by `provider/model`. */
@@ -126,15 +130,42 @@ export const OtlpConfigSchema = z.object({
   headers: z.record(z.string(), z.string()).default({}),
 }).strict()
 
+export const ServerConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(4000),
+  /** A client must have sent its whole request within this (slow bodies get a 408). */
+  request_timeout_ms: z.number().int().positive().default(60_000),
+  /** On SIGTERM/SIGINT, in-flight requests and streams get this long to finish. */
+  shutdown_grace_ms: z.number().int().min(0).default(30_000),
+  /**
+   * Host header names accepted besides the loopback ones. On a loopback listener any other Host
+   * is refused (421): that is what stops DNS rebinding from reaching a gateway on a laptop.
+   */
+  allowed_hosts: z.array(z.string().min(1).max(253)).max(100).default([]),
+  /** Browser origins (scheme://host[:port]) allowed to call /v1, /p and /api cross-origin. */
+  cors_origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path')).max(100).default([]),
+}).strict()
+
+export const AuthConfigSchema = z.object({
+  /**
+   * Let callers without a gateway key spend the provider keys in this config. Off by default:
+   * a gateway that holds provider keys is otherwise an open relay. Logged as a warning at start.
+   */
+  allow_anonymous: z.boolean().default(false),
+}).strict()
+
+/** Ceilings on what one request may ask for (x-tracegate-* headers) or an alias may add up to. */
+export const RoutingLimitsSchema = z.object({
+  max_retries: z.number().int().min(0).max(10).default(3),
+  max_fallbacks: z.number().int().min(0).max(10).default(3),
+  /** Upstream attempts of one request, retries and fallbacks together. */
+  max_attempts: z.number().int().min(1).max(50).default(8),
+}).strict()
+
 export const ConfigSchema = z.object({
-  server: z.object({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(4000),
-    /** A client must have sent its whole request within this (slow bodies get a 408). */
-    request_timeout_ms: z.number().int().positive().default(60_000),
-    /** On SIGTERM/SIGINT, in-flight requests and streams get this long to finish. */
-    shutdown_grace_ms: z.number().int().min(0).default(30_000),
-  }).strict().default({ host: '127.0.0.1', port: 4000, request_timeout_ms: 60_000, shutdown_grace_ms: 30_000 }),
+  server: ServerConfigSchema.default(ServerConfigSchema.parse({})),
+  auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
+  routing: RoutingLimitsSchema.default(RoutingLimitsSchema.parse({})),
   service_name: z.string().default('tracegate'),
   default_provider: z.string().default('openai'),
   providers: z.record(z.string(), ProviderConfigSchema).default({}),

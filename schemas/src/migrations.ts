@@ -74,12 +74,15 @@ FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
 ]
 
 /**
- * The view that fills the rollup. v3 created it without outcome and fallbacks, v5 replaces it
- * with them; both come from here so the two definitions cannot drift apart.
+ * The view that fills the rollup. v3 created it without outcome and fallbacks, v5 replaced it
+ * with them, v6 leaves out requests the gateway refused itself; all come from here so the
+ * definitions cannot drift apart.
  */
-function rollupView(db: string, withOutcome: boolean): string {
+function rollupView(db: string, version: 3 | 5 | 6): string {
+  const withOutcome = version >= 5
   const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,` : ''
   const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
+  const where = version >= 6 ? ` AND NOT (${REJECTED_SQL})` : ''
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
 SELECT
   toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
@@ -92,7 +95,7 @@ SELECT
   sum(ifNull(CostUsd, 0)) AS CostUsd,
   quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
   quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${db}.spans WHERE SpanKind = 'Server'
+FROM ${db}.spans WHERE SpanKind = 'Server'${where}
 GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}`
 }
 
@@ -119,8 +122,11 @@ PARTITION BY toYYYYMM(Minute)
 ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status)
 TTL Minute + toIntervalDay(${days * 4})
 SETTINGS ttl_only_drop_parts = 1`,
-  rollupView(db, false),
+  rollupView(db, 3),
 ]
+
+/** A request the gateway refused itself (4xx) before trying any upstream. */
+export const REJECTED_SQL = 'Attempt = 0 AND HttpStatus >= 400 AND HttpStatus < 500'
 
 /**
  * One word per request outcome, shared by the rollup and raw-span queries so both agree.
@@ -129,6 +135,7 @@ SETTINGS ttl_only_drop_parts = 1`,
 export const OUTCOME_SQL = `multiIf(
   ErrorType = '', 'ok',
   ErrorType = 'cancelled', 'cancelled',
+  ${REJECTED_SQL}, 'rejected',
   ErrorType = 'timeout', 'timeout',
   ErrorType IN ('reset', 'connect_error'), 'reset',
   ErrorType = 'stream_interrupted', 'stream_interrupted',
@@ -136,7 +143,7 @@ export const OUTCOME_SQL = `multiIf(
   HttpStatus >= 500, '5xx',
   HttpStatus >= 400, '4xx',
   'error')`
-export const OUTCOMES = ['ok', '4xx', '429', '5xx', 'timeout', 'reset', 'stream_interrupted', 'cancelled', 'error'] as const
+export const OUTCOMES = ['ok', '4xx', '429', '5xx', 'timeout', 'reset', 'stream_interrupted', 'cancelled', 'rejected', 'error'] as const
 
 /**
  * v5: the rollup learns each request's outcome and whether it fell back, so the overview and
@@ -149,8 +156,14 @@ const rollupOutcome = (db: string) => [
   ADD COLUMN IF NOT EXISTS Fallbacks SimpleAggregateFunction(sum, UInt64),
   MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome)`,
   `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
-  rollupView(db, true),
+  rollupView(db, 5),
 ]
+
+/**
+ * v6: requests the gateway refused before any upstream attempt (bad key, bad input, wrong origin)
+ * stay out of the rollup: they are neither traffic a provider served nor its errors or cost.
+ */
+const rollupWithoutRefusals = (db: string) => [`DROP VIEW IF EXISTS ${db}.spans_1m_mv`, rollupView(db, 6)]
 
 export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
   return [
@@ -164,6 +177,7 @@ export function migrations({ database: db, retentionDays: days }: DdlOptions): M
       statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`),
     },
     { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(db) },
+    { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(db) },
   ]
 }
 

@@ -3,8 +3,11 @@ import { z } from 'zod'
 /** `cancelled`: the client went away before the answer was complete. */
 export const SpanStatusSchema = z.enum(['ok', 'error', 'cancelled'])
 
-/** How a span's cost was obtained, so an unpriced model is never mistaken for a free one. */
-export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage'])
+/**
+ * How a span's cost was obtained, so an unpriced model is never mistaken for a free one.
+ * `free`: an operation the provider does not bill (counting tokens).
+ */
+export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage', 'free'])
 
 /** The span as the explorer API returns it (DESIGN.md, data contract). */
 export const SpanSchema = z.object({

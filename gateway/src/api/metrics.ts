@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SpanRow } from '@tracegate/schemas'
 import type { RowSink } from '../spans/recorder.ts'
 import type { SpanWriter } from '../storage/writer.ts'
+import type { MetricLabels } from './metric-labels.ts'
 
 /** Bucket boundaries the GenAI semantic conventions recommend. */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
@@ -15,7 +16,7 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
  */
 export class GatewayMetrics implements RowSink {
   readonly registry = new Registry()
-  private readonly requests = new Counter({ name: 'tracegate_requests_total', help: 'Requests by route, status, final provider and model', labelNames: ['route', 'status', 'provider', 'model'], registers: [this.registry] })
+  private readonly requests = new Counter({ name: 'tracegate_requests_total', help: 'Requests by route template, status class, final provider and requested model (bounded: unknown models are other)', labelNames: ['route', 'status', 'provider', 'model'], registers: [this.registry] })
   private readonly attempts = new Counter({ name: 'tracegate_upstream_attempts_total', help: 'Upstream attempts by provider, model and error type', labelNames: ['provider', 'model', 'error_type'], registers: [this.registry] })
   private readonly duration = new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration (one upstream attempt)', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'], buckets: DURATION_BUCKETS, registers: [this.registry] })
   private readonly ttft = new Histogram({ name: 'gen_ai_server_time_to_first_token_seconds', help: 'Time to first token of streamed responses', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'], buckets: TTFT_BUCKETS, registers: [this.registry] })
@@ -23,7 +24,7 @@ export class GatewayMetrics implements RowSink {
   private readonly tokens = new Counter({ name: 'tracegate_tokens_total', help: 'Tokens by provider, model and type', labelNames: ['provider', 'model', 'type'], registers: [this.registry] })
   private readonly cost = new Counter({ name: 'tracegate_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] })
 
-  constructor(writer: SpanWriter) {
+  constructor(writer: SpanWriter, private readonly labels: MetricLabels) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()) } })
@@ -42,24 +43,27 @@ export class GatewayMetrics implements RowSink {
   }
 
   add(rows: SpanRow[]): void {
+    const L = this.labels
     for (const r of rows) {
+      const provider = L.provider(r.Provider)
+      const model = L.model(r.Provider, r.RequestModel)
       if (r.SpanKind === 'Server') {
-        this.requests.inc({ route: r.Route, status: String(r.HttpStatus), provider: r.Provider, model: r.ResponseModel })
+        this.requests.inc({ route: L.route(r.Route), status: L.status(r.HttpStatus), provider, model })
         continue
       }
-      const base = { gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation, gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? r.Provider, gen_ai_request_model: r.RequestModel }
-      this.attempts.inc({ provider: r.Provider, model: r.RequestModel, error_type: r.ErrorType })
+      const base = { gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation, gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? provider, gen_ai_request_model: model }
+      this.attempts.inc({ provider, model, error_type: r.ErrorType })
       this.duration.observe({ ...base, error_type: r.ErrorType }, r.Duration / 1e9)
       if (r.TtftMs !== null) this.ttft.observe(base, r.TtftMs / 1000)
       if (r.InputTokens !== null) {
         this.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, r.InputTokens)
-        this.tokens.inc({ provider: r.Provider, model: r.RequestModel, type: 'input' }, r.InputTokens)
+        this.tokens.inc({ provider, model, type: 'input' }, r.InputTokens)
       }
       if (r.OutputTokens !== null) {
         this.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, r.OutputTokens)
-        this.tokens.inc({ provider: r.Provider, model: r.RequestModel, type: 'output' }, r.OutputTokens)
+        this.tokens.inc({ provider, model, type: 'output' }, r.OutputTokens)
       }
-      if (r.CostUsd !== null) this.cost.inc({ provider: r.Provider, model: r.RequestModel }, r.CostUsd)
+      if (r.CostUsd !== null) this.cost.inc({ provider, model }, r.CostUsd)
     }
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, type Config } from '@tracegate/schemas'
+import { BUILTIN_DEFAULTS } from '../providers/registry.ts'
 
 /** A config that cannot be used; `problems` holds one line per problem, each naming its path. */
 export class ConfigError extends Error {
@@ -47,7 +48,24 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return applyEnv(result.data, env)
 }
 
+/**
+ * Provider keys from the usual environment variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, …) for
+ * built-in providers the config gives no key: what docker-compose passes through.
+ */
+function applyEnvKeys(cfg: Config, env: NodeJS.ProcessEnv): void {
+  for (const [name, d] of Object.entries(BUILTIN_DEFAULTS)) {
+    const key = d.keyEnv && env[d.keyEnv]
+    if (key && !cfg.providers[name]?.api_key) cfg.providers[name] = { ...cfg.providers[name], api_key: key }
+  }
+}
+
+/** Built-in providers whose key is the one in their environment variable (for the start-up log). */
+export function providersKeyedFromEnv(cfg: Config, env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(BUILTIN_DEFAULTS).filter(([name, d]) => d.keyEnv && env[d.keyEnv] && cfg.providers[name]?.api_key === env[d.keyEnv]).map(([name]) => name)
+}
+
 function applyEnv(cfg: Config, env: NodeJS.ProcessEnv): Config {
+  applyEnvKeys(cfg, env)
   if (env.PORT) cfg.server.port = Number(env.PORT)
   if (env.HOST) cfg.server.host = env.HOST
   if (env.CLICKHOUSE_URL) cfg.storage.clickhouse_url = env.CLICKHOUSE_URL

@@ -4,6 +4,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { UI_DIST } from './build.ts'
 
+/**
+ * Served with every explorer response. The app loads only its own hashed assets, so the policy
+ * allows nothing else: no inline or foreign script (an injected prompt rendered as HTML cannot
+ * run), no framing (clickjacking), no referrer leaking trace URLs to links followed from a body.
+ */
+export const EXPLORER_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+}
+
 /** Paths that belong to the API and proxy, never to the single-page app. */
 const NOT_UI = /^\/(api|v1|p|metrics|healthz|readyz)(\/|$|\?)/
 
@@ -20,7 +32,7 @@ export function appPage(dir = UI_DIST): string | null {
 export async function explorerAssets(app: FastifyInstance, opts: { dir?: string; page: string | null }): Promise<void> {
   const root = opts.dir ?? UI_DIST
   if (!opts.page) {
-    app.get('/', async (_req, reply) => reply.type('text/plain').send('tracegate is running; the explorer is not built (run npm start, or npm run build -w ui).\n'))
+    app.get('/', async (_req, reply) => reply.headers(EXPLORER_HEADERS).type('text/plain').send('tracegate is running; the explorer is not built (run npm start, or npm run build -w ui).\n'))
     return
   }
   await app.register(fastifyStatic, {
@@ -28,7 +40,7 @@ export async function explorerAssets(app: FastifyInstance, opts: { dir?: string;
     wildcard: false,
     index: 'index.html',
     // Hashed asset names never change content; index.html must always be fresh.
-    setHeaders: (reply, path) => reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (reply, path) => reply.headers(EXPLORER_HEADERS).header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
   })
 }
 
@@ -38,5 +50,5 @@ export function isAppRoute(req: FastifyRequest): boolean {
 }
 
 export function sendApp(reply: FastifyReply, page: string): FastifyReply {
-  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
+  return reply.headers(EXPLORER_HEADERS).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page)
 }

@@ -7,18 +7,24 @@ export interface KeyIdentity {
   /** Gateway key name, or for a bring-your-own key `sha256:<12 hex>…<last 4>`; '' when none was sent. */
   keyName: string
   team: string
-  /** The client's own provider key to forward; undefined means use the provider key from config. */
+  user: string
+  /** The client's own provider key to forward; undefined means the caller brought none. */
   forwardKey: string | undefined
+  /** The caller presented a gateway key, which entitles it to the provider keys from config. */
+  gateway: boolean
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+const str = (v: string | string[] | undefined) => (typeof v === 'string' && v ? v : undefined)
 
-/** The key a client presented, whichever SDK sent it. */
-export function presentedKey(h: IncomingHttpHeaders): string | undefined {
+/**
+ * The key a client presented, whichever SDK sent it: a bearer token, Anthropic's x-api-key,
+ * Azure's api-key, Google's x-goog-api-key, or Google's `?key=` (raw routes pass it in `queryKey`).
+ */
+export function presentedKey(h: IncomingHttpHeaders, queryKey?: string): string | undefined {
   const auth = h.authorization
   if (auth && auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') return auth.slice(7).trim() || undefined
-  const x = h['x-api-key'] ?? h['api-key']
-  return typeof x === 'string' && x ? x : undefined
+  return str(h['x-api-key']) ?? str(h['api-key']) ?? str(h['x-goog-api-key']) ?? (queryKey || undefined)
 }
 
 /** Never stored or logged in full: a hash prefix to group by and the last 4 to recognise it. */
@@ -26,26 +32,37 @@ export function byoKeyName(key: string): string {
   return `sha256:${sha256(key).slice(0, 12)}…${key.slice(-4)}`
 }
 
+const ANONYMOUS: KeyIdentity = { keyName: '', team: '', user: '', forwardKey: undefined, gateway: false }
+
 export class KeyAuthenticator {
   /** sha256(gateway key) → identity, so the plaintext keys are not kept after start-up. */
-  private readonly gatewayKeys: Map<string, { name: string; team: string }>
+  private readonly gatewayKeys: Map<string, { name: string; team: string; user: string }>
 
-  constructor(config: Config) {
-    this.gatewayKeys = new Map(config.keys.map((k) => [sha256(k.key), { name: k.name, team: k.team }]))
+  constructor(config: Config, private readonly allowAnonymous = config.auth.allow_anonymous) {
+    this.gatewayKeys = new Map(config.keys.map((k) => [sha256(k.key), { name: k.name, team: k.team, user: k.user }]))
   }
 
-  get usesGatewayKeys(): boolean {
-    return this.gatewayKeys.size > 0
-  }
-
-  authenticate(headers: IncomingHttpHeaders): KeyIdentity {
-    const key = presentedKey(headers)
-    if (this.gatewayKeys.size === 0) {
-      return key ? { keyName: byoKeyName(key), team: '', forwardKey: key } : { keyName: '', team: '', forwardKey: undefined }
-    }
+  authenticate(headers: IncomingHttpHeaders, queryKey?: string): KeyIdentity {
+    const key = presentedKey(headers, queryKey)
+    if (this.gatewayKeys.size === 0) return key ? { ...ANONYMOUS, keyName: byoKeyName(key), forwardKey: key } : ANONYMOUS
     if (!key) throw new GatewayError('missing_api_key', 'a tracegate key is required: send it as "Authorization: Bearer <key>" or "x-api-key"')
     const found = this.gatewayKeys.get(sha256(key))
     if (!found) throw new GatewayError('invalid_api_key', 'the API key is not a known tracegate key')
-    return { keyName: found.name, team: found.team, forwardKey: undefined }
+    return { keyName: found.name, team: found.team, user: found.user, forwardKey: undefined, gateway: true }
+  }
+
+  /**
+   * The key sent to a provider: the caller's own, else the configured one for a gateway-key
+   * holder (or anyone, with auth.allow_anonymous). Undefined sends no key at all.
+   */
+  providerKey(identity: KeyIdentity, configKey: string | undefined): string | undefined {
+    if (identity.forwardKey) return identity.forwardKey
+    return identity.gateway || this.allowAnonymous ? configKey : undefined
+  }
+
+  /** Refuse before anything is sent when a caller without a key would need the operator's keys. */
+  assertMayUse(identity: KeyIdentity, configKeys: Array<string | undefined>): void {
+    if (identity.forwardKey || identity.gateway || this.allowAnonymous || !configKeys.some(Boolean)) return
+    throw new GatewayError('missing_api_key', 'this gateway holds provider keys and spends them only for callers with a gateway key: send your provider key or a tracegate key as "Authorization: Bearer <key>"')
   }
 }

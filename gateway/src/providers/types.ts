@@ -1,10 +1,11 @@
+import type { Dispatcher } from 'undici'
 import type { ProviderType } from '@tracegate/schemas'
 
 /** The wire formats whose bodies we read on the side for usage; bodies themselves pass through. */
 export type Wire = 'openai' | 'anthropic'
 
 /** Operations, named as in the GenAI semantic conventions' `gen_ai.operation.name`. */
-export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'responses' | 'models' | 'other'
+export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'responses' | 'count_tokens' | 'models' | 'other'
 
 /**
  * What distinguishes one provider from another: where it lives, how it wants to be
@@ -30,6 +31,8 @@ export interface ProviderAdapter {
   authHeaders(key: string): Array<[string, string]>
   /** Headers the provider needs that a client may not send (e.g. anthropic-version). */
   readonly defaultHeaders: ReadonlyArray<[string, string]>
+  /** This provider's own keep-alive pool, sized by `max_connections`. */
+  readonly dispatcher: Dispatcher
 }
 
 export interface UpstreamBase {

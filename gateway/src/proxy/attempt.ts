@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import type { AttemptObservation } from '../spans/observation.ts'
 import type { Wire } from '../providers/types.ts'
 import { nowMs } from '../spans/ids.ts'
+import { firstTokenScanner, type FirstTokenScanner, type StreamFormat } from '../providers/first-token.ts'
 import { BodyCapture } from './body-capture.ts'
 import { downstreamHeaders } from './headers.ts'
 import { UsageChunkFilter } from './usage-chunk-filter.ts'
@@ -15,7 +16,7 @@ export interface AttemptRequest {
   method: Dispatcher.HttpMethod
   headers: Record<string, string | string[]>
   body: Buffer | null
-  /** Wall-clock ms by which the whole request must be done. */
+  /** Monotonic ms (nowMs) by which the whole request must be done. */
   deadline: number
   /** Limit for the response headers of this attempt. */
   attemptTimeoutMs: number | undefined
@@ -25,6 +26,8 @@ export interface AttemptRequest {
   wire: Wire
   stream: boolean
   stripUsageChunk: boolean
+  /** How this stream marks output, for time to first token; undefined when it has no token stream. */
+  firstToken: StreamFormat | undefined
   captureHead: number
   captureTail: number
   /** Added to the client's response headers. */
@@ -59,6 +62,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   private pendingHead: Record<string, string | string[] | undefined> | null = null
   private held: HeldResponse | null = null
   private filter: UsageChunkFilter | null = null
+  private scanner: FirstTokenScanner | null = null
   private streamed = false
   private timers: NodeJS.Timeout[] = []
   /** Cleared when what it waits for arrives: response headers, then the first body byte. */
@@ -113,6 +117,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     }
     this.streamed = req.stream && status < 400
     if (req.stripUsageChunk && status < 400) this.filter = new UsageChunkFilter()
+    if (this.streamed && req.firstToken) this.scanner = firstTokenScanner(req.firstToken)
     if (!this.streamed) return this.sendHead(headers)
     this.pendingHead = headers
     this.waitFor(req.firstTokenTimeoutMs, 'first token')
@@ -128,9 +133,13 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     const { obs, res } = this
     obs.response!.push(chunk)
     if (this.held) return void this.held.body.push(chunk)
+    if (obs.ttfbMs === null) obs.ttfbMs = nowMs() - obs.startMs
+    if (this.scanner?.seen(chunk)) {
+      obs.ttftMs = nowMs() - obs.startMs
+      this.scanner = null
+    }
     if (this.pendingHead) {
       this.clearWait()
-      obs.ttftMs = nowMs() - obs.startMs
       this.sendHead(this.pendingHead)
     }
     let ok = true
@@ -195,7 +204,7 @@ export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: Atte
       return resolve({ relayed: false, held: null })
     }
     res.once('close', onClose)
-    handler.after(req.deadline - Date.now(), () => new Stop('timeout', 'request timed out (timeout_ms)'))
+    handler.after(req.deadline - nowMs(), () => new Stop('timeout', 'request timed out (timeout_ms)'))
     handler.waitFor(req.attemptTimeoutMs, 'response headers')
     // Our own timers bound the attempt (whole-request deadline, first token), so undici's are off.
     req.dispatcher.dispatch({

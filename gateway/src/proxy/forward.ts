@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { GatewayError } from '../errors.ts'
 import type { RoutePlan, Target } from '../routing/resolve.ts'
+import type { ProviderAdapter } from '../providers/types.ts'
 import { attemptOrder } from '../routing/order.ts'
 import { backoffMs } from '../routing/backoff.ts'
 import { isContextLengthError, matches, reason, retryAfterMs, type AttemptOutcome } from '../routing/conditions.ts'
@@ -31,43 +32,56 @@ function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
 }
 
 /**
- * Feed the cooldown breaker. Only failures that say something about the target count: 429, 5xx and
- * transport errors; a stream cut after its first byte still proved the target answers.
+ * Feed the cooldown breaker. Failures that say something about the target count: 429, 5xx and
+ * transport errors. Any other answer (a 400, a stream cut after its first byte) proves it serves.
  */
 function recordHealth(deps: ProxyDeps, target: Target, policy: RoutePlan['policy'], o: AttemptOutcome): void {
-  if (o.kind === 'ok' || (o.kind === 'transport' && o.type === 'stream_interrupted')) deps.cooldowns.success(targetKey(target))
-  else if (o.kind === 'transport' || o.status === 429 || o.status >= 500) deps.cooldowns.failure(targetKey(target), policy)
+  const failed = (o.kind === 'transport' && o.type !== 'stream_interrupted') || (o.kind === 'http' && (o.status === 429 || o.status >= 500))
+  if (failed) deps.cooldowns.failure(targetKey(target), policy)
+  else deps.cooldowns.success(targetKey(target))
 }
 
-/** Targets not in cooldown, in order; skipped ones become events. If all are cooling, try them anyway. */
-function admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): Target[] {
-  const open = order.filter((t) => {
-    if (deps.cooldowns.admit(targetKey(t)) !== 'cooling') return true
-    obs.events.push({ timeMs: nowMs(), name: 'target skipped: cooldown', attributes: { 'tracegate.target': targetKey(t) } })
-    return false
-  })
-  return open.length ? open : order
+/**
+ * The targets to try, admitted one at a time, only when the previous one is done with: a target is
+ * marked (and a half-open probe taken) only if it is really tried. Targets cooling down are skipped
+ * and become events; if every target is cooling, they are tried anyway rather than failing untried.
+ */
+function* admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): Generator<[number, Target]> {
+  const skipped: Array<[number, Target]> = []
+  for (let i = 0; i < order.length; i++) {
+    const t = order[i]!
+    if (deps.cooldowns.admit(targetKey(t)) === 'cooling') {
+      skipped.push([i, t])
+      obs.events.push({ timeMs: nowMs(), name: 'target skipped: cooldown', attributes: { 'tracegate.target': targetKey(t) } })
+      continue
+    }
+    yield [i, t]
+  }
+  if (skipped.length === order.length) yield* skipped
 }
 
 /**
  * Walk the plan: each target up to `retries + 1` times, then the next, as `retry_on` and
- * `fallback_on` allow, within the whole-request deadline. Only what reached the client counts as
- * the answer; error responses are held back while another attempt may still succeed.
+ * `fallback_on` allow, within the whole-request deadline and `routing.max_attempts`. Only what
+ * reached the client counts as the answer; error responses are held back while another attempt
+ * may still succeed.
  */
-export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, forwardKey: string | undefined): Promise<void> {
+export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, keyFor: (a: ProviderAdapter) => string | undefined): Promise<void> {
   reply.hijack()
   const res = reply.raw
   const { policy } = plan
   const deadline = obs.startMs + policy.timeout_ms
-  const order = admitted(deps, obs, attemptOrder(policy.strategy, plan.tree))
+  const maxAttempts = deps.config.routing.max_attempts
+  const order = attemptOrder(policy.strategy, plan.tree)
   const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
   const captureHead = Math.max(CAPTURE_HEAD, deps.config.max_body_bytes)
   let held: HeldResponse | null = null
   let wait = 0
   let why = ''
+  let first: Target | undefined
 
-  for (let ti = 0; ti < order.length; ti++) {
-    const target = order[ti]!
+  for (const [ti, target] of admitted(deps, obs, order)) {
+    first ??= target
     const lastTarget = ti === order.length - 1
     const payload = body && req.method !== 'GET' && req.method !== 'HEAD' ? upstreamBody(body, target.model !== obs.requestedModel ? target.model : undefined, askUsage) : null
     const upstream = spec.upstream(target.adapter, req)
@@ -79,28 +93,34 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       if (res.destroyed) return finish(deps, obs, res, held, 'cancelled')
       const attempt: AttemptObservation = {
         spanId: newSpanId(), index: obs.attempts.length + 1, adapter: target.adapter, model: target.model, path: upstream.path,
-        startMs: nowMs(), endMs: 0, ttftMs: null, httpStatus: 0, errorType: '', errorMessage: '', response: null,
-        targetIndex: plan.targets.indexOf(target), resendCount: retry, isFallback: ti > 0, retryReason: why, backoffMs: wait,
+        startMs: nowMs(), endMs: 0, ttftMs: null, ttfbMs: null, httpStatus: 0, errorType: '', errorMessage: '', response: null,
+        targetIndex: plan.targets.indexOf(target), resendCount: retry, isFallback: target !== first, retryReason: why, backoffMs: wait,
       }
       obs.attempts.push(attempt)
-      const canRetry = retry < policy.retries
+      const attemptsLeft = obs.attempts.length < maxAttempts
+      const canRetry = retry < policy.retries && attemptsLeft
       const result = await relayAttempt({
-        dispatcher: deps.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
-        headers: upstreamHeaders(req.headers, target.adapter, forwardKey ?? target.adapter.configKey, traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
-        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstTokenTimeoutMs: policy.first_token_timeout_ms, mayHold: canRetry || !lastTarget,
-        wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage,
+        dispatcher: target.adapter.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(req.headers, target.adapter, keyFor(target.adapter), traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
+        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstTokenTimeoutMs: policy.first_token_timeout_ms,
+        mayHold: canRetry || (!lastTarget && attemptsLeft),
+        wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage, firstToken: spec.firstToken,
         captureHead, captureTail: CAPTURE_TAIL,
         responseHeaders: {
           'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length),
           'x-tracegate-provider': target.adapter.name, 'x-tracegate-model': target.model,
         },
       }, res, attempt)
-      if (attempt.errorType === 'cancelled') return finish(deps, obs, res, null, 'cancelled')
+      if (attempt.errorType === 'cancelled') {
+        deps.cooldowns.release(targetKey(target))
+        return finish(deps, obs, res, null, 'cancelled')
+      }
       const outcome = outcomeOf(attempt, result)
       recordHealth(deps, target, policy, outcome)
       if (result.relayed) return finish(deps, obs, res, null, '')
       held = result.held ?? held
       why = reason(outcome)
+      if (!attemptsLeft) return finish(deps, obs, res, held, attempt.errorType)
       if (canRetry && matches(policy.retry_on, outcome)) {
         const after = outcome.kind === 'http' ? outcome.retryAfterMs : null
         wait = backoffMs(policy, retry + 1, after)

@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Dispatcher } from 'undici'
 import type { Config } from '@tracegate/schemas'
 import type { Operation, ProviderAdapter, Wire } from '../providers/types.ts'
+import type { StreamFormat } from '../providers/first-token.ts'
 import type { ModelRouter, RoutePlan } from '../routing/resolve.ts'
 import type { Cooldowns } from '../routing/cooldown.ts'
 import { applyOverrides } from '../routing/request-overrides.ts'
-import type { KeyAuthenticator } from '../keys/authenticate.ts'
+import type { KeyAuthenticator, KeyIdentity } from '../keys/authenticate.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
 import type { RequestObservation } from '../spans/observation.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, fromFrameworkError } from '../errors.ts'
 import { attributionFrom } from '../spans/attribution.ts'
 import { newSpanId, nowMs } from '../spans/ids.ts'
 import { traceContextFrom } from '../spans/trace-context.ts'
@@ -20,60 +20,95 @@ export interface ProxyDeps {
   router: ModelRouter
   keys: KeyAuthenticator
   recorder: SpanRecorder
-  dispatcher: Dispatcher
   cooldowns: Cooldowns
 }
 
 /** How one client route maps onto an upstream: wire format, operation, plan and path. */
 export interface RouteSpec {
+  /** The route template, as spans and metrics name it (`/p/{provider}/*`, never a raw path). */
   route: string
   wire: Wire
   operation: Operation
   /** Model from the body; routes that need one throw a 400 without it. */
   model(body: ParsedBody | undefined): string
   plan(model: string): RoutePlan
+  /** Refuse a plan this route cannot serve, once per-request overrides are applied. */
+  check?(plan: RoutePlan): void
+  /** How a streamed answer marks its first output token (undefined: no token stream, e.g. embeddings). */
+  firstToken?: StreamFormat
+  /** A key sent in the query string (Google's `?key=`), taken out of the forwarded URL. */
+  queryKey?: string
   /** Where a chosen target is reached: origin and path with query. */
   upstream(adapter: ProviderAdapter, req: FastifyRequest): { origin: string; path: string }
 }
 
-function observation(req: FastifyRequest, spec: RouteSpec, startMs: number): RequestObservation {
+function observation(req: FastifyRequest, route: string, wire: Wire, operation: Operation): RequestObservation {
   const tc = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
+  const startMs = nowMs()
   return {
     traceId: tc.traceId, spanId: newSpanId(), parentSpanId: tc.parentSpanId, traceState: tc.traceState,
-    route: spec.route, method: req.method, wire: spec.wire, operation: spec.operation, stream: false,
+    route, method: req.method, wire, operation, stream: false,
     requestedModel: '', alias: '', startMs, endMs: startMs, httpStatus: 0, errorType: '', errorMessage: '',
     attribution: attributionFrom(req.headers), keyName: '', requestBody: null, requestParams: {}, attempts: [], events: [],
   }
 }
 
+/** A gateway key's own team and user win: headers only fill in what the key leaves open. */
+function attribute(obs: RequestObservation, identity: KeyIdentity): void {
+  obs.keyName = identity.keyName
+  if (!identity.gateway) return
+  if (identity.team) obs.attribution.team = identity.team
+  if (identity.user) obs.attribution.user = identity.user
+}
+
 export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const obs = observation(req, spec, nowMs())
+  const obs = observation(req, spec.route, spec.wire, spec.operation)
   const body = req.body as ParsedBody | undefined
   try {
-    obs.requestBody = body?.raw ?? null
+    const identity = deps.keys.authenticate(req.headers, spec.queryKey)
+    attribute(obs, identity)
     const model = spec.model(body)
     obs.requestedModel = model
     obs.stream = body?.json?.stream === true
     obs.requestParams = requestParams(body?.json)
-    const identity = deps.keys.authenticate(req.headers)
-    obs.keyName = identity.keyName
-    if (identity.team && !obs.attribution.team) obs.attribution.team = identity.team
-    const plan = applyOverrides(spec.plan(model), req.headers, (m) => deps.router.resolve(m, deps.config.default_provider))
+    const plan = applyOverrides(spec.plan(model), req.headers, (m) => deps.router.resolve(m, deps.config.default_provider), deps.config.routing)
+    spec.check?.(plan)
+    deps.keys.assertMayUse(identity, plan.targets.map((t) => t.adapter.configKey))
     obs.alias = plan.alias?.name ?? ''
-    await forward(deps, spec, req, reply, obs, plan, body, identity.forwardKey)
+    obs.requestBody = body?.raw ?? null
+    await forward(deps, spec, req, reply, obs, plan, body, (a) => deps.keys.providerKey(identity, a.configKey))
   } catch (err) {
-    const gerr = err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error')
     if (!(err instanceof GatewayError)) req.log.error({ err }, 'proxy failure')
-    obs.errorType ||= gerr.code
-    obs.errorMessage ||= gerr.message
-    obs.httpStatus = gerr.status
-    obs.endMs = nowMs()
-    deps.recorder.record(obs)
-    if (reply.raw.headersSent || reply.raw.destroyed) {
-      reply.raw.destroy()
-      return
-    }
-    reply.raw.writeHead(gerr.status, { 'content-type': 'application/json', 'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length) })
-    reply.raw.end(JSON.stringify(gerr.toJSON()))
+    answerError(deps, obs, reply, err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error'))
   }
+}
+
+/**
+ * Record a request the gateway answered itself and answer it. One refused before any upstream
+ * attempt (bad key, bad input) is recorded without its body: nobody asked for it to be kept.
+ */
+function answerError(deps: ProxyDeps, obs: RequestObservation, reply: FastifyReply, gerr: GatewayError): void {
+  obs.errorType ||= gerr.code
+  obs.errorMessage ||= gerr.message
+  obs.httpStatus = gerr.status
+  obs.endMs = nowMs()
+  if (!obs.attempts.length && gerr.status < 500) obs.requestBody = null
+  deps.recorder.record(obs)
+  const headers = { 'content-type': 'application/json', 'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length) }
+  const body = JSON.stringify(gerr.toJSON())
+  // Before forward() hijacked the reply Fastify still owns it; after, only the raw response is ours.
+  if (!reply.sent) return void reply.code(gerr.status).headers(headers).send(body)
+  const res = reply.raw
+  if (res.headersSent || res.destroyed) return void res.destroy()
+  res.writeHead(gerr.status, headers)
+  res.end(body)
+}
+
+/** Fastify's error handler for the proxy routes: errors raised before a handler ran (413, 415, 405…). */
+export function recordRefusal(deps: ProxyDeps, spec: RouteSpec | undefined, req: FastifyRequest, reply: FastifyReply, err: unknown): void {
+  const gerr = err instanceof GatewayError ? err : fromFrameworkError(err as { code?: string; statusCode?: number })
+  if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
+  const route = spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : req.routeOptions.url ?? '')
+  const obs = observation(req, route, spec?.wire ?? 'openai', spec?.operation ?? 'other')
+  answerError(deps, obs, reply, gerr)
 }

@@ -5,7 +5,7 @@ import type { ProviderAdapter } from '../providers/types.ts'
 const DROP_UPSTREAM = new Set([
   'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade',
   'transfer-encoding', 'content-length', 'accept-encoding', 'authorization', 'x-api-key', 'api-key',
-  'traceparent', 'tracestate', 'expect',
+  'x-goog-api-key', 'traceparent', 'tracestate', 'expect',
 ])
 
 const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'])

@@ -1,10 +1,12 @@
 import type { RoutingPolicy } from '@tracegate/schemas'
+import { nowMs } from '../spans/ids.ts'
 
 interface TargetHealth { failures: number[]; coolUntil: number; probing: boolean }
 
 /**
  * Per-process circuit breaker per target: `failures` within `window_ms` put it in cooldown for
  * `duration_ms`; after that one probe request is let through (half-open) and its outcome decides.
+ * Times are monotonic: a wall-clock jump neither ends nor stretches a cooldown.
  */
 export class Cooldowns {
   private readonly health = new Map<string, TargetHealth>()
@@ -16,7 +18,7 @@ export class Cooldowns {
   }
 
   /** 'open' to use, 'probe' when this request is the half-open probe, 'cooling' to skip. */
-  admit(key: string, now = Date.now()): 'open' | 'probe' | 'cooling' {
+  admit(key: string, now = nowMs()): 'open' | 'probe' | 'cooling' {
     const h = this.health.get(key)
     if (!h || h.coolUntil === 0) return 'open'
     if (now < h.coolUntil || h.probing) return 'cooling'
@@ -25,11 +27,16 @@ export class Cooldowns {
   }
 
   success(key: string): void {
-    const h = this.health.get(key)
-    if (h) this.health.delete(key)
+    this.health.delete(key)
   }
 
-  failure(key: string, policy: RoutingPolicy, now = Date.now()): void {
+  /** The attempt ended without a verdict (the client went away): let the next request probe. */
+  release(key: string): void {
+    const h = this.health.get(key)
+    if (h) h.probing = false
+  }
+
+  failure(key: string, policy: RoutingPolicy, now = nowMs()): void {
     const h = this.get(key)
     const { failures, window_ms, duration_ms } = policy.cooldown
     if (h.probing) {

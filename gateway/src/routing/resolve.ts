@@ -30,6 +30,9 @@ export interface RoutePlan {
   policy: RoutingPolicy
 }
 
+/** Longer model names are refused: a model name is copied into several columns of every span. */
+export const MAX_MODEL_LENGTH = 256
+
 export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
 
 /**

@@ -1,8 +1,9 @@
 import type { SpanRow } from '@tracegate/schemas'
 import { readResponse, emptyFacts, type ResponseFacts } from '../providers/usage.ts'
-import type { Pricer } from './pricing.ts'
+import type { Cost, Pricer } from './pricing.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
 import { formatTimestamp } from './time.ts'
+import { maskSecrets } from './redact.ts'
 
 export interface BuildOptions {
   serviceName: string
@@ -60,22 +61,31 @@ function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions):
 
 interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string; estimated: boolean }
 
+/**
+ * The dated snapshot the provider answered with is what it bills; fall back to the name asked for.
+ * Counting tokens is free: recorded as $0 with its own source, never mistaken for unpriced.
+ */
+function priceAttempt(o: RequestObservation, a: AttemptObservation, facts: ResponseFacts, opts: BuildOptions): Cost {
+  if (o.operation === 'count_tokens') return { usd: a.httpStatus && a.httpStatus < 400 ? 0 : null, source: 'free' }
+  const cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, facts.responseModel || a.model, facts)
+  if (cost.source === 'unpriced' && facts.responseModel) return opts.pricer.price(a.adapter.name, a.adapter.pricingId, a.model, facts)
+  return cost
+}
+
 function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
   const captured = a.response ? a.response.text() : ''
   const facts = a.response ? readResponse(o.wire, o.operation, o.stream && a.httpStatus < 400, captured) : emptyFacts()
   // A stream cut short has no usage event: estimate its output from the text seen, and say so.
   const estimated = facts.outputTokens === null && Boolean(facts.outputText) && (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
   if (estimated) facts.outputTokens = Math.ceil(facts.outputText!.length / 4)
-  // The dated snapshot the provider answered with is what it bills; fall back to the name asked for.
-  let cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, facts.responseModel || a.model, facts)
-  if (cost.source === 'unpriced' && facts.responseModel) cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, a.model, facts)
+  const cost = priceAttempt(o, a, facts, opts)
   const attrs: Record<string, string> = {
     'gen_ai.operation.name': opName(o.operation),
     'gen_ai.provider.name': a.adapter.semconvName,
     'gen_ai.request.model': a.model,
     'server.address': a.adapter.native.host,
     'server.port': String(a.adapter.native.port),
-    'url.path': a.path,
+    'url.path': maskSecrets(a.path),
     'http.request.method': o.method,
     'http.response.status_code': String(a.httpStatus),
     'tracegate.provider': a.adapter.name,
@@ -96,6 +106,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   attrs['tracegate.is_fallback'] = String(a.isFallback)
   if (a.retryReason) attrs['tracegate.retry_reason'] = a.retryReason
   if (a.backoffMs) attrs['tracegate.backoff_ms'] = String(a.backoffMs)
+  if (a.ttfbMs !== null) attrs['tracegate.ttfb_ms'] = a.ttfbMs.toFixed(3)
   if (facts.rawUsage !== undefined) attrs['tracegate.usage.raw'] = JSON.stringify(facts.rawUsage)
   if (a.response?.gap) attrs['tracegate.response.capture_gap'] = 'true'
 
@@ -150,7 +161,8 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     'gen_ai.operation.name': opName(o.operation),
     'gen_ai.request.model': o.requestedModel,
     'tracegate.attempts': String(o.attempts.length),
-    'tracegate.fell_back': String(o.attempts.some((a) => a.isFallback && !a.errorType)),
+    // Answered (or last tried) by another target than the first one tried.
+    'tracegate.fell_back': String(lastObs?.isFallback ?? false),
   }
   setIf(attrs, 'tracegate.alias', o.alias)
   setIf(attrs, 'error.type', o.errorType)

@@ -14,8 +14,10 @@ export interface AttemptObservation {
   path: string
   startMs: number
   endMs: number
-  /** First response byte of a stream, ms since the attempt started; null for non-streams. */
+  /** First output token of a stream (text, tool-call or reasoning delta), ms since the attempt started; null when none. */
   ttftMs: number | null
+  /** First response body byte, ms since the attempt started; null when no body arrived. */
+  ttfbMs: number | null
   httpStatus: number
   /** '' on success; else an HTTP status ('429'), or timeout / connect_error / reset / stream_interrupted / cancelled. */
   errorType: string

@@ -10,7 +10,7 @@ export interface TokenCounts {
 
 export interface Cost {
   usd: number | null
-  source: 'genai-prices' | 'override' | 'unpriced' | 'no_usage'
+  source: 'genai-prices' | 'override' | 'unpriced' | 'no_usage' | 'free'
 }
 
 type Usage = { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number }
@@ -99,6 +99,32 @@ export class Pricer {
     } catch {
       return { usd: null, source: 'unpriced' }
     }
+  }
+}
+
+/** Models the price data knows, by `pricingId|model` → its own id there (null: not in the data). */
+const MAX_KNOWN = 10_000
+
+export class ModelCatalogue {
+  private readonly known = new Map<string, string | null>()
+
+  /**
+   * The price list's own id for a model the provider was asked for, or null when the list has no
+   * such model. Bounded by the price data, however many names clients invent: a metric label.
+   */
+  id(pricingId: string | undefined, model: string): string | null {
+    if (!pricingId || !model) return null
+    const key = `${pricingId}|${model}`
+    const hit = this.known.get(key)
+    if (hit !== undefined) return hit
+    let id: string | null = null
+    try {
+      id = calcPrice(u(1, 1, 0, 0), model, { providerId: pricingId })?.model.id ?? null
+    } catch {
+      id = null
+    }
+    if (this.known.size < MAX_KNOWN) this.known.set(key, id)
+    return id
   }
 }
 

@@ -1,4 +1,4 @@
-import { OUTCOME_SQL, type Dimension, type Filter, type MetaKeysQuery, type Metric, type QueryRequest } from '@tracegate/schemas'
+import { OUTCOME_SQL, REJECTED_SQL, type Dimension, type Filter, type MetaKeysQuery, type Metric, type QueryRequest } from '@tracegate/schemas'
 import { formatTimestamp } from '../spans/time.ts'
 
 export interface CompiledQuery {
@@ -98,7 +98,7 @@ export function compileQuery(q: QueryRequest, database: string): CompiledQuery {
   })
   const where = rollup
     ? ['Minute >= toStartOfMinute({from:DateTime64(9)})', 'Minute < {to:DateTime64(9)}']
-    : ["SpanKind = 'Server'", 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
+    : ["SpanKind = 'Server'", `NOT (${REJECTED_SQL})`, 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
   q.filters.forEach((f, i) => where.push(filterSql(f, i, rollup, params)))
   const order = q.interval ? 'time' : `${q.order_by ?? q.metrics[0]} DESC`
   const sql = `SELECT ${select.join(', ')}

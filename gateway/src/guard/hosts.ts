@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from '../errors.ts'
+
+/** True for a listener address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+}
+
+/** Host header without its port; IPv6 literals keep no brackets. */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase()
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined)
+  const colon = h.indexOf(':')
+  return colon < 0 ? h : h.slice(0, colon)
+}
+
+/** Names that always mean this machine: the loopback addresses, `localhost` and `*.localhost` (RFC 6761). */
+const isLoopbackName = (name: string) => isLoopbackHost(name) || name.endsWith('.localhost')
+
+/**
+ * DNS rebinding: a web page on attacker.example re-points its name at 127.0.0.1 and then reads
+ * the gateway as "same origin", prompts included. The browser still sends `Host: attacker.example`,
+ * so a gateway listening on loopback answers only to loopback names and `server.allowed_hosts`
+ * (421 otherwise). On another listener the check applies once `allowed_hosts` lists names.
+ */
+export function hostGuard(listenHost: string, allowed: string[]): ((req: FastifyRequest) => Promise<void>) | null {
+  const names = new Set(allowed.map((a) => a.toLowerCase()))
+  const loopback = isLoopbackHost(listenHost)
+  if (!loopback && !names.size) return null
+  return async (req) => {
+    const header = req.headers.host
+    if (header === undefined) return
+    const name = hostName(header)
+    if (names.has(name) || (loopback && isLoopbackName(name))) return
+    throw new GatewayError('misdirected_request', `this gateway does not answer to host "${name.slice(0, 100)}": add it to server.allowed_hosts`)
+  }
+}

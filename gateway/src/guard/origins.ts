@@ -1,0 +1,37 @@
+import type { FastifyRequest } from 'fastify'
+import { GatewayError } from '../errors.ts'
+
+/** What a web page must not reach cross-origin: the LLM routes (they spend keys) and the explorer API (prompts). */
+const PROTECTED = /^\/(v1|p|api|debug)(\/|\?|$)/
+
+/** The Origin names the host the request was sent to (scheme aside: TLS may end at a proxy). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  const at = origin.indexOf('://')
+  if (at < 0 || !host) return false
+  return origin.slice(at + 3).toLowerCase() === host.toLowerCase()
+}
+
+/**
+ * Cross-origin browser requests to /v1, /p and /api are refused (403) unless `server.cors_origins`
+ * lists the origin: a page could otherwise POST a `text/plain` body with no preflight and spend
+ * the gateway's keys, or make the browser fetch `/api/traces`. Browsers name the page's origin
+ * in `Origin` (POSTs, CORS reads) or at least say `Sec-Fetch-Site: cross-site`; other clients
+ * (SDKs, curl) send neither and are not affected.
+ */
+export function originGuard(corsOrigins: string[]): (req: FastifyRequest) => Promise<void> {
+  const allowed = new Set(corsOrigins.map((o) => o.toLowerCase()))
+  return async (req) => {
+    if (!PROTECTED.test(req.url)) return
+    const origin = req.headers.origin
+    if (origin === undefined) {
+      const site = req.headers['sec-fetch-site']
+      if (site === 'cross-site' || site === 'same-site') throw refused('this page')
+      return
+    }
+    if (sameOrigin(origin, req.headers.host) || allowed.has(origin.toLowerCase())) return
+    throw refused(`origin "${origin.slice(0, 200)}"`)
+  }
+}
+
+const refused = (who: string) =>
+  new GatewayError('forbidden_origin', `cross-origin requests from ${who} are refused: list the origin in server.cors_origins to allow a browser app`)

@@ -1,0 +1,23 @@
+/** Query parameters that carry credentials (Google's `?key=`, signed URLs, tokens). */
+const SECRET_PARAM = /^(key|api[-_]?key|x-goog-api-key|token|access[-_]?token|id[-_]?token|auth|authorization|secret|client[-_]?secret|password|sig|signature)$/i
+
+/** A path with its credential-bearing query values replaced, for spans and logs. */
+export function maskSecrets(pathWithQuery: string): string {
+  const q = pathWithQuery.indexOf('?')
+  if (q < 0) return pathWithQuery
+  const params = pathWithQuery.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=')
+    const name = eq < 0 ? pair : pair.slice(0, eq)
+    return eq >= 0 && SECRET_PARAM.test(safeDecode(name)) ? `${name}=[redacted]` : pair
+  })
+  return `${pathWithQuery.slice(0, q)}?${params.join('&')}`
+}
+
+/** decodeURIComponent that leaves malformed escapes as they are. */
+export function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    return s
+  }
+}
