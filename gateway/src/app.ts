@@ -111,6 +111,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       exposedHeaders: ['x-tracegate-trace-id', 'x-tracegate-attempts', 'x-tracegate-provider', 'x-tracegate-model', 'x-request-id'],
     })
   }
+  // The explorer API and the fault endpoint take JSON bodies only (see parseBody).
+  app.addHook('onRoute', (route) => {
+    if (/^\/(api|debug)\//.test(route.url)) route.config = { ...route.config, json: true }
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody)
   app.setErrorHandler((err, req, reply) => {

@@ -67,8 +67,10 @@ function* admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): G
  * may still succeed.
  */
 export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, keyFor: (a: ProviderAdapter) => string | undefined): Promise<void> {
-  reply.hijack()
   const res = reply.raw
+  // Headers hooks set on the reply (CORS) would be lost with it; the raw response keeps them.
+  if (deps.config.server.cors_origins.length) for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) res.setHeader(k, v)
+  reply.hijack()
   const { policy } = plan
   const deadline = obs.startMs + policy.timeout_ms
   const maxAttempts = deps.config.routing.max_attempts
