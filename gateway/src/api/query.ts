@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { MetaKeysQuerySchema, QueryRequestSchema, type MetaKeysResponse, type QueryResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { compileMetaKeys, compileQuery, type CompiledQuery } from '../storage/query-compiler.ts'
-import { GatewayError, invalidRequest } from '../errors.ts'
+import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
@@ -26,7 +26,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
     const body = (req.body as { json?: unknown; jsonError?: string | null } | undefined)
     if (body?.jsonError) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
     const q = QueryRequestSchema.safeParse(body?.json)
-    if (!q.success) throw invalidRequest(q.error.issues)
+    if (!q.success) throw invalidInput(q.error.issues, 'body')
     const compiled = compileQuery(q.data, opts.store.database)
     const dims = q.data.group_by.length
     const rows = (await run<Record<string, unknown>>(req, opts.store, compiled)).map((r) => {
@@ -41,7 +41,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
 
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
-    if (!q.success) throw invalidRequest(q.error.issues, 'query')
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
     const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database))
     return { keys: rows.map((r) => r.key) }
   })

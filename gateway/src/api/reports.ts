@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { CostReportQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
-import { invalidRequest } from '../errors.ts'
+import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
@@ -11,7 +11,7 @@ export async function reportsApi(app: FastifyInstance, opts: { store: Store; adm
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/reports/cost', async (req, reply) => {
     const q = CostReportQuerySchema.safeParse(req.query)
-    if (!q.success) throw invalidRequest(q.error.issues, 'query')
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
     const report = await fromStore(req, costReport(opts.store, q.data))
     if (q.data.format === 'json') return report
     const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`
