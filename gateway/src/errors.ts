@@ -22,6 +22,7 @@ export const ERRORS = {
   upstream_timeout: { status: 504, type: 'upstream_error' },
   storage_unavailable: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
+  storage_timeout: { status: 504, type: 'server_error' },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

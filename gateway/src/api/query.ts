@@ -13,10 +13,12 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : null
 }
 
-/** Run compiled SQL; only the compiler's text and bound parameters reach the store. */
+/**
+ * Run compiled SQL; only the compiler's text and bound parameters reach the store. Reading the
+ * rows is part of the read: from a server they stream, and a timeout can end them halfway.
+ */
 async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Promise<T[]> {
-  const rs = await fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }))
-  return rs.json<T>()
+  return fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }).then((rs) => rs.json<T>()))
 }
 
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */

@@ -1,4 +1,4 @@
-import { OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
+import { InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 
@@ -57,10 +57,19 @@ function encodeCursor(ts: string, spanId: string): string {
 /** Where a page of the trace list continues: the last row of the page before. */
 export interface TraceCursor { ts: string; spanId: string }
 
-/** The API layer decodes (and refuses) cursors before any query runs; null when it is not one of ours. */
+const CURSOR_TS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/
+const SPAN_ID = /^[0-9a-f]{16}$/
+
+/**
+ * The API layer decodes (and refuses) cursors before any query runs; null when it is not one of
+ * ours. The time must be a real instant the API accepts: ClickHouse reads `2026-99-99` as some
+ * other day and refuses year 9999 only once the query runs.
+ */
 export function decodeCursor(cursor: string): TraceCursor | null {
-  const [ts, spanId] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  if (!ts || !spanId || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/.test(ts) || !/^[0-9a-f]{16}$/.test(spanId)) return null
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  const [ts, spanId] = parts
+  if (parts.length !== 2 || !ts || !spanId || !CURSOR_TS.test(ts) || !SPAN_ID.test(spanId)) return null
+  if (!InstantSchema.safeParse(`${ts.replace(' ', 'T')}Z`).success) return null
   return { ts, spanId }
 }
 
