@@ -95,9 +95,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(proxyRoutes, {
     config, router: new ModelRouter(config, providers), keys: new KeyAuthenticator(config), recorder, dispatcher, providers, cooldowns: new Cooldowns(),
   })
-  await app.register(traceApi, { store, adminToken: opts.adminToken })
-  await app.register(reportsApi, { store, adminToken: opts.adminToken })
-  await app.register(queryApi, { store, adminToken: opts.adminToken })
+  const queryTimeoutMs = config.storage.query_timeout_ms
+  await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
+  await app.register(reportsApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
+  await app.register(queryApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })

@@ -22,14 +22,14 @@ async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Prom
 }
 
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */
-export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
+export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.post('/api/query', async (req): Promise<QueryResponse> => {
     const body = (req.body as { json?: unknown; jsonError?: string | null } | undefined)
     if (body?.jsonError) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
     const q = QueryRequestSchema.safeParse(body?.json)
     if (!q.success) throw invalidInput(q.error.issues, 'body')
-    const compiled = compileQuery(q.data, opts.store.database)
+    const compiled = compileQuery(q.data, opts.store.database, opts.queryTimeoutMs)
     const dims = q.data.group_by.length
     const rows = (await run<Record<string, unknown>>(req, opts.store, compiled)).map((r) => {
       const out: Record<string, string | number | null> = {}
@@ -44,7 +44,7 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidInput(q.error.issues, 'query')
-    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database))
+    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database, opts.queryTimeoutMs))
     return { keys: rows.map((r) => r.key) }
   })
 }

@@ -1,13 +1,14 @@
 import { REPORT_DIMENSIONS, type CostReport, type CostReportQuery, type CostReportRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
+import { readLimitSql } from './read-limits.ts'
 
 /**
  * Cost per team / key / workflow / model / provider over a period, from the per-minute rollup:
  * cheap over months of traffic. The dimension comes from an allow-list; the range is bound as
- * parameters.
+ * parameters. The API bounds it to `timeoutMs`; the CLI, reading the data directory itself, does not.
  */
-export async function costReport(store: Store, q: CostReportQuery): Promise<CostReport> {
+export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: number): Promise<CostReport> {
   const column = REPORT_DIMENSIONS[q.group_by]
   const rs = await store.client.query({
     query: `SELECT ${column} AS group,
@@ -16,7 +17,7 @@ export async function costReport(store: Store, q: CostReportQuery): Promise<Cost
         sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd
       FROM ${store.database}.spans_1m
       WHERE Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}
-      GROUP BY group ORDER BY cost_usd DESC, group`,
+      GROUP BY group ORDER BY cost_usd DESC, group${readLimitSql(timeoutMs)}`,
     query_params: { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()) },
     format: 'JSONEachRow',
   })

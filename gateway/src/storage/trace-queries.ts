@@ -1,6 +1,7 @@
 import { InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
+import { readLimitSql } from './read-limits.ts'
 
 /** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
 const FILTER_COLUMNS = {
@@ -73,7 +74,7 @@ export function decodeCursor(cursor: string): TraceCursor | null {
   return { ts, spanId }
 }
 
-export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null): Promise<TraceListResponse> {
+export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null, timeoutMs?: number): Promise<TraceListResponse> {
   const db = store.database
   const to = q.to ?? new Date(Date.now() + 60_000)
   const from = q.from ?? new Date(to.getTime() - 7 * DAY_MS)
@@ -95,7 +96,7 @@ export async function listTraces(store: Store, q: TraceListQuery, after: TraceCu
     query: `SELECT TraceId, SpanId, SpanName, Timestamp, Duration, StatusCode, Provider, RequestModel, ResponseModel,
       Operation, Stream, InputTokens, OutputTokens, CostUsd, HttpStatus, ErrorType, Workflow, Team, KeyName, User, Attempt
     FROM ${db}.spans WHERE ${where.join(' AND ')}
-    ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}`,
+    ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}${readLimitSql(timeoutMs)}`,
     query_params: params,
     format: 'JSONEachRow',
   })
@@ -147,13 +148,13 @@ const DETAIL_COLUMNS = `TraceId, SpanId, ParentSpanId, SpanName, SpanKind, Times
   SpanAttributes, Events.Timestamp, Events.Name, Events.Attributes, RequestBody, ResponseBody, BodyTruncated`
 
 /** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */
-export async function getTrace(store: Store, traceId: string): Promise<Span[]> {
+export async function getTrace(store: Store, traceId: string, timeoutMs?: number): Promise<Span[]> {
   const db = store.database
   const rs = await store.client.query({
     query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
     SELECT ${DETAIL_COLUMNS} FROM ${db}.spans
     WHERE TraceId = {id:String} AND Timestamp >= range.1 AND Timestamp <= range.2
-    ORDER BY Timestamp, SpanKind DESC`,
+    ORDER BY Timestamp, SpanKind DESC${readLimitSql(timeoutMs)}`,
     query_params: { id: traceId },
     format: 'JSONEachRow',
   })
