@@ -205,7 +205,7 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('when ClickHouse refuses spans, every page says so instead of silently missing requests', async () => {
-    const fault = (storage: string) => fetch(`${gw.url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage }) })
+    const fault = (storage: string) => fetch(`${gw.url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ storage }) })
     // Start from an empty backlog, so the banner's count is exactly this test's spans.
     await poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending).toBe(0)
     expect((await fault('detached')).status).toBe(200)

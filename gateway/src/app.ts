@@ -103,7 +103,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
-  if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })
+  if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 
   await app.listen({ host: config.server.host, port: config.server.port })
   const addr = app.server.address()

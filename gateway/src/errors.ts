@@ -23,6 +23,7 @@ export const ERRORS = {
   storage_unavailable: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
   storage_timeout: { status: 504, type: 'server_error' },
+  loopback_only: { status: 403, type: 'permission_error' },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS
