@@ -2,8 +2,9 @@ import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import { classifyReadError } from '../storage/read-errors.ts'
 
+const messageOf = (err: unknown) => String((err as Error)?.message ?? err)
 /** The store's own message, by its first line: enough to act on, no stack or SQL dump. */
-const reason = (message: string) => message.split('\n')[0]!.trim().slice(0, 200)
+const reason = (err: unknown) => messageOf(err).split('\n')[0]!.trim().slice(0, 200)
 
 /**
  * A read the span store could not answer, as the status that says whose problem it is: 400 when
@@ -12,24 +13,24 @@ const reason = (message: string) => message.split('\n')[0]!.trim().slice(0, 200)
  * which; the full message is logged.
  */
 export function storageError(err: unknown): GatewayError {
-  const message = String((err as Error)?.message ?? err)
   switch (classifyReadError(err)) {
     case 'input':
-      return new GatewayError('invalid_request', `the span store could not use this request's values: ${reason(message)}`)
+      return new GatewayError('invalid_request', `the span store could not use this request's values: ${reason(err)}`)
     case 'timeout':
-      return new GatewayError('storage_timeout', `the span store did not answer in time (storage.query_timeout_ms): ${reason(message)}`)
+      return new GatewayError('storage_timeout', `the span store did not answer in time (storage.query_timeout_ms): ${reason(err)}`)
     case 'unavailable':
-      return new GatewayError('storage_unavailable', `the span store could not answer: ${reason(message)}`)
+      return new GatewayError('storage_unavailable', `the span store could not answer: ${reason(err)}`)
   }
 }
 
+/** Await a span store read; its failure becomes storageError's answer, logged in full. */
 export async function fromStore<T>(req: FastifyRequest, read: Promise<T>): Promise<T> {
   try {
     return await read
   } catch (err) {
     if (err instanceof GatewayError) throw err
     const gerr = storageError(err)
-    req.log.warn({ err: { message: String((err as Error)?.message ?? err) }, code: gerr.code }, 'span store query failed')
+    req.log.warn({ err: { message: messageOf(err) }, code: gerr.code }, 'span store query failed')
     throw gerr
   }
 }
