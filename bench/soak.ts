@@ -4,6 +4,7 @@
  * from 30% to 50% of the run, and a SIGKILL of the gateway at 70% followed by a restart. A client-side
  * ledger of every answered request is compared with ClickHouse at the end.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,7 +22,10 @@ async function main() {
   const mock = await startMockUpstream()
   setInterval(() => (mock.calls.length = 0), 1000).unref()
   writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1" }\n`)
-  const env = { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), TRACEGATE_FAULTS: '1' }
+  // The fault endpoint exists only with an admin token; the explorer API then needs it too.
+  const token = randomBytes(16).toString('hex')
+  const auth = { authorization: `Bearer ${token}` }
+  const env = { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: token }
   let gw: SpawnedGateway = spawnGateway([], env, dir)
   let url = await gw.ready()
   const agent = new Agent({ connections: 64 })
@@ -30,7 +34,15 @@ async function main() {
   let failed = 0
   let killedAt = 0
   const events: string[] = []
-  const fault = (storage: string) => request(`${url}/debug/faults`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage }) }).then((r) => r.body.dump())
+  let faultRefused = false
+  const fault = async (storage: string) => {
+    const res = await request(`${url}/debug/faults`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ storage }) })
+    // A refused fault means the run did not stage the outage it reports on: say so and fail the run.
+    if (res.statusCode !== 200) {
+      faultRefused = true
+      events.push(`fault ${storage} refused: ${res.statusCode} ${await res.body.text()}`)
+    } else await res.body.dump()
+  }
 
   const one = async (i: number) => {
     sent++
@@ -84,7 +96,7 @@ async function main() {
   let duplicated = 0
   for (let i = 0; i < ledger.length; i += 32) {
     await Promise.all(ledger.slice(i, i + 32).map(async (e) => {
-      const res = await fetch(`${url}/api/traces/${e.id}`)
+      const res = await fetch(`${url}/api/traces/${e.id}`, { headers: auth })
       const n = res.ok ? ((await res.json()) as { spans: unknown[] }).spans.length : 0
       found += Math.min(n, 2)
       if (n < 2) missing++
@@ -102,7 +114,7 @@ async function main() {
   console.log('| requests sent | answered | of which upstream errors | not answered (gateway down) | spans expected | found | traces missing | traces duplicated |')
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|')
   console.log(`| ${sent} | ${ledger.length} | ${errors} | ${failed} | ${ledger.length * 2} | ${found} | ${missing} | ${duplicated} |`)
-  process.exitCode = missing || duplicated ? 1 : 0
+  process.exitCode = missing || duplicated || faultRefused ? 1 : 0
 }
 
 await main()

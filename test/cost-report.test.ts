@@ -48,20 +48,21 @@ describe('cost reports', () => {
     expect(report.totals.cost_usd).toBeCloseTo(costs.growth! + costs.search!, 9)
   })
 
-  it('CSV from the CLI (npx tracegate report) has a row per model and a TOTAL row that adds up', async () => {
+  it('CSV from the CLI (npx tracegate report) has a group row per model and a total row that adds up', async () => {
     const { from, to } = range()
     const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
     const { stdout } = await promisify(execFile)(bin, ['report', '--group-by', 'model', '--from', from, '--to', to, '--format', 'csv', '--url', gw.url])
     const lines = stdout.trim().split('\n').map((l) => l.split(','))
-    expect(lines[0]).toEqual(['model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd'])
-    const rows = Object.fromEntries(lines.slice(1, -1).map((l) => [l[0], l]))
+    expect(lines[0]).toEqual(['row', 'model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd'])
+    expect(lines.slice(1, -1).every((l) => l[0] === 'group')).toBe(true)
+    const rows = Object.fromEntries(lines.slice(1, -1).map((l) => [l[1], l]))
     expect(Object.keys(rows).sort()).toEqual(['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18'])
-    expect(rows['gpt-4o-2024-08-06']![1]).toBe('3')
-    expect(rows['gpt-4o-mini-2024-07-18']![1]).toBe('3')
+    expect(rows['gpt-4o-2024-08-06']![2]).toBe('3')
+    expect(rows['gpt-4o-mini-2024-07-18']![2]).toBe('3')
     const total = lines.at(-1)!
-    expect(total[0]).toBe('TOTAL')
-    expect(total[1]).toBe('6')
-    expect(Number(total[6])).toBeCloseTo(costs.growth! + costs.search!, 6)
+    expect(total.slice(0, 2)).toEqual(['total', ''])
+    expect(total[2]).toBe('6')
+    expect(Number(total[7])).toBeCloseTo(costs.growth! + costs.search!, 6)
   })
 
   it('a bad group-by is a 400 naming the parameter', async () => {

@@ -131,14 +131,15 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(proxyRoutes, {
     config, router, keys: new KeyAuthenticator(config), recorder, providers, cooldowns: new Cooldowns(),
   })
-  await app.register(traceApi, { store, adminToken: opts.adminToken })
-  await app.register(reportsApi, { store, adminToken: opts.adminToken })
-  await app.register(queryApi, { store, adminToken: opts.adminToken })
+  const queryTimeoutMs = config.storage.query_timeout_ms
+  await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
+  await app.register(reportsApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
+  await app.register(queryApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(healthApi, { store, writer })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
-  if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store })
+  if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 
   await app.listen({ host: config.server.host, port: config.server.port })
   const addr = app.server.address()

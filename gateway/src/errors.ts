@@ -26,6 +26,8 @@ export const ERRORS = {
   upstream_timeout: { status: 504, type: 'upstream_error' },
   storage_unavailable: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
+  storage_timeout: { status: 504, type: 'server_error' },
+  loopback_only: { status: 403, type: 'permission_error' },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS
@@ -79,4 +81,15 @@ export function fromFrameworkError(err: { code?: string; statusCode?: number; me
   }
   if (err.statusCode === 400) return new GatewayError('invalid_request', 'the request could not be read')
   return new GatewayError('internal_error', 'internal gateway error')
+}
+
+/**
+ * invalidRequest for explorer API input. zod reports unknown fields on the object that holds them,
+ * naming them only in `keys`; each gets its own path here so `param` names it (`?form=` → "form").
+ */
+export function invalidInput(issues: ReadonlyArray<{ code?: string; keys?: string[]; path: ReadonlyArray<PropertyKey>; message: string }>, where: string): GatewayError {
+  type Issue = { path: ReadonlyArray<PropertyKey>; message: string }
+  return invalidRequest(issues.flatMap((i): Issue[] => (i.code === 'unrecognized_keys' && i.keys?.length
+    ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown field' }))
+    : [i])), where)
 }

@@ -1,12 +1,42 @@
 import { z } from 'zod'
 import { SpanSchema } from './span.ts'
 
-const isoOrEpoch = z.string().refine((s) => !Number.isNaN(Date.parse(s)) || /^\d+$/.test(s), 'expected an ISO date or epoch milliseconds')
-  .transform((s) => (/^\d+$/.test(s) ? new Date(Number(s)) : new Date(s)))
+/**
+ * ClickHouse DateTime64(9) holds 1900-01-01 to 2262-04-11T23:47:16Z. The API takes from the epoch
+ * (no span is older) to the start of that last day, so the look-backs it adds on its own (a week at
+ * most) and any server time zone stay inside what the column can hold.
+ */
+const EARLIEST_MS = Date.UTC(1970, 0, 1)
+const LATEST_MS = Date.UTC(2262, 3, 11)
+const isoDateTime = z.iso.datetime({ offset: true })
+const isoDay = z.iso.date()
+
+/** Epoch milliseconds for the forms the API takes; null for anything else (Date.parse alone takes "garbage 1"). */
+function instantMs(s: string): number | null {
+  if (/^\d{1,15}$/.test(s)) return Number(s)
+  return isoDateTime.safeParse(s).success || isoDay.safeParse(s).success ? Date.parse(s) : null
+}
+
+/**
+ * A point in time on the explorer API: an ISO 8601 date-time with `Z` or an offset, a day
+ * (`2026-11-01`, midnight UTC) or epoch milliseconds, within what ClickHouse can store.
+ */
+export const InstantSchema = z.string().max(64).transform((s, ctx) => {
+  const ms = instantMs(s)
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time with Z or an offset, a day (YYYY-MM-DD) or epoch milliseconds' })
+    return z.NEVER
+  }
+  if (ms < EARLIEST_MS || ms > LATEST_MS) {
+    ctx.addIssue({ code: 'custom', message: 'must lie between 1970-01-01 and 2262-04-11, the range ClickHouse DateTime64(9) holds' })
+    return z.NEVER
+  }
+  return new Date(ms)
+})
 
 export const TraceListQuerySchema = z.object({
-  from: isoOrEpoch.optional(),
-  to: isoOrEpoch.optional(),
+  from: InstantSchema.optional(),
+  to: InstantSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional(),
   provider: z.string().max(200).optional(),
@@ -42,6 +72,8 @@ export const TraceListResponseSchema = z.object({
 export type TraceListResponse = z.infer<typeof TraceListResponseSchema>
 
 export const TraceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'trace id is 32 lowercase hex characters')
+/** `GET /api/traces/{traceId}` takes no query parameters; naming one is a mistake worth a 400. */
+export const TraceDetailQuerySchema = z.object({}).strict()
 
 export const TraceResponseSchema = z.object({ trace_id: z.string(), spans: z.array(SpanSchema) })
 export type TraceResponse = z.infer<typeof TraceResponseSchema>
@@ -57,8 +89,8 @@ export const REPORT_DIMENSIONS = { team: 'Team', key: 'KeyName', workflow: 'Work
 export type ReportDimension = keyof typeof REPORT_DIMENSIONS
 
 export const CostReportQuerySchema = z.object({
-  from: isoOrEpoch,
-  to: isoOrEpoch,
+  from: InstantSchema,
+  to: InstantSchema,
   group_by: z.enum(Object.keys(REPORT_DIMENSIONS) as [ReportDimension, ...ReportDimension[]]).default('team'),
   format: z.enum(['json', 'csv']).default('json'),
 }).strict().refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })

@@ -116,6 +116,8 @@ export const StorageConfigSchema = z.object({
   retention_days: z.number().int().positive().default(30),
   batch_rows: z.number().int().positive().default(5000),
   flush_ms: z.number().int().positive().max(1000).default(1000),
+  /** Explorer API reads (traces, slices, reports) stop after this long and answer 504. */
+  query_timeout_ms: z.number().int().positive().default(30_000),
 }).strict()
 
 export const SpoolConfigSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { InstantSchema } from './api.ts'
 
 export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team', 'user', 'session', 'status', 'outcome', 'error_type', 'tag'] as const
 export const QUERY_METRICS = [
@@ -23,14 +24,13 @@ export const FilterSchema = z.object({
 export type Filter = z.infer<typeof FilterSchema>
 
 const MAX_RANGE_MS = 400 * 86_400_000
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s))
 const toAfterFrom = (q: { from: Date; to: Date }) => q.to > q.from
 const AFTER_FROM = { message: 'to must be after from', path: ['to'] }
 
 /** `POST /api/query`: one slice of the request spans. */
 export const QueryRequestSchema = z.object({
-  from: instant,
-  to: instant,
+  from: InstantSchema,
+  to: InstantSchema,
   group_by: z.array(DimensionSchema).max(3).default([]),
   metrics: z.array(z.enum(QUERY_METRICS)).min(1).max(QUERY_METRICS.length),
   filters: z.array(FilterSchema).max(20).default([]),
@@ -50,7 +50,7 @@ export const QueryResponseSchema = z.object({
 export type QueryResponse = z.infer<typeof QueryResponseSchema>
 
 /** `GET /api/meta-keys`: the metadata names (x-tracegate-meta-<name>) seen in a range, for pickers. */
-export const MetaKeysQuerySchema = z.object({ from: instant, to: instant }).strict().refine(toAfterFrom, AFTER_FROM)
+export const MetaKeysQuerySchema = z.object({ from: InstantSchema, to: InstantSchema }).strict().refine(toAfterFrom, AFTER_FROM)
 export type MetaKeysQuery = z.infer<typeof MetaKeysQuerySchema>
 export const MetaKeysResponseSchema = z.object({ keys: z.array(z.string()) })
 export type MetaKeysResponse = z.infer<typeof MetaKeysResponseSchema>

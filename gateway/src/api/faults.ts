@@ -2,14 +2,23 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import { GatewayError } from '../errors.ts'
+import { adminGuard, loopbackOnly } from './admin-auth.ts'
 
 const FaultSchema = z.object({ storage: z.enum(['detached', 'attached']) }).strict()
 
 /**
  * Fault injection for soak runs, registered only when TRACEGATE_FAULTS=1: the embedded engine
- * lives inside the gateway process, so a storage outage can only be staged from in here.
+ * lives inside the gateway process, so a storage outage can only be staged from in here. It takes
+ * storage away, so it needs the admin token and a peer on this machine; with no admin token
+ * configured it is not offered at all.
  */
-export async function faultsApi(app: FastifyInstance, opts: { store: Store }): Promise<void> {
+export async function faultsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
+  if (!opts.adminToken) {
+    app.log.warn('TRACEGATE_FAULTS=1 is ignored: /debug/faults can detach storage, so it needs TRACEGATE_ADMIN_TOKEN to be set')
+    return
+  }
+  app.addHook('onRequest', loopbackOnly)
+  app.addHook('onRequest', adminGuard(opts.adminToken))
   app.post('/debug/faults', async (req) => {
     const parsed = FaultSchema.safeParse((req.body as { json?: unknown } | undefined)?.json)
     if (!parsed.success) throw new GatewayError('invalid_request', 'expected {"storage":"detached"|"attached"}')

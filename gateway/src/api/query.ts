@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { MetaKeysQuerySchema, QueryRequestSchema, type MetaKeysResponse, type QueryResponse } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { compileMetaKeys, compileQuery, type CompiledQuery } from '../storage/query-compiler.ts'
-import { GatewayError, invalidRequest } from '../errors.ts'
+import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
@@ -13,21 +13,23 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : null
 }
 
-/** Run compiled SQL; only the compiler's text and bound parameters reach the store. */
+/**
+ * Run compiled SQL; only the compiler's text and bound parameters reach the store. Reading the
+ * rows is part of the read: from a server they stream, and a timeout can end them halfway.
+ */
 async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Promise<T[]> {
-  const rs = await fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }))
-  return rs.json<T>()
+  return fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }).then((rs) => rs.json<T>()))
 }
 
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */
-export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
+export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.post('/api/query', async (req): Promise<QueryResponse> => {
     const body = (req.body as { json?: unknown; jsonError?: string | null } | undefined)
     if (body?.jsonError) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
     const q = QueryRequestSchema.safeParse(body?.json)
-    if (!q.success) throw invalidRequest(q.error.issues)
-    const compiled = compileQuery(q.data, opts.store.database)
+    if (!q.success) throw invalidInput(q.error.issues, 'body')
+    const compiled = compileQuery(q.data, opts.store.database, opts.queryTimeoutMs)
     const dims = q.data.group_by.length
     const rows = (await run<Record<string, unknown>>(req, opts.store, compiled)).map((r) => {
       const out: Record<string, string | number | null> = {}
@@ -41,8 +43,8 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
 
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
-    if (!q.success) throw invalidRequest(q.error.issues, 'query')
-    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database))
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
+    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database, opts.queryTimeoutMs))
     return { keys: rows.map((r) => r.key) }
   })
 }

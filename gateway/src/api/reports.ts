@@ -2,17 +2,17 @@ import type { FastifyInstance } from 'fastify'
 import { CostReportQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
-import { invalidRequest } from '../errors.ts'
+import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
 /** `GET /api/reports/cost?from&to&group_by&format=csv|json`. */
-export async function reportsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
+export async function reportsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/reports/cost', async (req, reply) => {
     const q = CostReportQuerySchema.safeParse(req.query)
-    if (!q.success) throw invalidRequest(q.error.issues, 'query')
-    const report = await fromStore(req, costReport(opts.store, q.data))
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
+    const report = await fromStore(req, costReport(opts.store, q.data, opts.queryTimeoutMs))
     if (q.data.format === 'json') return report
     const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(reportCsv(report))

@@ -1,5 +1,6 @@
 import { OUTCOME_SQL, REJECTED_SQL, type Dimension, type Filter, type MetaKeysQuery, type Metric, type QueryRequest } from '@tracegate/schemas'
 import { formatTimestamp } from '../spans/time.ts'
+import { readLimitSql } from './read-limits.ts'
 
 export interface CompiledQuery {
   source: 'rollup' | 'spans'
@@ -74,8 +75,8 @@ function filterSql(f: Filter, i: number, rollup: boolean, params: Record<string,
   return `${col} ${f.op === 'eq' || f.op === 'in' ? 'IN' : 'NOT IN'} {f${i}:Array(String)}`
 }
 
-/** Compile a validated slice into parameterised SQL over the rollup or the raw request spans. */
-export function compileQuery(q: QueryRequest, database: string): CompiledQuery {
+/** Compile a validated slice into parameterised SQL over the rollup or the raw request spans, bounded to `timeoutMs`. */
+export function compileQuery(q: QueryRequest, database: string, timeoutMs?: number): CompiledQuery {
   const rollup = usesRollup(q)
   const params: Record<string, unknown> = { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()), limit: q.limit }
   const ts = rollup ? 'Minute' : 'Timestamp'
@@ -105,7 +106,7 @@ export function compileQuery(q: QueryRequest, database: string): CompiledQuery {
 FROM ${database}.${rollup ? 'spans_1m' : 'spans'}
 WHERE ${where.join(' AND ')}${groups.length ? `\nGROUP BY ${groups.join(', ')}` : ''}
 ORDER BY ${order}
-LIMIT {limit:UInt32}`
+LIMIT {limit:UInt32}${readLimitSql(timeoutMs)}`
   return { source: rollup ? 'rollup' : 'spans', sql, params, columns }
 }
 
@@ -114,7 +115,7 @@ const META_PREFIX = 'tracegate.meta.'
 const META_LOOKBACK_MS = 7 * 86_400_000
 
 /** Distinct metadata names in a range (only the map's keys are read). */
-export function compileMetaKeys(q: MetaKeysQuery, database: string): CompiledQuery {
+export function compileMetaKeys(q: MetaKeysQuery, database: string, timeoutMs?: number): CompiledQuery {
   const from = Math.max(q.from.getTime(), q.to.getTime() - META_LOOKBACK_MS)
   return {
     source: 'spans',
@@ -122,7 +123,7 @@ export function compileMetaKeys(q: MetaKeysQuery, database: string): CompiledQue
 FROM (SELECT arrayJoin(mapKeys(SpanAttributes)) AS k FROM ${database}.spans
   WHERE SpanKind = 'Server' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)})
 WHERE startsWith(k, '${META_PREFIX}')
-ORDER BY key LIMIT 200`,
+ORDER BY key LIMIT 200${readLimitSql(timeoutMs)}`,
     params: { from: formatTimestamp(from), to: formatTimestamp(q.to.getTime()) },
     columns: ['key'],
   }

@@ -1,13 +1,14 @@
 import { REPORT_DIMENSIONS, type CostReport, type CostReportQuery, type CostReportRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
+import { readLimitSql } from './read-limits.ts'
 
 /**
  * Cost per team / key / workflow / model / provider over a period, from the per-minute rollup:
  * cheap over months of traffic. The dimension comes from an allow-list; the range is bound as
- * parameters.
+ * parameters. The API bounds it to `timeoutMs`; the CLI, reading the data directory itself, does not.
  */
-export async function costReport(store: Store, q: CostReportQuery): Promise<CostReport> {
+export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: number): Promise<CostReport> {
   const column = REPORT_DIMENSIONS[q.group_by]
   const rs = await store.client.query({
     query: `SELECT ${column} AS group,
@@ -16,7 +17,7 @@ export async function costReport(store: Store, q: CostReportQuery): Promise<Cost
         sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd
       FROM ${store.database}.spans_1m
       WHERE Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}
-      GROUP BY group ORDER BY cost_usd DESC, group`,
+      GROUP BY group ORDER BY cost_usd DESC, group${readLimitSql(timeoutMs)}`,
     query_params: { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()) },
     format: 'JSONEachRow',
   })
@@ -31,18 +32,28 @@ export async function costReport(store: Store, q: CostReportQuery): Promise<Cost
   }
 }
 
-const csvCell = (v: string | number) => {
-  const s = String(v)
-  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
+/**
+ * OWASP's CSV-injection rule: a spreadsheet runs a cell that starts with one of these as a formula
+ * (`=HYPERLINK(...)` from a team header), so such a cell gets a leading quote and is shown as text.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/** RFC 4180 quoting for a cell holding a quote, a comma or a line break. */
+const quoted = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
+
+/** Text that came from requests (team, key, workflow, model, provider names). */
+const textCell = (s: string) => quoted(FORMULA_START.test(s) ? `'${s}` : s)
 
 /** Dollars to 1e-10 without float noise or exponents, so many tiny costs still add up to the total. */
 const usdText = (v: number) => v.toFixed(10).replace(/\.?0+$/, '') || '0'
 
-/** CSV with a header, one row per group and a final TOTAL row. */
+/**
+ * CSV with a header, one `group` row per group and a final `total` row. The first column says
+ * which a row is, so no group name (a team called TOTAL) can pass for the total.
+ */
 export function reportCsv(r: CostReport): string {
-  const header = [r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
-  const line = (group: string, x: Omit<CostReportRow, 'group'>) =>
-    [group, x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd)].map(csvCell).join(',')
-  return [header.join(','), ...r.rows.map((x) => line(x.group, x)), line('TOTAL', r.totals)].join('\n') + '\n'
+  const header = ['row', r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
+  const line = (row: 'group' | 'total', group: string, x: Omit<CostReportRow, 'group'>) =>
+    [row, textCell(group), x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd)].join(',')
+  return [header.map(textCell).join(','), ...r.rows.map((x) => line('group', x.group, x)), line('total', '', r.totals)].join('\n') + '\n'
 }

@@ -1,6 +1,7 @@
-import { OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
+import { InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
+import { readLimitSql } from './read-limits.ts'
 
 /** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
 const FILTER_COLUMNS = {
@@ -57,14 +58,23 @@ function encodeCursor(ts: string, spanId: string): string {
 /** Where a page of the trace list continues: the last row of the page before. */
 export interface TraceCursor { ts: string; spanId: string }
 
-/** The API layer decodes (and refuses) cursors before any query runs; null when it is not one of ours. */
+const CURSOR_TS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/
+const SPAN_ID = /^[0-9a-f]{16}$/
+
+/**
+ * The API layer decodes (and refuses) cursors before any query runs; null when it is not one of
+ * ours. The time must be a real instant the API accepts: ClickHouse reads `2026-99-99` as some
+ * other day and refuses year 9999 only once the query runs.
+ */
 export function decodeCursor(cursor: string): TraceCursor | null {
-  const [ts, spanId] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
-  if (!ts || !spanId || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/.test(ts) || !/^[0-9a-f]{16}$/.test(spanId)) return null
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  const [ts, spanId] = parts
+  if (parts.length !== 2 || !ts || !spanId || !CURSOR_TS.test(ts) || !SPAN_ID.test(spanId)) return null
+  if (!InstantSchema.safeParse(`${ts.replace(' ', 'T')}Z`).success) return null
   return { ts, spanId }
 }
 
-export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null): Promise<TraceListResponse> {
+export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null, timeoutMs?: number): Promise<TraceListResponse> {
   const db = store.database
   const to = q.to ?? new Date(Date.now() + 60_000)
   const from = q.from ?? new Date(to.getTime() - 7 * DAY_MS)
@@ -86,7 +96,7 @@ export async function listTraces(store: Store, q: TraceListQuery, after: TraceCu
     query: `SELECT TraceId, SpanId, SpanName, Timestamp, Duration, StatusCode, Provider, RequestModel, ResponseModel,
       Operation, Stream, InputTokens, OutputTokens, CostUsd, HttpStatus, ErrorType, Workflow, Team, KeyName, User, Attempt
     FROM ${db}.spans WHERE ${where.join(' AND ')}
-    ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}`,
+    ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}${readLimitSql(timeoutMs)}`,
     query_params: params,
     format: 'JSONEachRow',
   })
@@ -138,13 +148,13 @@ const DETAIL_COLUMNS = `TraceId, SpanId, ParentSpanId, SpanName, SpanKind, Times
   SpanAttributes, Events.Timestamp, Events.Name, Events.Attributes, RequestBody, ResponseBody, BodyTruncated`
 
 /** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */
-export async function getTrace(store: Store, traceId: string): Promise<Span[]> {
+export async function getTrace(store: Store, traceId: string, timeoutMs?: number): Promise<Span[]> {
   const db = store.database
   const rs = await store.client.query({
     query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
     SELECT ${DETAIL_COLUMNS} FROM ${db}.spans
     WHERE TraceId = {id:String} AND Timestamp >= range.1 AND Timestamp <= range.2
-    ORDER BY Timestamp, SpanKind DESC`,
+    ORDER BY Timestamp, SpanKind DESC${readLimitSql(timeoutMs)}`,
     query_params: { id: traceId },
     format: 'JSONEachRow',
   })

@@ -1,0 +1,27 @@
+/** Why a span store read failed, in the terms the explorer API answers with. */
+export type ReadFailure = 'input' | 'timeout' | 'unavailable'
+
+/**
+ * ClickHouse error types a bound parameter's value can cause: the request is wrong, not the store.
+ * A syntax or unknown-identifier error is not here: the SQL text never holds input, so those are ours.
+ */
+const INPUT_ERRORS = new Set([
+  'BAD_QUERY_PARAMETER', 'BAD_ARGUMENTS', 'TYPE_MISMATCH', 'ILLEGAL_TYPE_OF_ARGUMENT', 'ARGUMENT_OUT_OF_BOUND',
+  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE', 'DECIMAL_OVERFLOW', 'CANNOT_CONVERT_TYPE',
+])
+/** max_execution_time reached, or ClickHouse's estimate says it would be. */
+const TIMEOUT_ERRORS = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW'])
+/** What @clickhouse/client throws when its own request_timeout ends a request to a server. */
+const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.'
+
+/**
+ * Classify a failed read. ClickHouse names its errors the same on chDB and on a server (the
+ * client parses `(TYPE)` out of the message into `type`); anything unrecognised is an outage.
+ */
+export function classifyReadError(err: unknown): ReadFailure {
+  const { type, message } = (err ?? {}) as { type?: unknown; message?: unknown }
+  if (typeof type === 'string' && TIMEOUT_ERRORS.has(type)) return 'timeout'
+  if (typeof type === 'string' && (INPUT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_'))) return 'input'
+  if (message === CLIENT_TIMEOUT_MESSAGE) return 'timeout'
+  return 'unavailable'
+}

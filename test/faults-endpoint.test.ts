@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { networkInterfaces } from 'node:os'
+import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
+import { startTestGateway, type TestGateway } from './helpers.ts'
+import { gatewayWorkdir, spawnGateway } from './spawn-gateway.ts'
+
+/**
+ * /debug/faults detaches the spans table: with TRACEGATE_FAULTS=1 it must still need the admin
+ * token, and only answer a peer on this machine, even when the gateway listens on every interface.
+ */
+const TOKEN = 'faults-admin-token'
+let gw: TestGateway
+let port: number
+
+/** This machine's first non-loopback IPv4 address: a peer that is not local to the gateway. */
+function externalIPv4(): string {
+  const found = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)
+  if (!found) throw new Error('this machine has no non-loopback IPv4 address to test from')
+  return found.address
+}
+
+beforeAll(async () => {
+  process.env.TRACEGATE_FAULTS = '1' // read by startGateway; this file runs in its own process
+  gw = await startTestGateway({ server: { host: '0.0.0.0', port: 0 } }, { TRACEGATE_ADMIN_TOKEN: TOKEN })
+  port = Number(new URL(gw.url).port)
+})
+afterAll(async () => {
+  await gw?.stop()
+})
+
+const fault = (host: string, storage: string, token?: string) => fetch(`http://${host}:${port}/debug/faults`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  body: JSON.stringify({ storage }),
+})
+const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; type: string } }).error
+
+describe('fault injection endpoint', () => {
+  it('needs the admin token from loopback: 401 without it or with a wrong one, 200 with it', async () => {
+    const none = await fault('127.0.0.1', 'detached')
+    expect(none.status).toBe(401)
+    expect((await errorOf(none)).code).toBe('admin_token_required')
+    expect((await fault('127.0.0.1', 'detached', 'wrong-token')).status).toBe(401)
+    const tables = async () => (await (await gw.store.client.query({ query: `SHOW TABLES FROM ${gw.store.database} LIKE 'spans'`, format: 'JSONEachRow' })).json()).length
+    expect(await tables()).toBe(1)
+
+    const detached = await fault('127.0.0.1', 'detached', TOKEN)
+    expect(detached.status).toBe(200)
+    expect(await detached.json()).toEqual({ storage: 'detached' })
+    expect(await tables()).toBe(0)
+    expect((await fault('127.0.0.1', 'attached', TOKEN)).status).toBe(200)
+    expect(await tables()).toBe(1)
+  })
+
+  it('refuses a peer that is not on loopback with 403, even with the token', async () => {
+    const res = await fault(externalIPv4(), 'detached', TOKEN)
+    expect(res.status).toBe(403)
+    const error = await errorOf(res)
+    expect(error.code).toBe('loopback_only')
+    expect(error.type).toBe('permission_error')
+    expect((await fault(externalIPv4(), 'detached')).status).toBe(403)
+  })
+})
+
+describe('fault injection without an admin token', () => {
+  let mock: MockUpstream
+  beforeAll(async () => {
+    mock = await startMockUpstream()
+  })
+  afterAll(async () => {
+    await mock?.close()
+  })
+
+  it('is not registered at all, and the gateway logs why', async () => {
+    const work = gatewayWorkdir(mock.url, 'tracegate-faults-')
+    const child = spawnGateway([], { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: '' }, work.dir)
+    try {
+      const url = await child.ready()
+      const res = await fetch(`${url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage: 'detached' }) })
+      expect(res.status).toBe(404)
+      expect((await errorOf(res)).code).toBe('not_found')
+      expect(child.out()).toMatch(/TRACEGATE_FAULTS=1 is ignored.*TRACEGATE_ADMIN_TOKEN/)
+    } finally {
+      child.child.kill('SIGTERM')
+      await child.exited
+      work.cleanup()
+    }
+  })
+})
