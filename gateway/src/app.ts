@@ -19,7 +19,7 @@ import { hostGuard, isLoopbackHost } from './guard/hosts.ts'
 import { originGuard } from './guard/origins.ts'
 import { ConfigError } from './config/load.ts'
 import cors from '@fastify/cors'
-import { proxyRoutes } from './proxy/routes.ts'
+import { proxyRoutes, rawMethodNotAllowed } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { reportsApi } from './api/reports.ts'
 import { queryApi } from './api/query.ts'
@@ -125,7 +125,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const explorerPage = appPage(opts.explorerDir)
   app.setNotFoundHandler((req, reply) => {
     if (explorerPage && isAppRoute(req)) return sendApp(reply, explorerPage)
-    void reply.code(404).send(new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`).toJSON())
+    // Methods Fastify does not route at all (PROPFIND…) land here, not on the raw route.
+    if (req.url.startsWith('/p/')) throw rawMethodNotAllowed(reply, req.method)
+    void reply.code(404).send(new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?', 1)[0]!.slice(0, 200)}`).toJSON())
   })
 
   await app.register(proxyRoutes, {

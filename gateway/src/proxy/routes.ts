@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Operation, ProviderAdapter, Wire } from '../providers/types.ts'
 import type { StreamFormat } from '../providers/first-token.ts'
 import { joinPath } from '../providers/paths.ts'
@@ -103,6 +103,13 @@ function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest
   }
 }
 
+/** 405 for a method the raw route does not forward, naming the ones it does. */
+export function rawMethodNotAllowed(reply: FastifyReply, method: string): GatewayError {
+  const allowed = [...RAW_METHODS].join(', ')
+  void reply.header('allow', allowed)
+  return new GatewayError('method_not_allowed', `${method.slice(0, 20)} is not forwarded; /p/{provider}/ takes ${allowed}`)
+}
+
 /** Client-facing LLM routes (DESIGN.md wire contract) as one Fastify plugin. */
 export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps & { providers: { get(name: string): ProviderAdapter | undefined } }): Promise<void> {
   const specs = new Map<string, RouteSpec>()
@@ -119,10 +126,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps & { prov
     return listModels(deps.router, provider, provider && deps.keys.providerKey(identity, provider.configKey))
   })
   app.all('/p/:provider/*', (req, reply) => {
-    if (!RAW_METHODS.has(req.method)) {
-      void reply.header('allow', [...RAW_METHODS].join(', '))
-      throw new GatewayError('method_not_allowed', `${req.method} is not forwarded; /p/{provider}/ takes ${[...RAW_METHODS].join(', ')}`)
-    }
+    if (!RAW_METHODS.has(req.method)) throw rawMethodNotAllowed(reply, req.method)
     const { provider: name } = req.params as { provider: string }
     const provider = deps.providers.get(name)
     if (!provider) throw new GatewayError('unknown_provider', `unknown provider "${name.slice(0, 100)}"`)
