@@ -1,6 +1,7 @@
-import { close, fsync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { close, fsync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { PRIVATE_FILE, privateDir } from './files.ts'
 
 /** A closed or open spool file; its name is also the insert deduplication token of its rows. */
 export interface Segment {
@@ -33,7 +34,7 @@ export class Spool {
   bytesOnDisk = 0
 
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true })
+    privateDir(dir)
   }
 
   /** Segments left by earlier runs, oldest first. */
@@ -74,7 +75,7 @@ export class Spool {
   private openNext(): void {
     const name = `${this.runId}-${String(++this.seq).padStart(9, '0')}`
     const path = join(this.dir, `${name}.seg`)
-    this.fd = openSync(path, 'a')
+    this.fd = openSync(path, 'a', PRIVATE_FILE)
     this.current = { name, path, bytes: 0 }
   }
 
