@@ -16,6 +16,8 @@ export interface WriterStats {
   replayed: number
   failedInserts: number
   dropped: number
+  /** When spans were last dropped (ms since the epoch; 0: never). */
+  lastDropAt: number
   corruptRecords: number
   /** Rows recorded but not yet acknowledged by ClickHouse. */
   pending: number
@@ -42,7 +44,7 @@ export class SpanWriter {
   private draining: Promise<void> | null = null
   private backoffMs = 0
   private closed = false
-  readonly stats: WriterStats = { written: 0, replayed: 0, failedInserts: 0, dropped: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0, lastError: '' }
+  readonly stats: WriterStats = { written: 0, replayed: 0, failedInserts: 0, dropped: 0, lastDropAt: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0, lastError: '' }
 
   constructor(private readonly store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
     this.spool = new Spool(opts.spoolDir)
@@ -58,6 +60,7 @@ export class SpanWriter {
   add(rows: SpanRow[]): void {
     if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) {
       this.stats.dropped += rows.length
+      this.stats.lastDropAt = Date.now()
       this.log.error({ dropped: rows.length, total_dropped: this.stats.dropped, spool_bytes: this.spool.bytesOnDisk }, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
       return
     }
