@@ -51,7 +51,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await migrate(store, config.storage.retention_days, log)
   const writer = new SpanWriter(store, {
     batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms,
-    maxSpoolBytes: config.spool.max_bytes, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
+    maxSpoolBytes: config.spool.max_bytes, maxMemoryRows: config.spool.max_memory_rows, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
   }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const metrics = new GatewayMetrics(writer)

@@ -38,6 +38,7 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
   if (storage.spansTable === false) add('spans_table_missing', `the spans table ${db}.spans does not exist: spans wait in the spool`)
   if (s.dropped > 0 && now - s.lastDropAt < DROPPING_MS) add('spans_dropping', `spans are being dropped (${plural(s.dropped, 'span')} since start, the last ${dropAgo} s ago): see the gateway log`)
   if (!storage.reachable) add('storage_unreachable', `ClickHouse does not answer: ${plural(s.pending, 'span')} wait in the spool`)
+  if (s.memoryRows > 0 || !s.spoolWritable) add('spool_unwritable', `the spool cannot be written: ${plural(s.memoryRows, 'span')} wait in memory (up to spool.max_memory_rows)`)
   // A backlog behind a missing table or an unreachable server is already explained.
   if (storage.reachable && storage.spansTable && s.segments >= BACKLOG_SEGMENTS) add('spool_backlog', `${plural(s.segments, 'spool segment')} (${plural(s.pending, 'span')}) wait for ClickHouse: it refuses inserts or is slow`)
   if (s.dropped > 0 && now - s.lastDropAt >= DROPPING_MS) add('spans_dropped_earlier', `${plural(s.dropped, 'span')} were dropped since start, the last ${Math.round(dropAgo / 60)} min ago`)
@@ -59,6 +60,7 @@ export async function healthApi(app: FastifyInstance, opts: { store: Store; writ
       spans: {
         pending: s.pending, written: s.written, replayed: s.replayed, failed_inserts: s.failedInserts, dropped: s.dropped,
         last_drop_at: s.lastDropAt ? new Date(s.lastDropAt).toISOString() : null, spool_segments: s.segments, spool_bytes: s.spoolBytes,
+        spool_writable: s.spoolWritable, spool_write_errors: s.spoolWriteErrors, memory_rows: s.memoryRows,
       },
     })
   })
