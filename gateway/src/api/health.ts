@@ -39,6 +39,9 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
   if (s.dropped > 0 && now - s.lastDropAt < DROPPING_MS) add('spans_dropping', `spans are being dropped (${plural(s.dropped, 'span')} since start, the last ${dropAgo} s ago): see the gateway log`)
   if (!storage.reachable) add('storage_unreachable', `ClickHouse does not answer: ${plural(s.pending, 'span')} wait in the spool`)
   if (s.memoryRows > 0 || !s.spoolWritable) add('spool_unwritable', `the spool cannot be written: ${plural(s.memoryRows, 'span')} wait in memory (up to spool.max_memory_rows)`)
+  if (s.quarantinedSegments > 0) {
+    add('spans_quarantined', `${plural(s.quarantinedSegments, 'spool segment')} (${plural(s.quarantinedRows, 'span')}) rejected by ClickHouse ${s.quarantinedSegments === 1 ? 'was' : 'were'} moved to spool/quarantine: see \`tracegate spool list\``)
+  }
   // A backlog behind a missing table or an unreachable server is already explained.
   if (storage.reachable && storage.spansTable && s.segments >= BACKLOG_SEGMENTS) add('spool_backlog', `${plural(s.segments, 'spool segment')} (${plural(s.pending, 'span')}) wait for ClickHouse: it refuses inserts or is slow`)
   if (s.dropped > 0 && now - s.lastDropAt >= DROPPING_MS) add('spans_dropped_earlier', `${plural(s.dropped, 'span')} were dropped since start, the last ${Math.round(dropAgo / 60)} min ago`)
@@ -61,6 +64,7 @@ export async function healthApi(app: FastifyInstance, opts: { store: Store; writ
         pending: s.pending, written: s.written, replayed: s.replayed, failed_inserts: s.failedInserts, dropped: s.dropped,
         last_drop_at: s.lastDropAt ? new Date(s.lastDropAt).toISOString() : null, spool_segments: s.segments, spool_bytes: s.spoolBytes,
         spool_writable: s.spoolWritable, spool_write_errors: s.spoolWriteErrors, memory_rows: s.memoryRows,
+        quarantined_segments: s.quarantinedSegments, quarantined_spans: s.quarantinedRows,
       },
     })
   })

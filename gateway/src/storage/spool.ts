@@ -1,5 +1,5 @@
 import { close, closeSync, fsync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { PRIVATE_FILE, privateDir } from './files.ts'
 
@@ -17,6 +17,12 @@ export interface SegmentContents {
   /** Bytes at the end that do not form a whole record (a write cut by a crash). */
   truncatedBytes: number
 }
+
+/** Where the spool of a data directory lives. */
+export const spoolDirOf = (dataDir: string) => join(resolve(dataDir), 'spool')
+
+/** Run id (start time) and sequence number: names sort in write order, and nothing else passes. */
+export const SEGMENT_NAME = /^\d{15}-\d{9}$/
 
 const HEADER = 8 // u32 payload length, u32 crc32 of the payload
 
@@ -155,6 +161,11 @@ export class Spool {
   forget(seg: Segment): void {
     this.bytesOnDisk -= seg.bytes
     seg.bytes = 0
+  }
+
+  /** Count a segment moved (back) into the spool directory. */
+  adopt(seg: Segment): void {
+    this.bytesOnDisk += seg.bytes
   }
 
   private openNext(): void {

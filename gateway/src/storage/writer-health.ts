@@ -20,6 +20,8 @@ export interface WriterStats {
   spoolWritable: boolean
   /** Rows that could not reach the spool, held in memory until it can be written or ClickHouse takes them. */
   memoryRows: number
+  quarantinedSegments: number
+  quarantinedRows: number
 }
 
 const LOG_EVERY_MS = 30_000
@@ -34,7 +36,7 @@ export const errorMessage = (err: unknown) => String((err as Error)?.message ?? 
 export class WriterHealth {
   readonly stats: WriterStats = {
     written: 0, replayed: 0, failedInserts: 0, dropped: 0, lastDropAt: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0,
-    lastError: '', spoolWriteErrors: 0, spoolWritable: true, memoryRows: 0,
+    lastError: '', spoolWriteErrors: 0, spoolWritable: true, memoryRows: 0, quarantinedSegments: 0, quarantinedRows: 0,
   }
   private readonly writeErrorLog = new Throttle(LOG_EVERY_MS)
   private readonly dropLog = new Throttle(LOG_EVERY_MS)

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import { spanRowValues, type SpanRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { Spool } from './spool.ts'
+import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
 import { SegmentInserter, spoolPayload, type Batch } from './insert.ts'
 import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
 
@@ -14,6 +15,8 @@ export interface WriterOptions {
   maxSpoolBytes: number
   /** Rows held in memory while the spool cannot be written; beyond it new spans are dropped (counted, logged). */
   maxMemoryRows: number
+  /** Failed inserts of one segment, while storage otherwise answers, before it is quarantined. */
+  maxInsertAttempts: number
   spoolDir: string
 }
 
@@ -30,6 +33,7 @@ const HELD_RETRY_MS = 1_000
  */
 export class SpanWriter {
   private readonly spool: Spool
+  private readonly quarantine: Quarantine
   private readonly health: WriterHealth
   private readonly inserter: SegmentInserter
   private open: OpenBatch | null = null
@@ -42,10 +46,16 @@ export class SpanWriter {
 
   constructor(store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
     this.spool = new Spool(opts.spoolDir)
+    this.quarantine = new Quarantine(opts.spoolDir)
+    this.quarantine.secure()
     this.health = new WriterHealth(log, opts.spoolDir)
     this.stats = this.health.stats
-    this.inserter = new SegmentInserter(store, this.spool, this.health, log)
-    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, held: false, replay: true })
+    this.inserter = new SegmentInserter(store, this.spool, this.quarantine, this.health, opts.maxInsertAttempts, log)
+    const quarantined = this.quarantine.list()
+    this.stats.quarantinedSegments = quarantined.length
+    this.stats.quarantinedRows = quarantined.reduce((s, q) => s + q.spans, 0)
+    if (quarantined.length) log.warn({ segments: quarantined.length, dir: this.quarantine.dir }, 'spool segments are in quarantine: see `tracegate spool list`')
+    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
     if (this.queue.length) {
       log.warn({ segments: this.queue.length, bytes: this.spool.bytesOnDisk }, 'replaying spans left in the spool by an earlier run')
       this.schedule(0)
@@ -153,7 +163,7 @@ export class SpanWriter {
       this.scheduleHeldRetry()
       held = true
     }
-    this.queue.push({ seg, rows: open.values.length, values: open.values, held, replay: false })
+    this.queue.push({ seg, rows: open.values.length, values: open.values, held, replay: false, attempts: 0 })
     this.refreshStats()
   }
 
@@ -171,6 +181,28 @@ export class SpanWriter {
       if (!batch.replay) this.stats.pending = Math.max(0, this.stats.pending - batch.rows)
       this.refreshStats()
     }
+  }
+
+  /** Quarantined segments, oldest first. */
+  quarantined(): QuarantinedSegment[] {
+    return this.quarantine.list()
+  }
+
+  /** Move quarantined segments back into the spool and queue them for insert; returns the names moved. */
+  retryQuarantined(names: string[]): string[] {
+    const moved: string[] = []
+    for (const name of names) {
+      const back = this.quarantine.restore(name)
+      if (!back) continue
+      this.spool.adopt(back.seg)
+      this.queue.push({ seg: back.seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
+      this.stats.quarantinedSegments--
+      this.stats.quarantinedRows -= back.spans
+      moved.push(name)
+    }
+    this.refreshStats()
+    if (moved.length) this.schedule(0)
+    return moved
   }
 
   private refreshStats(): void {
