@@ -32,7 +32,7 @@ afterAll(async () => {
   work?.cleanup()
 })
 
-interface Ready { status: string; reasons: Array<{ code: string }>; spans: { pending: number; dropped: number; memory_rows: number; spool_write_errors: number; spool_writable: boolean } }
+interface Ready { status: string; reasons: Array<{ code: string }>; spans: { pending: number; dropped: number; failed_inserts: number; memory_rows: number; spool_write_errors: number; spool_writable: boolean } }
 
 const spoolDir = () => join(work.dir, 'data', 'spool')
 const readyz = async () => {
@@ -115,8 +115,26 @@ describe('spool write errors', () => {
     const after = await readyz()
     expect(after.body.spans).toMatchObject({ memory_rows: 0, dropped: 10, spool_writable: true })
     expect(after.body.reasons.map((r) => r.code)).toEqual(['spans_dropping'])
+  }, 90_000)
 
+  it('segments deleted while ClickHouse is away are lost, and counted as dropped, not silently', async () => {
+    expect((await fault('detached')).status).toBe(200)
+    const before = (await readyz()).body.spans
+    const id = await send('deleted-during-outage')
+    // Once an insert failed, the segment's rows are only on disk (an outage costs disk, not memory).
+    await until('insert failed', async () => (await readyz()).body.spans.failed_inserts > before.failed_inserts)
+    rmSync(spoolDir(), { recursive: true, force: true })
+    expect((await fault('attached')).status).toBe(200)
+    await until('queue empty', async () => (await readyz()).body.spans.pending === 0)
+    expect((await readyz()).body.spans.dropped).toBe(before.dropped + 2)
+    expect(await spansOf(id)).toBe(0)
+    const lost = gw.out().split('\n').filter((l) => l.includes('spool segment was deleted before ClickHouse took it: its spans are lost')).map((l) => JSON.parse(l))
+    expect(lost.map((l) => l.spans)).toEqual([2])
+    expect(gw.child.exitCode).toBeNull()
+  })
+
+  it('after all of it, SIGTERM still exits 0', async () => {
     gw.child.kill('SIGTERM')
     expect(await gw.exited).toBe(0)
-  }, 90_000)
+  })
 })

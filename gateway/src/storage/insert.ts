@@ -76,7 +76,9 @@ export class SegmentInserter {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
       this.spool.forget(batch.seg)
-      this.health.drop(batch.rows, `spool segment ${batch.seg.name} was deleted before ClickHouse took it: its spans are lost`)
+      // One line per segment, not throttled: unlike a full spool, this happens once, by someone's hand.
+      this.health.countDrop(batch.rows)
+      this.log.error({ segment: batch.seg.name, spans: batch.rows || 'unknown (an earlier run wrote it)' }, 'spool segment was deleted before ClickHouse took it: its spans are lost')
       return null
     }
     if (read.corrupt || read.truncatedBytes) {

@@ -43,10 +43,17 @@ export class WriterHealth {
 
   constructor(private readonly log: Logger, private readonly spoolDir: string) {}
 
-  drop(n: number, why: string): void {
+  /** Count dropped spans; the caller logs why. */
+  countDrop(n: number): void {
     if (n <= 0) return
     this.stats.dropped += n
     this.stats.lastDropAt = Date.now()
+  }
+
+  /** Count dropped spans and say why (at most once per 30 s: drops come per span). */
+  drop(n: number, why: string): void {
+    if (n <= 0) return
+    this.countDrop(n)
     const skipped = this.dropLog.take()
     if (skipped !== null) this.log.error({ dropped: n, total_dropped: this.stats.dropped, memory_rows: this.stats.memoryRows, spool_bytes: this.stats.spoolBytes, drops_since_last_report: skipped }, why)
   }
