@@ -80,7 +80,8 @@ async function spool(argv: string[]): Promise<void> {
     const text = await fromGateway(values.url, values.token, '/api/spool/quarantine')
     return printQuarantine(text !== null ? (JSON.parse(text) as { segments: QuarantinedSegment[] }).segments : localQuarantine(values.config).list(), values.format)
   }
-  if (action !== 'retry' || values.all === names.length > 0) fail(USAGE)
+  const oneOfAllOrNames = values.all !== names.length > 0
+  if (action !== 'retry' || !oneOfAllOrNames) fail(USAGE)
   const text = await fromGateway(values.url, values.token, '/api/spool/quarantine/retry', values.all ? { all: true } : { segments: names })
   if (text !== null) {
     const { requeued } = JSON.parse(text) as { requeued: string[] }
