@@ -43,8 +43,12 @@ describe('storage outage', () => {
     expect(latencies[249]!).toBeLessThan(50)
     expect(gw.writer.stats.failedInserts).toBeGreaterThan(0)
     expect(gw.writer.stats.pending).toBe(1000)
-    const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as any
-    expect(ready.status).toBe('ready') // chDB itself answers; only the table is gone
+    const readyRes = await fetch(`${gw.url}/readyz`)
+    const ready = (await readyRes.json()) as any
+    // chDB itself answers, but the table is gone: not ready, and the reason says which table.
+    expect(readyRes.status).toBe(503)
+    expect(ready.status).toBe('not_ready')
+    expect(ready.reasons[0]).toEqual({ code: 'spans_table_missing', message: `the spans table ${db}.spans does not exist: spans wait in the spool` })
     expect(ready.spans.spool_bytes).toBeGreaterThan(0)
 
     await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })

@@ -1,4 +1,3 @@
-import { join, resolve } from 'node:path'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from '@tracegate/schemas'
@@ -14,6 +13,7 @@ import { OtlpExport } from './spans/otlp-export.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { migrate } from './storage/migrate.ts'
 import { SpanWriter } from './storage/writer.ts'
+import { spoolDirOf } from './storage/spool.ts'
 import { parseBody } from './proxy/request-body.ts'
 import { hostGuard, isLoopbackHost } from './guard/hosts.ts'
 import { originGuard } from './guard/origins.ts'
@@ -24,6 +24,7 @@ import { traceApi } from './api/traces.ts'
 import { reportsApi } from './api/reports.ts'
 import { queryApi } from './api/query.ts'
 import { healthApi } from './api/health.ts'
+import { spoolApi } from './api/spool.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
 import { MetricLabels } from './api/metric-labels.ts'
 import { faultsApi } from './api/faults.ts'
@@ -75,7 +76,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await migrate(store, config.storage.retention_days, log)
   const writer = new SpanWriter(store, {
     batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms,
-    maxSpoolBytes: config.spool.max_bytes, spoolDir: join(resolve(config.storage.data_dir), 'spool'),
+    maxSpoolBytes: config.spool.max_bytes, maxMemoryRows: config.spool.max_memory_rows, maxInsertAttempts: config.spool.max_insert_attempts,
+    spoolDir: spoolDirOf(config.storage.data_dir),
   }, log)
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const router = new ModelRouter(config, providers)
@@ -138,6 +140,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(reportsApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(queryApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(healthApi, { store, writer })
+  await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })

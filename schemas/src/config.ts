@@ -123,6 +123,10 @@ export const StorageConfigSchema = z.object({
 export const SpoolConfigSchema = z.object({
   /** Disk the write-ahead spool may use while storage is unreachable; beyond it new spans are dropped, loudly. */
   max_bytes: z.number().int().positive().default(2 * 1024 ** 3),
+  /** Spans kept in memory while the spool directory cannot be written; beyond it new spans are dropped, loudly. */
+  max_memory_rows: z.number().int().positive().default(10_000),
+  /** Failed inserts of one segment, while storage otherwise answers, before it is moved to spool/quarantine. */
+  max_insert_attempts: z.number().int().positive().default(5),
 }).strict()
 
 /** Also send every span to an OpenTelemetry collector over OTLP/HTTP (JSON). */

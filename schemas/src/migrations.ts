@@ -7,6 +7,19 @@ export interface Migration { version: number; name: string; statements: string[]
 
 export interface DdlOptions { database: string; retentionDays: number }
 
+/**
+ * The TTL of every table kept for `retention_days` (the rollup 4x as long), in one place: the
+ * CREATE statements below and the start-up check that applies a changed value both use these.
+ */
+export function retentionTtls(days: number): Record<'spans' | 'spans_trace_id_ts' | 'spans_1m', string> {
+  if (!Number.isInteger(days) || days <= 0) throw new Error(`retention_days must be a positive integer, got ${days}`)
+  return {
+    spans: `toDateTime(Timestamp) + toIntervalDay(${days})`,
+    spans_trace_id_ts: `toDateTime(Start) + toIntervalDay(${days})`,
+    spans_1m: `Minute + toIntervalDay(${days * 4})`,
+  }
+}
+
 const spansTable = (db: string, days: number) => `
 CREATE TABLE IF NOT EXISTS ${db}.spans (
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
@@ -57,7 +70,7 @@ CREATE TABLE IF NOT EXISTS ${db}.spans (
 ) ENGINE = ReplacingMergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (SpanKind, toStartOfMinute(Timestamp), Provider, Timestamp, SpanId)
-TTL toDateTime(Timestamp) + toIntervalDay(${days})
+TTL ${retentionTtls(days).spans}
 SETTINGS ttl_only_drop_parts = 1`
 
 const traceLookup = (db: string, days: number) => [
@@ -66,7 +79,7 @@ const traceLookup = (db: string, days: number) => [
   Start DateTime64(9),
   End DateTime64(9)
 ) ENGINE = MergeTree ORDER BY (TraceId, Start)
-TTL toDateTime(Start) + toIntervalDay(${days})
+TTL ${retentionTtls(days).spans_trace_id_ts}
 SETTINGS ttl_only_drop_parts = 1`,
   `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_trace_id_ts_mv TO ${db}.spans_trace_id_ts AS
 SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
@@ -120,7 +133,7 @@ const rollup = (db: string, days: number) => [
 ) ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(Minute)
 ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status)
-TTL Minute + toIntervalDay(${days * 4})
+TTL ${retentionTtls(days).spans_1m}
 SETTINGS ttl_only_drop_parts = 1`,
   rollupView(db, 3),
 ]

@@ -39,7 +39,11 @@ export class GatewayMetrics implements RowSink {
     counter('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
     counter('tracegate_spans_replayed_total', 'Spans written from spool segments left by an earlier run', () => writer.stats.replayed)
     counter('tracegate_span_inserts_failed_total', 'Failed span inserts (retried)', () => writer.stats.failedInserts)
-    counter('tracegate_spans_dropped_total', 'Spans dropped because the spool was full', () => writer.stats.dropped)
+    counter('tracegate_spans_dropped_total', 'Spans dropped: the spool was full, or could not be written and spool.max_memory_rows spans already waited in memory', () => writer.stats.dropped)
+    counter('tracegate_spool_write_errors_total', 'Failed spool writes (directory deleted or replaced, disk full)', () => writer.stats.spoolWriteErrors)
+    gauge('tracegate_spans_in_memory', 'Spans held in memory because the spool could not be written', () => writer.stats.memoryRows)
+    gauge('tracegate_spool_quarantined_segments', 'Spool segments ClickHouse rejected for their content, set aside in spool/quarantine', () => writer.stats.quarantinedSegments)
+    gauge('tracegate_spool_quarantined_spans', 'Spans in quarantined spool segments', () => writer.stats.quarantinedRows)
   }
 
   add(rows: SpanRow[]): void {

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { Config } from '@tracegate/schemas'
+import { privateDir } from './files.ts'
 
 export interface Store {
   client: ClickHouseClient
@@ -30,8 +30,10 @@ export async function openStore(config: Config): Promise<Store> {
     return { client, database: storage.database, engine: 'server', path: '' }
   }
   const { createChdbConnection } = await import('chdb/connection')
+  // The data directory holds every span, bodies included: private, like the spool in it.
+  privateDir(resolve(storage.data_dir))
   const path = resolve(join(storage.data_dir, 'clickhouse'))
-  mkdirSync(path, { recursive: true })
+  privateDir(path)
   const client = createClient({ connection: createChdbConnection({ path }) as never, clickhouse_settings: SETTINGS })
   return { client, database: storage.database, engine: 'chdb', path }
 }

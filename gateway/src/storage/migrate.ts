@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
 import { ledgerStatements, migrations } from '@tracegate/schemas'
 import type { Store } from './client.ts'
+import { applyRetention } from './retention.ts'
 
-/** Apply the migrations this database has not seen yet, in order. */
+/** Apply the migrations this database has not seen yet, in order, then a changed retention. */
 export async function migrate(store: Store, retentionDays: number, log: Logger): Promise<number[]> {
   const { client, database: db } = store
   for (const query of ledgerStatements(db)) await client.command({ query })
@@ -16,5 +17,6 @@ export async function migrate(store: Store, retentionDays: number, log: Logger):
     log.info({ version: m.version, name: m.name }, 'applied migration')
     done.push(m.version)
   }
+  await applyRetention(store, retentionDays, log)
   return done
 }

@@ -1,6 +1,7 @@
-import { close, fsync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { close, closeSync, fsync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { PRIVATE_FILE, privateDir } from './files.ts'
 
 /** A closed or open spool file; its name is also the insert deduplication token of its rows. */
 export interface Segment {
@@ -17,13 +18,35 @@ export interface SegmentContents {
   truncatedBytes: number
 }
 
+/** Where the spool of a data directory lives. */
+export const spoolDirOf = (dataDir: string) => join(resolve(dataDir), 'spool')
+
+/** Run id (start time) and sequence number: names sort in write order, and nothing else passes. */
+export const SEGMENT_NAME = /^\d{15}-\d{9}$/
+
 const HEADER = 8 // u32 payload length, u32 crc32 of the payload
+
+function encode(payload: Buffer): Buffer {
+  const record = Buffer.allocUnsafe(HEADER + payload.length)
+  record.writeUInt32LE(payload.length, 0)
+  record.writeUInt32LE(crc32(payload), 4)
+  payload.copy(record, HEADER)
+  return record
+}
+
+/** write(2) may write less than asked (a filling disk); a record counts only once it is all there. */
+function writeAll(fd: number, buf: Buffer): void {
+  for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at)
+}
+
+const errno = (err: unknown) => (err as NodeJS.ErrnoException).code
 
 /**
  * Write-ahead spool: span rows are appended here (as JSON lines, in checksummed records) before
  * ClickHouse ever sees them, and a segment file is deleted only once ClickHouse acknowledged its
  * insert. Writes are plain write(2) calls: the data is in the kernel the moment they return, so
- * a killed process loses nothing it recorded.
+ * a killed process loses nothing it recorded. Every write may throw (directory deleted, disk
+ * full); none leaves a half-written record behind for the next one to follow.
  */
 export class Spool {
   private fd: number | null = null
@@ -32,13 +55,16 @@ export class Spool {
   private readonly runId = Date.now().toString().padStart(15, '0')
   bytesOnDisk = 0
 
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true })
+  constructor(readonly dir: string) {
+    privateDir(dir)
   }
 
   /** Segments left by earlier runs, oldest first. */
   leftovers(): Segment[] {
-    const segs = readdirSync(this.dir).filter((f) => f.endsWith('.seg')).sort().map((name) => {
+    const files = readdirSync(this.dir)
+    // A rewrite cut short by a crash: the segment it was replacing is still there, or was never written.
+    for (const f of files.filter((x) => x.endsWith('.seg.tmp'))) rmSync(join(this.dir, f), { force: true })
+    const segs = files.filter((f) => f.endsWith('.seg')).sort().map((name) => {
       const path = join(this.dir, name)
       return { name: name.slice(0, -4), path, bytes: statSync(path).size }
     })
@@ -46,41 +72,117 @@ export class Spool {
     return segs
   }
 
-  append(payload: Buffer): void {
-    if (!this.current) this.openNext()
-    // Header and payload in one buffer: one write(2) per record.
-    const record = Buffer.allocUnsafe(HEADER + payload.length)
-    record.writeUInt32LE(payload.length, 0)
-    record.writeUInt32LE(crc32(payload), 4)
-    payload.copy(record, HEADER)
-    writeSync(this.fd!, record)
-    this.current!.bytes += record.length
-    this.bytesOnDisk += record.length
+  nextName(): string {
+    return `${this.runId}-${String(++this.seq).padStart(9, '0')}`
   }
 
-  /** Close the open segment (if it has data) and hand it over for inserting. */
-  roll(): Segment | null {
-    if (!this.current || this.fd === null) return null
-    // A killed process loses nothing already written; fsync only guards against the machine
-    // going down, so it runs in the background rather than stalling the event loop.
-    const fd = this.fd
-    fsync(fd, () => close(fd, () => undefined))
-    const seg = this.current
-    this.fd = null
-    this.current = null
+  segment(name: string): Segment {
+    return { name, path: join(this.dir, `${name}.seg`), bytes: 0 }
+  }
+
+  /**
+   * Append one record to the open segment, opening the next one first if none is. Throws when
+   * the record could not be written whole; the segment is then cut back to its last whole record.
+   */
+  append(payload: Buffer): Segment {
+    if (!this.current) this.openNext()
+    const seg = this.current!
+    const record = encode(payload)
+    try {
+      writeAll(this.fd!, record)
+    } catch (err) {
+      try {
+        ftruncateSync(this.fd!, seg.bytes)
+      } catch {
+        // Left as is, a partial record at the end is skipped (and reported) when read back.
+      }
+      throw err
+    }
+    seg.bytes += record.length
+    this.bytesOnDisk += record.length
     return seg
   }
 
-  private openNext(): void {
-    const name = `${this.runId}-${String(++this.seq).padStart(9, '0')}`
-    const path = join(this.dir, `${name}.seg`)
-    this.fd = openSync(path, 'a')
-    this.current = { name, path, bytes: 0 }
+  /** Close the open segment (if any) and hand it over for inserting. */
+  roll(): Segment | null {
+    const seg = this.current
+    this.current = null
+    if (this.fd === null) return seg
+    // A killed process loses nothing already written; fsync only guards against the machine
+    // going down, so it runs in the background rather than stalling the event loop.
+    const fd = this.fd
+    this.fd = null
+    fsync(fd, () => close(fd, () => undefined))
+    return seg
   }
 
+  /** Whether the segment's file is still there with every byte written to it (its directory may have been deleted). */
+  holds(seg: Segment): boolean {
+    try {
+      return statSync(seg.path).size === seg.bytes
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Write a whole segment in one go, replacing whatever part of it is on disk: for rows that
+   * could not be appended when they were recorded. Atomic (a temporary file renamed over it).
+   */
+  rewrite(seg: Segment, payload: Buffer): void {
+    const record = encode(payload)
+    const tmp = `${seg.path}.tmp`
+    const fd = this.open(tmp, 'w')
+    try {
+      writeAll(fd, record)
+      closeSync(fd)
+      renameSync(tmp, seg.path)
+    } catch (err) {
+      try { closeSync(fd) } catch { /* already closed */ }
+      rmSync(tmp, { force: true })
+      throw err
+    }
+    this.bytesOnDisk += record.length - seg.bytes
+    seg.bytes = record.length
+  }
+
+  /** Delete a segment ClickHouse has; one already gone (its directory deleted) is fine. */
   remove(seg: Segment): void {
-    unlinkSync(seg.path)
+    try {
+      unlinkSync(seg.path)
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err
+    } finally {
+      this.forget(seg)
+    }
+  }
+
+  /** Stop counting a segment that left the spool some other way (moved, lost). */
+  forget(seg: Segment): void {
     this.bytesOnDisk -= seg.bytes
+    seg.bytes = 0
+  }
+
+  /** Count a segment moved (back) into the spool directory. */
+  adopt(seg: Segment): void {
+    this.bytesOnDisk += seg.bytes
+  }
+
+  private openNext(): void {
+    const seg = this.segment(this.nextName())
+    this.fd = this.open(seg.path, 'a')
+    this.current = seg
+  }
+
+  /** Open a file in the spool directory, recreating the directory if it was deleted. */
+  private open(path: string, flags: string): number {
+    try {
+      return openSync(path, flags, PRIVATE_FILE)
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err
+      privateDir(this.dir)
+      return openSync(path, flags, PRIVATE_FILE)
+    }
   }
 
   /** Read back a segment, verifying each record; damage is reported, never fatal. */

@@ -1,52 +1,61 @@
 import type { Logger } from 'pino'
-import { SPAN_COLUMNS, spanRowValues, type SpanRow } from '@tracegate/schemas'
+import { spanRowValues, type SpanRow } from '@tracegate/schemas'
 import type { Store } from './client.ts'
-import { Spool, type Segment } from './spool.ts'
+import { Spool } from './spool.ts'
+import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
+import { SegmentInserter, spoolPayload, type Batch } from './insert.ts'
+import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
+
+export type { WriterStats } from './writer-health.ts'
 
 export interface WriterOptions {
   batchRows: number
   flushMs: number
   /** Spool size at which new spans are refused (counted and logged, never silent). */
   maxSpoolBytes: number
+  /** Rows held in memory while the spool cannot be written; beyond it new spans are dropped (counted, logged). */
+  maxMemoryRows: number
+  /** Failed inserts of one segment, while storage otherwise answers, before it is quarantined. */
+  maxInsertAttempts: number
   spoolDir: string
 }
 
-export interface WriterStats {
-  written: number
-  replayed: number
-  failedInserts: number
-  dropped: number
-  corruptRecords: number
-  /** Rows recorded but not yet acknowledged by ClickHouse. */
-  pending: number
-  segments: number
-  spoolBytes: number
-  lastError: string
-}
+interface OpenBatch { values: unknown[][]; held: boolean }
 
-interface Batch { seg: Segment; rows: number; values: unknown[][] | null; replay: boolean }
-
-const MAX_BACKOFF_MS = 30_000
+const HELD_RETRY_MS = 1_000
 
 /**
  * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
- * closed segment per insert, in order, with the segment name as insert deduplication token: a
- * segment inserted again after a crash is recognised and not counted twice. Failed inserts are
- * retried with backoff, reading the rows back from disk, so an outage costs disk, not memory.
+ * closed segment per insert, in order (see SegmentInserter). Failed inserts are retried with
+ * backoff, reading the rows back from disk, so an outage costs disk, not memory. When the spool
+ * itself cannot be written, rows wait in memory (up to maxMemoryRows) and go to the spool, or
+ * straight to ClickHouse, as soon as either takes them.
  */
 export class SpanWriter {
   private readonly spool: Spool
-  private openRows: unknown[][] = []
+  private readonly quarantine: Quarantine
+  private readonly health: WriterHealth
+  private readonly inserter: SegmentInserter
+  private open: OpenBatch | null = null
   private readonly queue: Batch[] = []
   private timer: NodeJS.Timeout | null = null
+  private heldTimer: NodeJS.Timeout | null = null
   private draining: Promise<void> | null = null
-  private backoffMs = 0
   private closed = false
-  readonly stats: WriterStats = { written: 0, replayed: 0, failedInserts: 0, dropped: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0, lastError: '' }
+  readonly stats: WriterStats
 
-  constructor(private readonly store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
+  constructor(store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
     this.spool = new Spool(opts.spoolDir)
-    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, replay: true })
+    this.quarantine = new Quarantine(opts.spoolDir)
+    this.quarantine.secure()
+    this.health = new WriterHealth(log, opts.spoolDir)
+    this.stats = this.health.stats
+    this.inserter = new SegmentInserter(store, this.spool, this.quarantine, this.health, opts.maxInsertAttempts, log)
+    const quarantined = this.quarantine.list()
+    this.stats.quarantinedSegments = quarantined.length
+    this.stats.quarantinedRows = quarantined.reduce((s, q) => s + q.spans, 0)
+    if (quarantined.length) log.warn({ segments: quarantined.length, dir: this.quarantine.dir }, 'spool segments are in quarantine: see `tracegate spool list`')
+    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
     if (this.queue.length) {
       log.warn({ segments: this.queue.length, bytes: this.spool.bytesOnDisk }, 'replaying spans left in the spool by an earlier run')
       this.schedule(0)
@@ -54,20 +63,68 @@ export class SpanWriter {
     this.refreshStats()
   }
 
-  /** After close() rows still reach the spool; the next start replays them. */
+  /** Never throws: the request path must not die of span storage. After close() rows still reach the spool; the next start replays them. */
   add(rows: SpanRow[]): void {
-    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) {
-      this.stats.dropped += rows.length
-      this.log.error({ dropped: rows.length, total_dropped: this.stats.dropped, spool_bytes: this.spool.bytesOnDisk }, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
-      return
-    }
-    const values = rows.map(spanRowValues)
-    this.spool.append(Buffer.from(values.map((v) => JSON.stringify(v)).join('\n')))
-    for (const v of values) this.openRows.push(v)
-    this.stats.pending += rows.length
+    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) return this.health.drop(rows.length, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
+    let values = rows.map(spanRowValues)
+    // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
+    const open = (this.open ??= { values: [], held: this.stats.memoryRows > 0 })
+    if (!open.held) this.append(open, values)
+    if (open.held) values = this.hold(values)
+    for (const v of values) open.values.push(v)
+    this.stats.pending += values.length
     this.refreshStats()
-    if (this.openRows.length >= this.opts.batchRows) this.schedule(0)
+    if (open.values.length >= this.opts.batchRows) this.schedule(0)
     else this.schedule(this.opts.flushMs)
+  }
+
+  private append(open: OpenBatch, values: unknown[][]): void {
+    try {
+      this.spool.append(spoolPayload(values))
+      this.health.spoolWorks()
+    } catch (err) {
+      this.health.spoolFailed(err)
+      open.held = true
+      this.stats.memoryRows += open.values.length // the rows before it: their segment is rewritten whole later
+    }
+  }
+
+  /** Keep rows that could not reach the spool in memory, up to spool.max_memory_rows; the rest are dropped, counted. */
+  private hold(values: unknown[][]): unknown[][] {
+    const room = Math.max(0, this.opts.maxMemoryRows - this.stats.memoryRows)
+    if (values.length > room) this.health.drop(values.length - room, 'the spool cannot be written and spool.max_memory_rows spans already wait in memory: spans dropped')
+    const kept = values.slice(0, room)
+    this.stats.memoryRows += kept.length
+    this.scheduleHeldRetry()
+    return kept
+  }
+
+  /** While rows wait in memory, try the spool again every second, off the request path. */
+  private scheduleHeldRetry(): void {
+    if (this.heldTimer || this.closed) return
+    this.heldTimer = setTimeout(() => {
+      this.heldTimer = null
+      if (this.open?.held) this.roll()
+      this.persistHeld()
+      if (this.stats.memoryRows > 0) this.scheduleHeldRetry()
+    }, HELD_RETRY_MS)
+    this.heldTimer.unref()
+  }
+
+  /** Write rows held in memory to the spool, oldest first, once it can be written again. */
+  private persistHeld(): void {
+    for (const batch of this.queue) {
+      if (!batch.held) continue
+      try {
+        this.spool.rewrite(batch.seg, spoolPayload(batch.values!))
+      } catch (err) {
+        return this.health.spoolFailed(err)
+      }
+      batch.held = false
+      this.stats.memoryRows -= batch.rows
+      this.health.spoolWorks()
+    }
+    this.refreshStats()
   }
 
   private schedule(delay: number): void {
@@ -77,84 +134,96 @@ export class SpanWriter {
     this.timer = setTimeout(() => {
       this.timer = null
       void this.flush()
-    }, Math.max(delay, this.backoffMs))
+    }, Math.max(delay, this.inserter.backoffMs))
     this.timer.unref()
   }
 
-  /** Close the open segment and insert everything queued, in order; stops at the first failure. */
+  /** Close the open segment and insert everything queued, in order; stops at the first failure. Never rejects. */
   async flush(): Promise<void> {
-    const seg = this.spool.roll()
-    if (seg) {
-      this.queue.push({ seg, rows: this.openRows.length, values: this.openRows, replay: false })
-      this.openRows = []
-    }
-    if (!this.draining) this.draining = this.drain().finally(() => (this.draining = null))
+    this.roll()
+    this.draining ??= this.drain().catch((err) => {
+      this.log.error({ err: { message: errorMessage(err) } }, 'span writer failed; retrying')
+      this.schedule(Math.max(this.inserter.backoffMs, 250))
+    }).finally(() => (this.draining = null))
     await this.draining
   }
 
+  private roll(): void {
+    const open = this.open
+    if (!open) return
+    this.open = null
+    const seg = this.spool.roll() ?? this.spool.segment(this.spool.nextName())
+    if (!open.values.length) return this.inserter.discard(seg)
+    let held = open.held
+    if (!held && !this.spool.holds(seg)) {
+      // Written to a file whose directory was deleted since: the rows are only in memory now.
+      this.health.spoolFailed(new Error(`spool segment ${seg.path} vanished before its spans reached ClickHouse`))
+      this.spool.forget(seg)
+      this.stats.memoryRows += open.values.length
+      this.scheduleHeldRetry()
+      held = true
+    }
+    this.queue.push({ seg, rows: open.values.length, values: open.values, held, replay: false, attempts: 0 })
+    this.refreshStats()
+  }
+
   private async drain(): Promise<void> {
+    if (this.stats.memoryRows > 0) this.persistHeld()
     while (this.queue.length) {
       const batch = this.queue[0]!
-      if (!(await this.insert(batch))) {
+      if (!(await this.inserter.deliver(batch))) {
         this.refreshStats()
-        this.schedule(this.backoffMs)
+        this.schedule(this.inserter.backoffMs)
         return
       }
       this.queue.shift()
-      this.spool.remove(batch.seg)
+      if (batch.held) this.stats.memoryRows -= batch.rows
+      if (!batch.replay) this.stats.pending = Math.max(0, this.stats.pending - batch.rows)
       this.refreshStats()
     }
   }
 
-  private async insert(batch: Batch): Promise<boolean> {
-    let values = batch.values
-    if (!values) {
-      const read = Spool.read(batch.seg)
-      if (read.corrupt || read.truncatedBytes) {
-        this.stats.corruptRecords += read.corrupt
-        this.log.error({ segment: batch.seg.name, corrupt_records: read.corrupt, truncated_bytes: read.truncatedBytes, rows_kept: read.lines.length }, 'damaged spool segment: good records replayed, damaged ones skipped')
-      }
-      values = read.lines.map((l) => JSON.parse(l) as unknown[])
+  /** Quarantined segments, oldest first. */
+  quarantined(): QuarantinedSegment[] {
+    return this.quarantine.list()
+  }
+
+  /** Move quarantined segments back into the spool and queue them for insert; returns the names moved. */
+  retryQuarantined(names: string[]): string[] {
+    const moved: string[] = []
+    for (const name of names) {
+      const back = this.quarantine.restore(name)
+      if (!back) continue
+      this.spool.adopt(back.seg)
+      this.queue.push({ seg: back.seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
+      this.stats.quarantinedSegments--
+      this.stats.quarantinedRows -= back.spans
+      moved.push(name)
     }
-    try {
-      if (values.length) {
-        await this.store.client.insert({
-          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
-          clickhouse_settings: { insert_deduplication_token: batch.seg.name, deduplicate_blocks_in_dependent_materialized_views: 1 },
-        })
-      }
-      if (batch.replay) this.stats.replayed += values.length
-      else this.stats.written += values.length
-      this.stats.pending = Math.max(0, this.stats.pending - batch.rows)
-      this.backoffMs = 0
-      return true
-    } catch (err) {
-      batch.values = null // read back from disk on retry: an outage costs disk, not memory
-      this.stats.failedInserts++
-      this.stats.lastError = (err as Error).message
-      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2))
-      this.log.error({ err: { message: (err as Error).message }, segment: batch.seg.name, retry_in_ms: this.backoffMs }, 'span insert failed; spans stay in the spool and will be retried')
-      return false
-    }
+    this.refreshStats()
+    if (moved.length) this.schedule(0)
+    return moved
   }
 
   private refreshStats(): void {
-    this.stats.segments = this.queue.length + (this.openRows.length ? 1 : 0)
+    this.stats.segments = this.queue.length + (this.open ? 1 : 0)
     this.stats.spoolBytes = this.spool.bytesOnDisk
   }
 
   /** Insert what can be inserted before `deadlineMs`; whatever is left stays in the spool for the next start. */
   async close(deadlineMs = 10_000): Promise<void> {
     const until = Date.now() + deadlineMs
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = null
+    for (const t of [this.timer, this.heldTimer]) if (t) clearTimeout(t)
+    this.timer = this.heldTimer = null
     this.closed = true
     await this.flush()
     while (this.queue.length && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, Math.min(this.backoffMs || 50, Math.max(0, until - Date.now()))))
+      await new Promise((r) => setTimeout(r, Math.min(this.inserter.backoffMs || 50, Math.max(0, until - Date.now()))))
       await this.flush()
     }
     if (this.timer) clearTimeout(this.timer)
+    if (this.stats.memoryRows > 0) this.persistHeld()
+    if (this.stats.memoryRows > 0) this.health.drop(this.stats.memoryRows, 'shutting down while the spool cannot be written: spans held in memory are lost')
     if (this.queue.length) this.log.warn({ segments: this.queue.length }, 'storage unavailable at shutdown: spans stay in the spool and are written at the next start')
   }
 }

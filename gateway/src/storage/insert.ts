@@ -1,0 +1,130 @@
+import type { Logger } from 'pino'
+import { SPAN_COLUMNS } from '@tracegate/schemas'
+import type { Store } from './client.ts'
+import { Spool, type Segment } from './spool.ts'
+import { Quarantine, rejectedForContent } from './quarantine.ts'
+import { errorMessage, type WriterHealth } from './writer-health.ts'
+
+/** A closed segment on its way to ClickHouse; its name is the insert deduplication token. */
+export interface Batch {
+  seg: Segment
+  rows: number
+  /** The rows, or null to read them back from the segment file. */
+  values: unknown[][] | null
+  /** The segment file does not hold all the rows: they live in `values` only, until the spool takes them. */
+  held: boolean
+  replay: boolean
+  /** Failed inserts while storage otherwise answered: its content is the likely problem. */
+  attempts: number
+}
+
+export const spoolPayload = (values: unknown[][]) => Buffer.from(values.map((v) => JSON.stringify(v)).join('\n'))
+
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * Inserts one batch at a time and decides what a failure means: an outage is waited out with
+ * backoff; content ClickHouse keeps refusing while it otherwise answers is set aside in the
+ * quarantine after `maxAttempts`, so the segments behind it are not held up.
+ */
+export class SegmentInserter {
+  backoffMs = 0
+
+  constructor(
+    private readonly store: Store, private readonly spool: Spool, private readonly quarantine: Quarantine,
+    private readonly health: WriterHealth, private readonly maxAttempts: number, private readonly log: Logger,
+  ) {}
+
+  /** True once the batch needs nothing more: inserted, quarantined, or lost with its file. */
+  async deliver(batch: Batch): Promise<boolean> {
+    const { stats } = this.health
+    let values: unknown[][] | null
+    try {
+      values = this.load(batch)
+      if (!values) return true
+      if (values.length) {
+        await this.store.client.insert({
+          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
+          clickhouse_settings: { insert_deduplication_token: batch.seg.name, deduplicate_blocks_in_dependent_materialized_views: 1 },
+        })
+      }
+    } catch (err) {
+      return this.failed(batch, err)
+    }
+    if (batch.replay) stats.replayed += values.length
+    else stats.written += values.length
+    this.backoffMs = 0
+    this.discard(batch.seg)
+    return true
+  }
+
+  /** Remove a segment whose rows went elsewhere; one left on disk is inserted again at the next start and deduplicated by its name. */
+  discard(seg: Segment): void {
+    try {
+      this.spool.remove(seg)
+    } catch (err) {
+      this.health.spoolFailed(err)
+    }
+  }
+
+  /** The batch's rows: in memory, or read back from its segment; null when the file is gone. */
+  private load(batch: Batch): unknown[][] | null {
+    if (batch.values) return batch.values
+    let read
+    try {
+      read = Spool.read(batch.seg)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      this.spool.forget(batch.seg)
+      // One line per segment, not throttled: unlike a full spool, this happens once, by someone's hand.
+      this.health.countDrop(batch.rows)
+      this.log.error({ segment: batch.seg.name, spans: batch.rows || 'unknown (an earlier run wrote it)' }, 'spool segment was deleted before ClickHouse took it: its spans are lost')
+      return null
+    }
+    if (read.corrupt || read.truncatedBytes) {
+      this.health.stats.corruptRecords += read.corrupt
+      this.log.error({ segment: batch.seg.name, corrupt_records: read.corrupt, truncated_bytes: read.truncatedBytes, rows_kept: read.lines.length }, 'damaged spool segment: good records replayed, damaged ones skipped')
+    }
+    if (batch.replay) batch.rows = read.lines.length
+    return read.lines.map((l) => JSON.parse(l) as unknown[])
+  }
+
+  /** After a failed insert: quarantine the batch if its content is what ClickHouse keeps refusing, else back off. */
+  private async failed(batch: Batch, err: unknown): Promise<boolean> {
+    const { stats } = this.health
+    if (!batch.held) batch.values = null // read back from disk on retry: an outage costs disk, not memory
+    stats.failedInserts++
+    stats.lastError = errorMessage(err)
+    if (await rejectedForContent(this.store, err)) batch.attempts++
+    if (batch.attempts >= this.maxAttempts && this.setAside(batch, err)) {
+      this.backoffMs = 0
+      return true
+    }
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2))
+    this.log.error({ err: { message: errorMessage(err) }, segment: batch.seg.name, attempts: batch.attempts, retry_in_ms: this.backoffMs }, 'span insert failed; spans stay in the spool and will be retried')
+    return false
+  }
+
+  private setAside(batch: Batch, err: unknown): boolean {
+    const { stats } = this.health
+    try {
+      if (batch.held) {
+        this.spool.rewrite(batch.seg, spoolPayload(batch.values!))
+        batch.held = false
+        stats.memoryRows -= batch.rows
+      }
+      const q = this.quarantine.put(batch.seg, {
+        spans: batch.rows, attempts: batch.attempts, error_code: (err as { type?: string }).type ?? '', error: errorMessage(err).split('\n')[0]!.slice(0, 1000),
+      })
+      this.spool.forget(batch.seg)
+      stats.quarantinedSegments++
+      stats.quarantinedRows += q.spans
+      this.log.error({ segment: q.segment, spans: q.spans, attempts: q.attempts, err: { message: q.error }, dir: this.quarantine.dir },
+        'ClickHouse keeps rejecting this spool segment for its content: moved to spool/quarantine; the segments behind it go on')
+      return true
+    } catch (e) {
+      this.health.spoolFailed(e)
+      return false
+    }
+  }
+}
