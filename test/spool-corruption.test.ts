@@ -2,32 +2,15 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spanRowValues } from '@tracegate/schemas'
 import { Spool } from '../gateway/src/storage/spool.ts'
-import { buildRows } from '../gateway/src/spans/build.ts'
-import { Pricer } from '../gateway/src/spans/pricing.ts'
-import { ProviderRegistry } from '../gateway/src/providers/registry.ts'
-import { parseConfig } from '../gateway/src/config/load.ts'
-import type { RequestObservation } from '../gateway/src/spans/observation.ts'
+import { requestRowValues, spoolPayload } from './span-fixtures.ts'
 import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
 
 let gw: TestGateway | undefined
 afterAll(async () => gw?.stop())
 
-const adapter = new ProviderRegistry(parseConfig({})).get('openai')!
-const opts = { serviceName: 'tracegate', captureBodies: true, maxBodyBytes: 1000, pricer: new Pricer({}), resource: {} }
-
-/** The rows one recorded request would have produced. */
-function requestRows(traceId: string) {
-  const t = Date.now() - 60_000
-  const o: RequestObservation = {
-    traceId, spanId: traceId.slice(0, 16), parentSpanId: '', traceState: '', route: '/v1/chat/completions', method: 'POST', wire: 'openai',
-    operation: 'chat', stream: false, requestedModel: 'gpt-4o', alias: '', startMs: t, endMs: t + 5, httpStatus: 200, errorType: '', errorMessage: '',
-    attribution: { workflow: 'replay', team: '', user: '', sessionId: '', tags: [], meta: {} }, keyName: '', requestBody: null, requestParams: {}, events: [],
-    attempts: [{ spanId: traceId.slice(16), index: 1, adapter, model: 'gpt-4o', path: '/v1/chat/completions', startMs: t + 1, endMs: t + 4, ttftMs: null, ttfbMs: null, httpStatus: 200, errorType: '', errorMessage: '', response: null, targetIndex: 0, resendCount: 0, isFallback: false, retryReason: '', backoffMs: 0 }],
-  }
-  return Buffer.from(buildRows(o, opts).map((r) => JSON.stringify(spanRowValues(r))).join('\n'))
-}
+/** The spool payload one recorded request would have produced. */
+const requestRows = (traceId: string) => spoolPayload(requestRowValues(traceId))
 
 describe('a damaged spool segment', () => {
   it('is detected at start: good records are replayed, the bad one reported, start-up does not fail', async () => {

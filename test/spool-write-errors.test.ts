@@ -14,6 +14,9 @@ let mock: MockUpstream
 let work: GatewayWorkdir
 let gw: SpawnedGateway
 let url: string
+/** The fault endpoint that stages the ClickHouse outage needs the admin token. */
+const ADMIN = 'spool-errors-admin-token'
+const auth = { authorization: `Bearer ${ADMIN}` }
 
 beforeAll(async () => {
   mock = await startMockUpstream()
@@ -23,7 +26,7 @@ beforeAll(async () => {
     'storage: { flush_ms: 100 }',
     'spool: { max_memory_rows: 30 }',
   ].join('\n'))
-  gw = spawnGateway(['--config', 'tracegate.yaml'], { ...work.env, TRACEGATE_FAULTS: '1' }, work.dir)
+  gw = spawnGateway(['--config', 'tracegate.yaml'], { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: ADMIN }, work.dir)
   url = await gw.ready()
 })
 afterAll(async () => {
@@ -56,9 +59,9 @@ const until = async (what: string, check: () => Promise<boolean>) => {
   }
 }
 const fault = (storage: 'detached' | 'attached') =>
-  fetch(`${url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage }) })
+  fetch(`${url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ storage }) })
 const spansOf = async (id: string) => {
-  const res = await fetch(`${url}/api/traces/${id}`)
+  const res = await fetch(`${url}/api/traces/${id}`, { headers: auth })
   return res.status === 200 ? ((await res.json()) as { spans: unknown[] }).spans.length : 0
 }
 const metric = async (name: string) => {
