@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { onRequestHookHandler } from 'fastify'
 import { GatewayError } from '../errors.ts'
 
 /** True for a listener address only this machine can reach. */
@@ -24,15 +24,21 @@ const isLoopbackName = (name: string) => isLoopbackHost(name) || name.endsWith('
  * so a gateway listening on loopback answers only to loopback names and `server.allowed_hosts`
  * (421 otherwise). On another listener the check applies once `allowed_hosts` lists names.
  */
-export function hostGuard(listenHost: string, allowed: string[]): ((req: FastifyRequest) => Promise<void>) | null {
+export function hostGuard(listenHost: string, allowed: string[]): onRequestHookHandler | null {
   const names = new Set(allowed.map((a) => a.toLowerCase()))
   const loopback = isLoopbackHost(listenHost)
   if (!loopback && !names.size) return null
-  return async (req) => {
+  // Clients send the same Host on every request: remember the last one that passed.
+  let lastAllowed = ''
+  // A callback hook, not an async one: it runs on every request, and a promise each time is not free.
+  return (req, _reply, done) => {
     const header = req.headers.host
-    if (header === undefined) return
+    if (header === undefined || header === lastAllowed) return done()
     const name = hostName(header)
-    if (names.has(name) || (loopback && isLoopbackName(name))) return
-    throw new GatewayError('misdirected_request', `this gateway does not answer to host "${name.slice(0, 100)}": add it to server.allowed_hosts`)
+    if (!names.has(name) && !(loopback && isLoopbackName(name))) {
+      return done(new GatewayError('misdirected_request', `this gateway does not answer to host "${name.slice(0, 100)}": add it to server.allowed_hosts`))
+    }
+    lastAllowed = header
+    done()
   }
 }

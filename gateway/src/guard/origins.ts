@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { onRequestHookHandler } from 'fastify'
 import { GatewayError } from '../errors.ts'
 
 /** What a web page must not reach cross-origin: the LLM routes (they spend keys) and the explorer API (prompts). */
@@ -18,18 +18,17 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
  * in `Origin` (POSTs, CORS reads) or at least say `Sec-Fetch-Site: cross-site`; other clients
  * (SDKs, curl) send neither and are not affected.
  */
-export function originGuard(corsOrigins: string[]): (req: FastifyRequest) => Promise<void> {
+export function originGuard(corsOrigins: string[]): onRequestHookHandler {
   const allowed = new Set(corsOrigins.map((o) => o.toLowerCase()))
-  return async (req) => {
-    if (!PROTECTED.test(req.url)) return
+  // A callback hook, not an async one: it runs on every request.
+  return (req, _reply, done) => {
     const origin = req.headers.origin
-    if (origin === undefined) {
-      const site = req.headers['sec-fetch-site']
-      if (site === 'cross-site' || site === 'same-site') throw refused('this page')
-      return
-    }
-    if (sameOrigin(origin, req.headers.host) || allowed.has(origin.toLowerCase())) return
-    throw refused(`origin "${origin.slice(0, 200)}"`)
+    const site = req.headers['sec-fetch-site']
+    // SDKs and curl send neither header: the common case costs two lookups.
+    if ((origin === undefined && site === undefined) || !PROTECTED.test(req.url)) return done()
+    if (origin === undefined) return done(site === 'cross-site' || site === 'same-site' ? refused('this page') : undefined)
+    if (sameOrigin(origin, req.headers.host) || allowed.has(origin.toLowerCase())) return done()
+    done(refused(`origin "${origin.slice(0, 200)}"`))
   }
 }
 

@@ -61,8 +61,8 @@ export class KeyAuthenticator {
   }
 
   /** Refuse before anything is sent when a caller without a key would need the operator's keys. */
-  assertMayUse(identity: KeyIdentity, configKeys: Array<string | undefined>): void {
-    if (identity.forwardKey || identity.gateway || this.allowAnonymous || !configKeys.some(Boolean)) return
+  assertMayUse(identity: KeyIdentity, targets: ReadonlyArray<{ adapter: { configKey: string | undefined } }>): void {
+    if (identity.forwardKey || identity.gateway || this.allowAnonymous || !targets.some((t) => t.adapter.configKey)) return
     throw new GatewayError('missing_api_key', 'this gateway holds provider keys and spends them only for callers with a gateway key: send your provider key or a tracegate key as "Authorization: Bearer <key>"')
   }
 }

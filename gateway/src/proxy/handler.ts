@@ -73,7 +73,7 @@ export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: Fastify
     obs.requestParams = requestParams(body?.json)
     const plan = applyOverrides(spec.plan(model), req.headers, (m) => deps.router.resolve(m, deps.config.default_provider), deps.config.routing)
     spec.check?.(plan)
-    deps.keys.assertMayUse(identity, plan.targets.map((t) => t.adapter.configKey))
+    deps.keys.assertMayUse(identity, plan.targets)
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
     await forward(deps, spec, req, reply, obs, plan, body, (a) => deps.keys.providerKey(identity, a.configKey))
