@@ -72,6 +72,15 @@ describe('/p/{provider}/* paths', () => {
     expect(mock.calls.at(-1)!.url).toBe('/v1/files/a%2Fb%3Fc')
   })
 
+  it('x-tracegate-fallbacks is refused: a provider-specific path means nothing to another provider', async () => {
+    const res = await fetch(`${gw.url}/p/openai/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tg-raw-route-key-1', 'x-tracegate-fallbacks': 'openai/gpt-4o-mini' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
+    })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('x-tracegate-fallbacks')
+  })
+
   it('a local-service provider (ollama) exists only when configured', async () => {
     const res = await send('GET', '/p/ollama/api/tags')
     expect(res.status).toBe(404)
