@@ -45,7 +45,7 @@ function row(base: Partial<SpanRow>): SpanRow {
     ResourceAttributes: {}, ScopeName: 'tracegate', ScopeVersion: '0.1.0', SpanAttributes: {}, Duration: 0, StatusCode: 'Ok', StatusMessage: '',
     'Events.Timestamp': [], 'Events.Name': [], 'Events.Attributes': [], Provider: '', RequestModel: '', ResponseModel: '', Operation: 'chat',
     Route: '/v1/chat/completions', Stream: false, InputTokens: null, OutputTokens: null, CacheReadTokens: null, CacheWriteTokens: null,
-    ReasoningTokens: null, TokensEstimated: false, CostUsd: null, CostSource: 'genai-prices', TtftMs: null, HttpStatus: 200, ErrorType: '',
+    ReasoningTokens: null, TokensEstimated: false, CostUsd: null, CostSource: 'genai-prices', ProviderCostUsd: null, TtftMs: null, HttpStatus: 200, ErrorType: '',
     Attempt: 1, Workflow: '', Team: '', KeyName: '', User: '', SessionId: '', Tags: [], RequestBody: '', ResponseBody: '', BodyTruncated: false,
     ...base,
   }

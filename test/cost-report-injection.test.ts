@@ -87,7 +87,7 @@ describe('cost report CSV against formula injection', () => {
     expect(res.status).toBe(200)
     const text = await res.text()
     const rows = parseCsv(text)
-    expect(rows[0]).toEqual(['row', 'team', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd'])
+    expect(rows[0]).toEqual(['row', 'team', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd'])
     expect(rows.slice(1).map((r) => r[0])).toEqual([...Array(8).fill('group'), 'total'])
 
     expect(text).toContain('\ngroup,"\'=HYPERLINK(""http://evil"",""x"")",1,0,')

@@ -53,7 +53,7 @@ describe('cost reports', () => {
     const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
     const { stdout } = await promisify(execFile)(bin, ['report', '--group-by', 'model', '--from', from, '--to', to, '--format', 'csv', '--url', gw.url])
     const lines = stdout.trim().split('\n').map((l) => l.split(','))
-    expect(lines[0]).toEqual(['row', 'model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd'])
+    expect(lines[0]).toEqual(['row', 'model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd'])
     expect(lines.slice(1, -1).every((l) => l[0] === 'group')).toBe(true)
     const rows = Object.fromEntries(lines.slice(1, -1).map((l) => [l[1], l]))
     expect(Object.keys(rows).sort()).toEqual(['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18'])

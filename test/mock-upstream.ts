@@ -49,6 +49,28 @@ export interface Fault {
   cutAfterChunks?: number
   /** Error body override (e.g. a context-length error). */
   body?: unknown
+  /** Answer with exactly this (a provider's documented response, byte for byte) instead of the mock's own. */
+  reply?: ScriptedReply
+}
+
+export interface ScriptedReply {
+  status?: number
+  contentType: string
+  body: string
+  /** Write the body in pieces of this many bytes, yielding between them (1 KB network writes). */
+  chunkBytes?: number
+}
+
+async function writeScripted(res: ServerResponse, r: ScriptedReply): Promise<void> {
+  res.writeHead(r.status ?? 200, { 'content-type': r.contentType })
+  const bytes = Buffer.from(r.body)
+  const step = r.chunkBytes ?? bytes.length
+  for (let at = 0; at < bytes.length; at += step) {
+    if (res.destroyed) return
+    res.write(bytes.subarray(at, at + step))
+    if (r.chunkBytes) await new Promise((resolve) => setImmediate(resolve))
+  }
+  res.end()
 }
 
 export interface MockUpstream {
@@ -252,6 +274,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       if (fault?.delayHeadersMs) await sleep(fault.delayHeadersMs)
       if (res.destroyed) return
       if (fault?.reset) return void req.socket.destroy()
+      if (fault?.reply) return writeScripted(res, fault.reply)
       const status = fault?.status ?? Number(req.headers['x-mock-status'] ?? 0)
       if (status) return fail(res, status, path.endsWith('/messages'), fault ?? undefined)
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]

@@ -104,6 +104,10 @@ export const CostReportRowSchema = z.object({
   output_tokens: z.number(),
   cache_read_tokens: z.number(),
   cost_usd: z.number(),
+  /** Requests whose provider reported a cost itself (xAI, OpenRouter), what it reported, and our cost for the same requests. */
+  provider_reported_requests: z.number(),
+  provider_cost_usd: z.number(),
+  cost_usd_provider_reported: z.number(),
 })
 export type CostReportRow = z.infer<typeof CostReportRowSchema>
 
@@ -115,3 +119,24 @@ export const CostReportSchema = z.object({
   totals: CostReportRowSchema.omit({ group: true }),
 })
 export type CostReport = z.infer<typeof CostReportSchema>
+
+/** `GET /api/prices/missing?from&to`: models seen without a price, to add under `prices:` in the config. */
+export const MissingPricesQuerySchema = z.object({
+  from: InstantSchema,
+  to: InstantSchema,
+}).strict().refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export type MissingPricesQuery = z.infer<typeof MissingPricesQuerySchema>
+
+export const MissingPriceSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  /** Upstream attempts that came back with usage but no price. */
+  requests: z.number(),
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cache_read_tokens: z.number(),
+  /** The key to use under `prices:` in the config. */
+  price_key: z.string(),
+})
+export const MissingPricesResponseSchema = z.object({ from: z.string(), to: z.string(), models: z.array(MissingPriceSchema) })
+export type MissingPricesResponse = z.infer<typeof MissingPricesResponseSchema>

@@ -105,6 +105,12 @@ export const PriceOverrideSchema = z.object({
   output_mtok: z.number().min(0).default(0),
   cache_read_mtok: z.number().min(0).optional(),
   cache_write_mtok: z.number().min(0).optional(),
+  /** Anthropic's one-hour cache writes, priced apart from the five-minute ones (cache_write_mtok). */
+  cache_write_1h_mtok: z.number().min(0).optional(),
+  /** Server-side web searches, per thousand. */
+  web_searches_kcount: z.number().min(0).optional(),
+  /** Server-side web fetches, per thousand (Anthropic charges none beyond their tokens: 0 unless set). */
+  web_fetches_kcount: z.number().min(0).optional(),
 }).strict()
 
 export const StorageConfigSchema = z.object({

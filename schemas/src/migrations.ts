@@ -91,11 +91,16 @@ FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
  * with them, v6 leaves out requests the gateway refused itself; all come from here so the
  * definitions cannot drift apart.
  */
-function rollupView(db: string, version: 3 | 5 | 6): string {
+function rollupView(db: string, version: 3 | 5 | 6 | 7): string {
   const withOutcome = version >= 5
   const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,` : ''
   const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
   const where = version >= 6 ? ` AND NOT (${REJECTED_SQL})` : ''
+  // Columns read through the table alias: the output aliases (CostUsd…) would shadow them.
+  const providerCost = version >= 7 ? `
+  sum(ifNull(s.ProviderCostUsd, 0)) AS ProviderCostUsd,
+  sumIf(ifNull(s.CostUsd, 0), s.ProviderCostUsd IS NOT NULL) AS CostUsdProviderReported,
+  countIf(s.ProviderCostUsd IS NOT NULL) AS ProviderReportedRequests,` : ''
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
 SELECT
   toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
@@ -105,10 +110,10 @@ SELECT
   sum(ifNull(InputTokens, 0)) AS InputTokens,
   sum(ifNull(OutputTokens, 0)) AS OutputTokens,
   sum(ifNull(CacheReadTokens, 0)) AS CacheReadTokens,
-  sum(ifNull(CostUsd, 0)) AS CostUsd,
+  sum(ifNull(CostUsd, 0)) AS CostUsd,${providerCost}
   quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
   quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${db}.spans WHERE SpanKind = 'Server'${where}
+FROM ${db}.spans${version >= 7 ? ' AS s' : ''} WHERE SpanKind = 'Server'${where}
 GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}`
 }
 
@@ -178,6 +183,20 @@ const rollupOutcome = (db: string) => [
  */
 const rollupWithoutRefusals = (db: string) => [`DROP VIEW IF EXISTS ${db}.spans_1m_mv`, rollupView(db, 6)]
 
+/**
+ * v7: the cost a provider reports itself (xAI, OpenRouter) is kept next to ours, on each span and
+ * in the rollup with our own cost over the same requests, so reports can show where they disagree.
+ */
+const providerCost = (db: string) => [
+  `ALTER TABLE ${db}.spans ADD COLUMN IF NOT EXISTS ProviderCostUsd Nullable(Float64) AFTER CostSource`,
+  `ALTER TABLE ${db}.spans_1m
+  ADD COLUMN IF NOT EXISTS ProviderCostUsd SimpleAggregateFunction(sum, Float64),
+  ADD COLUMN IF NOT EXISTS CostUsdProviderReported SimpleAggregateFunction(sum, Float64),
+  ADD COLUMN IF NOT EXISTS ProviderReportedRequests SimpleAggregateFunction(sum, UInt64)`,
+  `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
+  rollupView(db, 7),
+]
+
 export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(db, days)] },
@@ -191,6 +210,7 @@ export function migrations({ database: db, retentionDays: days }: DdlOptions): M
     },
     { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(db) },
     { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(db) },
+    { version: 7, name: 'provider-reported cost', statements: providerCost(db) },
   ]
 }
 

@@ -5,6 +5,7 @@ export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team',
 export const QUERY_METRICS = [
   'requests', 'errors', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'ttft_p50_ms',
   'input_tokens', 'output_tokens', 'cost_usd', 'cost_per_request', 'retries', 'fallbacks',
+  'provider_cost_usd', 'cost_gap_usd',
 ] as const
 export const QUERY_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const
 

@@ -36,6 +36,8 @@ export interface SpanRow {
   TokensEstimated: boolean
   CostUsd: number | null
   CostSource: string
+  /** The cost the provider itself reported, when it does (xAI, OpenRouter): compared with ours. */
+  ProviderCostUsd: number | null
   TtftMs: number | null
   HttpStatus: number
   ErrorType: string
@@ -57,13 +59,21 @@ export const SPAN_COLUMNS = [
   'ResourceAttributes', 'ScopeName', 'ScopeVersion', 'SpanAttributes', 'Duration', 'StatusCode', 'StatusMessage',
   'Events.Timestamp', 'Events.Name', 'Events.Attributes', 'Provider', 'RequestModel', 'ResponseModel', 'Operation',
   'Route', 'Stream', 'InputTokens', 'OutputTokens', 'CacheReadTokens', 'CacheWriteTokens', 'ReasoningTokens',
-  'TokensEstimated', 'CostUsd', 'CostSource', 'TtftMs', 'HttpStatus', 'ErrorType', 'Attempt', 'Workflow', 'Team',
+  'TokensEstimated', 'CostUsd', 'CostSource', 'ProviderCostUsd', 'TtftMs', 'HttpStatus', 'ErrorType', 'Attempt', 'Workflow', 'Team',
   'KeyName', 'User', 'SessionId', 'Tags', 'RequestBody', 'ResponseBody', 'BodyTruncated',
 ] as const satisfies ReadonlyArray<keyof SpanRow>
 
 // Fails to compile if a SpanRow field is missing from SPAN_COLUMNS.
 const allColumnsListed: Exclude<keyof SpanRow, (typeof SPAN_COLUMNS)[number]> extends never ? true : never = true
 void allColumnsListed
+
+/** The columns of spool rows written before ProviderCostUsd existed, replayed after an upgrade. */
+const SPAN_COLUMNS_BEFORE_PROVIDER_COST: readonly string[] = SPAN_COLUMNS.filter((c) => c !== 'ProviderCostUsd')
+
+/** The column list for rows of this many values: spool segments may predate the last column added. */
+export function spanColumnsFor(width: number): readonly string[] {
+  return width === SPAN_COLUMNS_BEFORE_PROVIDER_COST.length ? SPAN_COLUMNS_BEFORE_PROVIDER_COST : SPAN_COLUMNS
+}
 
 export function spanRowValues(row: SpanRow): unknown[] {
   return SPAN_COLUMNS.map((c) => row[c])

@@ -5,9 +5,11 @@ export const SpanStatusSchema = z.enum(['ok', 'error', 'cancelled'])
 
 /**
  * How a span's cost was obtained, so an unpriced model is never mistaken for a free one.
- * `free`: an operation the provider does not bill (counting tokens).
+ * `free`: an operation the provider does not bill (counting tokens). `usage_unreadable`: the
+ * response carried usage the gateway could not read, so tokens and cost are missing, not zero.
  */
-export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage', 'free'])
+export const CostSourceSchema = z.enum(['genai-prices', 'override', 'unpriced', 'no_usage', 'free', 'usage_unreadable'])
+export type CostSource = z.infer<typeof CostSourceSchema>
 
 /** The span as the explorer API returns it (DESIGN.md, data contract). */
 export const SpanSchema = z.object({
@@ -34,6 +36,8 @@ export const SpanSchema = z.object({
   reasoning_tokens: z.number().nullable(),
   cost_usd: z.number().nullable(),
   cost_source: CostSourceSchema,
+  /** The cost the provider reported itself, when it does; null otherwise. */
+  provider_cost_usd: z.number().nullable(),
   ttft_ms: z.number().nullable(),
   http_status: z.number(),
   error_type: z.string(),

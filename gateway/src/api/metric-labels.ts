@@ -1,7 +1,7 @@
 import type { Config } from '@tracegate/schemas'
 import type { ProviderRegistry } from '../providers/registry.ts'
 import type { ModelRouter } from '../routing/resolve.ts'
-import { ModelCatalogue } from '../spans/pricing.ts'
+import { ModelCatalogue } from '../spans/model-catalogue.ts'
 
 /** Routes a span can name: the templates, never a client's raw path. */
 const ROUTES = new Set([

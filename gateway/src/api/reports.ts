@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { CostReportQuerySchema } from '@tracegate/schemas'
+import { CostReportQuerySchema, MissingPricesQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
+import { missingPrices } from '../storage/price-queries.ts'
 import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
-/** `GET /api/reports/cost?from&to&group_by&format=csv|json`. */
+/** `GET /api/reports/cost?from&to&group_by&format=csv|json` and `GET /api/prices/missing?from&to`. */
 export async function reportsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/reports/cost', async (req, reply) => {
@@ -16,5 +17,11 @@ export async function reportsApi(app: FastifyInstance, opts: { store: Store; adm
     if (q.data.format === 'json') return report
     const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(reportCsv(report))
+  })
+
+  app.get('/api/prices/missing', async (req) => {
+    const q = MissingPricesQuerySchema.safeParse(req.query)
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
+    return fromStore(req, missingPrices(opts.store, q.data, opts.queryTimeoutMs))
   })
 }

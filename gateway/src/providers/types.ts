@@ -2,10 +2,16 @@ import type { Dispatcher } from 'undici'
 import type { ProviderType } from '@tracegate/schemas'
 
 /** The wire formats whose bodies we read on the side for usage; bodies themselves pass through. */
-export type Wire = 'openai' | 'anthropic'
+export type Wire = 'openai' | 'anthropic' | 'gemini'
+
+/** How a provider's usage differs from its wire format's norm. */
+export interface UsageQuirks {
+  /** completion_tokens leaves reasoning tokens out, though they are billed as output (xAI). */
+  reasoningOutsideOutput?: boolean
+}
 
 /** Operations, named as in the GenAI semantic conventions' `gen_ai.operation.name`. */
-export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'responses' | 'count_tokens' | 'models' | 'other'
+export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'responses' | 'generate_content' | 'count_tokens' | 'models' | 'other'
 
 /**
  * What distinguishes one provider from another: where it lives, how it wants to be
@@ -31,6 +37,8 @@ export interface ProviderAdapter {
   authHeaders(key: string): Array<[string, string]>
   /** Headers the provider needs that a client may not send (e.g. anthropic-version). */
   readonly defaultHeaders: ReadonlyArray<[string, string]>
+  /** How this provider's usage differs from its wire format's. */
+  readonly usageQuirks: UsageQuirks
   /** This provider's own keep-alive pool, sized by `max_connections`. */
   readonly dispatcher: Dispatcher
 }

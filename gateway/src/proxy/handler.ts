@@ -36,6 +36,8 @@ export interface RouteSpec {
   check?(plan: RoutePlan): void
   /** How a streamed answer marks its first output token (undefined: no token stream, e.g. embeddings). */
   firstToken?: StreamFormat
+  /** Whether the answer streams, when the path says so (Gemini's streamGenerateContent) rather than the body. */
+  stream?: boolean
   /** A key sent in the query string (Google's `?key=`), taken out of the forwarded URL. */
   queryKey?: string
   /** Where a chosen target is reached: origin and path with query. */
@@ -69,7 +71,7 @@ export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: Fastify
     attribute(obs, identity)
     const model = spec.model(body)
     obs.requestedModel = model
-    obs.stream = body?.json?.stream === true
+    obs.stream = spec.stream ?? body?.json?.stream === true
     obs.requestParams = requestParams(body?.json)
     const plan = applyOverrides(spec.plan(model), req.headers, (m) => deps.router.resolve(m, deps.config.default_provider), deps.config.routing)
     spec.check?.(plan)

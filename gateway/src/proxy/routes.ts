@@ -9,6 +9,7 @@ import type { ParsedBody } from './request-body.ts'
 import { listModels } from './models.ts'
 import { rawTarget, RAW_METHODS } from './raw-path.ts'
 import { takeKeyParam } from './url-secrets.ts'
+import { safeDecode } from '../spans/redact.ts'
 
 function checkModel(model: string): string {
   if (model.length > MAX_MODEL_LENGTH) throw new GatewayError('invalid_request', `model must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`, 'model')
@@ -85,15 +86,28 @@ function rawStreamFormat(wire: Wire, operation: Operation, rest: string): Stream
   return undefined
 }
 
+/** Gemini's native API names the model in the path: `v1beta/models/{model}:{method}`. */
+const GEMINI_NATIVE = /^v1(?:beta|alpha)?\/(?:tunedModels|models)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/
+
+/** Wire format, operation and model of a Gemini native path, when it is one. */
+function geminiNative(rest: string): { operation: Operation; model: string; stream: boolean } | null {
+  const m = GEMINI_NATIVE.exec(rest)
+  if (!m) return null
+  const model = safeDecode(m[1]!)
+  return { operation: m[2] === 'countTokens' ? 'count_tokens' : 'generate_content', model, stream: m[2] === 'streamGenerateContent' }
+}
+
 function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest): RouteSpec {
   const { rest, query } = rawTarget(req.url)
   const { key: queryKey, rest: forwardQuery } = takeKeyParam(query)
   const path = joinPath(provider.native.path, rest) + forwardQuery
-  const wire: Wire = provider.type === 'anthropic' && /messages(\/count_tokens)?$/.test(rest) ? 'anthropic' : 'openai'
-  const operation = rawOperation(rest)
+  const gemini = geminiNative(rest)
+  const wire: Wire = gemini ? 'gemini' : provider.type === 'anthropic' && /messages(\/count_tokens)?$/.test(rest) ? 'anthropic' : 'openai'
+  const operation = gemini?.operation ?? rawOperation(rest)
   return {
     route: '/p/{provider}/*', wire, operation, firstToken: rawStreamFormat(wire, operation, rest), queryKey,
-    model: (body) => checkModel(typeof body?.json?.model === 'string' ? body.json.model : ''),
+    stream: gemini?.stream,
+    model: (body) => checkModel(gemini?.model ?? (typeof body?.json?.model === 'string' ? body.json.model : '')),
     plan: (model) => deps.router.direct(provider.name, model),
     check: (plan) => {
       // The path is the provider's own; sending it to another provider would be meaningless.

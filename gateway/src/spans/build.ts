@@ -1,6 +1,8 @@
 import type { SpanRow } from '@tracegate/schemas'
 import { readResponse, emptyFacts, type ResponseFacts } from '../providers/usage.ts'
-import type { Cost, Pricer } from './pricing.ts'
+import type { Usage } from '../providers/usage-keys.ts'
+import { priceAttempt, type AttemptCost } from './attempt-cost.ts'
+import type { Pricer } from './pricing.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
 import { formatTimestamp } from './time.ts'
 import { maskSecrets } from './redact.ts'
@@ -59,26 +61,41 @@ function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions):
   })
 }
 
-interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: number | null; costSource: string; estimated: boolean }
+interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: AttemptCost; estimated: boolean }
 
-/**
- * The dated snapshot the provider answered with is what it bills; fall back to the name asked for.
- * Counting tokens is free: recorded as $0 with its own source, never mistaken for unpriced.
- */
-function priceAttempt(o: RequestObservation, a: AttemptObservation, facts: ResponseFacts, opts: BuildOptions): Cost {
-  if (o.operation === 'count_tokens') return { usd: a.httpStatus && a.httpStatus < 400 ? 0 : null, source: 'free' }
-  const cost = opts.pricer.price(a.adapter.name, a.adapter.pricingId, facts.responseModel || a.model, facts)
-  if (cost.source === 'unpriced' && facts.responseModel) return opts.pricer.price(a.adapter.name, a.adapter.pricingId, a.model, facts)
-  return cost
+/** The typed token columns, from the billed usage. */
+const columns = (u: Usage | null) => ({
+  InputTokens: u?.input_tokens ?? null,
+  OutputTokens: u?.output_tokens ?? null,
+  CacheReadTokens: u?.cache_read_tokens ?? null,
+  CacheWriteTokens: u?.cache_write_tokens ?? null,
+  ReasoningTokens: u?.output_reasoning_tokens ?? null,
+})
+
+/** Dollars as text to a trillionth, without the float noise of a learnt rate. */
+const usd = (v: number) => String(Number(v.toFixed(12)))
+
+/** What the usage holds beyond the typed columns, and the cost's parts, as span attributes. */
+function usageAttributes(attrs: Record<string, string>, facts: ResponseFacts, cost: AttemptCost): void {
+  const u = facts.usage
+  setIf(attrs, 'tracegate.usage.cache_write_5m_tokens', u?.cache_write_5m_tokens)
+  setIf(attrs, 'tracegate.usage.cache_write_1h_tokens', u?.cache_write_1h_tokens)
+  setIf(attrs, 'tracegate.usage.web_searches', u?.web_searches)
+  setIf(attrs, 'tracegate.usage.web_fetches', facts.webFetches)
+  if (facts.iterations) attrs['tracegate.usage.iterations'] = String(facts.iterations.length)
+  if (cost.webSearchUsd) attrs['tracegate.cost.web_search_usd'] = usd(cost.webSearchUsd)
+  if (cost.webFetchUsd) attrs['tracegate.cost.web_fetch_usd'] = usd(cost.webFetchUsd)
+  if (facts.providerCostUsd !== null) attrs['tracegate.cost.provider_usd'] = usd(facts.providerCostUsd)
 }
 
 function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
   const captured = a.response ? a.response.text() : ''
-  const facts = a.response ? readResponse(o.wire, o.operation, o.stream && a.httpStatus < 400, captured) : emptyFacts()
+  const facts = a.response ? readResponse(o.wire, captured, { op: o.operation, stream: o.stream && a.httpStatus < 400, quirks: a.adapter.usageQuirks }) : emptyFacts()
   // A stream cut short has no usage event: estimate its output from the text seen, and say so.
-  const estimated = facts.outputTokens === null && Boolean(facts.outputText) && (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
-  if (estimated) facts.outputTokens = Math.ceil(facts.outputText!.length / 4)
-  const cost = priceAttempt(o, a, facts, opts)
+  const estimated = facts.usage?.output_tokens === undefined && Boolean(facts.outputText) && (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
+  if (estimated) facts.usage = { ...facts.usage, output_tokens: Math.ceil(facts.outputText!.length / 4) }
+  const cost = priceAttempt(o, a, facts, opts.pricer)
+  const tokens = columns(facts.usage)
   const attrs: Record<string, string> = {
     'gen_ai.operation.name': opName(o.operation),
     'gen_ai.provider.name': a.adapter.semconvName,
@@ -95,11 +112,12 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   setIf(attrs, 'gen_ai.response.model', facts.responseModel)
   setIf(attrs, 'gen_ai.response.id', facts.responseId)
   if (facts.finishReasons.length) attrs['gen_ai.response.finish_reasons'] = JSON.stringify(facts.finishReasons)
-  setIf(attrs, 'gen_ai.usage.input_tokens', facts.inputTokens)
-  setIf(attrs, 'gen_ai.usage.output_tokens', facts.outputTokens)
-  setIf(attrs, 'gen_ai.usage.cache_read.input_tokens', facts.cacheReadTokens)
-  setIf(attrs, 'gen_ai.usage.cache_creation.input_tokens', facts.cacheWriteTokens)
-  setIf(attrs, 'gen_ai.usage.reasoning.output_tokens', facts.reasoningTokens)
+  setIf(attrs, 'gen_ai.usage.input_tokens', tokens.InputTokens)
+  setIf(attrs, 'gen_ai.usage.output_tokens', tokens.OutputTokens)
+  setIf(attrs, 'gen_ai.usage.cache_read.input_tokens', tokens.CacheReadTokens)
+  setIf(attrs, 'gen_ai.usage.cache_creation.input_tokens', tokens.CacheWriteTokens)
+  setIf(attrs, 'gen_ai.usage.reasoning.output_tokens', tokens.ReasoningTokens)
+  usageAttributes(attrs, facts, cost)
   setIf(attrs, 'error.type', a.errorType)
   attrs['tracegate.target_index'] = String(a.targetIndex)
   attrs['http.request.resend_count'] = String(a.resendCount)
@@ -130,13 +148,10 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     Provider: a.adapter.name,
     RequestModel: a.model,
     ResponseModel: facts.responseModel,
-    InputTokens: facts.inputTokens,
-    OutputTokens: facts.outputTokens,
-    CacheReadTokens: facts.cacheReadTokens,
-    CacheWriteTokens: facts.cacheWriteTokens,
-    ReasoningTokens: facts.reasoningTokens,
+    ...tokens,
     CostUsd: cost.usd,
     CostSource: cost.source,
+    ProviderCostUsd: facts.providerCostUsd,
     TtftMs: a.ttftMs,
     HttpStatus: a.httpStatus,
     ErrorType: a.errorType,
@@ -146,7 +161,13 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     BodyTruncated: truncated,
   }, o, opts)
   row.TokensEstimated = estimated
-  return { row, facts, cost: cost.usd, costSource: cost.source, estimated }
+  return { row, facts, cost, estimated }
+}
+
+/** The request's cost source: a flaw in any attempt's cost shows on the request. */
+function requestCostSource(rows: SpanRow[]): string {
+  for (const flaw of ['unpriced', 'usage_unreadable']) if (rows.some((r) => r.CostSource === flaw)) return flaw
+  return rows.at(-1)?.CostSource ?? 'no_usage'
 }
 
 /** One SERVER row for the request and one CLIENT row per upstream attempt. */
@@ -170,9 +191,8 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
   setIf(attrs, 'gen_ai.response.model', last?.facts.responseModel)
   for (const [k, v] of Object.entries(o.attribution.meta)) attrs[`tracegate.meta.${k}`] = v
   for (const [k, v] of Object.entries(o.requestParams)) attrs[`gen_ai.request.${k}`] = String(v)
-  const facts = attempts.map((a) => a.facts)
-  const costs = attempts.filter((a) => a.cost !== null)
-  const unpriced = attempts.some((a) => a.costSource === 'unpriced')
+  const rows = attempts.map((a) => a.row)
+  const sum = (col: 'InputTokens' | 'OutputTokens' | 'CacheReadTokens' | 'CacheWriteTokens' | 'ReasoningTokens' | 'CostUsd' | 'ProviderCostUsd') => sumOrNull(rows.map((r) => r[col]))
   let requestBody = ''
   let truncated = false
   if (opts.captureBodies && o.requestBody) {
@@ -191,13 +211,14 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     Provider: lastObs?.adapter.name ?? '',
     RequestModel: o.requestedModel,
     ResponseModel: last?.facts.responseModel || lastObs?.model || '',
-    InputTokens: sumOrNull(facts.map((f) => f.inputTokens)),
-    OutputTokens: sumOrNull(facts.map((f) => f.outputTokens)),
-    CacheReadTokens: sumOrNull(facts.map((f) => f.cacheReadTokens)),
-    CacheWriteTokens: sumOrNull(facts.map((f) => f.cacheWriteTokens)),
-    ReasoningTokens: sumOrNull(facts.map((f) => f.reasoningTokens)),
-    CostUsd: costs.length ? costs.reduce((s, a) => s + (a.cost ?? 0), 0) : null,
-    CostSource: unpriced ? 'unpriced' : (last?.costSource ?? 'no_usage'),
+    InputTokens: sum('InputTokens'),
+    OutputTokens: sum('OutputTokens'),
+    CacheReadTokens: sum('CacheReadTokens'),
+    CacheWriteTokens: sum('CacheWriteTokens'),
+    ReasoningTokens: sum('ReasoningTokens'),
+    CostUsd: sum('CostUsd'),
+    CostSource: requestCostSource(rows),
+    ProviderCostUsd: sum('ProviderCostUsd'),
     TtftMs: lastObs && lastObs.ttftMs !== null ? lastObs.startMs - o.startMs + lastObs.ttftMs : null,
     HttpStatus: o.httpStatus,
     ErrorType: o.errorType,

@@ -1,49 +1,23 @@
 import { calcPrice, type Provider } from '@pydantic/genai-prices'
-import type { PriceOverride } from '@tracegate/schemas'
-
-export interface TokenCounts {
-  inputTokens: number | null
-  outputTokens: number | null
-  cacheReadTokens: number | null
-  cacheWriteTokens: number | null
-}
+import type { CostSource, PriceOverride } from '@tracegate/schemas'
+import type { Usage, UsageKey } from '../providers/usage-keys.ts'
+import { learnLinearPrice, linearCost, LINEAR_KEYS, type LinearPrice } from './linear-price.ts'
 
 export interface Cost {
   usd: number | null
-  source: 'genai-prices' | 'override' | 'unpriced' | 'no_usage' | 'free'
+  source: CostSource
+  /** Per-call parts of `usd` (web searches), for the span's attributes. */
+  webSearchUsd?: number
 }
 
-type Usage = { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number }
-
-/** Dollars per million tokens of each kind, plus a fixed per-request part. */
-interface LinearRates { fixed: number; input: number; output: number; cacheRead: number; cacheWrite: number; learntAt: number }
-
-const M = 1_000_000
 const RATES_TTL_MS = 3_600_000 // dated price changes are picked up within the hour
-const u = (input: number, output: number, cacheRead: number, cacheWrite: number): Usage =>
-  ({ input_tokens: input, output_tokens: output, cache_read_tokens: cacheRead, cache_write_tokens: cacheWrite })
+const MAX_CACHED = 10_000
+const linearKeys = new Set<string>(LINEAR_KEYS)
 
-function linearCost(r: LinearRates, x: Usage): number {
-  return r.fixed + (r.input * (x.input_tokens - x.cache_read_tokens - x.cache_write_tokens) + r.output * x.output_tokens
-    + r.cacheRead * x.cache_read_tokens + r.cacheWrite * x.cache_write_tokens) / M
-}
-
-/**
- * Learn a model's rates from calcPrice itself, and keep them only if the price really is linear
- * (checked at two more points: tiered or long-context prices fail the check and keep going
- * through calcPrice). Saves the package's per-call work on every span.
- */
-function learnRates(calc: (x: Usage) => number): LinearRates | null {
-  const fixed = calc(u(0, 0, 0, 0))
-  const r: LinearRates = {
-    fixed, input: calc(u(M, 0, 0, 0)) - fixed, output: calc(u(0, M, 0, 0)) - fixed,
-    cacheRead: calc(u(M, 0, M, 0)) - fixed, cacheWrite: calc(u(M, 0, 0, M)) - fixed, learntAt: Date.now(),
-  }
-  for (const probe of [u(1_234, 567, 89, 10), u(123_457, 6_789, 23_456, 3_456)]) {
-    const want = calc(probe)
-    if (Math.abs(linearCost(r, probe) - want) > 1e-9 * Math.max(1, want)) return null
-  }
-  return r
+function overrideProvider(key: string, p: PriceOverride): Provider {
+  const model = key.slice(key.indexOf('/') + 1)
+  const prices = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && k !== 'web_fetches_kcount'))
+  return { id: `override:${key}`, name: key, api_pattern: '', models: [{ id: model, match: { equals: model }, prices }] } as Provider
 }
 
 /**
@@ -51,83 +25,77 @@ function learnRates(calc: (x: Usage) => number): LinearRates | null {
  * negotiated rates. An unknown model is reported as unpriced, never as free.
  */
 export class Pricer {
-  private readonly overrides = new Map<string, Provider>()
+  private readonly overrides = new Map<string, { provider: Provider; webFetchPerCall: number }>()
   /**
    * `pricingId|model` → that provider narrowed to the one matching model (null: unpriced).
    * Matching a model against a provider's whole catalogue is most of calcPrice's cost.
    */
   private readonly matched = new Map<string, Provider | null>()
-  /** `pricingId|model` → linear rates, or null when the model's price is not linear. */
-  private readonly rates = new Map<string, LinearRates | null>()
+  /** `pricingId|model` → its linear price, or null when the model's price is not linear. */
+  private readonly linear = new Map<string, LinearPrice | null>()
 
   constructor(overrides: Record<string, PriceOverride>) {
     for (const [key, p] of Object.entries(overrides)) {
-      const model = key.slice(key.indexOf('/') + 1)
-      this.overrides.set(key, {
-        id: `override:${key}`, name: key, api_pattern: '', models: [{ id: model, match: { equals: model }, prices: stripUndefined(p) }],
-      } as Provider)
+      this.overrides.set(key, { provider: overrideProvider(key, p), webFetchPerCall: (p.web_fetches_kcount ?? 0) / 1000 })
     }
   }
 
-  price(providerName: string, pricingId: string | undefined, model: string, t: TokenCounts): Cost {
-    if (t.inputTokens === null && t.outputTokens === null) return { usd: null, source: 'no_usage' }
-    const usage = {
-      input_tokens: t.inputTokens ?? 0,
-      output_tokens: t.outputTokens ?? 0,
-      cache_read_tokens: t.cacheReadTokens ?? 0,
-      cache_write_tokens: t.cacheWriteTokens ?? 0,
-    }
+  /** Web fetches: not in the price data (Anthropic charges nothing beyond their tokens) unless config says so. */
+  webFetchCost(providerName: string, model: string, fetches: number): number {
+    return fetches * (this.overrides.get(`${providerName}/${model}`)?.webFetchPerCall ?? 0)
+  }
+
+  price(providerName: string, pricingId: string | undefined, model: string, usage: Usage | null): Cost {
+    if (!usage || (usage.input_tokens === undefined && usage.output_tokens === undefined)) return { usd: null, source: 'no_usage' }
+    const full = { input_tokens: 0, output_tokens: 0, ...usage }
     const override = this.overrides.get(`${providerName}/${model}`)
     if (override) {
-      const r = calcPrice(usage, model, { provider: override })
+      const r = safeCalc(full, model, { provider: override.provider })
       if (r) return { usd: r.total_price, source: 'override' }
     }
     if (!pricingId) return { usd: null, source: 'unpriced' }
-    try {
-      const key = `${pricingId}|${model}`
-      const narrowed = this.matched.get(key)
-      if (narrowed === null) return { usd: null, source: 'unpriced' }
-      const rates = this.rates.get(key)
-      if (rates && Date.now() - rates.learntAt < RATES_TTL_MS) return { usd: linearCost(rates, usage), source: 'genai-prices' }
-      const r = calcPrice(usage, model, narrowed ? { provider: narrowed } : { providerId: pricingId })
-      if (narrowed === undefined && this.matched.size < 10_000) this.matched.set(key, r ? { ...r.provider, models: [r.model] } : null)
-      if (r && (rates === undefined || rates) && this.rates.size < 10_000) {
-        const provider = { ...r.provider, models: [r.model] }
-        this.rates.set(key, learnRates((x) => calcPrice(x, model, { provider })?.total_price ?? NaN))
-      }
-      return r ? { usd: r.total_price, source: 'genai-prices' } : { usd: null, source: 'unpriced' }
-    } catch {
-      return { usd: null, source: 'unpriced' }
-    }
-  }
-}
-
-/** Models the price data knows, by `pricingId|model` → its own id there (null: not in the data). */
-const MAX_KNOWN = 10_000
-
-export class ModelCatalogue {
-  private readonly known = new Map<string, string | null>()
-
-  /**
-   * The price list's own id for a model the provider was asked for, or null when the list has no
-   * such model. Bounded by the price data, however many names clients invent: a metric label.
-   */
-  id(pricingId: string | undefined, model: string): string | null {
-    if (!pricingId || !model) return null
     const key = `${pricingId}|${model}`
-    const hit = this.known.get(key)
-    if (hit !== undefined) return hit
-    let id: string | null = null
-    try {
-      id = calcPrice(u(1, 1, 0, 0), model, { providerId: pricingId })?.model.id ?? null
-    } catch {
-      id = null
+    const narrowed = this.matched.get(key)
+    if (narrowed === null) return { usd: null, source: 'unpriced' }
+    let fast = this.linear.get(key)
+    if (fast === undefined || (fast && Date.now() - fast.learntAt >= RATES_TTL_MS)) {
+      const r = safeCalc(full, model, narrowed ? { provider: narrowed } : { providerId: pricingId })
+      if (narrowed === undefined && this.matched.size < MAX_CACHED) this.matched.set(key, r ? { ...r.provider, models: [r.model] } : null)
+      if (!r) return { usd: null, source: 'unpriced' }
+      fast = this.learn(key, model, { ...r.provider, models: [r.model] })
+      if (!fast) return { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) }
     }
-    if (this.known.size < MAX_KNOWN) this.known.set(key, id)
-    return id
+    // Once learnt, every call prices through the same function: the same usage always costs the same.
+    if (fast && Object.keys(full).every((k) => linearKeys.has(k))) return { usd: linearCost(fast, full), source: 'genai-prices', webSearchUsd: webSearchPart(fast, full) }
+    const provider = this.matched.get(key)
+    const r = safeCalc(full, model, provider ? { provider } : { providerId: pricingId })
+    return r ? { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) } : { usd: null, source: 'unpriced' }
+  }
+
+  /** The web searches' share of a price calcPrice computed (the linear path has it as a coefficient). */
+  private searchPart(full: Usage, model: string, r: NonNullable<ReturnType<typeof calcPrice>>): { webSearchUsd?: number } {
+    if (!full.web_searches) return {}
+    const without = safeCalc({ ...full, web_searches: 0 }, model, { provider: r.provider })?.total_price ?? r.total_price
+    return { webSearchUsd: r.total_price - without }
+  }
+
+  private learn(key: string, model: string, provider: Provider): LinearPrice | null {
+    const learnt = learnLinearPrice((u) => safeCalc(u, model, { provider })?.total_price ?? Number.NaN)
+    if (this.linear.size < MAX_CACHED) this.linear.set(key, learnt)
+    return learnt
   }
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+function webSearchPart(p: LinearPrice, u: Usage): number | undefined {
+  return u.web_searches ? (p.coef.web_searches ?? 0) * u.web_searches : undefined
 }
+
+/** calcPrice, with a usage it refuses (inconsistent counts) or a model it cannot price as null. */
+function safeCalc(u: Usage, model: string, opts: Parameters<typeof calcPrice>[2]): ReturnType<typeof calcPrice> {
+  try {
+    return calcPrice(u as Record<UsageKey, number>, model, opts)
+  } catch {
+    return null
+  }
+}
+

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { SPAN_COLUMNS } from '@tracegate/schemas'
+import { spanColumnsFor } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { Spool, type Segment } from './spool.ts'
 import { Quarantine, rejectedForContent } from './quarantine.ts'
@@ -44,7 +44,7 @@ export class SegmentInserter {
       if (!values) return true
       if (values.length) {
         await this.store.client.insert({
-          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: [...SPAN_COLUMNS],
+          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: spanColumnsFor(values[0]!.length) as [string, ...string[]],
           clickhouse_settings: { insert_deduplication_token: batch.seg.name, deduplicate_blocks_in_dependent_materialized_views: 1 },
         })
       }

@@ -31,6 +31,8 @@ const ROLLUP_METRICS: Partial<Record<Metric, string>> = {
   cost_per_request: 'sum(CostUsd) / sum(Requests)',
   retries: 'sum(Attempts) - sum(Requests)',
   fallbacks: 'sum(Fallbacks)',
+  provider_cost_usd: 'sum(ProviderCostUsd)',
+  cost_gap_usd: 'sum(CostUsdProviderReported) - sum(ProviderCostUsd)',
 }
 const SPAN_METRICS: Record<Metric, string> = {
   requests: 'count()',
@@ -46,6 +48,9 @@ const SPAN_METRICS: Record<Metric, string> = {
   cost_per_request: 'sum(ifNull(CostUsd, 0)) / count()',
   retries: 'sum(Attempt) - count()',
   fallbacks: "countIf(SpanAttributes['tracegate.fell_back'] = 'true')",
+  provider_cost_usd: 'sum(ifNull(ProviderCostUsd, 0))',
+  // Ours minus theirs, over the requests whose provider reported a cost.
+  cost_gap_usd: 'sumIf(ifNull(CostUsd, 0), ProviderCostUsd IS NOT NULL) - sum(ifNull(ProviderCostUsd, 0))',
 }
 const INTERVALS: Record<string, string> = { '1m': '1 MINUTE', '5m': '5 MINUTE', '15m': '15 MINUTE', '1h': '1 HOUR', '1d': '1 DAY' }
 

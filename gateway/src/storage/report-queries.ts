@@ -8,13 +8,17 @@ import { readLimitSql } from './read-limits.ts'
  * cheap over months of traffic. The dimension comes from an allow-list; the range is bound as
  * parameters. The API bounds it to `timeoutMs`; the CLI, reading the data directory itself, does not.
  */
+const NUMERIC = ['requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_usd_provider_reported'] as const
+
 export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: number): Promise<CostReport> {
   const column = REPORT_DIMENSIONS[q.group_by]
   const rs = await store.client.query({
     query: `SELECT ${column} AS group,
         sum(Requests) AS requests, sumIf(Requests, Status = 'Error') AS errors,
         sum(InputTokens) AS input_tokens, sum(OutputTokens) AS output_tokens,
-        sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd
+        sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd,
+        sum(ProviderReportedRequests) AS provider_reported_requests, sum(ProviderCostUsd) AS provider_cost_usd,
+        sum(CostUsdProviderReported) AS cost_usd_provider_reported
       FROM ${store.database}.spans_1m
       WHERE Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}
       GROUP BY group ORDER BY cost_usd DESC, group${readLimitSql(timeoutMs)}`,
@@ -24,12 +28,11 @@ export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: n
   const rows = (await rs.json<Record<string, unknown>>()).map((r): CostReportRow => ({
     group: String(r.group), requests: Number(r.requests), errors: Number(r.errors), input_tokens: Number(r.input_tokens),
     output_tokens: Number(r.output_tokens), cache_read_tokens: Number(r.cache_read_tokens), cost_usd: Number(r.cost_usd),
+    provider_reported_requests: Number(r.provider_reported_requests), provider_cost_usd: Number(r.provider_cost_usd),
+    cost_usd_provider_reported: Number(r.cost_usd_provider_reported),
   }))
-  const sum = (k: keyof Omit<CostReportRow, 'group'>) => rows.reduce((s, r) => s + r[k], 0)
-  return {
-    from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.group_by, rows,
-    totals: { requests: sum('requests'), errors: sum('errors'), input_tokens: sum('input_tokens'), output_tokens: sum('output_tokens'), cache_read_tokens: sum('cache_read_tokens'), cost_usd: sum('cost_usd') },
-  }
+  const totals = Object.fromEntries(NUMERIC.map((k) => [k, rows.reduce((s, r) => s + r[k], 0)])) as Omit<CostReportRow, 'group'>
+  return { from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.group_by, rows, totals }
 }
 
 /**
@@ -45,15 +48,21 @@ const quoted = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"`
 const textCell = (s: string) => quoted(FORMULA_START.test(s) ? `'${s}` : s)
 
 /** Dollars to 1e-10 without float noise or exponents, so many tiny costs still add up to the total. */
-const usdText = (v: number) => v.toFixed(10).replace(/\.?0+$/, '') || '0'
+const usdText = (v: number) => {
+  const fixed = v.toFixed(10)
+  return Number(fixed) === 0 ? '0' : fixed.replace(/\.?0+$/, '')
+}
 
 /**
  * CSV with a header, one `group` row per group and a final `total` row. The first column says
- * which a row is, so no group name (a team called TOTAL) can pass for the total.
+ * which a row is, so no group name (a team called TOTAL) can pass for the total. The last three
+ * columns compare with what providers reported themselves: how many requests, their sum, and our
+ * cost minus theirs over those requests.
  */
 export function reportCsv(r: CostReport): string {
-  const header = ['row', r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd']
+  const header = ['row', r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd']
   const line = (row: 'group' | 'total', group: string, x: Omit<CostReportRow, 'group'>) =>
-    [row, textCell(group), x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd)].join(',')
+    [row, textCell(group), x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd),
+      x.provider_reported_requests, usdText(x.provider_cost_usd), usdText(x.cost_usd_provider_reported - x.provider_cost_usd)].join(',')
   return [header.map(textCell).join(','), ...r.rows.map((x) => line('group', x.group, x)), line('total', '', r.totals)].join('\n') + '\n'
 }

@@ -133,7 +133,7 @@ function toSpan(r: Record<string, any>): Span {
     provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
     stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), tokens_estimated: Boolean(r.TokensEstimated),
     cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),
-    cost_usd: n(r.CostUsd), cost_source: r.CostSource || 'no_usage', ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
+    cost_usd: n(r.CostUsd), cost_source: r.CostSource || 'no_usage', provider_cost_usd: n(r.ProviderCostUsd), ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
     error_type: r.ErrorType, attempt: Number(r.Attempt), workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
     user: r.User, session_id: r.SessionId, tags: r.Tags ?? [], attributes: r.SpanAttributes ?? {},
     events: evTimes.map((t, i) => ({ time: isoFromClickHouse(t), name: r['Events.Name']?.[i] ?? '', attributes: r['Events.Attributes']?.[i] ?? {} })),
@@ -144,7 +144,7 @@ function toSpan(r: Record<string, any>): Span {
 /** What a span's detail shows: every column but links and the resource (about 10% less to decompress). */
 const DETAIL_COLUMNS = `TraceId, SpanId, ParentSpanId, SpanName, SpanKind, Timestamp, Duration, StatusCode, StatusMessage, Provider,
   RequestModel, ResponseModel, Operation, Stream, InputTokens, OutputTokens, TokensEstimated, CacheReadTokens, CacheWriteTokens,
-  ReasoningTokens, CostUsd, CostSource, TtftMs, HttpStatus, ErrorType, Attempt, Workflow, Team, KeyName, User, SessionId, Tags,
+  ReasoningTokens, CostUsd, CostSource, ProviderCostUsd, TtftMs, HttpStatus, ErrorType, Attempt, Workflow, Team, KeyName, User, SessionId, Tags,
   SpanAttributes, Events.Timestamp, Events.Name, Events.Attributes, RequestBody, ResponseBody, BodyTruncated`
 
 /** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */

@@ -16,6 +16,8 @@ export const METRIC_INFO: Record<Metric, { label: string; fmt: (v: number | stri
   cost_per_request: { label: 'Cost / request', fmt: usd },
   retries: { label: 'Retries', fmt: count },
   fallbacks: { label: 'Fallbacks', fmt: count },
+  provider_cost_usd: { label: 'Provider-reported cost', fmt: usd },
+  cost_gap_usd: { label: 'Ours − provider-reported', fmt: usd },
 }
 
 export const DIMENSION_LABELS: Record<string, string> = {
