@@ -78,6 +78,18 @@ describe('a gateway key never reaches a provider', () => {
     expect(viaQuery.url).toBe('/gemini/v1beta/models/gemini-2.5-flash:generateContent?alt=sse')
   })
 
+  it('on /v1/*, gemini/<model> goes to Gemini\'s OpenAI-compatible API under the native base, keyed the same way', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tg-search-key-0002' },
+      body: JSON.stringify({ model: 'gemini/gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(res.status).toBe(200)
+    const call = mock.calls.at(-1)!
+    expect(call.path).toBe('/gemini/v1beta/openai/chat/completions')
+    expect(call.headers['x-goog-api-key']).toBe('gemini-provider-key-from-config')
+    expect(call.headers.authorization).toBeUndefined()
+  })
+
   it('credentials in a forwarded query string are masked in the span and never stored', async () => {
     const res = await fetch(`${gw.url}/p/openai/models?api_key=qs-secret-value-42&token=qs-token-value-43&limit=5`, { headers: { authorization: 'Bearer tg-growth-key-0001' } })
     expect(mock.calls.at(-1)!.url).toBe('/v1/models?api_key=qs-secret-value-42&token=qs-token-value-43&limit=5')
