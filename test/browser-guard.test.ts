@@ -89,6 +89,19 @@ describe('cross-origin browser requests', () => {
     expect(mock.calls.length).toBe(before)
   })
 
+  it('a percent-encoded route (/%76%31/...) is the same route: refused too', async () => {
+    const before = mock.calls.length
+    const post = { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody }
+    expect((await fetch(`${gw.url}/%76%31/chat/completions`, post)).status).toBe(403)
+    expect((await fetch(`${gw.url}/%61pi/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+    expect(mock.calls.length).toBe(before)
+  })
+
+  it('behind a proxy that rewrites Host, the explorer\'s own requests (Sec-Fetch-Site: same-origin) pass', async () => {
+    const res = await fetch(`${gw.url}/api/traces`, { headers: { origin: 'https://tracegate.example.com', 'sec-fetch-site': 'same-origin' } })
+    expect(res.status).toBe(200)
+  })
+
   it('the explorer itself (same origin) and clients that send no Origin are not affected', async () => {
     const same = await fetch(`${gw.url}/api/traces`, { headers: { origin: gw.url, 'sec-fetch-site': 'same-origin' } })
     expect(same.status).toBe(200)
@@ -102,10 +115,13 @@ describe('cross-origin browser requests', () => {
     expect(pre.status).toBe(204)
     expect(pre.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST')
-    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: ALLOWED, 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody })
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: ALLOWED, cookie: 'session=s3cr3t', referer: `${ALLOWED}/app`, 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody })
     expect(res.status).toBe(200)
     expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(res.headers.get('access-control-expose-headers')).toContain('x-tracegate-trace-id')
+    // The browser's headers stay with the gateway: the provider sees a server, not a page.
+    const sent = mock.calls.at(-1)!.headers
+    expect([sent.origin, sent.cookie, sent.referer]).toEqual([undefined, undefined, undefined])
   })
 })
 

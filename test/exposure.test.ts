@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { BUILTIN_DEFAULTS } from '../gateway/src/providers/registry.ts'
+import { BUILTIN_DEFAULTS } from '../gateway/src/providers/builtins.ts'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
 

@@ -70,7 +70,12 @@ describe('a gateway key never reaches a provider', () => {
     const viaHeader = mock.calls.at(-1)!
     await fetch(`${gw.url}${path}?alt=sse&key=tg-search-key-0002`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     const viaQuery = mock.calls.at(-1)!
-    for (const call of [viaHeader, viaQuery]) {
+    // `%6bey` is `key` to the provider: it is read as the key and taken out too.
+    const before = mock.calls.length
+    await fetch(`${gw.url}${path}?alt=sse&%6bey=tg-search-key-0002`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(mock.calls.length).toBe(before + 1)
+    const viaEncodedQuery = mock.calls.at(-1)!
+    for (const call of [viaHeader, viaQuery, viaEncodedQuery]) {
       expect(call.path).toBe('/gemini/v1beta/models/gemini-2.5-flash:generateContent')
       expect(call.headers['x-goog-api-key']).toBe('gemini-provider-key-from-config')
       expect(GATEWAY_KEYS.some((k) => seen(call).includes(k))).toBe(false)

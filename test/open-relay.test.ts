@@ -15,6 +15,7 @@ beforeAll(async () => {
       openai: { base_url: `${mock.url}/v1`, api_key: OPERATOR_KEY },
       groq: { base_url: `${mock.url}/groq/v1` }, // no key in config: stays open, the caller's own key or none
     },
+    models: [{ name: 'groq-then-openai', retries: 0, targets: [{ provider: 'groq', model: 'g-model' }, { provider: 'openai', model: 'o-model' }] }],
   })
 })
 afterAll(async () => {
@@ -53,6 +54,19 @@ describe('no open relay on the operator keys', () => {
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key-123456')
     expect(operatorKeySent()).toBe(false)
     expect(serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)).status).toBe('ok')
+  })
+
+  it('a caller\'s own key goes only to the provider it called, never to a fallback of another provider', async () => {
+    mock.fault({ model: 'g-model', status: 503, times: 1 })
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer gsk-callers-groq-key-0001' },
+      body: JSON.stringify({ model: 'groq-then-openai', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    const [groq, openai] = mock.calls.slice(-2)
+    expect([groq!.path, groq!.headers.authorization]).toEqual(['/groq/v1/chat/completions', 'Bearer gsk-callers-groq-key-0001'])
+    expect([openai!.path, openai!.headers.authorization]).toEqual(['/v1/chat/completions', undefined])
+    expect(res.headers.get('x-tracegate-attempts')).toBe('2')
+    expect(operatorKeySent()).toBe(false)
   })
 
   it('a provider with no key in config stays open to anonymous callers (the provider decides)', async () => {

@@ -59,7 +59,7 @@ describe('/p/{provider}/* methods', () => {
 describe('/p/{provider}/* paths', () => {
   it('dot segments and backslashes, in any encoding, are a 400 and reach no upstream', async () => {
     const before = mock.calls.length
-    for (const path of ['/p/openai/../admin', '/p/openai/a/%2e%2e/admin', '/p/openai/%2E./admin', '/p/openai/.%2e/admin', '/p/openai/%252e%252e/admin', '/p/openai/a\\..\\admin', '/p/openai/a%5c..%5cadmin', '/p/openai/./models']) {
+    for (const path of ['/%70/openai/models', '/p/%6fpenai/models', '/p/openai/%252525252e%252525252e/admin', '/p/openai/../admin', '/p/openai/a/%2e%2e/admin', '/p/openai/%2E./admin', '/p/openai/.%2e/admin', '/p/openai/%252e%252e/admin', '/p/openai/a\\..\\admin', '/p/openai/a%5c..%5cadmin', '/p/openai/./models']) {
       const res = await send('GET', path)
       expect([path, res.status]).toEqual([path, 400])
       expect(JSON.parse(res.body).error.code).toBe('invalid_path')

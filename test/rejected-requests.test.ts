@@ -32,6 +32,14 @@ const range = () => ({ from: new Date(Date.now() - 600_000).toISOString(), to: n
 describe('requests the gateway refuses', () => {
   const refused: string[] = []
 
+  it('a refused caller\'s claimed team and user are not kept', async () => {
+    const res = await post(chat(), { authorization: 'Bearer not-a-key', 'x-tracegate-team': 'victim-team', 'x-tracegate-user': 'victim' })
+    expect(res.status).toBe(401)
+    refused.push(res.headers.get('x-tracegate-trace-id')!)
+    const span = serverSpan(await waitForTrace(gw.url, refused.at(-1)!, 1))
+    expect([span.team, span.user]).toEqual(['', ''])
+  })
+
   it('401, 413, 415 and 403 are recorded, without their bodies', async () => {
     const before = mock.calls.length
     const cases: Array<[Promise<Response>, number]> = [
@@ -40,13 +48,15 @@ describe('requests the gateway refuses', () => {
       [post(chat(), { 'content-type': 'text/plain' }), 415],
       [post(chat(), { origin: 'https://evil.example' }), 403],
     ]
+    const ids: string[] = []
     for (const [pending, status] of cases) {
       const res = await pending
       expect(res.status).toBe(status)
-      refused.push(res.headers.get('x-tracegate-trace-id')!)
+      ids.push(res.headers.get('x-tracegate-trace-id')!)
     }
+    refused.push(...ids)
     expect(mock.calls.length).toBe(before)
-    for (const [i, id] of refused.entries()) {
+    for (const [i, id] of ids.entries()) {
       const span = serverSpan(await waitForTrace(gw.url, id, 1))
       expect([span.http_status, span.request_body, span.attempt]).toEqual([cases[i]![1], '', 0])
     }
@@ -71,6 +81,15 @@ describe('requests the gateway refuses', () => {
 })
 
 describe('input bounds on the LLM routes', () => {
+  it('a model name that is not printable ASCII is a 400, never a reset connection or a 500', async () => {
+    for (const model of ['模型', 'gpt-4o\u0007', 'caf\u00e9']) {
+      const res = await post(JSON.stringify({ model, messages: [] }))
+      expect([model, res.status, (await error(res)).param]).toEqual([model, 400, 'model'])
+    }
+    const fallback = await post(chat(), { 'x-tracegate-fallbacks': 'openai/caf\u00e9' })
+    expect([fallback.status, (await error(fallback)).param]).toEqual([400, 'x-tracegate-fallbacks'])
+  })
+
   it('a model name over 256 characters is a 400 naming model, and is not copied into the span', async () => {
     const res = await post(JSON.stringify({ model: 'm'.repeat(257), messages: [] }))
     expect(res.status).toBe(400)

@@ -18,6 +18,8 @@ beforeAll(async () => {
     models: [
       { name: 'flip', retries: 0, cooldown: { failures: 1, window_ms: 60_000, duration_ms: 300 }, targets: [{ provider: 'openai', model: 'flip-a' }, { provider: 'backup', model: 'flip-b' }] },
       { name: 'answered-by-backup', retries: 0, targets: [{ provider: 'openai', model: 'ab-primary' }, { provider: 'backup', model: 'ab-secondary' }] },
+      { name: 'short-deadline', retries: 1, timeout_ms: 3000, targets: [{ provider: 'openai', model: 'sd-primary' }, { provider: 'backup', model: 'sd-backup' }] },
+      { name: 'probed', retries: 0, cooldown: { failures: 1, window_ms: 60_000, duration_ms: 200 }, targets: [{ provider: 'openai', model: 'pr-a' }, { provider: 'backup', model: 'pr-b' }] },
     ],
   })
 })
@@ -51,6 +53,31 @@ describe('cooldowns admit a target only when it is tried', () => {
   })
 })
 
+describe('retries within the deadline', () => {
+  it('a Retry-After longer than the time left moves on to the fallback instead of answering 504', async () => {
+    mock.fault({ model: 'sd-primary', status: 429, retryAfter: '5', times: 1 })
+    const res = await chat('short-deadline')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-tracegate-model')).toBe('sd-backup')
+    expect(res.headers.get('x-tracegate-attempts')).toBe('2')
+  })
+})
+
+describe('a half-open probe', () => {
+  it('is settled by its response headers: while the probe streams, other requests use the recovered target', async () => {
+    mock.fault({ model: 'pr-a', status: 500, times: 1 })
+    expect((await chat('probed')).headers.get('x-tracegate-model')).toBe('pr-b') // pr-a cools down
+    await new Promise((r) => setTimeout(r, 250))
+    mock.fault({ model: 'pr-a', chunkDelayMs: 150, times: 1 })
+    const probe = post('/v1/chat/completions', { model: 'probed', stream: true, messages: [{ role: 'user', content: 'slow probe' }] })
+    const probeRes = await probe
+    expect(probeRes.headers.get('x-tracegate-model')).toBe('pr-a')
+    const during = await chat('probed') // the probe is still streaming (6 chunks x 150 ms)
+    expect(during.headers.get('x-tracegate-model')).toBe('pr-a')
+    await probeRes.text()
+  })
+})
+
 describe('fallbacks speak the request wire format', () => {
   it('an Anthropic request refuses an OpenAI-wire fallback with a 400 naming the target, before calling anyone', async () => {
     const before = mock.calls.length
@@ -60,6 +87,13 @@ describe('fallbacks speak the request wire format', () => {
     expect(body.error.code).toBe('unsupported_route_for_provider')
     expect(body.error.message).toContain('"openai/gpt-4o"')
     expect(mock.calls.length).toBe(before)
+  })
+
+  it('a bare model name in x-tracegate-fallbacks on /v1/messages resolves to Anthropic, like the body\'s model', async () => {
+    mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
+    const res = await messages('claude-sonnet-4-6', { 'x-tracegate-fallbacks': 'claude-haiku-4-5' })
+    expect(res.status).toBe(200)
+    expect([res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-model')]).toEqual(['anthropic', 'claude-haiku-4-5'])
   })
 
   it('an Anthropic-wire fallback is reached at /v1/messages even when its base URL ends in /v1', async () => {
@@ -75,13 +109,16 @@ describe('fallbacks speak the request wire format', () => {
 })
 
 describe('one monotonic clock', () => {
-  it('a wall clock that jumps an hour ahead mid-request does not time the request out', async () => {
+  it('a wall clock that jumps an hour ahead mid-request does not time the request out; span times follow the wall clock', async () => {
     const realNow = Date.now.bind(Date)
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 3_600_000)
     const res = await chat('flip')
+    const wall = Date.now()
     vi.restoreAllMocks()
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-attempts')).toBe('1')
+    const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
+    expect(Math.abs(Date.parse(serverSpan(trace).start_time) - wall)).toBeLessThan(5_000)
   })
 })
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
       { name: 'resilient', retries: 1, backoff: fast, targets: [{ provider: 'openai', model: 'primary' }, { provider: 'backup', model: 'secondary' }] },
       { name: 'lb', strategy: 'loadbalance', retries: 0, targets: [{ provider: 'openai', model: 'lb-a', weight: 3 }, { provider: 'openai', model: 'lb-b', weight: 1 }] },
       { name: 'fragile', retries: 0, cooldown: { failures: 2, window_ms: 60_000, duration_ms: 400 }, targets: [{ provider: 'openai', model: 'cool-primary' }, { provider: 'backup', model: 'cool-secondary' }] },
-      { name: 'hasty', retries: 0, attempt_timeout_ms: 150, first_token_timeout_ms: 150, targets: [{ provider: 'openai', model: 'sleepy' }, { provider: 'backup', model: 'awake' }] },
+      { name: 'hasty', retries: 0, attempt_timeout_ms: 150, first_byte_timeout_ms: 150, targets: [{ provider: 'openai', model: 'sleepy' }, { provider: 'backup', model: 'awake' }] },
       { name: 'single', retries: 0, targets: [{ provider: 'openai', model: 'only' }] },
     ],
   })
@@ -138,7 +138,7 @@ describe('timeouts', () => {
     expect(clientSpans(trace).find((s) => s.attempt === 1)!.error_type).toBe('timeout')
   })
 
-  it('a stream with no first token within first_token_timeout_ms fails over before the client sees anything', async () => {
+  it('a stream with no first byte within first_byte_timeout_ms fails over before the client sees anything', async () => {
     mock.fault({ model: 'sleepy', firstChunkDelayMs: 1000 })
     const { data, response } = await client.chat.completions.create({ model: 'hasty', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
     let text = ''

@@ -14,7 +14,7 @@ export function requestRowValues(traceId: string): unknown[][] {
   const o: RequestObservation = {
     traceId, spanId: traceId.slice(0, 16), parentSpanId: '', traceState: '', route: '/v1/chat/completions', method: 'POST', wire: 'openai',
     operation: 'chat', stream: false, requestedModel: 'gpt-4o', alias: '', startMs: t, endMs: t + 5, httpStatus: 200, errorType: '', errorMessage: '',
-    attribution: { workflow: 'replay', team: '', user: '', sessionId: '', tags: [], meta: {} }, keyName: '', requestBody: null, requestParams: {}, events: [],
+    attribution: { workflow: 'replay', team: '', user: '', sessionId: '', tags: [], meta: {} }, keyName: '', requestBody: null, requestParams: {}, events: [], clockOffsetMs: 0, recorded: false,
     attempts: [{ spanId: traceId.slice(16), index: 1, adapter, model: 'gpt-4o', path: '/v1/chat/completions', startMs: t + 1, endMs: t + 4, ttftMs: null, ttfbMs: null, httpStatus: 200, errorType: '', errorMessage: '', response: null, targetIndex: 0, resendCount: 0, isFallback: false, retryReason: '', backoffMs: 0 }],
   }
   return buildRows(o, opts).map(spanRowValues)

@@ -108,6 +108,8 @@ export const CostReportRowSchema = z.object({
   provider_reported_requests: z.number(),
   provider_cost_usd: z.number(),
   cost_usd_provider_reported: z.number(),
+  /** cost_usd_provider_reported − provider_cost_usd: where our prices and the provider's bill disagree. */
+  cost_gap_usd: z.number(),
 })
 export type CostReportRow = z.infer<typeof CostReportRowSchema>
 

@@ -66,6 +66,8 @@ export const RoutingPolicySchema = z.object({
   /** One attempt: no response headers within this moves on to the next attempt. */
   attempt_timeout_ms: z.number().int().positive().optional(),
   /** Streams: no first byte within this moves on to the next attempt. */
+  first_byte_timeout_ms: z.number().int().positive().optional(),
+  /** The earlier name of first_byte_timeout_ms, still read (time to first token now means the first output token). */
   first_token_timeout_ms: z.number().int().positive().optional(),
   cooldown: CooldownSchema.default(CooldownSchema.parse({})),
 }).strict()
@@ -153,7 +155,7 @@ export const ServerConfigSchema = z.object({
    * Host header names accepted besides the loopback ones. On a loopback listener any other Host
    * is refused (421): that is what stops DNS rebinding from reaching a gateway on a laptop.
    */
-  allowed_hosts: z.array(z.string().min(1).max(253)).max(100).default([]),
+  allowed_hosts: z.array(z.string().min(1).max(253).regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s/]+)$/, 'a host name without a port (the Host header\'s port is ignored)')).max(100).default([]),
   /** Browser origins (scheme://host[:port]) allowed to call /v1, /p and /api cross-origin. */
   cors_origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path')).max(100).default([]),
 }).strict()

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
+import { isLoopbackHost } from '../guard/hosts.ts'
 
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
@@ -17,16 +18,14 @@ export function adminGuard(token: string | undefined) {
   }
 }
 
-/** 127.0.0.0/8, ::1, and 127.x as an IPv4-mapped IPv6 address (a dual-stack listener's view of it). */
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
-
 /**
  * Only a peer on this machine: for endpoints that change the gateway itself, where a leaked admin
  * token alone must not be enough from the network. A reverse proxy on this host is itself such a
  * peer, so put none in front of these.
  */
 export async function loopbackOnly(req: FastifyRequest): Promise<void> {
-  if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) {
+  const peer = req.socket.remoteAddress ?? ''
+  if (peer === 'localhost' || !isLoopbackHost(peer)) {
     throw new GatewayError('loopback_only', 'this endpoint only answers requests from this machine (a loopback address)')
   }
 }

@@ -32,4 +32,9 @@ describe('config', () => {
     expect([cfg.server.port, cfg.server.host, cfg.storage.clickhouse_url]).toEqual([5001, '0.0.0.0', 'http://ch:8123'])
     expect(problems({}, { PORT: 'abc' })).toEqual(['PORT: "abc" is not a valid port'])
   })
+
+  it('server.allowed_hosts takes host names without a port (the Host header\'s port is ignored)', () => {
+    expect(problems({ server: { allowed_hosts: ['gateway.internal', '[::1]'] } })).toEqual([])
+    expect(problems({ server: { allowed_hosts: ['gateway.internal:4000'] } })).toEqual(["server.allowed_hosts[0]: a host name without a port (the Host header's port is ignored)"])
+  })
 })

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, type Config } from '@tracegate/schemas'
-import { BUILTIN_DEFAULTS } from '../providers/registry.ts'
+import { BUILTIN_DEFAULTS } from '../providers/builtins.ts'
 
 /** A config that cannot be used; `problems` holds one line per problem, each naming its path. */
 export class ConfigError extends Error {

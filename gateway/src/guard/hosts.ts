@@ -1,10 +1,13 @@
 import type { onRequestHookHandler } from 'fastify'
 import { GatewayError } from '../errors.ts'
 
-/** True for a listener address only this machine can reach. */
+/** 127.0.0.0/8, ::1, and 127.x as an IPv4-mapped IPv6 address (a dual-stack listener's view of it). */
+const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/
+
+/** True for an address (a listener's or a peer's) only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase()
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+  return h === 'localhost' || LOOPBACK_ADDRESS.test(h)
 }
 
 /** Host header without its port; IPv6 literals keep no brackets. */
@@ -25,7 +28,7 @@ const isLoopbackName = (name: string) => isLoopbackHost(name) || name.endsWith('
  * (421 otherwise). On another listener the check applies once `allowed_hosts` lists names.
  */
 export function hostGuard(listenHost: string, allowed: string[]): onRequestHookHandler | null {
-  const names = new Set(allowed.map((a) => a.toLowerCase()))
+  const names = new Set(allowed.map((a) => a.toLowerCase().replace(/^\[|\]$/g, '')))
   const loopback = isLoopbackHost(listenHost)
   if (!loopback && !names.size) return null
   // Clients send the same Host on every request: remember the last one that passed.

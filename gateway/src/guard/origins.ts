@@ -2,7 +2,7 @@ import type { onRequestHookHandler } from 'fastify'
 import { GatewayError } from '../errors.ts'
 
 /** What a web page must not reach cross-origin: the LLM routes (they spend keys) and the explorer API (prompts). */
-const PROTECTED = /^\/(v1|p|api|debug)(\/|\?|$)/
+const PROTECTED = /^\/(v1|p|api|debug)(\/|$)/
 
 /** The Origin names the host the request was sent to (scheme aside: TLS may end at a proxy). */
 function sameOrigin(origin: string, host: string | undefined): boolean {
@@ -24,8 +24,12 @@ export function originGuard(corsOrigins: string[]): onRequestHookHandler {
   return (req, _reply, done) => {
     const origin = req.headers.origin
     const site = req.headers['sec-fetch-site']
-    // SDKs and curl send neither header: the common case costs two lookups.
-    if ((origin === undefined && site === undefined) || !PROTECTED.test(req.url)) return done()
+    // SDKs and curl send neither header: the common case costs two lookups. A page cannot forge
+    // Sec-Fetch-Site, and `same-origin` holds behind a proxy that rewrites Host.
+    if ((origin === undefined && site === undefined) || site === 'same-origin') return done()
+    // The route matched, not the raw URL: the router decodes `/%76%31/...` into `/v1/...`.
+    const route = req.routeOptions.url
+    if (route === undefined || !PROTECTED.test(route)) return done()
     if (origin === undefined) return done(site === 'cross-site' || site === 'same-site' ? refused('this page') : undefined)
     if (sameOrigin(origin, req.headers.host) || allowed.has(origin.toLowerCase())) return done()
     done(refused(`origin "${origin.slice(0, 200)}"`))

@@ -52,11 +52,12 @@ export class KeyAuthenticator {
   }
 
   /**
-   * The key sent to a provider: the caller's own, else the configured one for a gateway-key
-   * holder (or anyone, with auth.allow_anonymous). Undefined sends no key at all.
+   * The key sent to a provider: the caller's own (only to the provider it was meant for), else the
+   * configured one for a gateway-key holder (or anyone, with auth.allow_anonymous). Undefined
+   * sends no key at all, and the provider answers 401 itself.
    */
-  providerKey(identity: KeyIdentity, configKey: string | undefined): string | undefined {
-    if (identity.forwardKey) return identity.forwardKey
+  providerKey(identity: KeyIdentity, configKey: string | undefined, ownersProvider: boolean): string | undefined {
+    if (identity.forwardKey) return ownersProvider ? identity.forwardKey : undefined
     return identity.gateway || this.allowAnonymous ? configKey : undefined
   }
 

@@ -1,6 +1,6 @@
 import { compact, sumUsage, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, tryJson, type ReadContext, type ResponseFacts } from './usage.ts'
-import { parseSse } from './sse.ts'
+import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
+import { parseSse, tryJson } from './sse.ts'
 
 /**
  * One billed round of Anthropic usage. Anthropic reports uncached input apart from cache reads

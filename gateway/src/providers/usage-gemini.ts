@@ -1,6 +1,6 @@
 import { compact, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, tryJson, type ResponseFacts } from './usage.ts'
-import { parseSse } from './sse.ts'
+import { lastObjectAt, num, str, type ResponseFacts } from './response-facts.ts'
+import { parseSse, tryJson } from './sse.ts'
 
 /**
  * Gemini's native `usageMetadata`: the prompt count includes cached content; thoughts are billed

@@ -1,7 +1,7 @@
 import type { UsageQuirks } from './types.ts'
 import { compact, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, tryJson, type ReadContext, type ResponseFacts } from './usage.ts'
-import { parseSse } from './sse.ts'
+import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
+import { parseSse, tryJson } from './sse.ts'
 
 /** xAI reports its cost in ticks of 1e-10 USD. */
 const USD_PER_TICK = 1e-10

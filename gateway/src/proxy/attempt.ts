@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { AttemptObservation } from '../spans/observation.ts'
 import type { Wire } from '../providers/types.ts'
-import { nowMs } from '../spans/ids.ts'
+import { nowMs } from '../clock.ts'
 import { firstTokenScanner, type FirstTokenScanner, type StreamFormat } from '../providers/first-token.ts'
 import { BodyCapture } from './body-capture.ts'
 import { downstreamHeaders } from './headers.ts'
@@ -20,12 +20,15 @@ export interface AttemptRequest {
   deadline: number
   /** Limit for the response headers of this attempt. */
   attemptTimeoutMs: number | undefined
-  firstTokenTimeoutMs: number | undefined
+  /** Streams: no first body byte within this ends the attempt (nothing has reached the client yet). */
+  firstByteTimeoutMs: number | undefined
   /** Keep an error response from the client (another attempt may still answer). */
   mayHold: boolean
   wire: Wire
   stream: boolean
   stripUsageChunk: boolean
+  /** Called with the status when response headers arrive. */
+  onResponseStart?: (status: number) => void
   /** How this stream marks output, for time to first token; undefined when it has no token stream. */
   firstToken: StreamFormat | undefined
   captureHead: number
@@ -106,6 +109,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     const { obs, req } = this
     this.clearWait()
     obs.httpStatus = status
+    req.onResponseStart?.(status)
     obs.response = new BodyCapture(req.captureHead, req.captureTail)
     if (status >= 400) {
       obs.errorType = String(status)
@@ -120,7 +124,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     if (this.streamed && req.firstToken) this.scanner = firstTokenScanner(req.firstToken)
     if (!this.streamed) return this.sendHead(headers)
     this.pendingHead = headers
-    this.waitFor(req.firstTokenTimeoutMs, 'first token')
+    this.waitFor(req.firstByteTimeoutMs, 'first byte')
   }
 
   private sendHead(headers: Record<string, string | string[] | undefined>): void {

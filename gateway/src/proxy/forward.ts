@@ -7,7 +7,8 @@ import { attemptOrder } from '../routing/order.ts'
 import { backoffMs } from '../routing/backoff.ts'
 import { isContextLengthError, matches, reason, retryAfterMs, type AttemptOutcome } from '../routing/conditions.ts'
 import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
-import { newSpanId, nowMs } from '../spans/ids.ts'
+import { newSpanId } from '../spans/ids.ts'
+import { nowMs } from '../clock.ts'
 import { traceparentFor } from '../spans/trace-context.ts'
 import { relayAttempt, type AttemptResult, type HeldResponse } from './attempt.ts'
 import { downstreamHeaders, upstreamHeaders } from './headers.ts'
@@ -19,7 +20,6 @@ const CAPTURE_HEAD = 1 << 20
 const CAPTURE_TAIL = 64 << 10
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const targetKey = (t: Target) => `${t.adapter.name}/${t.model}`
 
 function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
   if (!a.errorType) return { kind: 'ok' }
@@ -37,8 +37,8 @@ function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
  */
 function recordHealth(deps: ProxyDeps, target: Target, policy: RoutePlan['policy'], o: AttemptOutcome): void {
   const failed = (o.kind === 'transport' && o.type !== 'stream_interrupted') || (o.kind === 'http' && (o.status === 429 || o.status >= 500))
-  if (failed) deps.cooldowns.failure(targetKey(target), policy)
-  else deps.cooldowns.success(targetKey(target))
+  if (failed) deps.cooldowns.failure(target.key, policy)
+  else deps.cooldowns.success(target.key)
 }
 
 /**
@@ -50,9 +50,9 @@ function* admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): G
   const skipped: Array<[number, Target]> = []
   for (let i = 0; i < order.length; i++) {
     const t = order[i]!
-    if (deps.cooldowns.admit(targetKey(t)) === 'cooling') {
+    if (deps.cooldowns.admit(t.key) === 'cooling') {
       skipped.push([i, t])
-      obs.events.push({ timeMs: nowMs(), name: 'target skipped: cooldown', attributes: { 'tracegate.target': targetKey(t) } })
+      obs.events.push({ timeMs: nowMs(), name: 'target skipped: cooldown', attributes: { 'tracegate.target': t.key } })
       continue
     }
     yield [i, t]
@@ -81,12 +81,19 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
   let wait = 0
   let why = ''
   let first: Target | undefined
+  // The bytes for a model are built once, however many targets and retries send them.
+  const payloads = new Map<string, Buffer | null>()
+  const bodyFor = (model: string): Buffer | null => {
+    let p = payloads.get(model)
+    if (p === undefined) payloads.set(model, (p = body && req.method !== 'GET' && req.method !== 'HEAD' ? upstreamBody(body, model !== obs.requestedModel ? model : undefined, askUsage) : null))
+    return p
+  }
 
   for (const [ti, target] of admitted(deps, obs, order)) {
     first ??= target
     const lastTarget = ti === order.length - 1
-    const payload = body && req.method !== 'GET' && req.method !== 'HEAD' ? upstreamBody(body, target.model !== obs.requestedModel ? target.model : undefined, askUsage) : null
-    const upstream = spec.upstream(target.adapter, req)
+    const payload = bodyFor(target.model)
+    const upstream = spec.upstream(target.adapter)
     for (let retry = 0; retry <= policy.retries; retry++) {
       if (wait > 0) {
         if (nowMs() + wait >= deadline) return finish(deps, obs, res, held, 'timeout')
@@ -104,9 +111,11 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       const result = await relayAttempt({
         dispatcher: target.adapter.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
         headers: upstreamHeaders(req.headers, target.adapter, keyFor(target.adapter), traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
-        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstTokenTimeoutMs: policy.first_token_timeout_ms,
+        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstByteTimeoutMs: policy.first_byte_timeout_ms ?? policy.first_token_timeout_ms,
         mayHold: canRetry || (!lastTarget && attemptsLeft),
         wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage, firstToken: spec.firstToken,
+        // A half-open probe is settled by its response headers, not by the end of a long stream.
+        onResponseStart: (status) => { if (status < 400) deps.cooldowns.success(target.key) },
         captureHead, captureTail: CAPTURE_TAIL,
         responseHeaders: {
           'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length),
@@ -114,7 +123,7 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
         },
       }, res, attempt)
       if (attempt.errorType === 'cancelled') {
-        deps.cooldowns.release(targetKey(target))
+        deps.cooldowns.release(target.key)
         return finish(deps, obs, res, null, 'cancelled')
       }
       const outcome = outcomeOf(attempt, result)
@@ -126,7 +135,8 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       if (canRetry && matches(policy.retry_on, outcome)) {
         const after = outcome.kind === 'http' ? outcome.retryAfterMs : null
         wait = backoffMs(policy, retry + 1, after)
-        if (after === null || after <= policy.retry_after_max_ms) continue
+        // A wait the deadline cannot hold is not taken: the next target (or the provider's own answer) instead.
+        if ((after === null || after <= policy.retry_after_max_ms) && nowMs() + wait < deadline) continue
       }
       wait = 0
       if (!lastTarget && matches(policy.fallback_on, outcome)) break

@@ -10,7 +10,8 @@ import type { SpanRecorder } from '../spans/recorder.ts'
 import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
 import { attributionFrom } from '../spans/attribution.ts'
-import { newSpanId, nowMs } from '../spans/ids.ts'
+import { newSpanId } from '../spans/ids.ts'
+import { nowMs } from '../clock.ts'
 import { traceContextFrom } from '../spans/trace-context.ts'
 import { forward } from './forward.ts'
 import { requestParams, type ParsedBody } from './request-body.ts'
@@ -41,7 +42,7 @@ export interface RouteSpec {
   /** A key sent in the query string (Google's `?key=`), taken out of the forwarded URL. */
   queryKey?: string
   /** Where a chosen target is reached: origin and path with query. */
-  upstream(adapter: ProviderAdapter, req: FastifyRequest): { origin: string; path: string }
+  upstream(adapter: ProviderAdapter): { origin: string; path: string }
 }
 
 function observation(req: FastifyRequest, route: string, wire: Wire, operation: Operation): RequestObservation {
@@ -52,7 +53,14 @@ function observation(req: FastifyRequest, route: string, wire: Wire, operation: 
     route, method: req.method, wire, operation, stream: false,
     requestedModel: '', alias: '', startMs, endMs: startMs, httpStatus: 0, errorType: '', errorMessage: '',
     attribution: attributionFrom(req.headers), keyName: '', requestBody: null, requestParams: {}, attempts: [], events: [],
+    clockOffsetMs: Date.now() - startMs, recorded: false,
   }
+}
+
+/** A refused caller's own claims about who it is are not kept: a stranger's 401s must not show under a victim team. */
+function untrusted(obs: RequestObservation): void {
+  obs.attribution.team = ''
+  obs.attribution.user = ''
 }
 
 /** A gateway key's own team and user win: headers only fill in what the key leaves open. */
@@ -66,21 +74,27 @@ function attribute(obs: RequestObservation, identity: KeyIdentity): void {
 export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const obs = observation(req, spec.route, spec.wire, spec.operation)
   const body = req.body as ParsedBody | undefined
+  let identity: KeyIdentity | undefined
   try {
-    const identity = deps.keys.authenticate(req.headers, spec.queryKey)
+    identity = deps.keys.authenticate(req.headers, spec.queryKey)
     attribute(obs, identity)
     const model = spec.model(body)
     obs.requestedModel = model
     obs.stream = spec.stream ?? body?.json?.stream === true
     obs.requestParams = requestParams(body?.json)
-    const plan = applyOverrides(spec.plan(model), req.headers, (m) => deps.router.resolve(m, deps.config.default_provider), deps.config.routing)
+    // Fallback models named in a header resolve as this route resolves its own (Anthropic's default on /v1/messages).
+    const plan = applyOverrides(spec.plan(model), req.headers, spec.plan, deps.config.routing)
     spec.check?.(plan)
     deps.keys.assertMayUse(identity, plan.targets)
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
-    await forward(deps, spec, req, reply, obs, plan, body, (a) => deps.keys.providerKey(identity, a.configKey))
+    const who = identity
+    // A caller's own key belongs to the provider it called (the plan's first target), never to another one.
+    const keyOwner = plan.targets[0]!.adapter.name
+    await forward(deps, spec, req, reply, obs, plan, body, (a) => deps.keys.providerKey(who, a.configKey, a.name === keyOwner))
   } catch (err) {
     if (!(err instanceof GatewayError)) req.log.error({ err }, 'proxy failure')
+    if (!identity) untrusted(obs)
     answerError(deps, obs, reply, err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error'))
   }
 }
@@ -112,5 +126,6 @@ export function recordRefusal(deps: ProxyDeps, spec: RouteSpec | undefined, req:
   if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
   const route = spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : req.routeOptions.url ?? '')
   const obs = observation(req, route, spec?.wire ?? 'openai', spec?.operation ?? 'other')
+  untrusted(obs)
   answerError(deps, obs, reply, gerr)
 }

@@ -1,11 +1,15 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { ProviderAdapter } from '../providers/types.ts'
 
-/** Never forwarded upstream: hop-by-hop, recomputed, replaced by ours, or carrying the client's key. */
+/**
+ * Never forwarded upstream: hop-by-hop, recomputed, replaced by ours, carrying the client's key,
+ * or a browser's (its cookies, and the origin and referrer that would make a provider treat the
+ * gateway's call as a browser's; `sec-*` fetch metadata is dropped by prefix).
+ */
 const DROP_UPSTREAM = new Set([
   'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade',
   'transfer-encoding', 'content-length', 'accept-encoding', 'authorization', 'x-api-key', 'api-key',
-  'x-goog-api-key', 'traceparent', 'tracestate', 'expect',
+  'x-goog-api-key', 'traceparent', 'tracestate', 'expect', 'cookie', 'origin', 'referer',
 ])
 
 const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'])
@@ -18,7 +22,7 @@ const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'proxy-connection',
 export function upstreamHeaders(incoming: IncomingHttpHeaders, adapter: ProviderAdapter, key: string | undefined, traceparent: string, tracestate: string, length: number | null): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const name in incoming) {
-    if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-')) continue
+    if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-') || name.startsWith('sec-')) continue
     const v = incoming[name]
     if (v !== undefined) out[name] = v
   }

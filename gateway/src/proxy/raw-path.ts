@@ -3,9 +3,14 @@ import { GatewayError } from '../errors.ts'
 /** Methods the raw route forwards. TRACE would echo the provider's auth header back; others have no use. */
 export const RAW_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 
-/** Decode until stable (at most a few rounds), so `%252e%252e` is seen for what an upstream may make of it. */
-function fullyDecode(s: string): string {
-  for (let i = 0; i < 3; i++) {
+const ROUNDS = 4
+
+/**
+ * Decode until stable, so `%252e%252e` is seen for what an upstream may make of it; null when it
+ * is still changing after a few rounds (nobody encodes a path that many times by accident).
+ */
+function fullyDecode(s: string): string | null {
+  for (let i = 0; i < ROUNDS; i++) {
     let next: string
     try {
       next = decodeURIComponent(s)
@@ -15,8 +20,10 @@ function fullyDecode(s: string): string {
     if (next === s) return s
     s = next
   }
-  return s
+  return null
 }
+
+const refused = (why: string) => new GatewayError('invalid_path', why, 'path')
 
 /**
  * The part of a raw route's URL after `/p/{provider}/`, still percent-encoded exactly as the
@@ -27,11 +34,14 @@ function fullyDecode(s: string): string {
 export function rawTarget(url: string): { rest: string; query: string } {
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
-  const start = path.indexOf('/', '/p/'.length)
-  const rest = start < 0 ? '' : path.slice(start + 1)
+  // The router also matches an encoded prefix (`/%70/openai/...`); only the plain one says where `rest` starts.
+  const prefix = /^\/p\/[A-Za-z0-9._-]+\//.exec(path)
+  if (!prefix) throw refused('write the route as /p/{provider}/..., its prefix not percent-encoded')
+  const rest = path.slice(prefix[0].length)
   const decoded = fullyDecode(rest)
+  if (decoded === null) throw refused('the path is percent-encoded too many times over')
   if (decoded.includes('\\') || decoded.split('/').some((seg) => seg === '.' || seg === '..') || /[\u0000-\u001f]/.test(decoded)) {
-    throw new GatewayError('invalid_path', 'the path may not contain dot segments, backslashes or control characters', 'path')
+    throw refused('the path may not contain dot segments, backslashes or control characters')
   }
   return { rest, query: q < 0 ? '' : url.slice(q) }
 }

@@ -3,16 +3,16 @@ import type { Operation, ProviderAdapter, Wire } from '../providers/types.ts'
 import type { StreamFormat } from '../providers/first-token.ts'
 import { joinPath } from '../providers/paths.ts'
 import { GatewayError } from '../errors.ts'
-import { MAX_MODEL_LENGTH } from '../routing/resolve.ts'
+import { problemWithModel } from '../routing/resolve.ts'
 import { handleProxy, recordRefusal, type ProxyDeps, type RouteSpec } from './handler.ts'
 import type { ParsedBody } from './request-body.ts'
 import { listModels } from './models.ts'
 import { rawTarget, RAW_METHODS } from './raw-path.ts'
-import { takeKeyParam } from './url-secrets.ts'
-import { safeDecode } from '../spans/redact.ts'
+import { safeDecode, takeKeyParam } from '../secrets.ts'
 
 function checkModel(model: string): string {
-  if (model.length > MAX_MODEL_LENGTH) throw new GatewayError('invalid_request', `model must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`, 'model')
+  const problem = problemWithModel(model)
+  if (problem) throw new GatewayError('invalid_request', `model ${problem}`, 'model')
   return model
 }
 
@@ -137,7 +137,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps & { prov
   app.get('/v1/models', async (req) => {
     const identity = deps.keys.authenticate(req.headers)
     const provider = deps.providers.get(deps.config.default_provider)
-    return listModels(deps.router, provider, provider && deps.keys.providerKey(identity, provider.configKey))
+    return listModels(deps.router, provider, provider && deps.keys.providerKey(identity, provider.configKey, true))
   })
   app.all('/p/:provider/*', (req, reply) => {
     if (!RAW_METHODS.has(req.method)) throw rawMethodNotAllowed(reply, req.method)

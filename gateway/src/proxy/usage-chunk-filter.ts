@@ -13,10 +13,13 @@ export class UsageChunkFilter {
     const out: Buffer[] = []
     let sentUpTo = 0
     let start = 0
+    // The next `"usage"` in the chunk, found once, not searched for again from every event.
+    let usageAt = data.indexOf(USAGE)
     for (;;) {
       const end = eventEnd(data, start)
       if (end < 0) break
-      if (isUsageOnly(data, start, end)) {
+      if (usageAt >= 0 && usageAt < start) usageAt = data.indexOf(USAGE, start)
+      if (usageAt >= start && usageAt < end && isUsageOnly(data, usageAt, start, end)) {
         if (start > sentUpTo) out.push(data.subarray(sentUpTo, start))
         sentUpTo = end
       }
@@ -48,9 +51,8 @@ function eventEnd(buf: Buffer, from: number): number {
 
 const USAGE = Buffer.from('"usage"')
 
-function isUsageOnly(buf: Buffer, start: number, end: number): boolean {
-  const at = buf.indexOf(USAGE, start)
-  if (at < 0 || at >= end) return false
+/** `at` is where `"usage"` appears inside the event [start, end). */
+function isUsageOnly(buf: Buffer, at: number, start: number, end: number): boolean {
   // With include_usage every chunk carries `"usage":null`; skip those without parsing.
   let i = at + USAGE.length
   while (i < end && (buf[i] === 0x3a || buf[i] === 0x20)) i++

@@ -1,7 +1,10 @@
 import type { RoutingPolicy } from '@tracegate/schemas'
-import { nowMs } from '../spans/ids.ts'
+import { nowMs } from '../clock.ts'
 
 interface TargetHealth { failures: number[]; coolUntil: number; probing: boolean }
+
+/** Targets tracked at most: model names come from clients, so the map must not grow with them. */
+const MAX_TRACKED = 10_000
 
 /**
  * Per-process circuit breaker per target: `failures` within `window_ms` put it in cooldown for
@@ -11,10 +14,27 @@ interface TargetHealth { failures: number[]; coolUntil: number; probing: boolean
 export class Cooldowns {
   private readonly health = new Map<string, TargetHealth>()
 
-  private get(key: string): TargetHealth {
+  private get(key: string, now: number, windowMs: number): TargetHealth {
     let h = this.health.get(key)
-    if (!h) this.health.set(key, (h = { failures: [], coolUntil: 0, probing: false }))
+    if (!h) {
+      if (this.health.size >= MAX_TRACKED) this.evict(now, windowMs)
+      this.health.set(key, (h = { failures: [], coolUntil: 0, probing: false }))
+    }
     return h
+  }
+
+  /**
+   * Make room: forget targets with nothing to remember (cooldown over, failures out of the window),
+   * then the oldest ones not cooling down, so invented names never push a real cooldown out.
+   */
+  private evict(now: number, windowMs: number): void {
+    const cooling = (h: TargetHealth) => h.probing || h.coolUntil > now
+    for (const [k, h] of this.health) if (!cooling(h) && h.failures.every((t) => now - t >= windowMs)) this.health.delete(k)
+    for (const [k, h] of this.health) {
+      if (this.health.size < MAX_TRACKED) return
+      if (!cooling(h)) this.health.delete(k)
+    }
+    while (this.health.size >= MAX_TRACKED) this.health.delete(this.health.keys().next().value!)
   }
 
   /** 'open' to use, 'probe' when this request is the half-open probe, 'cooling' to skip. */
@@ -37,7 +57,7 @@ export class Cooldowns {
   }
 
   failure(key: string, policy: RoutingPolicy, now = nowMs()): void {
-    const h = this.get(key)
+    const h = this.get(key, now, policy.cooldown.window_ms)
     const { failures, window_ms, duration_ms } = policy.cooldown
     if (h.probing) {
       h.probing = false

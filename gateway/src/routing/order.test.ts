@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { attemptOrder } from './order.ts'
 import type { RouteNode, Target } from './resolve.ts'
 
-const t = (model: string, weight = 1): Target => ({ adapter: { name: 'p' } as Target['adapter'], model, weight })
+const t = (model: string, weight = 1): Target => ({ adapter: { name: 'p' } as Target['adapter'], model, weight, key: `p/${model}` })
 const models = (ts: Target[]) => ts.map((x) => x.model)
 
 describe('attemptOrder', () => {

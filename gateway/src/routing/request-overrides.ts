@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Config } from '@tracegate/schemas'
 import { GatewayError } from '../errors.ts'
-import { leaves, MAX_MODEL_LENGTH, type RouteNode, type RoutePlan } from './resolve.ts'
+import { leaves, MAX_MODEL_LENGTH, problemWithModel, type RouteNode, type RoutePlan } from './resolve.ts'
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 
@@ -19,8 +19,8 @@ function fallbackModels(h: IncomingHttpHeaders, max: number): string[] | undefin
   const raw = one(h['x-tracegate-fallbacks'])
   if (raw === undefined) return undefined
   const models = raw.split(',').map((m) => m.trim()).filter(Boolean)
-  if (!models.length || models.length > max || models.some((m) => m.length > MAX_MODEL_LENGTH)) {
-    throw new GatewayError('invalid_header', `x-tracegate-fallbacks must list 1 to ${max} models (routing.max_fallbacks) of at most ${MAX_MODEL_LENGTH} characters, comma separated`, 'x-tracegate-fallbacks')
+  if (!models.length || models.length > max || models.some((m) => problemWithModel(m) !== null)) {
+    throw new GatewayError('invalid_header', `x-tracegate-fallbacks must list 1 to ${max} models (routing.max_fallbacks), comma separated, each printable ASCII of at most ${MAX_MODEL_LENGTH} characters`, 'x-tracegate-fallbacks')
   }
   return models
 }

@@ -8,7 +8,11 @@ export interface Target {
   /** The model name the upstream is sent. */
   model: string
   weight: number
+  /** `provider/model`: how cooldowns and events name the target (built once, not per attempt). */
+  key: string
 }
+
+const makeTarget = (adapter: ProviderAdapter, model: string, weight = 1): Target => ({ adapter, model, weight, key: `${adapter.name}/${model}` })
 
 /** A nested pool of targets with its own strategy. */
 export interface RouteGroup {
@@ -32,6 +36,14 @@ export interface RoutePlan {
 
 /** Longer model names are refused: a model name is copied into several columns of every span. */
 export const MAX_MODEL_LENGTH = 256
+
+/**
+ * Model names are printable ASCII: every provider's are, and the name is echoed in the
+ * x-tracegate-model response header, where other characters are not allowed.
+ */
+export const problemWithModel = (model: string): string | null =>
+  model.length > MAX_MODEL_LENGTH ? `must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`
+    : /^[\x20-\x7e]*$/.test(model) ? null : 'may hold printable ASCII characters only'
 
 export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
 
@@ -62,7 +74,7 @@ export class ModelRouter {
   private target(provider: string, model: string, weight = 1): Target {
     const adapter = this.providers.get(provider)
     if (!adapter) throw new GatewayError('unknown_provider', `provider "${provider}" is not configured (it needs a base_url)`)
-    return { adapter, model, weight }
+    return makeTarget(adapter, model, weight)
   }
 
   /** alias → `provider/model` → the default provider with the model unchanged. */
@@ -72,7 +84,7 @@ export class ModelRouter {
     const slash = model.indexOf('/')
     if (slash > 0) {
       const adapter = this.providers.get(model.slice(0, slash))
-      if (adapter) return direct({ adapter, model: model.slice(slash + 1), weight: 1 }, model)
+      if (adapter) return direct(makeTarget(adapter, model.slice(slash + 1)), model)
     }
     return direct(this.target(defaultProvider, model), model)
   }
@@ -81,7 +93,7 @@ export class ModelRouter {
   direct(provider: string, model: string): RoutePlan {
     const adapter = this.providers.get(provider)
     if (!adapter) throw new GatewayError('unknown_provider', `unknown provider "${provider}"`)
-    return direct({ adapter, model, weight: 1 }, model)
+    return direct(makeTarget(adapter, model), model)
   }
 
   aliasTargets(): Array<{ alias: string; targets: Target[] }> {

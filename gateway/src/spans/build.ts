@@ -5,7 +5,7 @@ import { priceAttempt, type AttemptCost } from './attempt-cost.ts'
 import type { Pricer } from './pricing.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
 import { formatTimestamp } from './time.ts'
-import { maskSecrets } from './redact.ts'
+import { maskSecrets } from '../secrets.ts'
 
 export interface BuildOptions {
   serviceName: string
@@ -136,7 +136,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     truncated ||= Boolean(a.response?.gap)
   }
   const row = completeRow({
-    Timestamp: formatTimestamp(a.startMs),
+    Timestamp: formatTimestamp(a.startMs + o.clockOffsetMs),
     SpanId: a.spanId,
     ParentSpanId: o.spanId,
     SpanName: `${opName(o.operation)} ${a.model}`,
@@ -199,7 +199,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     ;[requestBody, truncated] = cap(o.requestBody.toString('utf8'), opts.maxBodyBytes)
   }
   const row = completeRow({
-    Timestamp: formatTimestamp(o.startMs),
+    Timestamp: formatTimestamp(o.startMs + o.clockOffsetMs),
     SpanId: o.spanId,
     ParentSpanId: o.parentSpanId,
     SpanName: `${o.method} ${o.route}`,
@@ -229,7 +229,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
   }, o, opts)
   row.TokensEstimated = attempts.some((a) => a.estimated)
   if (o.events.length) {
-    row['Events.Timestamp'] = o.events.map((e) => formatTimestamp(e.timeMs))
+    row['Events.Timestamp'] = o.events.map((e) => formatTimestamp(e.timeMs + o.clockOffsetMs))
     row['Events.Name'] = o.events.map((e) => e.name)
     row['Events.Attributes'] = o.events.map((e) => e.attributes)
   }

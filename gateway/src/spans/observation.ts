@@ -66,4 +66,8 @@ export interface RequestObservation {
   attempts: AttemptObservation[]
   /** Things the router did that are not attempts (targets skipped in cooldown…). */
   events: SpanEvent[]
+  /** Wall clock minus the monotonic clock at the start: span timestamps are wall time, durations monotonic. */
+  clockOffsetMs: number
+  /** Set once the request was handed to the recorder: a request is recorded once, whatever fails after. */
+  recorded: boolean
 }

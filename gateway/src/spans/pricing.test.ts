@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { calcPrice } from '@pydantic/genai-prices'
 import { Pricer } from './pricing.ts'
 import type { Usage } from '../providers/usage-keys.ts'
@@ -50,5 +50,25 @@ describe('Pricer', () => {
     expect(p.price('local', undefined, 'm', { input_tokens: 1000, output_tokens: 100 })).toEqual({ usd: (1000 * 2 + 100 * 6) / 1e6, source: 'override' })
     expect(p.webFetchCost('local', 'm', 4)).toBeCloseTo(0.02, 12)
     expect(p.webFetchCost('anthropic', 'claude-opus-4-5', 4)).toBe(0)
+  })
+})
+
+describe('Pricer and prices that change with the time of day', () => {
+  it('DeepSeek peak and off-peak prices are never cached across the boundary', () => {
+    const p = new Pricer({})
+    const u = { input_tokens: 1_000_000, output_tokens: 1_000_000 }
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const prices = new Set<number>()
+      for (const hour of [2, 17, 2, 17]) {
+        vi.setSystemTime(new Date(Date.UTC(2026, 10, 30, hour, 0, 0)))
+        const got = p.price('deepseek', 'deepseek', 'deepseek-chat', u).usd!
+        expect(got).toBeCloseTo(exact(u, 'deepseek-chat', 'deepseek'), 12)
+        prices.add(got)
+      }
+      expect(prices.size).toBe(2)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -60,7 +60,7 @@ export class Pricer {
     let fast = this.linear.get(key)
     if (fast === undefined || (fast && Date.now() - fast.learntAt >= RATES_TTL_MS)) {
       const r = safeCalc(full, model, narrowed ? { provider: narrowed } : { providerId: pricingId })
-      if (narrowed === undefined && this.matched.size < MAX_CACHED) this.matched.set(key, r ? { ...r.provider, models: [r.model] } : null)
+      if (narrowed === undefined) remember(this.matched, key, r ? { ...r.provider, models: [r.model] } : null)
       if (!r) return { usd: null, source: 'unpriced' }
       fast = this.learn(key, model, { ...r.provider, models: [r.model] })
       if (!fast) return { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) }
@@ -79,11 +79,18 @@ export class Pricer {
     return { webSearchUsd: r.total_price - without }
   }
 
+  /** A price that changes with the time of day (peak and off-peak) is never learnt: it is not one function. */
   private learn(key: string, model: string, provider: Provider): LinearPrice | null {
-    const learnt = learnLinearPrice((u) => safeCalc(u, model, { provider })?.total_price ?? Number.NaN)
-    if (this.linear.size < MAX_CACHED) this.linear.set(key, learnt)
+    const timeOfDay = provider.models.some((m) => Array.isArray(m.prices) && m.prices.some((c) => c.constraint?.type === 'time_of_date'))
+    const learnt = timeOfDay ? null : learnLinearPrice((u) => safeCalc(u, model, { provider })?.total_price ?? Number.NaN)
+    remember(this.linear, key, learnt)
     return learnt
   }
+}
+
+/** Cache a value; a full cache still refreshes keys it holds (an expired price), it only refuses new ones. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.has(key) || map.size < MAX_CACHED) map.set(key, value)
 }
 
 function webSearchPart(p: LinearPrice, u: Usage): number | undefined {

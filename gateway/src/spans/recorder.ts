@@ -16,6 +16,8 @@ export class SpanRecorder {
   constructor(private readonly opts: BuildOptions, private readonly sinks: RowSink[], private readonly log: Logger) {}
 
   record(o: RequestObservation): void {
+    if (o.recorded) return
+    o.recorded = true
     this.queue.push(o)
     if (!this.scheduled) {
       this.scheduled = true

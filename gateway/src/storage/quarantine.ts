@@ -85,12 +85,17 @@ export class Quarantine {
   }
 }
 
-/** ClickHouse errors that say it cannot take inserts right now, whatever the data: never a segment's fault. */
-const STORAGE_SIDE = new Set([
-  'UNKNOWN_TABLE', 'UNKNOWN_DATABASE', 'TOO_MANY_PARTS', 'MEMORY_LIMIT_EXCEEDED', 'TIMEOUT_EXCEEDED',
-  'TOO_MANY_SIMULTANEOUS_QUERIES', 'NOT_ENOUGH_SPACE', 'READONLY', 'TABLE_IS_READ_ONLY', 'ACCESS_DENIED',
-  'AUTHENTICATION_FAILED', 'QUERY_WAS_CANCELLED', 'ABORTED', 'KEEPER_EXCEPTION', 'UNKNOWN_STATUS_OF_INSERT',
+/**
+ * ClickHouse errors about the rows themselves: values it cannot parse or store. Only these count
+ * toward quarantine; anything else (memory, sockets, overload, a table being altered) is the
+ * store's trouble, and a healthy segment must not be set aside for it.
+ */
+const CONTENT_ERRORS = new Set([
+  'TYPE_MISMATCH', 'INCORRECT_DATA', 'INCORRECT_NUMBER_OF_COLUMNS', 'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'CANNOT_READ_ALL_DATA', 'DECIMAL_OVERFLOW', 'CANNOT_CONVERT_TYPE', 'ILLEGAL_COLUMN', 'NO_SUCH_COLUMN_IN_TABLE',
+  'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN', 'TOO_LARGE_STRING_SIZE', 'TOO_LARGE_ARRAY_SIZE', 'UNKNOWN_TYPE',
 ])
+const isContentError = (type: string) => CONTENT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_')
 
 /** ClickHouse's own errors carry its numeric code and error name. Checked by shape: chDB and the client may load separate copies of ClickHouseError. */
 const fromClickHouse = (err: unknown): err is Error & { type: string } =>
@@ -98,11 +103,10 @@ const fromClickHouse = (err: unknown): err is Error & { type: string } =>
 
 /**
  * Whether a failed insert was about the segment's content rather than an outage: ClickHouse
- * itself answered with an error (not a timeout or a lost connection) that is not one of its
- * "cannot take inserts now" errors, and the spans table still answers a trivial query.
+ * itself answered with an error about the data, and the spans table still answers a trivial query.
  */
 export async function rejectedForContent(store: Store, err: unknown): Promise<boolean> {
-  if (!fromClickHouse(err) || STORAGE_SIDE.has(err.type)) return false
+  if (!fromClickHouse(err) || !isContentError(err.type)) return false
   try {
     await store.client.command({ query: `SELECT 1 FROM ${store.database}.spans LIMIT 0` })
     return true

@@ -1,3 +1,5 @@
+/** Credentials in URLs: taking Google's `?key=` out of forwarded queries, masking them in what is stored. */
+
 /** Query parameters that carry credentials (Google's `?key=`, signed URLs, tokens). */
 const SECRET_PARAM = /^(key|api[-_]?key|x-goog-api-key|token|access[-_]?token|id[-_]?token|auth|authorization|secret|client[-_]?secret|password|sig|signature)$/i
 
@@ -20,4 +22,21 @@ export function safeDecode(s: string): string {
   } catch {
     return s
   }
+}
+
+/**
+ * Take Google's `key` parameter out of a query string: it is a credential, and the gateway sends
+ * credentials in headers itself (the provider key for a gateway-key holder, never the gateway key).
+ */
+export function takeKeyParam(query: string): { key: string | undefined; rest: string } {
+  if (!query) return { key: undefined, rest: '' }
+  let key: string | undefined
+  const kept = query.slice(1).split('&').filter((pair) => {
+    const eq = pair.indexOf('=')
+    // Compared decoded: `?%6bey=` is the same parameter to the provider.
+    if (eq < 0 || safeDecode(pair.slice(0, eq)) !== 'key') return true
+    key = safeDecode(pair.slice(eq + 1))
+    return false
+  })
+  return { key, rest: kept.length ? `?${kept.join('&')}` : '' }
 }
