@@ -32,7 +32,7 @@ async function main() {
   const ledger: Entry[] = []
   let sent = 0
   let failed = 0
-  let killedAt = 0
+  let killedAt: number
   const events: string[] = []
   let faultRefused = false
   const fault = async (storage: string) => {

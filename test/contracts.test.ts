@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
+import type { ErrorBody, TraceListResponse } from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, waitForTrace, serverSpan, clientSpans, type TestGateway } from './helpers.ts'
 
@@ -158,16 +159,16 @@ describe('errors', () => {
   it('a missing model is a 400 naming the parameter', async () => {
     const res = await post('/v1/chat/completions', { messages: [] })
     expect(res.status).toBe(400)
-    expect(((await res.json()) as any).error.param).toBe('model')
+    expect(((await res.json()) as ErrorBody).error.param).toBe('model')
   })
 
   it('a body over max_request_bytes is a 413; an unknown route a 404, both OpenAI-shaped', async () => {
     const big = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] })
     expect(big.status).toBe(413)
-    expect(((await big.json()) as any).error.code).toBe('request_too_large')
+    expect(((await big.json()) as ErrorBody).error.code).toBe('request_too_large')
     const missing = await fetch(`${gw.url}/v1/nothing-here`)
     expect(missing.status).toBe(404)
-    expect(((await missing.json()) as any).error.code).toBe('not_found')
+    expect(((await missing.json()) as ErrorBody).error.code).toBe('not_found')
   })
 
   it('an upstream error passes through unchanged and is recorded as an error', async () => {
@@ -183,7 +184,7 @@ describe('errors', () => {
   it('an unreachable upstream is a 502 and still leaves a trace', async () => {
     const res = await chat('down/some-model')
     expect(res.status).toBe(502)
-    expect(((await res.json()) as any).error.code).toBe('upstream_unreachable')
+    expect(((await res.json()) as ErrorBody).error.code).toBe('upstream_unreachable')
     const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
     expect(serverSpan(trace).http_status).toBe(502)
     expect(clientSpans(trace)[0]!.error_type).toBe('connect_error')
@@ -202,23 +203,23 @@ describe('bodies and listing', () => {
     const ids: string[] = []
     for (let i = 0; i < 3; i++) ids.push((await chat('gpt-4o', { 'x-tracegate-team': 'paging-team' })).headers.get('x-tracegate-trace-id')!)
     for (const id of ids) await waitForTrace(gw.url, id)
-    const page1 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2`)).json()) as any
-    expect(page1.traces.map((t: any) => t.trace_id)).toEqual([ids[2], ids[1]])
-    const page2 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2&cursor=${page1.next_cursor}`)).json()) as any
-    expect(page2.traces.map((t: any) => t.trace_id)).toEqual([ids[0]])
+    const page1 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2`)).json()) as TraceListResponse
+    expect(page1.traces.map((t) => t.trace_id)).toEqual([ids[2], ids[1]])
+    const page2 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2&cursor=${page1.next_cursor}`)).json()) as TraceListResponse
+    expect(page2.traces.map((t) => t.trace_id)).toEqual([ids[0]])
     expect(page2.next_cursor).toBeNull()
     const bad = await fetch(`${gw.url}/api/traces?limit=0`)
     expect(bad.status).toBe(400)
     const forged = await fetch(`${gw.url}/api/traces?cursor=${Buffer.from("x' OR 1=1|zz").toString('base64url')}`)
     expect(forged.status).toBe(400)
-    expect(((await forged.json()) as any).error.param).toBe('cursor')
+    expect(((await forged.json()) as ErrorBody).error.param).toBe('cursor')
   })
 
   it('health and readiness answer', async () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
     const ready = await fetch(`${gw.url}/readyz`)
     expect(ready.status).toBe(200)
-    expect(((await ready.json()) as any).storage.engine).toBe('chdb')
+    expect(((await ready.json()) as { storage: { engine: string } }).storage.engine).toBe('chdb')
   })
 })
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import OpenAI from 'openai'
-import { QUERY_DIMENSIONS, QUERY_METRICS, type CostReport, type QueryResponse } from '@tracegate/schemas'
+import { QUERY_DIMENSIONS, QUERY_METRICS, type CostReport, type ErrorBody, type QueryResponse } from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
 
@@ -69,7 +69,7 @@ describe('cost reports', () => {
     const { from, to } = range()
     const res = await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=DROP TABLE`)
     expect(res.status).toBe(400)
-    expect(((await res.json()) as any).error.param).toBe('group_by')
+    expect(((await res.json()) as ErrorBody).error.param).toBe('group_by')
   })
 })
 

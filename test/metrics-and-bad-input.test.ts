@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import OpenAI from 'openai'
+import type { ErrorBody } from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, type TestGateway } from './helpers.ts'
 
@@ -74,13 +75,13 @@ describe('/metrics', () => {
 describe('bad input', () => {
   it('each gets a clear error and the process keeps serving', async () => {
     const truncated = await post('{"model":"gpt-4o","messages":[{"role":"us')
-    expect([truncated.status, ((await truncated.json()) as any).error.code]).toEqual([400, 'invalid_json'])
+    expect([truncated.status, ((await truncated.json()) as ErrorBody).error.code]).toEqual([400, 'invalid_json'])
 
     const tooBig = await post(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(200_000) }] }))
-    expect([tooBig.status, ((await tooBig.json()) as any).error.code]).toEqual([413, 'request_too_large'])
+    expect([tooBig.status, ((await tooBig.json()) as ErrorBody).error.code]).toEqual([413, 'request_too_large'])
 
     const badUtf8 = await post(Buffer.concat([Buffer.from('{"model":"gpt-4o","messages":[{"role":"user","content":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]))
-    const badUtf8Body = (await badUtf8.json()) as any
+    const badUtf8Body = (await badUtf8.json()) as ErrorBody
     expect([badUtf8.status, badUtf8Body.error.code]).toEqual([400, 'invalid_json'])
     expect(badUtf8Body.error.message).toMatch(/UTF-8/)
 
@@ -93,7 +94,7 @@ describe('bad input', () => {
     expect(JSON.parse(dupLength.split('\r\n\r\n')[1]!).error.code).toBe('malformed_http')
 
     const unknown = await fetch(`${gw.url}/v2/whatever`, { method: 'POST' })
-    expect([unknown.status, ((await unknown.json()) as any).error.code]).toEqual([404, 'not_found'])
+    expect([unknown.status, ((await unknown.json()) as ErrorBody).error.code]).toEqual([404, 'not_found'])
 
     const started = Date.now()
     const slow = await raw('POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{', { trickleMs: 100 })

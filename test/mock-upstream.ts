@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Json } from '../gateway/src/providers/sse.ts'
 
 /**
  * A loopback stand-in for OpenAI and Anthropic that speaks their real wire formats (JSON and SSE,
@@ -16,7 +17,7 @@ export interface MockCall {
   url: string
   headers: IncomingMessage['headers']
   body: string
-  json: any
+  json: Json
   /** Usage the mock reported, in the provider's own field names. */
   usage: Record<string, number> | null
   /** When the mock wrote its last byte. */
@@ -91,7 +92,7 @@ const snapshot = (m: string) => SNAPSHOTS[m] ?? m
 
 const WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.']
 
-function usageFor(json: any) {
+function usageFor(json: Json) {
   const input = Math.max(1, Math.ceil(JSON.stringify(json?.messages ?? json?.input ?? json?.prompt ?? '').length / 4))
   return { input, cached: Math.floor(input / 3), output: WORDS.length, reasoning: 2 }
 }
@@ -182,7 +183,7 @@ const responses: Handler = async (call, res, { delay, tokenDelay }) => {
     await sleep(i === 0 ? delay + tokenDelay : delay)
     sse(res, { type: 'response.output_text.delta', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, delta: w }, 'response.output_text.delta')
   }
-  sse(res, { type: 'response.completed', sequence_number: seq++, response }, 'response.completed')
+  sse(res, { type: 'response.completed', sequence_number: seq, response }, 'response.completed')
   res.end()
 }
 
@@ -263,7 +264,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8')
-      let json: any
+      let json: Json
       try { json = body ? JSON.parse(body) : undefined } catch { json = undefined }
       const path = (req.url ?? '/').split('?')[0]!
       const fault = takeFault(path, json?.model)

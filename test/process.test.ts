@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { spawnGateway } from './spawn-gateway.ts'
+import type { TraceResponse } from '@tracegate/schemas'
 
 let dir: string
 let mock: MockUpstream
@@ -53,7 +54,7 @@ describe('the tracegate process', () => {
     // Restarted on the same data dir, the span written at shutdown is there.
     const again = spawnGateway([], { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), MY_KEY: 'x' }, dir)
     const url2 = await again.ready()
-    const trace = (await (await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)).json()) as any
+    const trace = (await (await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)).json()) as TraceResponse
     expect(trace.spans).toHaveLength(2)
     expect(again.out()).toContain('auth.allow_anonymous is on')
     again.child.kill('SIGTERM')

@@ -44,7 +44,7 @@ describe('storage outage', () => {
     expect(gw.writer.stats.failedInserts).toBeGreaterThan(0)
     expect(gw.writer.stats.pending).toBe(1000)
     const readyRes = await fetch(`${gw.url}/readyz`)
-    const ready = (await readyRes.json()) as any
+    const ready = (await readyRes.json()) as { status: string; reasons: Array<{ code: string; message: string }>; spans: Record<string, number> }
     // chDB itself answers, but the table is gone: not ready, and the reason says which table.
     expect(readyRes.status).toBe(503)
     expect(ready.status).toBe('not_ready')

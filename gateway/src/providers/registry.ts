@@ -1,6 +1,6 @@
 import { Pool } from 'undici'
 import type { Config, ProviderConfig, ProviderType } from '@tracegate/schemas'
-import type { ProviderAdapter, UpstreamBase, UsageQuirks } from './types.ts'
+import type { ProviderAdapter, UpstreamBase } from './types.ts'
 import { bearer, xApiKey, azureApiKey } from './auth.ts'
 import { BUILTIN_DEFAULTS, type ProviderDefaults } from './builtins.ts'
 import { joinPath } from './paths.ts'

@@ -1,4 +1,4 @@
-import { tryJson } from './sse.ts'
+import { tryJson, type Json } from './sse.ts'
 import type { Operation, UsageQuirks } from './types.ts'
 import type { Usage } from './usage-keys.ts'
 
@@ -46,7 +46,7 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '')
  * not captured, or a stream event larger than the capture. Usage sits at the end of every format's
  * last event, so the kept tail holds it.
  */
-export function lastObjectAt(text: string, key: string): any {
+export function lastObjectAt(text: string, key: string): Json {
   const at = text.lastIndexOf(`"${key}"`)
   if (at < 0) return undefined
   const start = text.indexOf('{', at)

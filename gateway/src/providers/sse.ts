@@ -19,7 +19,14 @@ export function parseSse(text: string): SseEvent[] {
   return events
 }
 
-export function tryJson(text: string): any {
+/**
+ * JSON of a shape we do not control (a provider's body): read defensively, each value checked
+ * where it is used (num(), str()), so `any` is confined to this one alias.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any
+
+export function tryJson(text: string): Json {
   try {
     return JSON.parse(text)
   } catch {

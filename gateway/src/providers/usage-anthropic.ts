@@ -1,13 +1,13 @@
 import { compact, sumUsage, type Usage } from './usage-keys.ts'
 import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
-import { parseSse, tryJson } from './sse.ts'
+import { parseSse, tryJson, type Json } from './sse.ts'
 
 /**
  * One billed round of Anthropic usage. Anthropic reports uncached input apart from cache reads
  * and writes; input_tokens is recorded as their sum, as the GenAI conventions and genai-prices
  * define it. Cache writes are split by lifetime (5 minutes, 1 hour), which are priced apart.
  */
-function round(u: any): Usage {
+function round(u: Json): Usage {
   const input = num(u.input_tokens)
   const read = num(u.cache_read_input_tokens)
   const w5m = num(u.cache_creation?.ephemeral_5m_input_tokens)
@@ -30,7 +30,7 @@ function round(u: any): Usage {
  * compaction, then the message) while the top-level counts cover only the last one, so the
  * rounds are what is billed. Server-side web searches are billed per call, once per response.
  */
-function applyUsage(f: ResponseFacts, u: any): void {
+function applyUsage(f: ResponseFacts, u: Json): void {
   const rounds = Array.isArray(u.iterations) && u.iterations.length ? u.iterations.filter((x: unknown) => x && typeof x === 'object').map(round) : null
   const searches = num(u.server_tool_use?.web_search_requests)
   if (rounds?.length) {
@@ -45,7 +45,7 @@ function applyUsage(f: ResponseFacts, u: any): void {
   f.webFetches = num(u.server_tool_use?.web_fetch_requests)
 }
 
-function readJson(f: ResponseFacts, body: any, merged: Record<string, unknown>): void {
+function readJson(f: ResponseFacts, body: Json, merged: Record<string, unknown>): void {
   f.responseModel = str(body.model)
   f.responseId = str(body.id)
   if (body.stop_reason) f.finishReasons = [str(body.stop_reason)]

@@ -1,12 +1,12 @@
 import { compact, type Usage } from './usage-keys.ts'
 import { lastObjectAt, num, str, type ResponseFacts } from './response-facts.ts'
-import { parseSse, tryJson } from './sse.ts'
+import { parseSse, tryJson, type Json } from './sse.ts'
 
 /**
  * Gemini's native `usageMetadata`: the prompt count includes cached content; thoughts are billed
  * as output on top of the candidates; tool-use prompt tokens are billed as input.
  */
-export function geminiUsage(m: any): Usage | null {
+export function geminiUsage(m: Json): Usage | null {
   if (!m || typeof m !== 'object') return null
   const prompt = num(m.promptTokenCount)
   const tool = num(m.toolUsePromptTokenCount)
@@ -24,7 +24,7 @@ export function geminiUsage(m: any): Usage | null {
 }
 
 /** One generateContent response (or stream chunk): the last chunk's usage covers the whole answer. */
-function readChunk(f: ResponseFacts, d: any, parts: string[]): void {
+function readChunk(f: ResponseFacts, d: Json, parts: string[]): void {
   if (!d || typeof d !== 'object') return
   if (d.modelVersion) f.responseModel = str(d.modelVersion)
   if (d.responseId) f.responseId = str(d.responseId)

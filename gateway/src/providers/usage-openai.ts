@@ -1,7 +1,7 @@
 import type { UsageQuirks } from './types.ts'
 import { compact, type Usage } from './usage-keys.ts'
 import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
-import { parseSse, tryJson } from './sse.ts'
+import { parseSse, tryJson, type Json } from './sse.ts'
 
 /** xAI reports its cost in ticks of 1e-10 USD. */
 const USD_PER_TICK = 1e-10
@@ -12,7 +12,7 @@ const USD_PER_TICK = 1e-10
  * tokens under `*_details` or at the top level (Moonshot), reasoning under `*_details` or at the
  * top level (DeepSeek models on Azure). Per-provider quirks come from the adapter.
  */
-export function openaiUsage(u: any, quirks: UsageQuirks): Usage | null {
+export function openaiUsage(u: Json, quirks: UsageQuirks): Usage | null {
   if (!u || typeof u !== 'object') return null
   const completion = num(u.completion_tokens)
   const reasoning = num(u.completion_tokens_details?.reasoning_tokens) ?? num(u.output_tokens_details?.reasoning_tokens) ?? num(u.reasoning_tokens)
@@ -31,14 +31,14 @@ export function openaiUsage(u: any, quirks: UsageQuirks): Usage | null {
 }
 
 /** What the provider says the call cost: xAI in ticks, OpenRouter in USD credits, Perplexity as an object. */
-export function reportedCost(u: any): number | null {
+export function reportedCost(u: Json): number | null {
   if (!u || typeof u !== 'object') return null
   const ticks = num(u.cost_in_usd_ticks)
   if (ticks !== null) return ticks * USD_PER_TICK
   return num(u.cost) ?? num(u.cost?.total_cost)
 }
 
-function applyUsage(f: ResponseFacts, u: any, quirks: UsageQuirks): void {
+function applyUsage(f: ResponseFacts, u: Json, quirks: UsageQuirks): void {
   const usage = openaiUsage(u, quirks)
   if (!usage) return
   f.usage = usage
@@ -46,14 +46,14 @@ function applyUsage(f: ResponseFacts, u: any, quirks: UsageQuirks): void {
   f.providerCostUsd = reportedCost(u)
 }
 
-function readJson(f: ResponseFacts, body: any, ctx: ReadContext): void {
+function readJson(f: ResponseFacts, body: Json, ctx: ReadContext): void {
   f.responseModel = str(body.model)
   f.responseId = str(body.id)
   applyUsage(f, body.usage, ctx.quirks)
   if (ctx.op === 'responses') {
     if (typeof body.status === 'string') f.finishReasons = [body.status]
   } else if (Array.isArray(body.choices)) {
-    f.finishReasons = body.choices.map((c: any) => str(c?.finish_reason)).filter(Boolean)
+    f.finishReasons = body.choices.map((c: Json) => str(c?.finish_reason)).filter(Boolean)
   }
 }
 

@@ -13,7 +13,7 @@ import { traceparentFor } from '../spans/trace-context.ts'
 import { relayAttempt, type AttemptResult, type HeldResponse } from './attempt.ts'
 import { downstreamHeaders, upstreamHeaders } from './headers.ts'
 import { upstreamBody, type ParsedBody } from './request-body.ts'
-import type { ProxyDeps, RouteSpec } from './handler.ts'
+import type { ProxyDeps, RouteSpec } from './route-spec.ts'
 
 /** Bytes of a response kept for reading usage: enough for a whole ordinary response. */
 const CAPTURE_HEAD = 1 << 20

@@ -1,12 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '@tracegate/schemas'
-import type { Operation, ProviderAdapter, Wire } from '../providers/types.ts'
-import type { StreamFormat } from '../providers/first-token.ts'
-import type { ModelRouter, RoutePlan } from '../routing/resolve.ts'
-import type { Cooldowns } from '../routing/cooldown.ts'
+import type { Operation, Wire } from '../providers/types.ts'
 import { applyOverrides } from '../routing/request-overrides.ts'
-import type { KeyAuthenticator, KeyIdentity } from '../keys/authenticate.ts'
-import type { SpanRecorder } from '../spans/recorder.ts'
+import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
 import { attributionFrom } from '../spans/attribution.ts'
@@ -15,35 +10,9 @@ import { nowMs } from '../clock.ts'
 import { traceContextFrom } from '../spans/trace-context.ts'
 import { forward } from './forward.ts'
 import { requestParams, type ParsedBody } from './request-body.ts'
+import type { ProxyDeps, RouteSpec } from './route-spec.ts'
 
-export interface ProxyDeps {
-  config: Config
-  router: ModelRouter
-  keys: KeyAuthenticator
-  recorder: SpanRecorder
-  cooldowns: Cooldowns
-}
-
-/** How one client route maps onto an upstream: wire format, operation, plan and path. */
-export interface RouteSpec {
-  /** The route template, as spans and metrics name it (`/p/{provider}/*`, never a raw path). */
-  route: string
-  wire: Wire
-  operation: Operation
-  /** Model from the body; routes that need one throw a 400 without it. */
-  model(body: ParsedBody | undefined): string
-  plan(model: string): RoutePlan
-  /** Refuse a plan this route cannot serve, once per-request overrides are applied. */
-  check?(plan: RoutePlan): void
-  /** How a streamed answer marks its first output token (undefined: no token stream, e.g. embeddings). */
-  firstToken?: StreamFormat
-  /** Whether the answer streams, when the path says so (Gemini's streamGenerateContent) rather than the body. */
-  stream?: boolean
-  /** A key sent in the query string (Google's `?key=`), taken out of the forwarded URL. */
-  queryKey?: string
-  /** Where a chosen target is reached: origin and path with query. */
-  upstream(adapter: ProviderAdapter): { origin: string; path: string }
-}
+export type { ProxyDeps, RouteSpec } from './route-spec.ts'
 
 function observation(req: FastifyRequest, route: string, wire: Wire, operation: Operation): RequestObservation {
   const tc = traceContextFrom(req.headers.traceparent, req.headers.tracestate)

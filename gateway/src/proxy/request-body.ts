@@ -1,11 +1,12 @@
 import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
+import type { Json } from '../providers/sse.ts'
 
 /** The body as received (forwarded byte for byte) and, when it is JSON, its parsed form. */
 export interface ParsedBody {
   raw: Buffer
-  json: any
+  json: Json
   jsonError: string | null
 }
 
@@ -79,7 +80,7 @@ export function upstreamBody(body: ParsedBody, rewriteModel: string | undefined,
 const PARAMS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'n'] as const
 
 /** Numeric sampling parameters, recorded as gen_ai.request.* attributes. */
-export function requestParams(json: any): Record<string, number> {
+export function requestParams(json: Json): Record<string, number> {
   const out: Record<string, number> = {}
   if (!json || typeof json !== 'object') return out
   for (const k of PARAMS) if (typeof json[k] === 'number') out[k] = json[k]

@@ -18,7 +18,7 @@ export class ModelCatalogue {
     const hit = this.known.get(key)
     if (hit !== undefined) return hit
     if (this.known.size >= MAX_KNOWN) return UNKNOWN
-    let id: string | null = null
+    let id: string | null
     try {
       id = calcPrice({ input_tokens: 1, output_tokens: 1 }, model, { providerId: pricingId })?.model.id ?? null
     } catch {

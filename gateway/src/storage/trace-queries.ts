@@ -1,4 +1,4 @@
-import { InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
+import { CostSourceSchema, InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
@@ -48,8 +48,17 @@ function extraFilters(q: TraceListQuery, where: string[], params: Record<string,
 
 const DAY_MS = 86_400_000
 
-const status = (r: Record<string, any>) => (r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok')
+/** The columns the trace list selects, as ClickHouse returns them (64-bit integers as numbers, see client.ts). */
+type SummaryRow = Pick<SpanRow, 'TraceId' | 'SpanId' | 'SpanName' | 'Timestamp' | 'Duration' | 'StatusCode' | 'Provider' | 'RequestModel'
+  | 'ResponseModel' | 'Operation' | 'Stream' | 'InputTokens' | 'OutputTokens' | 'CostUsd' | 'HttpStatus' | 'ErrorType' | 'Workflow' | 'Team'
+  | 'KeyName' | 'User' | 'Attempt'>
+
+/** The columns a span's detail selects (DETAIL_COLUMNS). */
+type DetailRow = Omit<SpanRow, 'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Route'>
+
+const status = (r: Pick<SpanRow, 'ErrorType' | 'StatusCode'>) => (r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok')
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const costSource = (v: string): Span['cost_source'] => CostSourceSchema.safeParse(v).data ?? 'no_usage'
 
 function encodeCursor(ts: string, spanId: string): string {
   return Buffer.from(`${ts}|${spanId}`).toString('base64url')
@@ -100,7 +109,7 @@ export async function listTraces(store: Store, q: TraceListQuery, after: TraceCu
     query_params: params,
     format: 'JSONEachRow',
   })
-  const rows = await rs.json<Record<string, any>>()
+  const rows = await rs.json<SummaryRow>()
   const more = rows.length > q.limit
   const page = more ? rows.slice(0, q.limit) : rows
   const last = page.at(-1)
@@ -111,9 +120,9 @@ export async function listTraces(store: Store, q: TraceListQuery, after: TraceCu
 }
 
 /** A freshly built request row as the list shows it (the live tail). */
-export const summaryFromRow = (r: SpanRow): TraceSummary => toSummary(r as unknown as Record<string, any>)
+export const summaryFromRow = (r: SpanRow): TraceSummary => toSummary(r)
 
-function toSummary(r: Record<string, any>): TraceSummary {
+function toSummary(r: SummaryRow): TraceSummary {
   return {
     trace_id: r.TraceId, span_id: r.SpanId, name: r.SpanName, start_time: isoFromClickHouse(r.Timestamp),
     duration_ms: Number(r.Duration) / 1e6, status: status(r),
@@ -124,8 +133,8 @@ function toSummary(r: Record<string, any>): TraceSummary {
   }
 }
 
-function toSpan(r: Record<string, any>): Span {
-  const evTimes: string[] = r['Events.Timestamp'] ?? []
+function toSpan(r: DetailRow): Span {
+  const evTimes = r['Events.Timestamp'] ?? []
   return {
     trace_id: r.TraceId, span_id: r.SpanId, parent_span_id: r.ParentSpanId, name: r.SpanName,
     kind: r.SpanKind === 'Server' ? 'server' : 'client', start_time: isoFromClickHouse(r.Timestamp),
@@ -133,7 +142,7 @@ function toSpan(r: Record<string, any>): Span {
     provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
     stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), tokens_estimated: Boolean(r.TokensEstimated),
     cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),
-    cost_usd: n(r.CostUsd), cost_source: r.CostSource || 'no_usage', provider_cost_usd: n(r.ProviderCostUsd), ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
+    cost_usd: n(r.CostUsd), cost_source: costSource(r.CostSource), provider_cost_usd: n(r.ProviderCostUsd), ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
     error_type: r.ErrorType, attempt: Number(r.Attempt), workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
     user: r.User, session_id: r.SessionId, tags: r.Tags ?? [], attributes: r.SpanAttributes ?? {},
     events: evTimes.map((t, i) => ({ time: isoFromClickHouse(t), name: r['Events.Name']?.[i] ?? '', attributes: r['Events.Attributes']?.[i] ?? {} })),
@@ -158,5 +167,5 @@ export async function getTrace(store: Store, traceId: string, timeoutMs?: number
     query_params: { id: traceId },
     format: 'JSONEachRow',
   })
-  return (await rs.json<Record<string, any>>()).map(toSpan)
+  return (await rs.json<DetailRow>()).map(toSpan)
 }
