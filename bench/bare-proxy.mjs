@@ -8,7 +8,12 @@ const server = createServer((req, res) => {
   const chunks = []
   req.on('data', (c) => chunks.push(c))
   req.on('end', async () => {
-    const r = await upstream.request({ method: 'POST', path: req.url, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+    const r = await upstream.request({
+      method: 'POST',
+      path: req.url,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat(chunks),
+    })
     res.writeHead(r.statusCode, r.headers)
     r.body.on('data', (c) => res.write(c))
     r.body.on('end', () => res.end())

@@ -18,8 +18,16 @@ const CONCURRENCY = 32
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')))
 
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   children.push(child)
   let out = ''
   return new Promise((resolve, reject) => {
@@ -32,12 +40,23 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
   })
 }
 
-const body = (stream: boolean, model = 'gpt-4o') => JSON.stringify({
-  model, stream, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello in five words.' }],
-})
+const body = (stream: boolean, model = 'gpt-4o') =>
+  JSON.stringify({
+    model,
+    stream,
+    messages: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Say hello in five words.' },
+    ],
+  })
 
 async function once(pool: Pool, path: string, payload: string): Promise<void> {
-  const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' }, body: payload })
+  const res = await pool.request({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
+    body: payload,
+  })
   await res.body.dump({ limit: Infinity })
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
 }
@@ -81,23 +100,38 @@ async function throughput(pool: Pool, path: string, payload: string): Promise<nu
 
 const fmt = (n: number, d = 3) => n.toFixed(d)
 
-interface Row { scenario: string; direct: number; gateway: number; bare?: number; cpu?: string }
+interface Row {
+  scenario: string
+  direct: number
+  gateway: number
+  bare?: number
+  cpu?: string
+}
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
   const mock = await startProcess([join(ROOT, 'bench/mock-server.ts')], {}, /(http:\/\/\S+)/)
   const config = join(dataDir, 'tracegate.yaml')
-  writeFileSync(config, [
-    'providers:',
-    `  openai: { base_url: "${mock.url}/v1" }`,
-    'models:',
-    '  - { name: single, targets: [{ provider: openai, model: gpt-4o }] }',
-    '  - { name: routed, strategy: loadbalance, targets: [{ provider: openai, model: gpt-4o }, { provider: openai, model: gpt-4o-mini }] }',
-    process.env.BENCH_EXTRA_CONFIG ?? '',
-  ].join('\n'))
-  const gw = await startProcess([join(ROOT, 'gateway/src/main.ts'), '--config', config], {
-    PORT: '0', TRACEGATE_DATA_DIR: join(dataDir, 'data'),
-  }, /listening on (http:\/\/[^"\s]+)/, (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean)) // e.g. --cpu-prof
+  writeFileSync(
+    config,
+    [
+      'providers:',
+      `  openai: { base_url: "${mock.url}/v1" }`,
+      'models:',
+      '  - { name: single, targets: [{ provider: openai, model: gpt-4o }] }',
+      '  - { name: routed, strategy: loadbalance, targets: [{ provider: openai, model: gpt-4o }, { provider: openai, model: gpt-4o-mini }] }',
+      process.env.BENCH_EXTRA_CONFIG ?? '',
+    ].join('\n'),
+  )
+  const gw = await startProcess(
+    [join(ROOT, 'gateway/src/main.ts'), '--config', config],
+    {
+      PORT: '0',
+      TRACEGATE_DATA_DIR: join(dataDir, 'data'),
+    },
+    /listening on (http:\/\/[^"\s]+)/,
+    (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ) // e.g. --cpu-prof
   const bare = await startProcess([join(ROOT, 'bench/bare-proxy.mjs'), mock.url], {}, /listening on (http:\/\/\S+)/)
   const direct = new Pool(mock.url, { connections: CONCURRENCY, pipelining: 1 })
   const bareProxy = new Pool(bare.url, { connections: CONCURRENCY, pipelining: 1 })
@@ -110,14 +144,23 @@ async function main() {
       const name = stream ? 'streaming' : 'non-streaming'
       const d = await latency(direct, '/v1/chat/completions', body(stream))
       const g = await latency(gateway, '/v1/chat/completions', body(stream))
-      lat.push({ scenario: `${name} p50`, direct: d.p50, gateway: g.p50 }, { scenario: `${name} p99`, direct: d.p99, gateway: g.p99 })
+      lat.push(
+        { scenario: `${name} p50`, direct: d.p50, gateway: g.p50 },
+        { scenario: `${name} p99`, direct: d.p99, gateway: g.p99 },
+      )
     }
     // Routing cost: an alias with two load-balanced targets against an alias with one.
     const d = await latency(direct, '/v1/chat/completions', body(false))
     const single = await latency(gateway, '/v1/chat/completions', body(false, 'single'))
     const routed = await latency(gateway, '/v1/chat/completions', body(false, 'routed'))
-    lat.push({ scenario: 'alias, 1 target p50', direct: d.p50, gateway: single.p50 }, { scenario: 'alias, 2 load-balanced targets p50', direct: d.p50, gateway: routed.p50 })
-    lat.push({ scenario: 'alias, 1 target p99', direct: d.p99, gateway: single.p99 }, { scenario: 'alias, 2 load-balanced targets p99', direct: d.p99, gateway: routed.p99 })
+    lat.push(
+      { scenario: 'alias, 1 target p50', direct: d.p50, gateway: single.p50 },
+      { scenario: 'alias, 2 load-balanced targets p50', direct: d.p50, gateway: routed.p50 },
+    )
+    lat.push(
+      { scenario: 'alias, 1 target p99', direct: d.p99, gateway: single.p99 },
+      { scenario: 'alias, 2 load-balanced targets p99', direct: d.p99, gateway: routed.p99 },
+    )
     for (const stream of [false, true]) {
       const payload = body(stream)
       const dr = await throughput(direct, '/v1/chat/completions', payload)
@@ -132,17 +175,29 @@ async function main() {
     }
     // Every request above must have been recorded: ask the gateway how many request spans it holds.
     await new Promise((r) => setTimeout(r, 1500))
-    const listed = await fetch(`${gw.url}/readyz`).then((r) => r.json()) as { spans: { written: number; pending: number; dropped: number } }
-    console.log(`\nnode ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${LATENCY_REQUESTS} sequential requests per latency row, ${THROUGHPUT_SECONDS}s per throughput row\n`)
+    const listed = (await fetch(`${gw.url}/readyz`).then((r) => r.json())) as {
+      spans: { written: number; pending: number; dropped: number }
+    }
+    console.log(
+      `\nnode ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${LATENCY_REQUESTS} sequential requests per latency row, ${THROUGHPUT_SECONDS}s per throughput row\n`,
+    )
     console.log('Latency at concurrency 1 (ms)')
     console.log('| case | direct | through gateway | added |')
     console.log('|---|---:|---:|---:|')
-    for (const r of lat) console.log(`| ${r.scenario} | ${fmt(r.direct)} | ${fmt(r.gateway)} | ${fmt(r.gateway - r.direct)} |`)
+    for (const r of lat)
+      console.log(`| ${r.scenario} | ${fmt(r.direct)} | ${fmt(r.gateway)} | ${fmt(r.gateway - r.direct)} |`)
     console.log(`\nThroughput at concurrency ${CONCURRENCY} (requests/s)`)
-    console.log('| case | direct | through gateway | gateway / direct | bare node proxy, no tracing (floor) | CPU per request through the gateway |')
+    console.log(
+      '| case | direct | through gateway | gateway / direct | bare node proxy, no tracing (floor) | CPU per request through the gateway |',
+    )
     console.log('|---|---:|---:|---:|---:|---|')
-    for (const r of rps) console.log(`| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${fmt(r.bare!, 0)} (${fmt((100 * r.bare!) / r.direct, 1)}%) | ${r.cpu} |`)
-    console.log(`\nspans written ${listed.spans.written}, pending ${listed.spans.pending}, dropped ${listed.spans.dropped}`)
+    for (const r of rps)
+      console.log(
+        `| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${fmt(r.bare!, 0)} (${fmt((100 * r.bare!) / r.direct, 1)}%) | ${r.cpu} |`,
+      )
+    console.log(
+      `\nspans written ${listed.spans.written}, pending ${listed.spans.pending}, dropped ${listed.spans.dropped}`,
+    )
   } finally {
     await direct.close()
     await gateway.close()

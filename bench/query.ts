@@ -23,30 +23,82 @@ const DAY = 86_400_000
 
 /** A small world: who sends what, and what it costs per 1k tokens (in, out). */
 const MODELS: Array<[provider: string, model: string, inPer1k: number, outPer1k: number]> = [
-  ['openai', 'gpt-4o-2024-08-06', 0.0025, 0.01], ['openai', 'gpt-4o-mini-2024-07-18', 0.00015, 0.0006],
-  ['openai', 'gpt-4.1-2025-04-14', 0.002, 0.008], ['anthropic', 'claude-sonnet-4-5-20250929', 0.003, 0.015],
-  ['anthropic', 'claude-haiku-4-5-20251001', 0.001, 0.005], ['gemini', 'gemini-2.5-flash', 0.0003, 0.0025],
-  ['groq', 'llama-3.3-70b-versatile', 0.00059, 0.00079], ['mistral', 'mistral-large-latest', 0.002, 0.006],
+  ['openai', 'gpt-4o-2024-08-06', 0.0025, 0.01],
+  ['openai', 'gpt-4o-mini-2024-07-18', 0.00015, 0.0006],
+  ['openai', 'gpt-4.1-2025-04-14', 0.002, 0.008],
+  ['anthropic', 'claude-sonnet-4-5-20250929', 0.003, 0.015],
+  ['anthropic', 'claude-haiku-4-5-20251001', 0.001, 0.005],
+  ['gemini', 'gemini-2.5-flash', 0.0003, 0.0025],
+  ['groq', 'llama-3.3-70b-versatile', 0.00059, 0.00079],
+  ['mistral', 'mistral-large-latest', 0.002, 0.006],
 ]
 const TEAMS = Array.from({ length: 20 }, (_, i) => `team-${i}`)
 const WORKFLOWS = Array.from({ length: 50 }, (_, i) => `workflow-${i}`)
 const KEYS = Array.from({ length: 200 }, (_, i) => `key-${i}`)
-const ERRORS: Array<[type: string, http: number]> = [['429', 429], ['500', 500], ['503', 503], ['timeout', 504], ['reset', 502], ['stream_interrupted', 200], ['400', 400]]
+const ERRORS: Array<[type: string, http: number]> = [
+  ['429', 429],
+  ['500', 500],
+  ['503', 503],
+  ['timeout', 504],
+  ['reset', 502],
+  ['stream_interrupted', 200],
+  ['400', 400],
+]
 
 let seed = 42
 /** Deterministic, so two runs seed the same data. */
-const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648)
+const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() ** 1.6 * xs.length)]! // skewed: a few values dominate
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
 
 function row(base: Partial<SpanRow>): SpanRow {
   return {
-    Timestamp: '', TraceId: '', SpanId: '', ParentSpanId: '', TraceState: '', SpanName: '', SpanKind: 'Server', ServiceName: 'tracegate',
-    ResourceAttributes: {}, ScopeName: 'tracegate', ScopeVersion: '0.1.0', SpanAttributes: {}, Duration: 0, StatusCode: 'Ok', StatusMessage: '',
-    'Events.Timestamp': [], 'Events.Name': [], 'Events.Attributes': [], Provider: '', RequestModel: '', ResponseModel: '', Operation: 'chat',
-    Route: '/v1/chat/completions', Stream: false, InputTokens: null, OutputTokens: null, CacheReadTokens: null, CacheWriteTokens: null,
-    ReasoningTokens: null, TokensEstimated: false, CostUsd: null, CostSource: 'genai-prices', ProviderCostUsd: null, TtftMs: null, HttpStatus: 200, ErrorType: '',
-    Attempt: 1, Workflow: '', Team: '', KeyName: '', User: '', SessionId: '', Tags: [], RequestBody: '', ResponseBody: '', BodyTruncated: false,
+    Timestamp: '',
+    TraceId: '',
+    SpanId: '',
+    ParentSpanId: '',
+    TraceState: '',
+    SpanName: '',
+    SpanKind: 'Server',
+    ServiceName: 'tracegate',
+    ResourceAttributes: {},
+    ScopeName: 'tracegate',
+    ScopeVersion: '0.1.0',
+    SpanAttributes: {},
+    Duration: 0,
+    StatusCode: 'Ok',
+    StatusMessage: '',
+    'Events.Timestamp': [],
+    'Events.Name': [],
+    'Events.Attributes': [],
+    Provider: '',
+    RequestModel: '',
+    ResponseModel: '',
+    Operation: 'chat',
+    Route: '/v1/chat/completions',
+    Stream: false,
+    InputTokens: null,
+    OutputTokens: null,
+    CacheReadTokens: null,
+    CacheWriteTokens: null,
+    ReasoningTokens: null,
+    TokensEstimated: false,
+    CostUsd: null,
+    CostSource: 'genai-prices',
+    ProviderCostUsd: null,
+    TtftMs: null,
+    HttpStatus: 200,
+    ErrorType: '',
+    Attempt: 1,
+    Workflow: '',
+    Team: '',
+    KeyName: '',
+    User: '',
+    SessionId: '',
+    Tags: [],
+    RequestBody: '',
+    ResponseBody: '',
+    BodyTruncated: false,
     ...base,
   }
 }
@@ -64,24 +116,73 @@ function request(i: number, ms: number): SpanRow[] {
   const cost = output === null ? null : (input * inRate + output * outRate) / 1000
   const duration = Math.round((300 + rand() * 4000) * 1e6)
   const shared = {
-    TraceId: traceId, Provider: provider, RequestModel: model.replace(/-\d{4}-?\d\d-?\d\d$|-\d{8}$/, ''), ResponseModel: model, Stream: stream,
-    InputTokens: failed ? null : input, OutputTokens: output, CostUsd: cost, TtftMs: stream && !failed ? 150 + rand() * 900 : null,
-    HttpStatus: http, ErrorType: errorType, StatusCode: (failed ? 'Error' : 'Ok') as SpanRow['StatusCode'],
-    Workflow: pick(WORKFLOWS), Team: pick(TEAMS), KeyName: pick(KEYS), User: `user-${Math.floor(rand() * 5000)}`, SessionId: `s-${Math.floor(i / 7)}`,
+    TraceId: traceId,
+    Provider: provider,
+    RequestModel: model.replace(/-\d{4}-?\d\d-?\d\d$|-\d{8}$/, ''),
+    ResponseModel: model,
+    Stream: stream,
+    InputTokens: failed ? null : input,
+    OutputTokens: output,
+    CostUsd: cost,
+    TtftMs: stream && !failed ? 150 + rand() * 900 : null,
+    HttpStatus: http,
+    ErrorType: errorType,
+    StatusCode: (failed ? 'Error' : 'Ok') as SpanRow['StatusCode'],
+    Workflow: pick(WORKFLOWS),
+    Team: pick(TEAMS),
+    KeyName: pick(KEYS),
+    User: `user-${Math.floor(rand() * 5000)}`,
+    SessionId: `s-${Math.floor(i / 7)}`,
     Tags: rand() < 0.3 ? ['beta'] : [],
   }
   const serverId = hex(i * 4, 16)
   const server = row({
-    ...shared, Timestamp: formatTimestamp(ms), SpanId: serverId, SpanName: 'POST /v1/chat/completions', SpanKind: 'Server', Duration: duration,
-    Attempt: retried ? 2 : 1, SpanAttributes: { 'tracegate.meta.tenant': `tenant-${Math.floor(rand() * 300)}`, 'tracegate.fell_back': 'false' },
+    ...shared,
+    Timestamp: formatTimestamp(ms),
+    SpanId: serverId,
+    SpanName: 'POST /v1/chat/completions',
+    SpanKind: 'Server',
+    Duration: duration,
+    Attempt: retried ? 2 : 1,
+    SpanAttributes: { 'tracegate.meta.tenant': `tenant-${Math.floor(rand() * 300)}`, 'tracegate.fell_back': 'false' },
   })
-  const attempts = [row({ ...shared, Timestamp: formatTimestamp(ms + 0.2), SpanId: hex(i * 4 + 1, 16), ParentSpanId: serverId, SpanName: `chat ${model}`, SpanKind: 'Client', Duration: duration - 2e5 })]
-  if (retried) attempts.unshift(row({ ...shared, Timestamp: formatTimestamp(ms + 0.1), SpanId: hex(i * 4 + 2, 16), ParentSpanId: serverId, SpanName: `chat ${model}`, SpanKind: 'Client', Duration: 1e7, StatusCode: 'Error', ErrorType: '503', HttpStatus: 503, InputTokens: null, OutputTokens: null, CostUsd: null }))
+  const attempts = [
+    row({
+      ...shared,
+      Timestamp: formatTimestamp(ms + 0.2),
+      SpanId: hex(i * 4 + 1, 16),
+      ParentSpanId: serverId,
+      SpanName: `chat ${model}`,
+      SpanKind: 'Client',
+      Duration: duration - 2e5,
+    }),
+  ]
+  if (retried)
+    attempts.unshift(
+      row({
+        ...shared,
+        Timestamp: formatTimestamp(ms + 0.1),
+        SpanId: hex(i * 4 + 2, 16),
+        ParentSpanId: serverId,
+        SpanName: `chat ${model}`,
+        SpanKind: 'Client',
+        Duration: 1e7,
+        StatusCode: 'Error',
+        ErrorType: '503',
+        HttpStatus: 503,
+        InputTokens: null,
+        OutputTokens: null,
+        CostUsd: null,
+      }),
+    )
   return [server, ...attempts]
 }
 
 async function count(gw: Gateway): Promise<number> {
-  const rs = await gw.store.client.query({ query: `SELECT count() AS n FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })
+  const rs = await gw.store.client.query({
+    query: `SELECT count() AS n FROM ${gw.store.database}.spans`,
+    format: 'JSONEachRow',
+  })
   return Number((await rs.json<{ n: string }>())[0]!.n)
 }
 
@@ -98,13 +199,18 @@ async function seedSpans(gw: Gateway, end: number): Promise<void> {
       gw.writer.add(batch)
       batch = []
       while (gw.writer.stats.pending > 150_000) await new Promise((r) => setTimeout(r, 20))
-      if (i % 500_000 < 25_000) process.stdout.write(`\r  seeded ${gw.writer.stats.written.toLocaleString()} spans, ${((Date.now() - began) / 1000).toFixed(0)} s`)
+      if (i % 500_000 < 25_000)
+        process.stdout.write(
+          `\r  seeded ${gw.writer.stats.written.toLocaleString()} spans, ${((Date.now() - began) / 1000).toFixed(0)} s`,
+        )
     }
   }
   gw.writer.add(batch)
   await gw.writer.flush()
   while (gw.writer.stats.pending > 0) await new Promise((r) => setTimeout(r, 50))
-  console.log(`\n  seeded ${gw.writer.stats.written.toLocaleString()} spans in ${((Date.now() - began) / 1000).toFixed(0)} s`)
+  console.log(
+    `\n  seeded ${gw.writer.stats.written.toLocaleString()} spans in ${((Date.now() - began) / 1000).toFixed(0)} s`,
+  )
 }
 
 /**
@@ -113,63 +219,177 @@ async function seedSpans(gw: Gateway, end: number): Promise<void> {
  */
 async function settleMerges(gw: Gateway): Promise<void> {
   const began = Date.now()
-  const sql = (query: string) => gw.store.client.query({ query, format: 'JSONEachRow' }).then((r) => r.json<Record<string, string>>())
+  const sql = (query: string) =>
+    gw.store.client.query({ query, format: 'JSONEachRow' }).then((r) => r.json<Record<string, string>>())
   while (Date.now() - began < 600_000) {
     const [m] = await sql(`SELECT count() AS n FROM system.merges WHERE database = '${gw.store.database}'`)
     if (Number(m!.n) === 0) break
     await new Promise((r) => setTimeout(r, 1000))
   }
-  const parts = await sql(`SELECT table, count() AS parts FROM system.parts WHERE database = '${gw.store.database}' AND active AND table LIKE 'spans%' GROUP BY table ORDER BY table`)
-  console.log(`  merges settled after ${((Date.now() - began) / 1000).toFixed(0)} s; active parts: ${parts.map((p) => `${p.table} ${p.parts}`).join(', ')}`)
+  const parts = await sql(
+    `SELECT table, count() AS parts FROM system.parts WHERE database = '${gw.store.database}' AND active AND table LIKE 'spans%' GROUP BY table ORDER BY table`,
+  )
+  console.log(
+    `  merges settled after ${((Date.now() - began) / 1000).toFixed(0)} s; active parts: ${parts.map((p) => `${p.table} ${p.parts}`).join(', ')}`,
+  )
 }
 
-interface Case { page: string; name: string; run: () => Promise<Response>; runs?: number }
+interface Case {
+  page: string
+  name: string
+  run: () => Promise<Response>
+  runs?: number
+}
 
 function cases(url: string, end: number, traceIds: string[]): Case[] {
   const iso = (ms: number) => new Date(ms).toISOString()
   const q = (page: string, name: string, days: number, body: object): Case => ({
-    page, name, run: () => fetch(`${url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: iso(end - days * DAY), to: iso(end), ...body }) }),
+    page,
+    name,
+    run: () =>
+      fetch(`${url}/api/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: iso(end - days * DAY), to: iso(end), ...body }),
+      }),
   })
-  const kpis = ['requests', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'ttft_p50_ms', 'input_tokens', 'output_tokens', 'cost_usd']
+  const kpis = [
+    'requests',
+    'error_rate',
+    'p50_latency_ms',
+    'p95_latency_ms',
+    'ttft_p50_ms',
+    'input_tokens',
+    'output_tokens',
+    'cost_usd',
+  ]
   const out: Case[] = []
-  for (const [days, interval] of [[1, '15m'], [30, '1d']] as const) {
+  for (const [days, interval] of [
+    [1, '15m'],
+    [30, '1d'],
+  ] as const) {
     const r = `${days === 1 ? '24h' : '30d'}`
     out.push(q('overview', `KPIs ${r}`, days, { metrics: kpis }))
-    out.push(q('overview', `requests by outcome ${r}`, days, { interval, group_by: ['outcome'], metrics: ['requests'], limit: 10_000 }))
-    out.push(q('overview', `latency + cost series ${r}`, days, { interval, metrics: ['p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'cost_usd'], limit: 10_000 }))
-    for (const d of ['model', 'provider', 'team', 'workflow']) out.push(q('overview', `top ${d}s ${r}`, days, { group_by: [d], metrics: ['requests', 'cost_usd', 'error_rate'], order_by: 'cost_usd', limit: 5 }))
+    out.push(
+      q('overview', `requests by outcome ${r}`, days, {
+        interval,
+        group_by: ['outcome'],
+        metrics: ['requests'],
+        limit: 10_000,
+      }),
+    )
+    out.push(
+      q('overview', `latency + cost series ${r}`, days, {
+        interval,
+        metrics: ['p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'cost_usd'],
+        limit: 10_000,
+      }),
+    )
+    for (const d of ['model', 'provider', 'team', 'workflow'])
+      out.push(
+        q('overview', `top ${d}s ${r}`, days, {
+          group_by: [d],
+          metrics: ['requests', 'cost_usd', 'error_rate'],
+          order_by: 'cost_usd',
+          limit: 5,
+        }),
+      )
   }
   const m = ['requests', 'error_rate', 'p95_latency_ms', 'cost_usd']
   out.push(q('explore', 'by team 30d', 30, { group_by: ['team'], metrics: m, limit: 500 }))
-  out.push(q('explore', 'by team over time 30d', 30, { interval: '1d', group_by: ['team'], metrics: ['cost_usd'], limit: 10_000 }))
-  out.push(q('explore', 'by team x model, filtered 30d', 30, { group_by: ['team', 'model'], metrics: m, filters: [{ dimension: 'provider', op: 'eq', value: 'openai' }, { dimension: 'workflow', op: 'neq', value: 'workflow-0' }], limit: 500 }))
-  out.push(q('explore', 'all metrics by key 30d (raw spans)', 30, { group_by: ['key'], metrics: ['requests', 'p99_latency_ms', 'ttft_p50_ms', 'retries', 'fallbacks', 'cost_per_request'], limit: 500 }))
+  out.push(
+    q('explore', 'by team over time 30d', 30, {
+      interval: '1d',
+      group_by: ['team'],
+      metrics: ['cost_usd'],
+      limit: 10_000,
+    }),
+  )
+  out.push(
+    q('explore', 'by team x model, filtered 30d', 30, {
+      group_by: ['team', 'model'],
+      metrics: m,
+      filters: [
+        { dimension: 'provider', op: 'eq', value: 'openai' },
+        { dimension: 'workflow', op: 'neq', value: 'workflow-0' },
+      ],
+      limit: 500,
+    }),
+  )
+  out.push(
+    q('explore', 'all metrics by key 30d (raw spans)', 30, {
+      group_by: ['key'],
+      metrics: ['requests', 'p99_latency_ms', 'ttft_p50_ms', 'retries', 'fallbacks', 'cost_per_request'],
+      limit: 500,
+    }),
+  )
   out.push(q('explore', 'by user 7d (raw spans)', 7, { group_by: ['user'], metrics: m, limit: 500 }))
   out.push(q('explore', 'by user 30d (raw spans)', 30, { group_by: ['user'], metrics: m, limit: 500 }))
   out.push(q('explore', 'by meta:tenant 30d (raw spans)', 30, { group_by: ['meta:tenant'], metrics: m, limit: 500 }))
   out.push(q('explore', 'by tag 30d (raw spans)', 30, { group_by: ['tag'], metrics: m, limit: 500 }))
-  out.push({ page: 'explore', name: 'metadata names (last 7 d of 30 d)', run: () => fetch(`${url}/api/meta-keys?from=${iso(end - 30 * DAY)}&to=${iso(end)}`) })
-  out.push(q('incidents', 'provider x model 24h', 1, { group_by: ['provider', 'model'], metrics: ['requests', 'errors', 'error_rate', 'p95_latency_ms', 'retries', 'fallbacks'], order_by: 'errors', limit: 200 }))
-  out.push(q('incidents', 'outcome series 24h, one model', 1, { interval: '15m', group_by: ['outcome'], metrics: ['requests'], filters: [{ dimension: 'provider', op: 'eq', value: 'openai' }, { dimension: 'model', op: 'eq', value: 'gpt-4o-2024-08-06' }], limit: 10_000 }))
-  out.push(q('incidents', 'failed by key 24h', 1, { group_by: ['key'], metrics: ['requests'], filters: [{ dimension: 'outcome', op: 'not_in', value: ['ok', 'cancelled'] }], limit: 20 }))
-  const list = (name: string, params: string): Case => ({ page: 'traces', name, run: () => fetch(`${url}/api/traces?from=${iso(end - DAY)}&to=${iso(end)}&limit=50${params}`) })
+  out.push({
+    page: 'explore',
+    name: 'metadata names (last 7 d of 30 d)',
+    run: () => fetch(`${url}/api/meta-keys?from=${iso(end - 30 * DAY)}&to=${iso(end)}`),
+  })
+  out.push(
+    q('incidents', 'provider x model 24h', 1, {
+      group_by: ['provider', 'model'],
+      metrics: ['requests', 'errors', 'error_rate', 'p95_latency_ms', 'retries', 'fallbacks'],
+      order_by: 'errors',
+      limit: 200,
+    }),
+  )
+  out.push(
+    q('incidents', 'outcome series 24h, one model', 1, {
+      interval: '15m',
+      group_by: ['outcome'],
+      metrics: ['requests'],
+      filters: [
+        { dimension: 'provider', op: 'eq', value: 'openai' },
+        { dimension: 'model', op: 'eq', value: 'gpt-4o-2024-08-06' },
+      ],
+      limit: 10_000,
+    }),
+  )
+  out.push(
+    q('incidents', 'failed by key 24h', 1, {
+      group_by: ['key'],
+      metrics: ['requests'],
+      filters: [{ dimension: 'outcome', op: 'not_in', value: ['ok', 'cancelled'] }],
+      limit: 20,
+    }),
+  )
+  const list = (name: string, params: string): Case => ({
+    page: 'traces',
+    name,
+    run: () => fetch(`${url}/api/traces?from=${iso(end - DAY)}&to=${iso(end)}&limit=50${params}`),
+  })
   out.push(list('first page 24h', ''))
   out.push(list('errors of one provider 24h', '&provider=anthropic&status=error'))
   out.push(list('search by model text 24h', '&q=haiku'))
   let n = 0
   // Cheap enough for a real sample: 100 different traces, so p95 is not just the slowest of a few.
-  out.push({ page: 'trace', name: 'trace by id (100 different traces)', runs: 100, run: () => fetch(`${url}/api/traces/${traceIds[n++ % traceIds.length]}`) })
+  out.push({
+    page: 'trace',
+    name: 'trace by id (100 different traces)',
+    runs: 100,
+    run: () => fetch(`${url}/api/traces/${traceIds[n++ % traceIds.length]}`),
+  })
   return out
 }
-
 
 async function main(): Promise<void> {
   const keep = process.env.BENCH_DATA_DIR
   const dir = keep ?? mkdtempSync(join(tmpdir(), 'tracegate-bench-query-'))
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0 }, log_level: 'warn',
-    storage: { data_dir: dir, batch_rows: 50_000, flush_ms: 1000, retention_days: 400 },
-  }, process.env)
+  const config = parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 0 },
+      log_level: 'warn',
+      storage: { data_dir: dir, batch_rows: 50_000, flush_ms: 1000, retention_days: 400 },
+    },
+    process.env,
+  )
   const gw = await startGateway(config, { log: createLogger('warn') })
   // The data ends at a fixed minute so a kept data dir is queried over the same 30 days.
   const end = Math.floor(Date.now() / DAY) * DAY
@@ -178,13 +398,35 @@ async function main(): Promise<void> {
     if (have < SPANS * 0.99) await seedSpans(gw, end)
     else console.log(`  using ${have.toLocaleString()} spans already in ${dir}`)
     await settleMerges(gw)
-    const seededEnd = keep ? Number((await (await gw.store.client.query({ query: `SELECT toUnixTimestamp64Milli(max(Timestamp)) AS t FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })).json<{ t: string }>())[0]!.t) + 60_000 : end
-    const ids = await (await gw.store.client.query({ query: `SELECT TraceId FROM ${gw.store.database}.spans WHERE SpanKind = 'Server' ORDER BY cityHash64(SpanId) LIMIT 102`, format: 'JSONEachRow' })).json<{ TraceId: string }>()
+    const seededEnd = keep
+      ? Number(
+          (
+            await (
+              await gw.store.client.query({
+                query: `SELECT toUnixTimestamp64Milli(max(Timestamp)) AS t FROM ${gw.store.database}.spans`,
+                format: 'JSONEachRow',
+              })
+            ).json<{ t: string }>()
+          )[0]!.t,
+        ) + 60_000
+      : end
+    const ids = await (
+      await gw.store.client.query({
+        query: `SELECT TraceId FROM ${gw.store.database}.spans WHERE SpanKind = 'Server' ORDER BY cityHash64(SpanId) LIMIT 102`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ TraceId: string }>()
     const total = await count(gw)
-    console.log(`\n${total.toLocaleString()} spans over ${DAYS} days; ${RUNS} timed runs per query (unless named) after 2 warm-ups, one at a time, over HTTP\n`)
+    console.log(
+      `\n${total.toLocaleString()} spans over ${DAYS} days; ${RUNS} timed runs per query (unless named) after 2 warm-ups, one at a time, over HTTP\n`,
+    )
     console.log('| page | query | p50 ms | p95 ms | max ms | rows |\n|---|---|---:|---:|---:|---:|')
     const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null
-    for (const c of cases(gw.url, seededEnd, ids.map((r) => r.TraceId)).filter((x) => !only || only.test(`${x.page} ${x.name}`))) {
+    for (const c of cases(
+      gw.url,
+      seededEnd,
+      ids.map((r) => r.TraceId),
+    ).filter((x) => !only || only.test(`${x.page} ${x.name}`))) {
       const times: number[] = []
       let rows = 0
       for (let i = 0; i < (c.runs ?? RUNS) + 2; i++) {
@@ -196,7 +438,9 @@ async function main(): Promise<void> {
         rows = (body.rows ?? body.traces ?? body.spans ?? body.keys ?? []).length
       }
       times.sort((a, b) => a - b)
-      console.log(`| ${c.page} | ${c.name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rows} |`)
+      console.log(
+        `| ${c.page} | ${c.name} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rows} |`,
+      )
     }
   } finally {
     await gw.close()

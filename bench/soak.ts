@@ -15,7 +15,11 @@ import { spawnGateway, type SpawnedGateway } from '../test/spawn-gateway.ts'
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 300)
 const RPS = Number(process.env.SOAK_RPS ?? 40)
 
-interface Entry { id: string; at: number; status: number }
+interface Entry {
+  id: string
+  at: number
+  status: number
+}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'tracegate-soak-'))
@@ -36,7 +40,12 @@ async function main() {
   const events: string[] = []
   let faultRefused = false
   const fault = async (storage: string) => {
-    const res = await request(`${url}/debug/faults`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ storage }) })
+    const res = await request(`${url}/debug/faults`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ storage }),
+    })
     // A refused fault means the run did not stage the outage it reports on: say so and fail the run.
     if (res.statusCode !== 200) {
       faultRefused = true
@@ -51,7 +60,11 @@ async function main() {
     if (i % 20 === 7) headers['x-mock-status'] = '503'
     try {
       const res = await request(`${url}/v1/chat/completions`, {
-        method: 'POST', dispatcher: agent, headers, headersTimeout: 10_000, bodyTimeout: 10_000,
+        method: 'POST',
+        dispatcher: agent,
+        headers,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
         body: JSON.stringify({ model: 'gpt-4o', stream, messages: [{ role: 'user', content: `soak ${i}` }] }),
       })
       await res.body.text()
@@ -68,8 +81,16 @@ async function main() {
     const due = start + (i * 1000) / RPS
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
     const progress = (Date.now() - start) / (SECONDS * 1000)
-    if (progress >= 0.3 && !phase.detached) { phase.detached = true; await fault('detached'); events.push(`${(progress * 100).toFixed(0)}%: storage detached`) }
-    if (progress >= 0.5 && !phase.attached) { phase.attached = true; await fault('attached'); events.push(`${(progress * 100).toFixed(0)}%: storage attached`) }
+    if (progress >= 0.3 && !phase.detached) {
+      phase.detached = true
+      await fault('detached')
+      events.push(`${(progress * 100).toFixed(0)}%: storage detached`)
+    }
+    if (progress >= 0.5 && !phase.attached) {
+      phase.attached = true
+      await fault('attached')
+      events.push(`${(progress * 100).toFixed(0)}%: storage attached`)
+    }
     if (progress >= 0.7 && !phase.killed) {
       phase.killed = true
       killedAt = Date.now()
@@ -87,7 +108,9 @@ async function main() {
   // Wait for the spool to drain, then compare the ledger with what ClickHouse holds.
   const until = Date.now() + 120_000
   for (;;) {
-    const ready = (await (await fetch(`${url}/readyz`)).json()) as { spans: { spool_segments: number; pending: number } }
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as {
+      spans: { spool_segments: number; pending: number }
+    }
     if ((ready.spans.spool_segments === 0 && ready.spans.pending === 0) || Date.now() > until) break
     await new Promise((r) => setTimeout(r, 500))
   }
@@ -95,13 +118,15 @@ async function main() {
   let missing = 0
   let duplicated = 0
   for (let i = 0; i < ledger.length; i += 32) {
-    await Promise.all(ledger.slice(i, i + 32).map(async (e) => {
-      const res = await fetch(`${url}/api/traces/${e.id}`, { headers: auth })
-      const n = res.ok ? ((await res.json()) as { spans: unknown[] }).spans.length : 0
-      found += Math.min(n, 2)
-      if (n < 2) missing++
-      if (n > 2) duplicated++
-    }))
+    await Promise.all(
+      ledger.slice(i, i + 32).map(async (e) => {
+        const res = await fetch(`${url}/api/traces/${e.id}`, { headers: auth })
+        const n = res.ok ? ((await res.json()) as { spans: unknown[] }).spans.length : 0
+        found += Math.min(n, 2)
+        if (n < 2) missing++
+        if (n > 2) duplicated++
+      }),
+    )
   }
   gw.child.kill('SIGTERM')
   await gw.exited
@@ -111,9 +136,13 @@ async function main() {
 
   const errors = ledger.filter((e) => e.status !== 200).length
   console.log(`soak: ${SECONDS}s at ${RPS} req/s; ${events.join('; ')}`)
-  console.log('| requests sent | answered | of which upstream errors | not answered (gateway down) | spans expected | found | traces missing | traces duplicated |')
+  console.log(
+    '| requests sent | answered | of which upstream errors | not answered (gateway down) | spans expected | found | traces missing | traces duplicated |',
+  )
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|')
-  console.log(`| ${sent} | ${ledger.length} | ${errors} | ${failed} | ${ledger.length * 2} | ${found} | ${missing} | ${duplicated} |`)
+  console.log(
+    `| ${sent} | ${ledger.length} | ${errors} | ${failed} | ${ledger.length * 2} | ${found} | ${missing} | ${duplicated} |`,
+  )
   process.exitCode = missing || duplicated || faultRefused ? 1 : 0
 }
 

@@ -17,7 +17,17 @@ beforeAll(async () => {
     },
     models: [
       // 3 targets x 4 attempts = 12 possible attempts, more than routing.max_attempts (default 8).
-      { name: 'greedy', retries: 3, backoff: fast, timeout_ms: 20_000, targets: [{ provider: 'openai', model: 'g1' }, { provider: 'openai', model: 'g2' }, { provider: 'openai', model: 'g3' }] },
+      {
+        name: 'greedy',
+        retries: 3,
+        backoff: fast,
+        timeout_ms: 20_000,
+        targets: [
+          { provider: 'openai', model: 'g1' },
+          { provider: 'openai', model: 'g2' },
+          { provider: 'openai', model: 'g3' },
+        ],
+      },
       { name: 'patient', retries: 0, timeout_ms: 5000, targets: [{ provider: 'openai', model: 'p1' }] },
     ],
   })
@@ -28,11 +38,14 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const chat = (model: string, headers: Record<string, string> = {}) => fetch(`${gw.url}/v1/chat/completions`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-amp', ...headers },
-  body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-})
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; param: string; message: string } }).error
+const chat = (model: string, headers: Record<string, string> = {}) =>
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-amp', ...headers },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; param: string; message: string } }).error
 
 describe('one request cannot multiply upstream calls', () => {
   it('headers asking for more than the caps are a 400 naming the header, before any upstream call', async () => {
@@ -48,14 +61,23 @@ describe('one request cannot multiply upstream calls', () => {
     for (const [headers, param] of cases) {
       const res = await chat('patient', headers)
       const err = await errorOf(res)
-      expect([JSON.stringify(headers), res.status, err.code, err.param]).toEqual([JSON.stringify(headers), 400, 'invalid_header', param])
+      expect([JSON.stringify(headers), res.status, err.code, err.param]).toEqual([
+        JSON.stringify(headers),
+        400,
+        'invalid_header',
+        param,
+      ])
     }
     expect(mock.calls.length).toBe(before)
   })
 
   it('within the caps, headers still steer the request', async () => {
     mock.fault({ model: 'p1', status: 500 })
-    const res = await chat('patient', { 'x-tracegate-retries': '1', 'x-tracegate-fallbacks': 'openai/rescue', 'x-tracegate-timeout-ms': '4000' })
+    const res = await chat('patient', {
+      'x-tracegate-retries': '1',
+      'x-tracegate-fallbacks': 'openai/rescue',
+      'x-tracegate-timeout-ms': '4000',
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-attempts')).toBe('3')
   })
@@ -75,14 +97,17 @@ describe('a connection pool per provider', () => {
     mock.fault({ pathPrefix: '/slow/', delayHeadersMs: 1500 })
     const agent = new Agent({ connections: 20 })
     const finished: string[] = []
-    const call = (model: string) => request(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
-    }).then(async (r) => {
-      await r.body.text()
-      finished.push(model)
-      return r.statusCode
-    })
+    const call = (model: string) =>
+      request(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      }).then(async (r) => {
+        await r.body.text()
+        finished.push(model)
+        return r.statusCode
+      })
     const slow = Array.from({ length: 6 }, () => call('slow/s'))
     await new Promise((r) => setTimeout(r, 200))
     const quick = await call('quick/q')

@@ -20,17 +20,27 @@ afterAll(async () => {
 
 /** Anthropic bills cache reads and writes at their own rates; genai-prices wants the total input. */
 function expectedCost(u: Record<string, number>, model: string) {
-  return calcPrice({
-    input_tokens: u.input_tokens! + u.cache_read_input_tokens! + u.cache_creation_input_tokens!,
-    cache_read_tokens: u.cache_read_input_tokens!, cache_write_tokens: u.cache_creation_input_tokens!, output_tokens: u.output_tokens!,
-  }, model, { providerId: 'anthropic' })!.total_price
+  return calcPrice(
+    {
+      input_tokens: u.input_tokens! + u.cache_read_input_tokens! + u.cache_creation_input_tokens!,
+      cache_read_tokens: u.cache_read_input_tokens!,
+      cache_write_tokens: u.cache_creation_input_tokens!,
+      output_tokens: u.output_tokens!,
+    },
+    model,
+    { providerId: 'anthropic' },
+  )!.total_price
 }
 
 describe('@anthropic-ai/sdk through the gateway', () => {
   it('messages, non-streaming: key forwarded as x-api-key, cache tokens kept apart', async () => {
-    const { data, response } = await client.messages.create({
-      model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Hello Claude, how are you today?' }],
-    }).withResponse()
+    const { data, response } = await client.messages
+      .create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Hello Claude, how are you today?' }],
+      })
+      .withResponse()
     expect(data.content[0]).toEqual({ type: 'text', text: 'Hello from the mock upstream.' })
     const call = mock.calls.at(-1)!
     expect(call.path).toBe('/v1/messages')
@@ -52,9 +62,14 @@ describe('@anthropic-ai/sdk through the gateway', () => {
   })
 
   it('messages, streaming: usage from message_start and message_delta, text reassembled, ttft present', async () => {
-    const stream = client.messages.stream({
-      model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'Stream a greeting' }],
-    }, { headers: { 'x-mock-chunk-delay-ms': '5' } })
+    const stream = client.messages.stream(
+      {
+        model: 'claude-sonnet-4-6',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Stream a greeting' }],
+      },
+      { headers: { 'x-mock-chunk-delay-ms': '5' } },
+    )
     const final = await stream.finalMessage()
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Hello from the mock upstream.' })
     const u = mock.calls.at(-1)!.usage!
@@ -73,7 +88,9 @@ describe('@anthropic-ai/sdk through the gateway', () => {
   })
 
   it('messages.countTokens is forwarded and recorded as count_tokens, free, with no billed tokens', async () => {
-    const { data, response } = await client.messages.countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'How many tokens is this?' }] }).withResponse()
+    const { data, response } = await client.messages
+      .countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'How many tokens is this?' }] })
+      .withResponse()
     const call = mock.calls.at(-1)!
     expect(call.path).toBe('/v1/messages/count_tokens')
     expect(data.input_tokens).toBe(call.usage!.input_tokens)
@@ -82,12 +99,19 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     expect(serverSpan(trace).operation).toBe('count_tokens')
     expect(serverSpan(trace).name).toBe('POST /v1/messages/count_tokens')
     expect(attempt!.name).toBe('count_tokens claude-sonnet-4-6')
-    expect([attempt!.cost_usd, attempt!.cost_source, attempt!.input_tokens, attempt!.output_tokens]).toEqual([0, 'free', null, null])
+    expect([attempt!.cost_usd, attempt!.cost_source, attempt!.input_tokens, attempt!.output_tokens]).toEqual([
+      0,
+      'free',
+      null,
+      null,
+    ])
     expect([serverSpan(trace).cost_usd, serverSpan(trace).cost_source]).toEqual([0, 'free'])
   })
 
   it('an OpenAI-wire model on /v1/messages is refused with a clear 400', async () => {
-    const err = await client.messages.create({ model: 'openai/gpt-4o', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e) => e)
+    const err = await client.messages
+      .create({ model: 'openai/gpt-4o', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e) => e)
     expect(err).toBeInstanceOf(Anthropic.BadRequestError)
     expect(err.status).toBe(400)
     expect(err.error.error.code).toBe('unsupported_route_for_provider')

@@ -26,7 +26,9 @@ beforeAll(async () => {
     server: { host: '127.0.0.1', port: 0, allowed_hosts: ['gateway.internal'], cors_origins: [ALLOWED] },
   })
   browser = await launchBrowser()
-  evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>evil</title>'))
+  evil = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>evil</title>'),
+  )
   await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r))
   // Another port is another origin: the attacker page lives there.
   evilOrigin = `http://localhost:${(evil.address() as AddressInfo).port}`
@@ -44,14 +46,31 @@ const errorCode = async (res: Response) => ((await res.json()) as { error: { cod
 describe('JSON routes take only application/json', () => {
   it('text/plain;charset=json (no preflight needed in a browser) is a 415 and reaches no provider', async () => {
     const before = mock.calls.length
-    for (const type of ['text/plain;charset=json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': type, authorization: 'Bearer sk-x' }, body: chatBody })
+    for (const type of [
+      'text/plain;charset=json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': type, authorization: 'Bearer sk-x' },
+        body: chatBody,
+      })
       expect([type, res.status, await errorCode(res)]).toEqual([type, 415, 'unsupported_media_type'])
     }
-    const query = await fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' })
+    const query = await fetch(`${gw.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    })
     expect(query.status).toBe(415)
     expect(mock.calls.length).toBe(before)
-    const ok = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer sk-x' }, body: chatBody })
+    const ok = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer sk-x' },
+      body: chatBody,
+    })
     expect(ok.status).toBe(200)
   })
 })
@@ -60,17 +79,24 @@ describe('DNS rebinding: a loopback gateway answers only to loopback names and a
   it('Host: attacker.example is a 421, on the API and the LLM routes', async () => {
     const { port } = new URL(gw.url)
     // fetch() will not send a Host of our choosing; a browser after a rebinding sends the attacker's.
-    const asHost = (host: string, path = '/api/traces') => new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
-        let body = ''
-        res.on('data', (d) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body }))
+    const asHost = (host: string, path = '/api/traces') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+          let body = ''
+          res.on('data', (d) => (body += d)).on('end', () => resolve({ status: res.statusCode!, body }))
+        })
+        req.on('error', reject).end()
       })
-      req.on('error', reject).end()
-    })
     expect((await asHost(`attacker.example:${port}`)).status).toBe(421)
     expect(JSON.parse((await asHost('attacker.example')).body).error.code).toBe('misdirected_request')
     expect((await asHost(`attacker.example:${port}`, '/v1/models')).status).toBe(421)
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'gateway.internal', `app.localhost:${port}`]) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      'gateway.internal',
+      `app.localhost:${port}`,
+    ]) {
       expect([host, (await asHost(host)).status]).toEqual([host, 200])
     }
   })
@@ -79,8 +105,13 @@ describe('DNS rebinding: a loopback gateway answers only to loopback names and a
 describe('cross-origin browser requests', () => {
   it('a page on another origin cannot call /v1, /p or /api: 403, nothing forwarded', async () => {
     const before = mock.calls.length
-    const from = (origin: string, path: string, init: RequestInit = {}) => fetch(`${gw.url}${path}`, { ...init, headers: { origin, ...(init.headers as object) } })
-    const post = { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody }
+    const from = (origin: string, path: string, init: RequestInit = {}) =>
+      fetch(`${gw.url}${path}`, { ...init, headers: { origin, ...(init.headers as object) } })
+    const post = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: chatBody,
+    }
     expect((await from('https://evil.example', '/v1/chat/completions', post)).status).toBe(403)
     expect((await from('https://evil.example', '/p/openai/chat/completions', post)).status).toBe(403)
     expect(await errorCode(await from('null', '/api/traces'))).toBe('forbidden_origin')
@@ -91,14 +122,20 @@ describe('cross-origin browser requests', () => {
 
   it('a percent-encoded route (/%76%31/...) is the same route: refused too', async () => {
     const before = mock.calls.length
-    const post = { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody }
+    const post = {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json', authorization: 'Bearer sk-x' },
+      body: chatBody,
+    }
     expect((await fetch(`${gw.url}/%76%31/chat/completions`, post)).status).toBe(403)
     expect((await fetch(`${gw.url}/%61pi/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
     expect(mock.calls.length).toBe(before)
   })
 
-  it('behind a proxy that rewrites Host, the explorer\'s own requests (Sec-Fetch-Site: same-origin) pass', async () => {
-    const res = await fetch(`${gw.url}/api/traces`, { headers: { origin: 'https://tracegate.example.com', 'sec-fetch-site': 'same-origin' } })
+  it("behind a proxy that rewrites Host, the explorer's own requests (Sec-Fetch-Site: same-origin) pass", async () => {
+    const res = await fetch(`${gw.url}/api/traces`, {
+      headers: { origin: 'https://tracegate.example.com', 'sec-fetch-site': 'same-origin' },
+    })
     expect(res.status).toBe(200)
   })
 
@@ -110,12 +147,27 @@ describe('cross-origin browser requests', () => {
 
   it('an origin listed in server.cors_origins gets a preflight answer and CORS headers', async () => {
     const pre = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      method: 'OPTIONS',
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
     })
     expect(pre.status).toBe(204)
     expect(pre.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST')
-    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { origin: ALLOWED, cookie: 'session=s3cr3t', referer: `${ALLOWED}/app`, 'content-type': 'application/json', authorization: 'Bearer sk-x' }, body: chatBody })
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        origin: ALLOWED,
+        cookie: 'session=s3cr3t',
+        referer: `${ALLOWED}/app`,
+        'content-type': 'application/json',
+        authorization: 'Bearer sk-x',
+      },
+      body: chatBody,
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(res.headers.get('access-control-expose-headers')).toContain('x-tracegate-trace-id')
@@ -144,7 +196,9 @@ describe('the explorer is served locked down', () => {
   it('in Chromium, the explorer runs under its CSP without a single violation', async () => {
     const p = await browser.newPage()
     const violations: string[] = []
-    p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()) })
+    p.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text())
+    })
     await p.goto(`${gw.url}/traces`)
     await p.getByRole('heading', { name: 'Traces' }).waitFor({ timeout: 10_000 })
     await p.goto(`${gw.url}/incidents`)
@@ -157,13 +211,29 @@ describe('the explorer is served locked down', () => {
     const p = await browser.newPage()
     await p.goto(evilOrigin)
     const before = mock.calls.length
-    const outcome = await p.evaluate(async ([gateway, body]) => {
-      const results: string[] = []
-      // A "simple" request: no preflight, the browser sends it and hides only the answer.
-      await fetch(`${gateway}/v1/chat/completions`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain;charset=json' }, body }).then(() => results.push('sent'), () => results.push('blocked'))
-      await fetch(`${gateway}/api/traces`).then((r) => r.json()).then(() => results.push('read'), () => results.push('unreadable'))
-      return results
-    }, [gw.url, chatBody] as const)
+    const outcome = await p.evaluate(
+      async ([gateway, body]) => {
+        const results: string[] = []
+        // A "simple" request: no preflight, the browser sends it and hides only the answer.
+        await fetch(`${gateway}/v1/chat/completions`, {
+          method: 'POST',
+          mode: 'no-cors',
+          headers: { 'content-type': 'text/plain;charset=json' },
+          body,
+        }).then(
+          () => results.push('sent'),
+          () => results.push('blocked'),
+        )
+        await fetch(`${gateway}/api/traces`)
+          .then((r) => r.json())
+          .then(
+            () => results.push('read'),
+            () => results.push('unreadable'),
+          )
+        return results
+      },
+      [gw.url, chatBody] as const,
+    )
     expect(outcome).toEqual(['sent', 'unreadable'])
     await new Promise((r) => setTimeout(r, 200))
     expect(mock.calls.length).toBe(before)

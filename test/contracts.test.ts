@@ -57,8 +57,12 @@ describe('trace context and attribution', () => {
 
   it('records attribution headers and strips them before forwarding', async () => {
     const res = await chat('gpt-4o', {
-      'x-tracegate-workflow': 'support-bot', 'x-tracegate-team': 'growth', 'x-tracegate-user': 'u-42',
-      'x-tracegate-session': 's-7', 'x-tracegate-tags': 'beta, eu', 'x-tracegate-meta-ticket': 'T-1001',
+      'x-tracegate-workflow': 'support-bot',
+      'x-tracegate-team': 'growth',
+      'x-tracegate-user': 'u-42',
+      'x-tracegate-session': 's-7',
+      'x-tracegate-tags': 'beta, eu',
+      'x-tracegate-meta-ticket': 'T-1001',
     })
     const sent = mock.calls.at(-1)!.headers
     expect(Object.keys(sent).filter((h) => h.startsWith('x-tracegate'))).toEqual([])
@@ -110,7 +114,9 @@ describe('model resolution', () => {
 
   it('the raw /p/{provider}/ route forwards any path to that provider', async () => {
     const client = new OpenAI({ apiKey: BYO_KEY, baseURL: `${gw.url}/p/groq`, maxRetries: 0 })
-    const { response } = await client.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'yo' }] }).withResponse()
+    const { response } = await client.chat.completions
+      .create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'yo' }] })
+      .withResponse()
     expect(mock.calls.at(-1)!.path).toBe('/openai/v1/chat/completions')
     const trace = await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)
     expect(clientSpans(trace)[0]!.provider).toBe('groq')
@@ -163,7 +169,10 @@ describe('errors', () => {
   })
 
   it('a body over max_request_bytes is a 413; an unknown route a 404, both OpenAI-shaped', async () => {
-    const big = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] })
+    const big = await post('/v1/chat/completions', {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }],
+    })
     expect(big.status).toBe(413)
     expect(((await big.json()) as ErrorBody).error.code).toBe('request_too_large')
     const missing = await fetch(`${gw.url}/v1/nothing-here`)
@@ -174,7 +183,9 @@ describe('errors', () => {
   it('an upstream error passes through unchanged and is recorded as an error', async () => {
     const res = await chat('gpt-4o', { 'x-mock-status': '503' })
     expect(res.status).toBe(503)
-    expect(await res.json()).toEqual({ error: { message: 'mock failure 503', type: 'server_error', param: null, code: null } })
+    expect(await res.json()).toEqual({
+      error: { message: 'mock failure 503', type: 'server_error', param: null, code: null },
+    })
     const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
     expect(serverSpan(trace).status).toBe('error')
     expect(serverSpan(trace).http_status).toBe(503)
@@ -201,11 +212,14 @@ describe('bodies and listing', () => {
 
   it('GET /api/traces filters by team and pages with a cursor', async () => {
     const ids: string[] = []
-    for (let i = 0; i < 3; i++) ids.push((await chat('gpt-4o', { 'x-tracegate-team': 'paging-team' })).headers.get('x-tracegate-trace-id')!)
+    for (let i = 0; i < 3; i++)
+      ids.push((await chat('gpt-4o', { 'x-tracegate-team': 'paging-team' })).headers.get('x-tracegate-trace-id')!)
     for (const id of ids) await waitForTrace(gw.url, id)
     const page1 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2`)).json()) as TraceListResponse
     expect(page1.traces.map((t) => t.trace_id)).toEqual([ids[2], ids[1]])
-    const page2 = (await (await fetch(`${gw.url}/api/traces?team=paging-team&limit=2&cursor=${page1.next_cursor}`)).json()) as TraceListResponse
+    const page2 = (await (
+      await fetch(`${gw.url}/api/traces?team=paging-team&limit=2&cursor=${page1.next_cursor}`)
+    ).json()) as TraceListResponse
     expect(page2.traces.map((t) => t.trace_id)).toEqual([ids[0]])
     expect(page2.next_cursor).toBeNull()
     const bad = await fetch(`${gw.url}/api/traces?limit=0`)

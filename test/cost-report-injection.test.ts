@@ -24,7 +24,11 @@ let gw: TestGateway
 async function send(key: string, team?: string): Promise<void> {
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...(team === undefined ? {} : { 'x-tracegate-team': team }) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key}`,
+      ...(team === undefined ? {} : { 'x-tracegate-team': team }),
+    },
     body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'report me' }] }),
   })
   expect(res.status).toBe(200)
@@ -34,7 +38,10 @@ async function send(key: string, team?: string): Promise<void> {
 
 beforeAll(async () => {
   mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1`, api_key: 'sk-upstream' } }, keys: KEYS })
+  gw = await startTestGateway({
+    providers: { openai: { base_url: `${mock.url}/v1`, api_key: 'sk-upstream' } },
+    keys: KEYS,
+  })
   for (const team of HEADER_TEAMS) await send(KEYS[0]!.key, team)
   await send(KEYS[1]!.key)
   await send(KEYS[2]!.key)
@@ -45,7 +52,8 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const range = () => `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`
+const range = () =>
+  `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`
 
 /** RFC 4180: a quoted cell may hold commas, doubled quotes and line breaks. */
 function parseCsv(text: string): string[][] {
@@ -87,7 +95,19 @@ describe('cost report CSV against formula injection', () => {
     expect(res.status).toBe(200)
     const text = await res.text()
     const rows = parseCsv(text)
-    expect(rows[0]).toEqual(['row', 'team', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd'])
+    expect(rows[0]).toEqual([
+      'row',
+      'team',
+      'requests',
+      'errors',
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cost_usd',
+      'provider_reported_requests',
+      'provider_cost_usd',
+      'cost_gap_usd',
+    ])
     expect(rows.slice(1).map((r) => r[0])).toEqual([...Array(8).fill('group'), 'total'])
 
     expect(text).toContain('\ngroup,"\'=HYPERLINK(""http://evil"",""x"")",1,0,')
@@ -108,9 +128,23 @@ describe('cost report CSV against formula injection', () => {
 
   it('the CLI (npx tracegate report) writes the same CSV', async () => {
     const api = await (await fetch(`${gw.url}/api/reports/cost?${range()}&format=csv&group_by=team`)).text()
-    const [from, to] = range().split('&').map((p) => p.slice(p.indexOf('=') + 1))
+    const [from, to] = range()
+      .split('&')
+      .map((p) => p.slice(p.indexOf('=') + 1))
     const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, ['report', '--group-by', 'team', '--from', from!, '--to', to!, '--format', 'csv', '--url', gw.url])
+    const { stdout } = await promisify(execFile)(bin, [
+      'report',
+      '--group-by',
+      'team',
+      '--from',
+      from!,
+      '--to',
+      to!,
+      '--format',
+      'csv',
+      '--url',
+      gw.url,
+    ])
     const rows = parseCsv(stdout)
     expect(rows.map((r) => r.slice(0, 3))).toEqual(parseCsv(api).map((r) => r.slice(0, 3)))
     expect(groupRow(rows, '\'=HYPERLINK("http://evil","x")')[2]).toBe('1')

@@ -3,7 +3,13 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import OpenAI from 'openai'
-import { QUERY_DIMENSIONS, QUERY_METRICS, type CostReport, type ErrorBody, type QueryResponse } from '@tracegate/schemas'
+import {
+  QUERY_DIMENSIONS,
+  QUERY_METRICS,
+  type CostReport,
+  type ErrorBody,
+  type QueryResponse,
+} from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
 
@@ -16,10 +22,19 @@ beforeAll(async () => {
   mock = await startMockUpstream()
   gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
   const client = new OpenAI({ apiKey: 'sk-report', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-  const traffic: Array<[string, string, number]> = [['growth', 'gpt-4o', 3], ['search', 'gpt-4o-mini', 2], ['growth', 'gpt-4o-mini', 1]]
+  const traffic: Array<[string, string, number]> = [
+    ['growth', 'gpt-4o', 3],
+    ['search', 'gpt-4o-mini', 2],
+    ['growth', 'gpt-4o-mini', 1],
+  ]
   for (const [team, model, n] of traffic) {
     for (let i = 0; i < n; i++) {
-      const { response } = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `${team} ${i} ${'x'.repeat(i * 40)}` }] }, { headers: { 'x-tracegate-team': team } }).withResponse()
+      const { response } = await client.chat.completions
+        .create(
+          { model, messages: [{ role: 'user', content: `${team} ${i} ${'x'.repeat(i * 40)}` }] },
+          { headers: { 'x-tracegate-team': team } },
+        )
+        .withResponse()
       const span = serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
       costs[team] = (costs[team] ?? 0) + span.cost_usd!
       counts[team] = (counts[team] ?? 0) + 1
@@ -32,12 +47,17 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const range = () => ({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() })
+const range = () => ({
+  from: new Date(Date.now() - 3_600_000).toISOString(),
+  to: new Date(Date.now() + 60_000).toISOString(),
+})
 
 describe('cost reports', () => {
   it('JSON by team: each team its exact request count and cost, and the totals', async () => {
     const { from, to } = range()
-    const report = (await (await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=team`)).json()) as CostReport
+    const report = (await (
+      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=team`)
+    ).json()) as CostReport
     const byTeam = Object.fromEntries(report.rows.map((r) => [r.group, r]))
     expect(Object.keys(byTeam).sort()).toEqual(['growth', 'search'])
     expect(byTeam.growth!.requests).toBe(4)
@@ -51,9 +71,36 @@ describe('cost reports', () => {
   it('CSV from the CLI (npx tracegate report) has a group row per model and a total row that adds up', async () => {
     const { from, to } = range()
     const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, ['report', '--group-by', 'model', '--from', from, '--to', to, '--format', 'csv', '--url', gw.url])
-    const lines = stdout.trim().split('\n').map((l) => l.split(','))
-    expect(lines[0]).toEqual(['row', 'model', 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd'])
+    const { stdout } = await promisify(execFile)(bin, [
+      'report',
+      '--group-by',
+      'model',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--format',
+      'csv',
+      '--url',
+      gw.url,
+    ])
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','))
+    expect(lines[0]).toEqual([
+      'row',
+      'model',
+      'requests',
+      'errors',
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cost_usd',
+      'provider_reported_requests',
+      'provider_cost_usd',
+      'cost_gap_usd',
+    ])
     expect(lines.slice(1, -1).every((l) => l[0] === 'group')).toBe(true)
     const rows = Object.fromEntries(lines.slice(1, -1).map((l) => [l[1], l]))
     expect(Object.keys(rows).sort()).toEqual(['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18'])
@@ -74,10 +121,17 @@ describe('cost reports', () => {
 })
 
 describe('POST /api/query', () => {
-  const query = (body: object) => fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...range(), ...body }) })
+  const query = (body: object) =>
+    fetch(`${gw.url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...range(), ...body }),
+    })
 
   it('requests and cost by team, from the rollup, match the traffic', async () => {
-    const res = (await (await query({ group_by: ['team'], metrics: ['requests', 'cost_usd', 'error_rate'] })).json()) as QueryResponse
+    const res = (await (
+      await query({ group_by: ['team'], metrics: ['requests', 'cost_usd', 'error_rate'] })
+    ).json()) as QueryResponse
     expect(res.source).toBe('rollup')
     const byTeam = Object.fromEntries(res.rows.map((r) => [r.team, r]))
     expect(byTeam.growth!.requests).toBe(counts.growth)
@@ -92,25 +146,45 @@ describe('POST /api/query', () => {
       expect(res.status, d).toBe(200)
       const body = (await res.json()) as QueryResponse
       expect(body.columns).toEqual(['time', d, ...QUERY_METRICS])
-      if (d !== 'tag') expect(body.rows.reduce((s, r) => s + (r.requests as number), 0), d).toBe(6)
+      if (d !== 'tag')
+        expect(
+          body.rows.reduce((s, r) => s + (r.requests as number), 0),
+          d,
+        ).toBe(6)
     }
-    const raw = (await (await query({ group_by: ['user'], metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: 'search' }] })).json()) as QueryResponse
+    const raw = (await (
+      await query({
+        group_by: ['user'],
+        metrics: ['requests'],
+        filters: [{ dimension: 'team', op: 'eq', value: 'search' }],
+      })
+    ).json()) as QueryResponse
     expect(raw.source).toBe('spans')
     expect(raw.rows).toEqual([{ user: '', requests: 2 }])
   })
 
   it('percentiles of nothing are null, not 0 ms: a range with no requests, and TTFT with no streams', async () => {
-    const empty = (await (await query({ from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'] })).json()) as QueryResponse
+    const empty = (await (
+      await query({
+        from: '2020-01-01T00:00:00Z',
+        to: '2020-01-02T00:00:00Z',
+        metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'],
+      })
+    ).json()) as QueryResponse
     expect(empty.source).toBe('rollup')
     expect(empty.rows).toEqual([{ requests: 0, p50_latency_ms: null, ttft_p50_ms: null }])
-    const now = (await (await query({ metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'] })).json()) as QueryResponse
+    const now = (await (
+      await query({ metrics: ['requests', 'p50_latency_ms', 'ttft_p50_ms'] })
+    ).json()) as QueryResponse
     expect(now.rows[0]!.requests).toBe(6)
     expect(now.rows[0]!.p50_latency_ms as number).toBeGreaterThan(0)
     expect(now.rows[0]!.ttft_p50_ms).toBeNull()
   })
 
   it('SQL in a filter value is just a value', async () => {
-    const res = (await (await query({ metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: "growth' OR '1'='1" }] })).json()) as QueryResponse
+    const res = (await (
+      await query({ metrics: ['requests'], filters: [{ dimension: 'team', op: 'eq', value: "growth' OR '1'='1" }] })
+    ).json()) as QueryResponse
     expect(res.rows).toEqual([{ requests: 0 }])
     const bad = await query({ group_by: ['Team; DROP TABLE x'], metrics: ['requests'] })
     expect(bad.status).toBe(400)
@@ -121,7 +195,13 @@ describe('trace search', () => {
   const list = async (params: string) => {
     const { from, to } = range()
     const res = await fetch(`${gw.url}/api/traces?from=${from}&to=${to}&${params}`)
-    return { status: res.status, body: (await res.json()) as { traces: Array<{ trace_id: string; request_model: string }>; error?: { param: string } } }
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        traces: Array<{ trace_id: string; request_model: string }>
+        error?: { param: string }
+      },
+    }
   }
 
   it('q finds a trace by id, or by a piece of the model name', async () => {
@@ -143,7 +223,14 @@ describe('trace search', () => {
   })
 
   it('outcome from the rollup agrees with outcome from raw spans', async () => {
-    const q = async (extra: object) => (await (await fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...range(), group_by: ['outcome'], metrics: ['requests'], ...extra }) })).json()) as QueryResponse
+    const q = async (extra: object) =>
+      (await (
+        await fetch(`${gw.url}/api/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...range(), group_by: ['outcome'], metrics: ['requests'], ...extra }),
+        })
+      ).json()) as QueryResponse
     const rollup = await q({})
     const raw = await q({ filters: [{ dimension: 'user', op: 'neq', value: 'nobody' }] })
     expect(rollup.source).toBe('rollup')

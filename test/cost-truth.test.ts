@@ -42,24 +42,46 @@ afterAll(async () => {
 })
 
 const expectedCost = (c: { price: { providerId: string; model: string }; billed: Billed[] }) =>
-  c.billed.reduce((s, b) => s + calcPrice({ input_tokens: 0, output_tokens: 0, ...b }, c.price.model, { providerId: c.price.providerId })!.total_price, 0)
-const total = (billed: Billed[], key: string) => (billed.some((b) => key in b) ? billed.reduce((s, b) => s + (b[key] ?? 0), 0) : null)
+  c.billed.reduce(
+    (s, b) =>
+      s +
+      calcPrice({ input_tokens: 0, output_tokens: 0, ...b }, c.price.model, { providerId: c.price.providerId })!
+        .total_price,
+    0,
+  )
+const total = (billed: Billed[], key: string) =>
+  billed.some((b) => key in b) ? billed.reduce((s, b) => s + (b[key] ?? 0), 0) : null
 
 /** Send one case through the route its provider speaks; the upstream answers with the recorded shape. */
 async function replay(c: UsageCase, stream: boolean): Promise<Span> {
   const upstreamModel = c.model.includes('/') ? c.model.slice(c.model.indexOf('/') + 1) : c.model
   const arrayStream = stream && c.stream!.startsWith('[')
   mock.fault({
-    ...(c.route === 'gemini' ? { pathPrefix: '/gemini/' } : { model: upstreamModel }), times: 1,
-    reply: { contentType: stream ? (arrayStream ? 'application/json' : 'text/event-stream') : 'application/json', body: stream ? c.stream! : JSON.stringify(c.json) },
+    ...(c.route === 'gemini' ? { pathPrefix: '/gemini/' } : { model: upstreamModel }),
+    times: 1,
+    reply: {
+      contentType: stream ? (arrayStream ? 'application/json' : 'text/event-stream') : 'application/json',
+      body: stream ? c.stream! : JSON.stringify(c.json),
+    },
   })
   const messages = [{ role: 'user', content: 'replay' }]
-  const [path, body] = c.route === 'gemini'
-    ? [`/p/gemini/v1beta/models/${c.model}:${stream ? `streamGenerateContent${arrayStream ? '' : '?alt=sse'}` : 'generateContent'}`, { contents: [{ role: 'user', parts: [{ text: 'replay' }] }] }]
-    : c.route === 'messages'
-      ? ['/v1/messages', { model: c.model, max_tokens: 4096, stream, messages }]
-      : ['/v1/chat/completions', { model: c.model, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages }]
-  const res = await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' }, body: JSON.stringify(body) })
+  const [path, body] =
+    c.route === 'gemini'
+      ? [
+          `/p/gemini/v1beta/models/${c.model}:${stream ? `streamGenerateContent${arrayStream ? '' : '?alt=sse'}` : 'generateContent'}`,
+          { contents: [{ role: 'user', parts: [{ text: 'replay' }] }] },
+        ]
+      : c.route === 'messages'
+        ? ['/v1/messages', { model: c.model, max_tokens: 4096, stream, messages }]
+        : [
+            '/v1/chat/completions',
+            { model: c.model, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages },
+          ]
+  const res = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
+    body: JSON.stringify(body),
+  })
   expect(res.status).toBe(200)
   await res.text()
   return clientSpans(await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!))[0]!
@@ -72,16 +94,38 @@ describe('usage quirks priced like the provider bills them', () => {
       if (c.stream) spans.push(await replay(c, true))
       const want = expectedCost(c)
       for (const s of spans) {
-        expect([s.stream, s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens]).toEqual(
-          [s.stream, total(c.billed, 'input_tokens'), total(c.billed, 'output_tokens'), total(c.billed, 'cache_read_tokens'), total(c.billed, 'cache_write_tokens'), c.reasoning])
+        expect([
+          s.stream,
+          s.input_tokens,
+          s.output_tokens,
+          s.cache_read_tokens,
+          s.cache_write_tokens,
+          s.reasoning_tokens,
+        ]).toEqual([
+          s.stream,
+          total(c.billed, 'input_tokens'),
+          total(c.billed, 'output_tokens'),
+          total(c.billed, 'cache_read_tokens'),
+          total(c.billed, 'cache_write_tokens'),
+          c.reasoning,
+        ])
         expect(s.cost_source).toBe('genai-prices')
         expect(s.cost_usd).toBeCloseTo(want, 9)
         expect(s.provider_cost_usd).toBe(c.providerCostUsd ?? null)
-        for (const [k, v] of Object.entries(c.attributes ?? {})) expect([k, Number(s.attributes[k])]).toEqual([k, Number(v)])
+        for (const [k, v] of Object.entries(c.attributes ?? {}))
+          expect([k, Number(s.attributes[k])]).toEqual([k, Number(v)])
       }
       // Streamed and not, the same usage and the same cost.
       if (spans.length === 2) {
-        const pick = (s: Span) => [s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_write_tokens, s.reasoning_tokens, s.cost_usd, s.provider_cost_usd]
+        const pick = (s: Span) => [
+          s.input_tokens,
+          s.output_tokens,
+          s.cache_read_tokens,
+          s.cache_write_tokens,
+          s.reasoning_tokens,
+          s.cost_usd,
+          s.provider_cost_usd,
+        ]
         expect(pick(spans[1]!)).toEqual(pick(spans[0]!))
         expect(spans[1]!.stream).toBe(true)
       }
@@ -92,8 +136,16 @@ describe('usage quirks priced like the provider bills them', () => {
 describe('a long Responses stream', () => {
   const body = (stream: boolean) => JSON.stringify({ model: 'gpt-4.1', input: 'write a lot', stream })
   const send = async (reply: string, stream: boolean) => {
-    mock.fault({ model: 'gpt-4.1', times: 1, reply: { contentType: stream ? 'text/event-stream' : 'application/json', body: reply, chunkBytes: 1024 } })
-    const res = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' }, body: body(stream) })
+    mock.fault({
+      model: 'gpt-4.1',
+      times: 1,
+      reply: { contentType: stream ? 'text/event-stream' : 'application/json', body: reply, chunkBytes: 1024 },
+    })
+    const res = await fetch(`${gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
+      body: body(stream),
+    })
     expect(res.status).toBe(200)
     expect((await res.text()).length).toBe(reply.length)
     return clientSpans(await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!))[0]!
@@ -104,7 +156,9 @@ describe('a long Responses stream', () => {
     expect(long.stream.length).toBeGreaterThan(3_000_000)
     const want = calcPrice(long.billed, 'gpt-4.1-2025-04-14', { providerId: 'openai' })!.total_price
     for (const s of [await send(long.stream, true), await send(JSON.stringify(long.json), false)]) {
-      expect([s.input_tokens, s.cache_read_tokens, s.output_tokens, s.reasoning_tokens]).toEqual([812, 512, 24_310, 1024])
+      expect([s.input_tokens, s.cache_read_tokens, s.output_tokens, s.reasoning_tokens]).toEqual([
+        812, 512, 24_310, 1024,
+      ])
       expect(s.cost_usd).toBeCloseTo(want, 9)
       expect(s.attributes['tracegate.response.capture_gap']).toBe('true')
     }
@@ -119,12 +173,17 @@ describe('a long Responses stream', () => {
 describe('unpriced models', () => {
   it('stay flagged unpriced with their tokens', async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
       body: JSON.stringify({ model: 'dashscope/qwen-max', messages: [{ role: 'user', content: 'hi' }] }),
     })
     const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
     const [attempt] = clientSpans(trace)
-    expect([attempt!.cost_usd, attempt!.cost_source, serverSpan(trace).cost_source]).toEqual([null, 'unpriced', 'unpriced'])
+    expect([attempt!.cost_usd, attempt!.cost_source, serverSpan(trace).cost_source]).toEqual([
+      null,
+      'unpriced',
+      'unpriced',
+    ])
     expect(attempt!.input_tokens).toBe(mock.calls.at(-1)!.usage!.prompt_tokens)
   })
 })
@@ -136,7 +195,9 @@ describe('provider-reported cost beside ours', () => {
     await gw.writer.flush()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
-    const report = (await (await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider`)).json()) as CostReport
+    const report = (await (
+      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider`)
+    ).json()) as CostReport
     const row = (p: string) => report.rows.find((r) => r.group === p)!
     const ours = expectedCost(openrouter)
     expect(row('or-bill').provider_reported_requests).toBe(3)
@@ -147,15 +208,23 @@ describe('provider-reported cost beside ours', () => {
     expect(row('xai').cost_gap_usd).toBeCloseTo(0, 12)
     expect(row('anthropic').provider_reported_requests).toBe(0)
 
-    const csv = await (await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider&format=csv`)).text()
-    const lines = csv.trim().split('\n').map((l) => l.split(','))
+    const csv = await (
+      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider&format=csv`)
+    ).text()
+    const lines = csv
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','))
     expect(lines[0]!.slice(-3)).toEqual(['provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd'])
     expect(Number(lines.find((l) => l[1] === 'or-bill')!.at(-1))).toBeCloseTo(3 * (ours - 0.00525), 10)
 
-    const slice = (await (await fetch(`${gw.url}/api/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ from, to, group_by: ['provider'], metrics: ['provider_cost_usd', 'cost_gap_usd'] }),
-    })).json()) as QueryResponse
+    const slice = (await (
+      await fetch(`${gw.url}/api/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from, to, group_by: ['provider'], metrics: ['provider_cost_usd', 'cost_gap_usd'] }),
+      })
+    ).json()) as QueryResponse
     expect(slice.source).toBe('rollup')
     expect(slice.rows.find((r) => r.provider === 'or-bill')!.provider_cost_usd).toBeCloseTo(3 * 0.00525, 12)
     expect(slice.rows.find((r) => r.provider === 'or-bill')!.cost_gap_usd).toBeCloseTo(3 * (ours - 0.00525), 12)
@@ -163,7 +232,9 @@ describe('provider-reported cost beside ours', () => {
     const browser = await launchBrowser()
     try {
       const page = await browser.newPage()
-      await page.goto(`${gw.url}/reports?from=${from.slice(0, 10)}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&group_by=provider`)
+      await page.goto(
+        `${gw.url}/reports?from=${from.slice(0, 10)}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&group_by=provider`,
+      )
       const table = page.getByTestId('report-table')
       await table.getByRole('columnheader', { name: 'Provider-reported (USD)' }).waitFor({ timeout: 10_000 })
       expect(await table.getByRole('columnheader', { name: 'Ours − provider' }).count()).toBe(1)
@@ -177,19 +248,43 @@ describe('tracegate prices missing', () => {
   it('lists the unpriced models seen, with their token volumes and the config key to price them', async () => {
     for (let i = 0; i < 2; i++) {
       await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
         body: JSON.stringify({ model: 'dashscope/qwen-max', messages: [{ role: 'user', content: `unpriced ${i}` }] }),
       })
     }
-    const usage = mock.calls.filter((c) => c.path === '/dashscope/compatible-mode/v1/chat/completions').map((c) => c.usage!)
+    const usage = mock.calls
+      .filter((c) => c.path === '/dashscope/compatible-mode/v1/chat/completions')
+      .map((c) => c.usage!)
     await gw.writer.flush()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
     const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, ['prices', 'missing', '--from', from, '--to', to, '--url', gw.url])
-    const [header, ...rest] = stdout.split('\n\n')[0]!.split('\n').map((l) => l.split('\t'))
+    const { stdout } = await promisify(execFile)(bin, [
+      'prices',
+      'missing',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--url',
+      gw.url,
+    ])
+    const [header, ...rest] = stdout
+      .split('\n\n')[0]!
+      .split('\n')
+      .map((l) => l.split('\t'))
     expect(header).toEqual(['provider', 'model', 'requests', 'input_tokens', 'output_tokens', 'cache_read_tokens'])
-    expect(rest).toEqual([['dashscope', 'qwen-max', String(usage.length), String(usage.reduce((s, u) => s + u.prompt_tokens!, 0)), String(usage.reduce((s, u) => s + u.completion_tokens!, 0)), String(usage.reduce((s, u) => s + u.cached_tokens!, 0))]])
+    expect(rest).toEqual([
+      [
+        'dashscope',
+        'qwen-max',
+        String(usage.length),
+        String(usage.reduce((s, u) => s + u.prompt_tokens!, 0)),
+        String(usage.reduce((s, u) => s + u.completion_tokens!, 0)),
+        String(usage.reduce((s, u) => s + u.cached_tokens!, 0)),
+      ],
+    ])
     expect(stdout).toContain('prices:\n  "dashscope/qwen-max": { input_mtok: 0, output_mtok: 0 }')
   })
 })

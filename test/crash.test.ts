@@ -29,7 +29,9 @@ describe('a gateway killed with SIGKILL', () => {
         const i = next++
         try {
           const res = await request(`${url}/v1/chat/completions`, {
-            method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
+            method: 'POST',
+            dispatcher: agent,
+            headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `crash ${i}` }] }),
           })
           await res.body.json()
@@ -60,13 +62,15 @@ describe('a gateway killed with SIGKILL', () => {
     const missing: string[] = []
     const doubled: string[] = []
     for (let i = 0; i < mustHave.length; i += 25) {
-      await Promise.all(mustHave.slice(i, i + 25).map(async ({ id }) => {
-        const res = await fetch(`${url2}/api/traces/${id}`)
-        if (res.status !== 200) return void missing.push(id)
-        const n = ((await res.json()) as { spans: unknown[] }).spans.length
-        if (n < 2) missing.push(id)
-        if (n > 2) doubled.push(id)
-      }))
+      await Promise.all(
+        mustHave.slice(i, i + 25).map(async ({ id }) => {
+          const res = await fetch(`${url2}/api/traces/${id}`)
+          if (res.status !== 200) return void missing.push(id)
+          const n = ((await res.json()) as { spans: unknown[] }).spans.length
+          if (n < 2) missing.push(id)
+          if (n > 2) doubled.push(id)
+        }),
+      )
     }
     second.child.kill('SIGTERM')
     expect(await second.exited).toBe(0)

@@ -21,7 +21,14 @@ let gw: TestGateway
 let browser: Browser
 let page: Page
 
-const sent = { requests: 0, errors: 0, cost: 0, byTeam: { growth: 0, search: 0 } as Record<string, number>, retryTrace: '', fallbackTrace: '' }
+const sent = {
+  requests: 0,
+  errors: 0,
+  cost: 0,
+  byTeam: { growth: 0, search: 0 } as Record<string, number>,
+  retryTrace: '',
+  fallbackTrace: '',
+}
 
 async function traffic(): Promise<void> {
   const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
@@ -29,10 +36,21 @@ async function traffic(): Promise<void> {
     sent.requests++
     try {
       const { data, response } = await client.chat.completions
-        .create({ model, messages: [{ role: 'user', content: `${workflow} for ${team}` }] }, { headers: { 'x-tracegate-team': team, 'x-tracegate-workflow': workflow, ...extra } })
+        .create(
+          { model, messages: [{ role: 'user', content: `${workflow} for ${team}` }] },
+          { headers: { 'x-tracegate-team': team, 'x-tracegate-workflow': workflow, ...extra } },
+        )
         .withResponse()
       const u = data.usage!
-      const cost = calcPrice({ input_tokens: u.prompt_tokens, output_tokens: u.completion_tokens, cache_read_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 }, data.model, { providerId: 'openai' })!.total_price
+      const cost = calcPrice(
+        {
+          input_tokens: u.prompt_tokens,
+          output_tokens: u.completion_tokens,
+          cache_read_tokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+        },
+        data.model,
+        { providerId: 'openai' },
+      )!.total_price
       sent.cost += cost
       sent.byTeam[team]! += cost
       return response.headers.get('x-tracegate-trace-id')!
@@ -42,7 +60,8 @@ async function traffic(): Promise<void> {
       return ''
     }
   }
-  for (let i = 0; i < 4; i++) await call('gpt-4o-mini', 'growth', 'summarize', { 'x-tracegate-meta-ticket': `T-${i % 2}` })
+  for (let i = 0; i < 4; i++)
+    await call('gpt-4o-mini', 'growth', 'summarize', { 'x-tracegate-meta-ticket': `T-${i % 2}` })
   for (let i = 0; i < 3; i++) await call('gpt-4o', 'search', 'classify')
   mock.fault({ model: 'gpt-4o', status: 500, times: 1 })
   sent.retryTrace = await call('retrying', 'growth', 'chat')
@@ -62,8 +81,13 @@ async function traffic(): Promise<void> {
 async function apiQuery(body: object): Promise<QueryResponse> {
   const now = Date.now()
   const res = await fetch(`${gw.url}/api/query`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({ from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 120_000).toISOString(), ...body }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({
+      from: new Date(now - 3_600_000).toISOString(),
+      to: new Date(now + 120_000).toISOString(),
+      ...body,
+    }),
   })
   return (await res.json()) as QueryResponse
 }
@@ -79,16 +103,31 @@ beforeAll(async () => {
   process.env.TRACEGATE_FAULTS = '1'
   await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
   mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: {
-      openai: { base_url: `${mock.url}/v1` },
-      flaky: { type: 'openai-compatible', base_url: `${mock.url}/flaky/v1` },
+  gw = await startTestGateway(
+    {
+      providers: {
+        openai: { base_url: `${mock.url}/v1` },
+        flaky: { type: 'openai-compatible', base_url: `${mock.url}/flaky/v1` },
+      },
+      models: [
+        {
+          name: 'retrying',
+          retries: 1,
+          backoff: { initial_ms: 20, max_ms: 20, multiplier: 1, jitter: 0 },
+          targets: [{ provider: 'openai', model: 'gpt-4o' }],
+        },
+        {
+          name: 'resilient',
+          retries: 0,
+          targets: [
+            { provider: 'flaky', model: 'flaky-model' },
+            { provider: 'openai', model: 'gpt-4o-mini' },
+          ],
+        },
+      ],
     },
-    models: [
-      { name: 'retrying', retries: 1, backoff: { initial_ms: 20, max_ms: 20, multiplier: 1, jitter: 0 }, targets: [{ provider: 'openai', model: 'gpt-4o' }] },
-      { name: 'resilient', retries: 0, targets: [{ provider: 'flaky', model: 'flaky-model' }, { provider: 'openai', model: 'gpt-4o-mini' }] },
-    ],
-  }, { TRACEGATE_ADMIN_TOKEN: TOKEN })
+    { TRACEGATE_ADMIN_TOKEN: TOKEN },
+  )
   mock.fault({ model: 'flaky-model', status: 503 })
   await traffic()
   browser = await launchBrowser()
@@ -105,8 +144,17 @@ afterAll(async () => {
 
 describe('explorer in headless Chromium', () => {
   it('the API refuses requests without the admin token, and the UI asks for it', async () => {
-    for (const path of ['/api/traces', '/api/tail', '/api/meta-keys', '/api/reports/cost']) expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401)
-    expect((await fetch(`${gw.url}/api/query`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401)
+    for (const path of ['/api/traces', '/api/tail', '/api/meta-keys', '/api/reports/cost'])
+      expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401)
+    expect(
+      (
+        await fetch(`${gw.url}/api/query`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(401)
     await page.goto(`${gw.url}/?range=1h`)
     await page.getByLabel('Admin token').fill(TOKEN)
     await shot('token-prompt')
@@ -118,7 +166,9 @@ describe('explorer in headless Chromium', () => {
     await page.goto(`${gw.url}/?range=1h`)
     await poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
     expect(sent.errors).toBe(3)
-    expect(await page.getByTestId('kpi-error_rate-value').textContent()).toBe(`${((sent.errors / sent.requests) * 100).toFixed(1)}%`)
+    expect(await page.getByTestId('kpi-error_rate-value').textContent()).toBe(
+      `${((sent.errors / sent.requests) * 100).toFixed(1)}%`,
+    )
     expect(await title('kpi-cost_usd-value')).toBeCloseTo(sent.cost, 12)
     await poll(() => page.getByTestId('top-team').getByRole('link', { name: 'growth' }).count()).toBe(1)
     await page.locator('.u-over').first().waitFor()
@@ -131,7 +181,10 @@ describe('explorer in headless Chromium', () => {
     await table.locator('tbody tr').nth(1).waitFor()
     for (const team of ['growth', 'search']) {
       const row = table.locator('tbody tr', { has: page.getByRole('button', { name: team, exact: true }) })
-      expect(Number(await row.locator('td[data-col="cost_usd"]').getAttribute('title'))).toBeCloseTo(sent.byTeam[team]!, 12)
+      expect(Number(await row.locator('td[data-col="cost_usd"]').getAttribute('title'))).toBeCloseTo(
+        sent.byTeam[team]!,
+        12,
+      )
     }
     expect(await table.locator('tbody tr').count()).toBe(2)
     // Metadata names seen in the range are offered as dimensions.
@@ -163,9 +216,18 @@ describe('explorer in headless Chromium', () => {
   it('meta-keys lists the metadata names sent, and a meta grouping splits them', async () => {
     const now = Date.now()
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
-    const keys = await (await fetch(`${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`, auth)).json()
+    const keys = await (
+      await fetch(
+        `${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`,
+        auth,
+      )
+    ).json()
     expect(keys).toEqual({ keys: ['ticket'] })
-    const res = await apiQuery({ group_by: ['meta:ticket'], metrics: ['requests'], filters: [{ dimension: 'workflow', op: 'eq', value: 'summarize' }] })
+    const res = await apiQuery({
+      group_by: ['meta:ticket'],
+      metrics: ['requests'],
+      filters: [{ dimension: 'workflow', op: 'eq', value: 'summarize' }],
+    })
     expect(Object.fromEntries(res.rows.map((r) => [r['meta:ticket'], r.requests]))).toEqual({ 'T-0': 2, 'T-1': 2 })
   })
 
@@ -184,8 +246,14 @@ describe('explorer in headless Chromium', () => {
     await page.goto(`${gw.url}/reports?from=${day(Date.now())}&to=${day(Date.now() + 86_400_000)}&group_by=team`)
     await page.getByTestId('report-total').waitFor()
     await shot('reports')
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()])
-    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => l.split(','))
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ])
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','))
     const header = lines[0]!
     const col = (name: string) => header.indexOf(name)
     const byGroup = Object.fromEntries(lines.filter((l) => l[0] === 'group').map((l) => [l[col('team')], l]))
@@ -201,27 +269,44 @@ describe('explorer in headless Chromium', () => {
     await page.goto(`${gw.url}/live`)
     await poll(() => page.getByTestId('tail-state').textContent()).toBe('live')
     const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] }, { headers: { 'x-tracegate-team': 'tail-team' } })
+    await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] },
+      { headers: { 'x-tracegate-team': 'tail-team' } },
+    )
     await poll(() => page.getByTestId('tail-table').locator('tbody tr', { hasText: 'tail-team' }).count()).toBe(1)
     await shot('live')
   })
 
   it('when ClickHouse refuses spans, every page says so instead of silently missing requests', async () => {
-    const fault = (storage: string) => fetch(`${gw.url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ storage }) })
+    const fault = (storage: string) =>
+      fetch(`${gw.url}/debug/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ storage }),
+      })
     // Start from an empty backlog, so the banner's count is exactly this test's spans.
-    await poll(async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending).toBe(0)
+    await poll(
+      async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending,
+    ).toBe(0)
     expect((await fault('detached')).status).toBe(200)
     try {
       const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
       for (let i = 0; i < 4; i++) {
-        await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'during the outage' }] })
+        await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'during the outage' }],
+        })
         await new Promise((r) => setTimeout(r, 150))
       }
       await page.goto(`${gw.url}/traces?range=1h`)
       // Four requests, a request span and an attempt span each; /readyz names the missing table (a 503 the banner reads all the same).
-      await poll(() => page.getByTestId('storage-banner').textContent()).toBe('The spans table is missing in ClickHouse: 8 spans wait in the spool and appear here once it is back.')
+      await poll(() => page.getByTestId('storage-banner').textContent()).toBe(
+        'The spans table is missing in ClickHouse: 8 spans wait in the spool and appear here once it is back.',
+      )
       // Reads fail too (the table is gone): a 503 naming the store, not a bare 500.
-      await poll(() => page.getByRole('alert').textContent()).toContain('Could not load: the span store could not answer')
+      await poll(() => page.getByRole('alert').textContent()).toContain(
+        'Could not load: the span store could not answer',
+      )
       await shot('storage-banner')
     } finally {
       await fault('attached')

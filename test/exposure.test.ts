@@ -22,7 +22,9 @@ describe('listening beyond loopback', () => {
   it('without an admin token the gateway refuses to start (exit 2, one line saying why)', async () => {
     const run = spawnGateway([], { ...work.env, HOST: '0.0.0.0' }, work.dir)
     expect(await run.exited).toBe(2)
-    expect(run.err().trim()).toMatch(/^config error: server\.host: 0\.0\.0\.0 is reachable from other machines and TRACEGATE_ADMIN_TOKEN is not set/)
+    expect(run.err().trim()).toMatch(
+      /^config error: server\.host: 0\.0\.0\.0 is reachable from other machines and TRACEGATE_ADMIN_TOKEN is not set/,
+    )
   })
 
   it('--insecure starts it anyway, with a warning', async () => {
@@ -44,11 +46,19 @@ describe('listening beyond loopback', () => {
 
 describe('provider keys from the environment', () => {
   it('OPENAI_API_KEY configures openai when the config names no key; gateway-key callers spend it', async () => {
-    writeFileSync(join(work.dir, 'keys.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1" }\nkeys:\n  - { key: tg-exposure-key-1, name: ops, team: ops }\n`)
-    const run = spawnGateway(['--config', 'keys.yaml'], { ...work.env, OPENAI_API_KEY: 'sk-from-the-environment' }, work.dir)
+    writeFileSync(
+      join(work.dir, 'keys.yaml'),
+      `providers:\n  openai: { base_url: "${mock.url}/v1" }\nkeys:\n  - { key: tg-exposure-key-1, name: ops, team: ops }\n`,
+    )
+    const run = spawnGateway(
+      ['--config', 'keys.yaml'],
+      { ...work.env, OPENAI_API_KEY: 'sk-from-the-environment' },
+      work.dir,
+    )
     const url = await run.ready()
     const res = await fetch(`${url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tg-exposure-key-1' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer tg-exposure-key-1' },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
     })
     expect(res.status).toBe(200)
@@ -69,7 +79,9 @@ describe('docker-compose.yml', () => {
   })
 
   it('passes every built-in provider key variable through to the gateway', () => {
-    const vars = Object.values(BUILTIN_DEFAULTS).map((d) => d.keyEnv).filter((v): v is string => Boolean(v))
+    const vars = Object.values(BUILTIN_DEFAULTS)
+      .map((d) => d.keyEnv)
+      .filter((v): v is string => Boolean(v))
     for (const v of vars) expect([v, env[v]]).toEqual([v, `\${${v}:-}`])
   })
 })

@@ -14,7 +14,9 @@ let port: number
 
 /** This machine's first non-loopback IPv4 address: a peer that is not local to the gateway. */
 function externalIPv4(): string {
-  const found = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)
   if (!found) throw new Error('this machine has no non-loopback IPv4 address to test from')
   return found.address
 }
@@ -28,11 +30,12 @@ afterAll(async () => {
   await gw?.stop()
 })
 
-const fault = (host: string, storage: string, token?: string) => fetch(`http://${host}:${port}/debug/faults`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-  body: JSON.stringify({ storage }),
-})
+const fault = (host: string, storage: string, token?: string) =>
+  fetch(`http://${host}:${port}/debug/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ storage }),
+  })
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; type: string } }).error
 
 describe('fault injection endpoint', () => {
@@ -41,7 +44,15 @@ describe('fault injection endpoint', () => {
     expect(none.status).toBe(401)
     expect((await errorOf(none)).code).toBe('admin_token_required')
     expect((await fault('127.0.0.1', 'detached', 'wrong-token')).status).toBe(401)
-    const tables = async () => (await (await gw.store.client.query({ query: `SHOW TABLES FROM ${gw.store.database} LIKE 'spans'`, format: 'JSONEachRow' })).json()).length
+    const tables = async () =>
+      (
+        await (
+          await gw.store.client.query({
+            query: `SHOW TABLES FROM ${gw.store.database} LIKE 'spans'`,
+            format: 'JSONEachRow',
+          })
+        ).json()
+      ).length
     expect(await tables()).toBe(1)
 
     const detached = await fault('127.0.0.1', 'detached', TOKEN)
@@ -76,7 +87,11 @@ describe('fault injection without an admin token', () => {
     const child = spawnGateway([], { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: '' }, work.dir)
     try {
       const url = await child.ready()
-      const res = await fetch(`${url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage: 'detached' }) })
+      const res = await fetch(`${url}/debug/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ storage: 'detached' }),
+      })
       expect(res.status).toBe(404)
       expect((await errorOf(res)).code).toBe('not_found')
       expect(child.out()).toMatch(/TRACEGATE_FAULTS=1 is ignored.*TRACEGATE_ADMIN_TOKEN/)

@@ -30,7 +30,11 @@ describe('files the gateway writes', () => {
     const db = gw.store.database
     await gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
     try {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'private' }] }) })
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'private' }] }),
+      })
       expect(res.status).toBe(200)
       // The table is detached, so the segment stays on disk to be looked at.
       const until = Date.now() + 10_000
@@ -41,6 +45,8 @@ describe('files the gateway writes', () => {
     } finally {
       await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
     }
-    expect([mode(dataDir), mode(join(dataDir, 'spool')), mode(join(dataDir, 'clickhouse'))]).toEqual([0o700, 0o700, 0o700])
+    expect([mode(dataDir), mode(join(dataDir, 'spool')), mode(join(dataDir, 'clickhouse'))]).toEqual([
+      0o700, 0o700, 0o700,
+    ])
   })
 })

@@ -8,18 +8,21 @@ let gw: TestGateway
 
 beforeAll(async () => {
   mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: {
-      openai: { base_url: `${mock.url}/v1`, api_key: '${TEST_OPENAI_KEY}' },
-      anthropic: { base_url: mock.url, api_key: 'sk-ant-provider-key-from-config' },
-      gemini: { base_url: `${mock.url}/gemini`, api_key: 'gemini-provider-key-from-config' },
+  gw = await startTestGateway(
+    {
+      providers: {
+        openai: { base_url: `${mock.url}/v1`, api_key: '${TEST_OPENAI_KEY}' },
+        anthropic: { base_url: mock.url, api_key: 'sk-ant-provider-key-from-config' },
+        gemini: { base_url: `${mock.url}/gemini`, api_key: 'gemini-provider-key-from-config' },
+      },
+      keys: [
+        { key: 'tg-growth-key-0001', name: 'growth-backend', team: 'growth', user: 'svc-growth' },
+        { key: 'tg-search-key-0002', name: 'search-batch', team: 'search' },
+        { key: 'tg-shared-key-0003', name: 'shared-tools' },
+      ],
     },
-    keys: [
-      { key: 'tg-growth-key-0001', name: 'growth-backend', team: 'growth', user: 'svc-growth' },
-      { key: 'tg-search-key-0002', name: 'search-batch', team: 'search' },
-      { key: 'tg-shared-key-0003', name: 'shared-tools' },
-    ],
-  }, { TEST_OPENAI_KEY: 'sk-provider-key-from-config' })
+    { TEST_OPENAI_KEY: 'sk-provider-key-from-config' },
+  )
 })
 afterAll(async () => {
   await gw?.stop()
@@ -29,7 +32,9 @@ afterAll(async () => {
 describe('gateway keys', () => {
   it('a gateway key is swapped for the provider key from config, and its name and team recorded', async () => {
     const client = new OpenAI({ apiKey: 'tg-growth-key-0001', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-provider-key-from-config')
     const req = serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
     expect(req.key_name).toBe('growth-backend')
@@ -39,7 +44,9 @@ describe('gateway keys', () => {
   it('an unknown key is refused with 401 before anything reaches the provider', async () => {
     const before = mock.calls.length
     const client = new OpenAI({ apiKey: 'sk-not-a-gateway-key', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    const err = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e)
+    const err = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e) => e)
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError)
     expect(err.status).toBe(401)
     expect(err.code).toBe('invalid_api_key')
@@ -54,7 +61,8 @@ const seen = (c: (typeof mock.calls)[number]) => JSON.stringify(c.headers) + c.u
 describe('a gateway key never reaches a provider', () => {
   it('sent as x-api-key (Anthropic SDK style), it is replaced by the provider key', async () => {
     const res = await fetch(`${gw.url}/v1/messages`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'tg-search-key-0002' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'tg-search-key-0002' },
       body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
     })
     expect(res.status).toBe(200)
@@ -66,13 +74,25 @@ describe('a gateway key never reaches a provider', () => {
   it('sent as x-goog-api-key or ?key= (Gemini style), it is replaced by the provider key in x-goog-api-key', async () => {
     const path = '/p/gemini/v1beta/models/gemini-2.5-flash:generateContent'
     const body = JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] })
-    await fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': 'tg-search-key-0002' }, body })
+    await fetch(`${gw.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': 'tg-search-key-0002' },
+      body,
+    })
     const viaHeader = mock.calls.at(-1)!
-    await fetch(`${gw.url}${path}?alt=sse&key=tg-search-key-0002`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    await fetch(`${gw.url}${path}?alt=sse&key=tg-search-key-0002`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
     const viaQuery = mock.calls.at(-1)!
     // `%6bey` is `key` to the provider: it is read as the key and taken out too.
     const before = mock.calls.length
-    await fetch(`${gw.url}${path}?alt=sse&%6bey=tg-search-key-0002`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    await fetch(`${gw.url}${path}?alt=sse&%6bey=tg-search-key-0002`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
     expect(mock.calls.length).toBe(before + 1)
     const viaEncodedQuery = mock.calls.at(-1)!
     for (const call of [viaHeader, viaQuery, viaEncodedQuery]) {
@@ -83,9 +103,10 @@ describe('a gateway key never reaches a provider', () => {
     expect(viaQuery.url).toBe('/gemini/v1beta/models/gemini-2.5-flash:generateContent?alt=sse')
   })
 
-  it('on /v1/*, gemini/<model> goes to Gemini\'s OpenAI-compatible API under the native base, keyed the same way', async () => {
+  it("on /v1/*, gemini/<model> goes to Gemini's OpenAI-compatible API under the native base, keyed the same way", async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tg-search-key-0002' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer tg-search-key-0002' },
       body: JSON.stringify({ model: 'gemini/gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }),
     })
     expect(res.status).toBe(200)
@@ -96,24 +117,34 @@ describe('a gateway key never reaches a provider', () => {
   })
 
   it('credentials in a forwarded query string are masked in the span and never stored', async () => {
-    const res = await fetch(`${gw.url}/p/openai/models?api_key=qs-secret-value-42&token=qs-token-value-43&limit=5`, { headers: { authorization: 'Bearer tg-growth-key-0001' } })
+    const res = await fetch(`${gw.url}/p/openai/models?api_key=qs-secret-value-42&token=qs-token-value-43&limit=5`, {
+      headers: { authorization: 'Bearer tg-growth-key-0001' },
+    })
     expect(mock.calls.at(-1)!.url).toBe('/v1/models?api_key=qs-secret-value-42&token=qs-token-value-43&limit=5')
     const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
     const attempt = trace.spans.find((s) => s.kind === 'client')!
     expect(attempt.attributes['url.path']).toBe('/v1/models?api_key=[redacted]&token=[redacted]&limit=5')
     await gw.writer.flush()
-    const dump = await (await gw.store.client.query({ query: `SELECT * FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })).text()
+    const dump = await (
+      await gw.store.client.query({ query: `SELECT * FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })
+    ).text()
     expect(dump.includes('qs-secret-value-42') || dump.includes('qs-token-value-43')).toBe(false)
     expect(gw.logs.join('').includes('qs-secret-value-42')).toBe(false)
   })
 })
 
 describe('attribution cannot be forged', () => {
-  const ask = (key: string, headers: Record<string, string>) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    .chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'bill someone else' }] }, { headers }).withResponse()
+  const ask = (key: string, headers: Record<string, string>) =>
+    new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'bill someone else' }] }, { headers })
+      .withResponse()
 
   it("a key's team and user win over x-tracegate-team and x-tracegate-user", async () => {
-    const { response } = await ask('tg-growth-key-0001', { 'x-tracegate-team': 'finance', 'x-tracegate-user': 'ceo', 'x-tracegate-workflow': 'wf-1' })
+    const { response } = await ask('tg-growth-key-0001', {
+      'x-tracegate-team': 'finance',
+      'x-tracegate-user': 'ceo',
+      'x-tracegate-workflow': 'wf-1',
+    })
     const req = serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
     expect([req.key_name, req.team, req.user, req.workflow]).toEqual(['growth-backend', 'growth', 'svc-growth', 'wf-1'])
   })

@@ -23,7 +23,8 @@ describe('SIGTERM', () => {
     const allStarted = new Promise<void>((r) => (signalled = r))
     const streams = Array.from({ length: 20 }, async (_, i) => {
       const res = await fetch(`${url}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-mock-chunk-delay-ms': '150' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-mock-chunk-delay-ms': '150' },
         body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: `stream ${i}` }] }),
       })
       const reader = res.body!.getReader()
@@ -47,7 +48,12 @@ describe('SIGTERM', () => {
 
     const again = spawnGateway([], env, dir)
     const url2 = await again.ready()
-    const counts = await Promise.all(results.map(async (r) => ((await (await fetch(`${url2}/api/traces/${r.id}`)).json()) as { spans?: unknown[] }).spans?.length ?? 0))
+    const counts = await Promise.all(
+      results.map(
+        async (r) =>
+          ((await (await fetch(`${url2}/api/traces/${r.id}`)).json()) as { spans?: unknown[] }).spans?.length ?? 0,
+      ),
+    )
     again.child.kill('SIGTERM')
     await again.exited
     expect(counts).toEqual(Array(20).fill(2))

@@ -18,18 +18,35 @@ export interface TestGateway extends Gateway {
  * The real gateway, in this process, on an ephemeral loopback port, with the embedded engine in a
  * fresh temporary directory (chDB binds one directory per process, so one gateway per test file).
  */
-export async function startTestGateway(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, dataDir = mkdtempSync(join(tmpdir(), 'tracegate-test-'))): Promise<TestGateway> {
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    log_level: 'debug',
-    ...raw,
-    storage: { data_dir: dataDir, flush_ms: 50, ...(raw.storage as object | undefined) },
-  }, env)
+export async function startTestGateway(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'tracegate-test-')),
+): Promise<TestGateway> {
+  const config = parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 0 },
+      log_level: 'debug',
+      ...raw,
+      storage: { data_dir: dataDir, flush_ms: 50, ...(raw.storage as object | undefined) },
+    },
+    env,
+  )
   const logs: string[] = []
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb() } })
-  const gw = await startGateway(config, { log: createLogger(config.log_level, sink), adminToken: env.TRACEGATE_ADMIN_TOKEN })
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk))
+      cb()
+    },
+  })
+  const gw = await startGateway(config, {
+    log: createLogger(config.log_level, sink),
+    adminToken: env.TRACEGATE_ADMIN_TOKEN,
+  })
   return {
-    ...gw, logs, dataDir,
+    ...gw,
+    logs,
+    dataDir,
     stop: async () => {
       await gw.close()
       rmSync(dataDir, { recursive: true, force: true })
@@ -38,11 +55,20 @@ export async function startTestGateway(raw: Record<string, unknown>, env: NodeJS
 }
 
 /** Poll the explorer API until the trace has `spans` spans (writes are batched, off the request path). */
-export async function waitForTrace(baseUrl: string, traceId: string, spans = 2, timeoutMs = 10_000, adminToken?: string): Promise<TraceResponse> {
+export async function waitForTrace(
+  baseUrl: string,
+  traceId: string,
+  spans = 2,
+  timeoutMs = 10_000,
+  adminToken?: string,
+): Promise<TraceResponse> {
   const until = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < until) {
-    const res = await fetch(`${baseUrl}/api/traces/${traceId}`, adminToken ? { headers: { authorization: `Bearer ${adminToken}` } } : {})
+    const res = await fetch(
+      `${baseUrl}/api/traces/${traceId}`,
+      adminToken ? { headers: { authorization: `Bearer ${adminToken}` } } : {},
+    )
     if (res.ok) {
       const body = (await res.json()) as TraceResponse
       if (body.spans.length >= spans) return body

@@ -40,15 +40,32 @@ function raw(bytes: Buffer | string, { trickleMs = 0 } = {}): Promise<string> {
 }
 
 const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) })
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+  })
 
 describe('/metrics', () => {
   it('parses as Prometheus text and counts exactly the traffic sent', async () => {
     const client = new OpenAI({ apiKey: 'sk-metrics', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    for (let i = 0; i < 5; i++) await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `m${i}` }] })
-    for (let i = 0; i < 2; i++) await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-status': '503' } }).catch(() => undefined)
-    const stream = await client.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 's' }] })
-    for await (const _ of stream) { /* drain */ }
+    for (let i = 0; i < 5; i++)
+      await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `m${i}` }] })
+    for (let i = 0; i < 2; i++)
+      await client.chat.completions
+        .create(
+          { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] },
+          { headers: { 'x-mock-status': '503' } },
+        )
+        .catch(() => undefined)
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      messages: [{ role: 'user', content: 's' }],
+    })
+    for await (const _ of stream) {
+      /* drain */
+    }
     const usage = mock.calls.filter((c) => c.usage).map((c) => c.usage!)
     await new Promise((r) => setTimeout(r, 100))
     const res = await fetch(`${gw.url}/metrics`)
@@ -56,13 +73,17 @@ describe('/metrics', () => {
     const text = await res.text()
     const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]))
     const value = (name: string, labels: Record<string, string>) =>
-      families.get(name)?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((s, m) => s + Number(m.value ?? m.count), 0)
+      families
+        .get(name)
+        ?.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))
+        .reduce((s, m) => s + Number(m.value ?? m.count), 0)
     expect(value('tracegate_requests_total', { route: '/v1/chat/completions', status: '2xx' })).toBe(6)
     expect(value('tracegate_requests_total', { route: '/v1/chat/completions', status: '5xx' })).toBe(2)
     expect(value('tracegate_upstream_attempts_total', { provider: 'openai', error_type: '503' })).toBe(2)
     expect(value('tracegate_tokens_total', { type: 'input' })).toBe(usage.reduce((s, u) => s + u.prompt_tokens!, 0))
     // The parser merges labelled histogram series, so their observation counts are read from the `_count` lines.
-    const observations = (name: string) => [...text.matchAll(new RegExp(`^${name}_count\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0)
+    const observations = (name: string) =>
+      [...text.matchAll(new RegExp(`^${name}_count\\{[^}]*\\} (\\d+)$`, 'gm'))].reduce((s, m) => s + Number(m[1]), 0)
     expect(families.get('gen_ai_client_operation_duration_seconds')?.type).toBe('HISTOGRAM')
     expect(observations('gen_ai_client_operation_duration_seconds')).toBe(8)
     expect(observations('gen_ai_server_time_to_first_token_seconds')).toBe(1)
@@ -77,19 +98,31 @@ describe('bad input', () => {
     const truncated = await post('{"model":"gpt-4o","messages":[{"role":"us')
     expect([truncated.status, ((await truncated.json()) as ErrorBody).error.code]).toEqual([400, 'invalid_json'])
 
-    const tooBig = await post(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(200_000) }] }))
+    const tooBig = await post(
+      JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(200_000) }] }),
+    )
     expect([tooBig.status, ((await tooBig.json()) as ErrorBody).error.code]).toEqual([413, 'request_too_large'])
 
-    const badUtf8 = await post(Buffer.concat([Buffer.from('{"model":"gpt-4o","messages":[{"role":"user","content":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}')]))
+    const badUtf8 = await post(
+      Buffer.concat([
+        Buffer.from('{"model":"gpt-4o","messages":[{"role":"user","content":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}]}'),
+      ]),
+    )
     const badUtf8Body = (await badUtf8.json()) as ErrorBody
     expect([badUtf8.status, badUtf8Body.error.code]).toEqual([400, 'invalid_json'])
     expect(badUtf8Body.error.message).toMatch(/UTF-8/)
 
-    const huge = await raw(`POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\ncontent-length: 2\r\n\r\n{}`)
+    const huge = await raw(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\ncontent-length: 2\r\n\r\n{}`,
+    )
     expect(huge.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large')
     expect(JSON.parse(huge.split('\r\n\r\n')[1]!).error.code).toBe('headers_too_large')
 
-    const dupLength = await raw('POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}')
+    const dupLength = await raw(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}',
+    )
     expect(dupLength.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
     expect(JSON.parse(dupLength.split('\r\n\r\n')[1]!).error.code).toBe('malformed_http')
 
@@ -97,7 +130,10 @@ describe('bad input', () => {
     expect([unknown.status, ((await unknown.json()) as ErrorBody).error.code]).toEqual([404, 'not_found'])
 
     const started = Date.now()
-    const slow = await raw('POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{', { trickleMs: 100 })
+    const slow = await raw(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{',
+      { trickleMs: 100 },
+    )
     expect(slow.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout')
     expect(JSON.parse(slow.split('\r\n\r\n')[1]!).error.code).toBe('request_timeout')
     expect(Date.now() - started).toBeLessThan(5000)

@@ -19,11 +19,14 @@ const N = 100_000
 beforeAll(async () => {
   mock = await startMockUpstream()
   work = gatewayWorkdir(mock.url, 'tracegate-cardinality-')
-  writeFileSync(join(work.dir, 'tracegate.yaml'), [
-    `providers:\n  openai: { base_url: "${mock.url}/v1" }`,
-    'models:\n  - { name: smart, targets: [{ provider: openai, model: gpt-4o }] }',
-    'capture_bodies: false',
-  ].join('\n'))
+  writeFileSync(
+    join(work.dir, 'tracegate.yaml'),
+    [
+      `providers:\n  openai: { base_url: "${mock.url}/v1" }`,
+      'models:\n  - { name: smart, targets: [{ provider: openai, model: gpt-4o }] }',
+      'capture_bodies: false',
+    ].join('\n'),
+  )
   gw = spawnGateway([], work.env, work.dir)
   url = await gw.ready()
 }, 60_000)
@@ -38,7 +41,9 @@ type Family = { metrics: Array<{ value?: string; labels?: Record<string, string>
 
 /** Sum of a counter family's samples whose labels match `where`. */
 const total = (families: Map<string, Family>, name: string, where: Record<string, string> = {}) =>
-  (families.get(name)?.metrics ?? []).filter((m) => Object.entries(where).every(([k, v]) => m.labels?.[k] === v)).reduce((s, m) => s + Number(m.value), 0)
+  (families.get(name)?.metrics ?? [])
+    .filter((m) => Object.entries(where).every(([k, v]) => m.labels?.[k] === v))
+    .reduce((s, m) => s + Number(m.value), 0)
 
 describe('/metrics under hostile label values', () => {
   it('after 100,000 requests with unique model names and raw paths it stays under 200 KB and every counter adds up', async () => {
@@ -48,14 +53,18 @@ describe('/metrics under hostile label values', () => {
       const model = i % 1000 === 0 ? 'smart' : i % 1000 === 2 ? 'gpt-4o' : `made-up-model-${i}`
       const path = i % 2 ? `/p/openai/unique/path/${i}?q=${i}` : '/v1/chat/completions'
       return request(`${url}${path}`, {
-        method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-card' },
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-card' },
         body: `{"model":"${model}","messages":[]}`,
       }).then((r) => r.body.dump())
     }
     let next = 0
-    await Promise.all(Array.from({ length: 64 }, async () => {
-      while (next < N) await send(next++)
-    }))
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < N) await send(next++)
+      }),
+    )
     await agent.close()
     // Rows reach /metrics off the request path: wait until all of them are counted.
     let text = ''
@@ -69,8 +78,12 @@ describe('/metrics under hostile label values', () => {
     expect(total(families, 'tracegate_requests_total')).toBe(N)
     expect(total(families, 'tracegate_requests_total', { route: '/p/{provider}/*' })).toBe(N / 2)
     expect(total(families, 'tracegate_requests_total', { route: '/v1/chat/completions', status: '2xx' })).toBe(N / 2)
-    expect(total(families, 'tracegate_requests_total', { route: '/v1/chat/completions', model: 'smart' })).toBe(N / 1000)
-    expect(total(families, 'tracegate_requests_total', { route: '/v1/chat/completions', model: 'gpt-4o' })).toBe(N / 1000)
+    expect(total(families, 'tracegate_requests_total', { route: '/v1/chat/completions', model: 'smart' })).toBe(
+      N / 1000,
+    )
+    expect(total(families, 'tracegate_requests_total', { route: '/v1/chat/completions', model: 'gpt-4o' })).toBe(
+      N / 1000,
+    )
     expect(total(families, 'tracegate_upstream_attempts_total')).toBe(N)
     const labels = (name: string, label: string) => new Set(families.get(name)!.metrics.map((m) => m.labels![label]))
     expect([...labels('tracegate_requests_total', 'model')].sort()).toEqual(['gpt-4o', 'other', 'smart'])

@@ -87,7 +87,11 @@ export interface MockUpstream {
 }
 
 /** Dated snapshot names, as OpenAI answers with them. */
-const SNAPSHOTS: Record<string, string> = { 'gpt-4o': 'gpt-4o-2024-08-06', 'gpt-4o-mini': 'gpt-4o-mini-2024-07-18', 'gpt-4.1': 'gpt-4.1-2025-04-14' }
+const SNAPSHOTS: Record<string, string> = {
+  'gpt-4o': 'gpt-4o-2024-08-06',
+  'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'gpt-4.1': 'gpt-4.1-2025-04-14',
+}
 const snapshot = (m: string) => SNAPSHOTS[m] ?? m
 
 const WORDS = ['Hello', ' from', ' the', ' mock', ' upstream', '.']
@@ -102,18 +106,49 @@ const sse = (res: ServerResponse, data: unknown, event?: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface HandlerOptions { delay: number; cutAfter: number; firstDelay: number; tokenDelay: number }
+interface HandlerOptions {
+  delay: number
+  cutAfter: number
+  firstDelay: number
+  tokenDelay: number
+}
 type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
 const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDelay }) => {
   const j = call.json
   const u = usageFor(j)
-  const usage = { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output, prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 } }
-  call.usage = { prompt_tokens: u.input, completion_tokens: u.output, cached_tokens: u.cached, reasoning_tokens: u.reasoning }
+  const usage = {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: u.reasoning, audio_tokens: 0 },
+  }
+  call.usage = {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    cached_tokens: u.cached,
+    reasoning_tokens: u.reasoning,
+  }
   const base = { id: 'chatcmpl-mock1', created: 1764000000, model: snapshot(j.model), system_fingerprint: 'fp_mock' }
   if (!j.stream) {
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_mock_chat' })
-    res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: WORDS.join(''), refusal: null }, logprobs: null, finish_reason: 'stop' }], usage, service_tier: 'default' }))
+    res.end(
+      JSON.stringify({
+        ...base,
+        object: 'chat.completion',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: WORDS.join(''), refusal: null },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
+        usage,
+        service_tier: 'default',
+      }),
+    )
     return
   }
   const withUsage = j.stream_options?.include_usage === true
@@ -122,18 +157,33 @@ const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDela
   res.flushHeaders()
   if (firstDelay) await sleep(firstDelay)
   if (res.destroyed) return
-  sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...extra })
+  sse(res, {
+    ...base,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+    ...extra,
+  })
   for (const [i, w] of WORDS.entries()) {
     await sleep(i === 0 ? delay + tokenDelay : delay)
     if (res.destroyed) return
-    sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...extra })
+    sse(res, {
+      ...base,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }],
+      ...extra,
+    })
     if (cutAfter === i + 1) {
       await sleep(20)
       res.socket?.destroy()
       return
     }
   }
-  sse(res, { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], ...extra })
+  sse(res, {
+    ...base,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }],
+    ...extra,
+  })
   if (withUsage) sse(res, { ...base, object: 'chat.completion.chunk', choices: [], usage })
   sse(res, '[DONE]')
   res.end()
@@ -143,7 +193,16 @@ const completions: Handler = async (call, res) => {
   const u = usageFor(call.json)
   call.usage = { prompt_tokens: u.input, completion_tokens: u.output }
   res.writeHead(200, { 'content-type': 'application/json' })
-  res.end(JSON.stringify({ id: 'cmpl-mock', object: 'text_completion', created: 1764000000, model: call.json.model, choices: [{ text: WORDS.join(''), index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output } }))
+  res.end(
+    JSON.stringify({
+      id: 'cmpl-mock',
+      object: 'text_completion',
+      created: 1764000000,
+      model: call.json.model,
+      choices: [{ text: WORDS.join(''), index: 0, logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output },
+    }),
+  )
 }
 
 const embeddings: Handler = async (call, res) => {
@@ -151,21 +210,61 @@ const embeddings: Handler = async (call, res) => {
   const u = usageFor(call.json)
   call.usage = { prompt_tokens: u.input }
   const vector = new Float32Array([0.1, -0.2, 0.3, 0.4])
-  const embedding = call.json.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector)
+  const embedding =
+    call.json.encoding_format === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector)
   res.writeHead(200, { 'content-type': 'application/json' })
-  res.end(JSON.stringify({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })), model: call.json.model, usage: { prompt_tokens: u.input, total_tokens: u.input } }))
+  res.end(
+    JSON.stringify({
+      object: 'list',
+      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding })),
+      model: call.json.model,
+      usage: { prompt_tokens: u.input, total_tokens: u.input },
+    }),
+  )
 }
 
 const responses: Handler = async (call, res, { delay, tokenDelay }) => {
   const j = call.json
   const u = usageFor(j)
-  const usage = { input_tokens: u.input, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input + u.output }
-  call.usage = { input_tokens: u.input, output_tokens: u.output, cached_tokens: u.cached, reasoning_tokens: u.reasoning }
+  const usage = {
+    input_tokens: u.input,
+    input_tokens_details: { cached_tokens: u.cached },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: u.reasoning },
+    total_tokens: u.input + u.output,
+  }
+  call.usage = {
+    input_tokens: u.input,
+    output_tokens: u.output,
+    cached_tokens: u.cached,
+    reasoning_tokens: u.reasoning,
+  }
   const text = WORDS.join('')
   const response = {
-    id: 'resp_mock', object: 'response', created_at: 1764000000, status: 'completed', model: snapshot(j.model),
-    output: [{ id: 'msg_mock', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
-    usage, error: null, incomplete_details: null, instructions: null, metadata: {}, parallel_tool_calls: true, temperature: 1, tool_choice: 'auto', tools: [], top_p: 1,
+    id: 'resp_mock',
+    object: 'response',
+    created_at: 1764000000,
+    status: 'completed',
+    model: snapshot(j.model),
+    output: [
+      {
+        id: 'msg_mock',
+        type: 'message',
+        status: 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [] }],
+      },
+    ],
+    usage,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    metadata: {},
+    parallel_tool_calls: true,
+    temperature: 1,
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
   }
   if (!j.stream) {
     res.writeHead(200, { 'content-type': 'application/json' })
@@ -177,11 +276,42 @@ const responses: Handler = async (call, res, { delay, tokenDelay }) => {
   const pending = { ...response, status: 'in_progress', output: [], usage: null }
   sse(res, { type: 'response.created', sequence_number: seq++, response: pending }, 'response.created')
   sse(res, { type: 'response.in_progress', sequence_number: seq++, response: pending }, 'response.in_progress')
-  sse(res, { type: 'response.output_item.added', sequence_number: seq++, output_index: 0, item: { id: 'msg_mock', type: 'message', status: 'in_progress', role: 'assistant', content: [] } }, 'response.output_item.added')
-  sse(res, { type: 'response.content_part.added', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }, 'response.content_part.added')
+  sse(
+    res,
+    {
+      type: 'response.output_item.added',
+      sequence_number: seq++,
+      output_index: 0,
+      item: { id: 'msg_mock', type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+    },
+    'response.output_item.added',
+  )
+  sse(
+    res,
+    {
+      type: 'response.content_part.added',
+      sequence_number: seq++,
+      item_id: 'msg_mock',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    },
+    'response.content_part.added',
+  )
   for (const [i, w] of WORDS.entries()) {
     await sleep(i === 0 ? delay + tokenDelay : delay)
-    sse(res, { type: 'response.output_text.delta', sequence_number: seq++, item_id: 'msg_mock', output_index: 0, content_index: 0, delta: w }, 'response.output_text.delta')
+    sse(
+      res,
+      {
+        type: 'response.output_text.delta',
+        sequence_number: seq++,
+        item_id: 'msg_mock',
+        output_index: 0,
+        content_index: 0,
+        delta: w,
+      },
+      'response.output_text.delta',
+    )
   }
   sse(res, { type: 'response.completed', sequence_number: seq, response }, 'response.completed')
   res.end()
@@ -192,15 +322,49 @@ const messages: Handler = async (call, res, { delay, tokenDelay }) => {
   const u = usageFor(j)
   const cacheWrite = 3
   const uncached = Math.max(1, u.input - u.cached - cacheWrite)
-  call.usage = { input_tokens: uncached, cache_read_input_tokens: u.cached, cache_creation_input_tokens: cacheWrite, output_tokens: u.output }
+  call.usage = {
+    input_tokens: uncached,
+    cache_read_input_tokens: u.cached,
+    cache_creation_input_tokens: cacheWrite,
+    output_tokens: u.output,
+  }
   const message = { id: 'msg_mock1', type: 'message', role: 'assistant', model: j.model, stop_sequence: null }
   if (!j.stream) {
     res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_mock_anthropic' })
-    res.end(JSON.stringify({ ...message, content: [{ type: 'text', text: WORDS.join('') }], stop_reason: 'end_turn', usage: { input_tokens: uncached, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: u.cached, output_tokens: u.output } }))
+    res.end(
+      JSON.stringify({
+        ...message,
+        content: [{ type: 'text', text: WORDS.join('') }],
+        stop_reason: 'end_turn',
+        usage: {
+          input_tokens: uncached,
+          cache_creation_input_tokens: cacheWrite,
+          cache_read_input_tokens: u.cached,
+          output_tokens: u.output,
+        },
+      }),
+    )
     return
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' })
-  sse(res, { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: uncached, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: u.cached, output_tokens: 1 } } }, 'message_start')
+  sse(
+    res,
+    {
+      type: 'message_start',
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        usage: {
+          input_tokens: uncached,
+          cache_creation_input_tokens: cacheWrite,
+          cache_read_input_tokens: u.cached,
+          output_tokens: 1,
+        },
+      },
+    },
+    'message_start',
+  )
   sse(res, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }, 'content_block_start')
   sse(res, { type: 'ping' }, 'ping')
   for (const [i, w] of WORDS.entries()) {
@@ -208,7 +372,15 @@ const messages: Handler = async (call, res, { delay, tokenDelay }) => {
     sse(res, { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } }, 'content_block_delta')
   }
   sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop')
-  sse(res, { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.output } }, 'message_delta')
+  sse(
+    res,
+    {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: u.output },
+    },
+    'message_delta',
+  )
   sse(res, { type: 'message_stop' }, 'message_stop')
   res.end()
 }
@@ -237,18 +409,40 @@ const ROUTES: Array<[RegExp, Handler]> = [
 ]
 
 function fail(res: ServerResponse, status: number, anthropic: boolean, fault?: Fault) {
-  res.writeHead(status, { 'content-type': 'application/json', ...(fault?.retryAfter ? { 'retry-after': fault.retryAfter } : {}) })
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    ...(fault?.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+  })
   if (fault?.body) return res.end(JSON.stringify(fault.body))
-  res.end(JSON.stringify(anthropic
-    ? { type: 'error', error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `mock failure ${status}` } }
-    : { error: { message: `mock failure ${status}`, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', param: null, code: null } }))
+  res.end(
+    JSON.stringify(
+      anthropic
+        ? {
+            type: 'error',
+            error: { type: status === 429 ? 'rate_limit_error' : 'api_error', message: `mock failure ${status}` },
+          }
+        : {
+            error: {
+              message: `mock failure ${status}`,
+              type: status === 429 ? 'rate_limit_exceeded' : 'server_error',
+              param: null,
+              code: null,
+            },
+          },
+    ),
+  )
 }
 
 export async function startMockUpstream(): Promise<MockUpstream> {
   const calls: MockCall[] = []
   let faults: Array<Fault & { left: number }> = []
   const takeFault = (path: string, model: unknown): Fault | null => {
-    const f = faults.find((x) => x.left > 0 && (x.model === undefined || x.model === model) && (x.pathPrefix === undefined || path.startsWith(x.pathPrefix)))
+    const f = faults.find(
+      (x) =>
+        x.left > 0 &&
+        (x.model === undefined || x.model === model) &&
+        (x.pathPrefix === undefined || path.startsWith(x.pathPrefix)),
+    )
     if (!f) return null
     f.left--
     return f
@@ -265,13 +459,32 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8')
       let json: Json
-      try { json = body ? JSON.parse(body) : undefined } catch { json = undefined }
+      try {
+        json = body ? JSON.parse(body) : undefined
+      } catch {
+        json = undefined
+      }
       const path = (req.url ?? '/').split('?')[0]!
       const fault = takeFault(path, json?.model)
-      const call: MockCall = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, json, usage: null, finishedAt: 0, abortedAt: 0, fault }
+      const call: MockCall = {
+        method: req.method ?? 'GET',
+        path,
+        url: req.url ?? '/',
+        headers: req.headers,
+        body,
+        json,
+        usage: null,
+        finishedAt: 0,
+        abortedAt: 0,
+        fault,
+      }
       calls.push(call)
-      res.on('finish', () => { call.finishedAt = Date.now() })
-      res.on('close', () => { if (!res.writableFinished) call.abortedAt = Date.now() })
+      res.on('finish', () => {
+        call.finishedAt = Date.now()
+      })
+      res.on('close', () => {
+        if (!res.writableFinished) call.abortedAt = Date.now()
+      })
       if (fault?.delayHeadersMs) await sleep(fault.delayHeadersMs)
       if (res.destroyed) return
       if (fault?.reset) return void req.socket.destroy()
@@ -280,7 +493,12 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       if (status) return fail(res, status, path.endsWith('/messages'), fault ?? undefined)
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]
       if (!handler) return fail(res, 404, false)
-      await handler(call, res, { delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0), cutAfter: fault?.cutAfterChunks ?? 0, firstDelay: fault?.firstChunkDelayMs ?? 0, tokenDelay: fault?.tokenDelayMs ?? 0 })
+      await handler(call, res, {
+        delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0),
+        cutAfter: fault?.cutAfterChunks ?? 0,
+        firstDelay: fault?.firstChunkDelayMs ?? 0,
+        tokenDelay: fault?.tokenDelayMs ?? 0,
+      })
     })
   })
   server.keepAliveTimeout = 60_000
@@ -294,9 +512,17 @@ export async function startMockUpstream(): Promise<MockUpstream> {
     fault: (f) => {
       const entry = { ...f, left: f.times ?? Number.POSITIVE_INFINITY }
       faults.push(entry)
-      return () => { faults = faults.filter((x) => x !== entry) }
+      return () => {
+        faults = faults.filter((x) => x !== entry)
+      }
     },
-    clearFaults: () => { faults = [] },
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()) }),
+    clearFaults: () => {
+      faults = []
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
   }
 }

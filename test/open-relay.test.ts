@@ -15,7 +15,16 @@ beforeAll(async () => {
       openai: { base_url: `${mock.url}/v1`, api_key: OPERATOR_KEY },
       groq: { base_url: `${mock.url}/groq/v1` }, // no key in config: stays open, the caller's own key or none
     },
-    models: [{ name: 'groq-then-openai', retries: 0, targets: [{ provider: 'groq', model: 'g-model' }, { provider: 'openai', model: 'o-model' }] }],
+    models: [
+      {
+        name: 'groq-then-openai',
+        retries: 0,
+        targets: [
+          { provider: 'groq', model: 'g-model' },
+          { provider: 'openai', model: 'o-model' },
+        ],
+      },
+    ],
   })
 })
 afterAll(async () => {
@@ -29,14 +38,19 @@ describe('no open relay on the operator keys', () => {
   it('a caller without any key is refused with 401 and nothing reaches the provider', async () => {
     const before = mock.calls.length
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'free tokens please' }] }),
     })
     expect(res.status).toBe(401)
     const body = (await res.json()) as { error: { code: string; type: string } }
     expect([body.error.code, body.error.type]).toEqual(['missing_api_key', 'authentication_error'])
     expect(mock.calls.length).toBe(before)
-    const raw = await fetch(`${gw.url}/p/openai/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [] }) })
+    const raw = await fetch(`${gw.url}/p/openai/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
+    })
     expect(raw.status).toBe(401)
     expect(mock.calls.length).toBe(before)
     expect(operatorKeySent()).toBe(false)
@@ -50,20 +64,26 @@ describe('no open relay on the operator keys', () => {
 
   it('a caller with its own key is forwarded with that key, never the operator one', async () => {
     const client = new OpenAI({ apiKey: 'sk-caller-own-key-123456', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key-123456')
     expect(operatorKeySent()).toBe(false)
     expect(serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)).status).toBe('ok')
   })
 
-  it('a caller\'s own key goes only to the provider it called, never to a fallback of another provider', async () => {
+  it("a caller's own key goes only to the provider it called, never to a fallback of another provider", async () => {
     mock.fault({ model: 'g-model', status: 503, times: 1 })
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer gsk-callers-groq-key-0001' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer gsk-callers-groq-key-0001' },
       body: JSON.stringify({ model: 'groq-then-openai', messages: [{ role: 'user', content: 'hi' }] }),
     })
     const [groq, openai] = mock.calls.slice(-2)
-    expect([groq!.path, groq!.headers.authorization]).toEqual(['/groq/v1/chat/completions', 'Bearer gsk-callers-groq-key-0001'])
+    expect([groq!.path, groq!.headers.authorization]).toEqual([
+      '/groq/v1/chat/completions',
+      'Bearer gsk-callers-groq-key-0001',
+    ])
     expect([openai!.path, openai!.headers.authorization]).toEqual(['/v1/chat/completions', undefined])
     expect(res.headers.get('x-tracegate-attempts')).toBe('2')
     expect(operatorKeySent()).toBe(false)
@@ -71,7 +91,8 @@ describe('no open relay on the operator keys', () => {
 
   it('a provider with no key in config stays open to anonymous callers (the provider decides)', async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'groq/llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'hi' }] }),
     })
     expect(res.status).toBe(200)

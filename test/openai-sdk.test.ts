@@ -28,9 +28,13 @@ afterAll(async () => {
 
 describe('openai SDK through the gateway', () => {
   it('chat, non-streaming: response unchanged, tokens, cached tokens and cost recorded', async () => {
-    const { data, traceId, response } = await withTrace(client.chat.completions.create({
-      model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello, please, in a few words.' }], temperature: 0.2,
-    }))
+    const { data, traceId, response } = await withTrace(
+      client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: 'Say hello, please, in a few words.' }],
+        temperature: 0.2,
+      }),
+    )
     expect(data.choices[0]!.message.content).toBe('Hello from the mock upstream.')
     expect(response.headers.get('x-tracegate-provider')).toBe('openai')
     expect(response.headers.get('x-tracegate-model')).toBe('gpt-4o')
@@ -53,7 +57,11 @@ describe('openai SDK through the gateway', () => {
     expect(attempt!.http_status).toBe(200)
     expect(attempt!.attributes['gen_ai.request.temperature']).toBe('0.2')
     expect(attempt!.attributes['gen_ai.provider.name']).toBe('openai')
-    const expected = calcPrice({ input_tokens: u.prompt_tokens!, output_tokens: u.completion_tokens!, cache_read_tokens: u.cached_tokens! }, 'gpt-4o-2024-08-06', { providerId: 'openai' })!.total_price
+    const expected = calcPrice(
+      { input_tokens: u.prompt_tokens!, output_tokens: u.completion_tokens!, cache_read_tokens: u.cached_tokens! },
+      'gpt-4o-2024-08-06',
+      { providerId: 'openai' },
+    )!.total_price
     expect(attempt!.cost_usd).toBeCloseTo(expected, 6)
     expect(attempt!.cost_source).toBe('genai-prices')
     expect(req.cost_usd).toBeCloseTo(expected, 6)
@@ -65,9 +73,14 @@ describe('openai SDK through the gateway', () => {
   })
 
   it('chat, streaming: chunks relayed, usage read from the stream, ttft recorded', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Stream to me' }],
-    }).withResponse()
+    const stream = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'Stream to me' }],
+      })
+      .withResponse()
     let text = ''
     let usageChunk: OpenAI.CompletionUsage | undefined
     for await (const chunk of stream.data) {
@@ -87,14 +100,22 @@ describe('openai SDK through the gateway', () => {
     expect(attempt!.ttft_ms!).toBeLessThanOrEqual(attempt!.duration_ms)
     expect(serverSpan(trace).ttft_ms).toBeGreaterThan(0)
     expect(attempt!.response_body).toBe('Hello from the mock upstream.')
-    const expected = calcPrice({ input_tokens: u.prompt_tokens!, output_tokens: u.completion_tokens!, cache_read_tokens: u.cached_tokens! }, 'gpt-4o-mini-2024-07-18', { providerId: 'openai' })!.total_price
+    const expected = calcPrice(
+      { input_tokens: u.prompt_tokens!, output_tokens: u.completion_tokens!, cache_read_tokens: u.cached_tokens! },
+      'gpt-4o-mini-2024-07-18',
+      { providerId: 'openai' },
+    )!.total_price
     expect(attempt!.cost_usd).toBeCloseTo(expected, 6)
   })
 
   it('a client that did not ask for include_usage sees no usage chunk, and the span still has usage', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'no usage for me' }],
-    }).withResponse()
+    const stream = await client.chat.completions
+      .create({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'no usage for me' }],
+      })
+      .withResponse()
     const chunks: OpenAI.ChatCompletionChunk[] = []
     for await (const chunk of stream.data) chunks.push(chunk)
     expect(lastCall().json.stream_options).toEqual({ include_usage: true })
@@ -107,9 +128,14 @@ describe('openai SDK through the gateway', () => {
   })
 
   it('a streamed first chunk reaches the client before the upstream has finished', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'slowly' }],
-    }, { headers: { 'x-mock-chunk-delay-ms': '150' } })
+    const stream = await client.chat.completions.create(
+      {
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'slowly' }],
+      },
+      { headers: { 'x-mock-chunk-delay-ms': '150' } },
+    )
     let firstAt = 0
     for await (const _ of stream) if (!firstAt) firstAt = Date.now()
     const call = lastCall()
@@ -119,7 +145,9 @@ describe('openai SDK through the gateway', () => {
   })
 
   it('embeddings: input tokens recorded, output tokens absent (not 0), cost priced', async () => {
-    const { data, traceId } = await withTrace(client.embeddings.create({ model: 'text-embedding-3-small', input: ['alpha', 'beta'] }))
+    const { data, traceId } = await withTrace(
+      client.embeddings.create({ model: 'text-embedding-3-small', input: ['alpha', 'beta'] }),
+    )
     expect(data.data).toHaveLength(2)
     expect(data.data[0]!.embedding[1]).toBeCloseTo(-0.2, 5)
     const u = lastCall().usage!
@@ -128,7 +156,9 @@ describe('openai SDK through the gateway', () => {
     expect(attempt!.operation).toBe('embeddings')
     expect(attempt!.input_tokens).toBe(u.prompt_tokens)
     expect(attempt!.output_tokens).toBeNull()
-    const expected = calcPrice({ input_tokens: u.prompt_tokens! }, 'text-embedding-3-small', { providerId: 'openai' })!.total_price
+    const expected = calcPrice({ input_tokens: u.prompt_tokens! }, 'text-embedding-3-small', {
+      providerId: 'openai',
+    })!.total_price
     expect(attempt!.cost_usd).toBeCloseTo(expected, 9)
   })
 
@@ -142,7 +172,11 @@ describe('openai SDK through the gateway', () => {
     expect(attempt!.output_tokens).toBe(u.output_tokens)
     expect(attempt!.cache_read_tokens).toBe(u.cached_tokens)
     expect(attempt!.reasoning_tokens).toBe(u.reasoning_tokens)
-    const expected = calcPrice({ input_tokens: u.input_tokens!, output_tokens: u.output_tokens!, cache_read_tokens: u.cached_tokens! }, 'gpt-4.1-2025-04-14', { providerId: 'openai' })!.total_price
+    const expected = calcPrice(
+      { input_tokens: u.input_tokens!, output_tokens: u.output_tokens!, cache_read_tokens: u.cached_tokens! },
+      'gpt-4.1-2025-04-14',
+      { providerId: 'openai' },
+    )!.total_price
     expect(attempt!.cost_usd).toBeCloseTo(expected, 6)
 
     const stream = await client.responses.create({ model: 'gpt-4.1', input: 'Stream it', stream: true }).withResponse()
@@ -159,7 +193,9 @@ describe('openai SDK through the gateway', () => {
   })
 
   it('legacy completions are proxied and counted', async () => {
-    const { data, traceId } = await withTrace(client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Once upon' }))
+    const { data, traceId } = await withTrace(
+      client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Once upon' }),
+    )
     expect(data.choices[0]!.text).toBe('Hello from the mock upstream.')
     const trace = await waitForTrace(gw.url, traceId)
     expect(clientSpans(trace)[0]!.operation).toBe('text_completion')

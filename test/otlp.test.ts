@@ -5,7 +5,14 @@ import OpenAI from 'openai'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { startTestGateway, waitForTrace, clientSpans, type TestGateway } from './helpers.ts'
 
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes: Array<{ key: string; value: Record<string, unknown> }> }
+interface OtlpSpan {
+  traceId: string
+  spanId: string
+  parentSpanId?: string
+  name: string
+  kind: number
+  attributes: Array<{ key: string; value: Record<string, unknown> }>
+}
 
 let mock: MockUpstream
 let gw: TestGateway
@@ -14,7 +21,11 @@ const received: OtlpSpan[] = []
 
 const attr = (s: OtlpSpan, key: string) => {
   const v = s.attributes.find((a) => a.key === key)?.value
-  return v ? (v.intValue !== undefined ? Number(v.intValue) : v.stringValue ?? v.doubleValue ?? v.boolValue) : undefined
+  return v
+    ? v.intValue !== undefined
+      ? Number(v.intValue)
+      : (v.stringValue ?? v.doubleValue ?? v.boolValue)
+    : undefined
 }
 
 beforeAll(async () => {
@@ -29,9 +40,12 @@ beforeAll(async () => {
   })
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
   mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } }, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
-  })
+  gw = await startTestGateway(
+    { providers: { openai: { base_url: `${mock.url}/v1` } } },
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+    },
+  )
 })
 afterAll(async () => {
   await gw?.stop()
@@ -43,11 +57,14 @@ afterAll(async () => {
 describe('OpenTelemetry export', () => {
   it('an OTLP/HTTP receiver gets the same spans, with gen_ai.* attributes', async () => {
     const client = new OpenAI({ apiKey: 'sk-otlp', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-    const { response } = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'export me' }] }).withResponse()
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'export me' }] })
+      .withResponse()
     const traceId = response.headers.get('x-tracegate-trace-id')!
     const trace = await waitForTrace(gw.url, traceId)
     const until = Date.now() + 10_000
-    while (received.filter((s) => s.traceId === traceId).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    while (received.filter((s) => s.traceId === traceId).length < 2 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50))
     const spans = received.filter((s) => s.traceId === traceId)
     expect(spans).toHaveLength(2)
     const exported = spans.find((s) => s.spanId === clientSpans(trace)[0]!.span_id)!
@@ -66,7 +83,10 @@ describe('OpenTelemetry export', () => {
     const times: number[] = []
     for (let i = 0; i < 30; i++) {
       const t = performance.now()
-      const res = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `down ${i}` }] })
+      const res = await client.chat.completions.create({
+        model: 'gpt-4o',
+        messages: [{ role: 'user', content: `down ${i}` }],
+      })
       times.push(performance.now() - t)
       expect(res.choices[0]!.finish_reason).toBe('stop')
       await new Promise((r) => setTimeout(r, 20))

@@ -20,16 +20,19 @@ afterAll(async () => {
 describe('the tracegate process', () => {
   it('a config naming an unknown provider exits 2 with one line per problem, naming its path', async () => {
     const file = join(dir, 'bad.yaml')
-    writeFileSync(file, [
-      'models:',
-      '  - name: smart',
-      '    targets:',
-      '      - { provider: openai, model: gpt-4o }',
-      '  - name: broken',
-      '    retries: -1',
-      '    targets:',
-      '      - { provider: opnai, model: gpt-4o }',
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'models:',
+        '  - name: smart',
+        '    targets:',
+        '      - { provider: openai, model: gpt-4o }',
+        '  - name: broken',
+        '    retries: -1',
+        '    targets:',
+        '      - { provider: opnai, model: gpt-4o }',
+      ].join('\n'),
+    )
     const run = spawnGateway(['--config', file], {}, dir)
     expect(await run.exited).toBe(2)
     const lines = run.err().trim().split('\n')
@@ -40,10 +43,17 @@ describe('the tracegate process', () => {
 
   it('starts from tracegate.yaml in its directory, serves, and on SIGTERM writes its spans and exits 0', async () => {
     // Anonymous callers on the operator's key: allowed only when said so, and warned about at every start.
-    writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nauth: { allow_anonymous: true }\nstorage: { flush_ms: 1000 }\n`)
+    writeFileSync(
+      join(dir, 'tracegate.yaml'),
+      `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nauth: { allow_anonymous: true }\nstorage: { flush_ms: 1000 }\n`,
+    )
     const run = spawnGateway([], { PORT: '0', MY_KEY: 'sk-from-env', TRACEGATE_DATA_DIR: join(dir, 'data') }, dir)
     const url = await run.ready()
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [] }) })
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
+    })
     expect(res.status).toBe(200)
     expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-from-env')
     expect(run.out()).toContain('auth.allow_anonymous is on')
@@ -54,7 +64,9 @@ describe('the tracegate process', () => {
     // Restarted on the same data dir, the span written at shutdown is there.
     const again = spawnGateway([], { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), MY_KEY: 'x' }, dir)
     const url2 = await again.ready()
-    const trace = (await (await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)).json()) as TraceResponse
+    const trace = (await (
+      await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)
+    ).json()) as TraceResponse
     expect(trace.spans).toHaveLength(2)
     expect(again.out()).toContain('auth.allow_anonymous is on')
     again.child.kill('SIGTERM')

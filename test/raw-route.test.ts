@@ -31,7 +31,9 @@ function send(method: string, path: string): Promise<{ status: number; head: str
       const [head = '', body = ''] = out.split('\r\n\r\n')
       resolve({ status: Number(head.split(' ')[1] ?? 0), head, body })
     })
-    sock.write(`${method} ${path} HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer tg-raw-route-key-1\r\nconnection: close\r\n\r\n`)
+    sock.write(
+      `${method} ${path} HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer tg-raw-route-key-1\r\nconnection: close\r\n\r\n`,
+    )
   })
 }
 
@@ -59,7 +61,19 @@ describe('/p/{provider}/* methods', () => {
 describe('/p/{provider}/* paths', () => {
   it('dot segments and backslashes, in any encoding, are a 400 and reach no upstream', async () => {
     const before = mock.calls.length
-    for (const path of ['/%70/openai/models', '/p/%6fpenai/models', '/p/openai/%252525252e%252525252e/admin', '/p/openai/../admin', '/p/openai/a/%2e%2e/admin', '/p/openai/%2E./admin', '/p/openai/.%2e/admin', '/p/openai/%252e%252e/admin', '/p/openai/a\\..\\admin', '/p/openai/a%5c..%5cadmin', '/p/openai/./models']) {
+    for (const path of [
+      '/%70/openai/models',
+      '/p/%6fpenai/models',
+      '/p/openai/%252525252e%252525252e/admin',
+      '/p/openai/../admin',
+      '/p/openai/a/%2e%2e/admin',
+      '/p/openai/%2E./admin',
+      '/p/openai/.%2e/admin',
+      '/p/openai/%252e%252e/admin',
+      '/p/openai/a\\..\\admin',
+      '/p/openai/a%5c..%5cadmin',
+      '/p/openai/./models',
+    ]) {
       const res = await send('GET', path)
       expect([path, res.status]).toEqual([path, 400])
       expect(JSON.parse(res.body).error.code).toBe('invalid_path')
@@ -74,7 +88,12 @@ describe('/p/{provider}/* paths', () => {
 
   it('x-tracegate-fallbacks is refused: a provider-specific path means nothing to another provider', async () => {
     const res = await fetch(`${gw.url}/p/openai/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer tg-raw-route-key-1', 'x-tracegate-fallbacks': 'openai/gpt-4o-mini' },
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer tg-raw-route-key-1',
+        'x-tracegate-fallbacks': 'openai/gpt-4o-mini',
+      },
       body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
     })
     expect(res.status).toBe(400)

@@ -15,14 +15,23 @@ afterAll(async () => {
   await mock?.close()
 })
 
-interface Ready { status: string; reasons: Array<{ code: string; message: string }>; storage: { reachable: boolean; spans_table: boolean | null }; spans: { pending: number; dropped: number } }
+interface Ready {
+  status: string
+  reasons: Array<{ code: string; message: string }>
+  storage: { reachable: boolean; spans_table: boolean | null }
+  spans: { pending: number; dropped: number }
+}
 
 const readyz = async () => {
   const res = await fetch(`${gw.url}/readyz`)
   return { code: res.status, body: (await res.json()) as Ready }
 }
 const send = async () => {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ready?' }] }) })
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'ready?' }] }),
+  })
   expect(res.status).toBe(200)
   await res.json()
 }

@@ -22,18 +22,30 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const post = (body: string, headers: Record<string, string> = {}) => fetch(`${gw.url}/v1/chat/completions`, {
-  method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...headers }, body,
+const post = (body: string, headers: Record<string, string> = {}) =>
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...headers },
+    body,
+  })
+const chat = (extra: object = {}) =>
+  JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: SECRET }], ...extra })
+const error = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; param: string | null; message: string } }).error
+const range = () => ({
+  from: new Date(Date.now() - 600_000).toISOString(),
+  to: new Date(Date.now() + 60_000).toISOString(),
 })
-const chat = (extra: object = {}) => JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: SECRET }], ...extra })
-const error = async (res: Response) => ((await res.json()) as { error: { code: string; param: string | null; message: string } }).error
-const range = () => ({ from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() })
 
 describe('requests the gateway refuses', () => {
   const refused: string[] = []
 
-  it('a refused caller\'s claimed team and user are not kept', async () => {
-    const res = await post(chat(), { authorization: 'Bearer not-a-key', 'x-tracegate-team': 'victim-team', 'x-tracegate-user': 'victim' })
+  it("a refused caller's claimed team and user are not kept", async () => {
+    const res = await post(chat(), {
+      authorization: 'Bearer not-a-key',
+      'x-tracegate-team': 'victim-team',
+      'x-tracegate-user': 'victim',
+    })
     expect(res.status).toBe(401)
     refused.push(res.headers.get('x-tracegate-trace-id')!)
     const span = serverSpan(await waitForTrace(gw.url, refused.at(-1)!, 1))
@@ -61,14 +73,23 @@ describe('requests the gateway refuses', () => {
       expect([span.http_status, span.request_body, span.attempt]).toEqual([cases[i]![1], '', 0])
     }
     await gw.writer.flush()
-    const dump = await (await gw.store.client.query({ query: `SELECT * FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })).text()
+    const dump = await (
+      await gw.store.client.query({ query: `SELECT * FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })
+    ).text()
     expect(dump.includes(SECRET)).toBe(false)
   })
 
   it('they never enter the rollup or the raw-span slices, so no provider looks like it failed', async () => {
     for (let i = 0; i < 2; i++) expect((await post(chat())).status).toBe(200)
     await gw.writer.flush()
-    const query = async (body: object) => (await (await fetch(`${gw.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...range(), ...body }) })).json()) as QueryResponse
+    const query = async (body: object) =>
+      (await (
+        await fetch(`${gw.url}/api/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...range(), ...body }),
+        })
+      ).json()) as QueryResponse
     const rollup = await query({ metrics: ['requests', 'errors', 'error_rate'] })
     expect(rollup.source).toBe('rollup')
     expect(rollup.rows[0]).toMatchObject({ requests: 2, errors: 0, error_rate: 0 })

@@ -18,13 +18,16 @@ const start = async (days: number) => {
 }
 async function ttls(g: TestGateway): Promise<Record<string, string>> {
   const rs = await g.store.client.query({
-    query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN (\'spans\', \'spans_trace_id_ts\', \'spans_1m\')',
-    query_params: { db: g.store.database }, format: 'JSONEachRow',
+    query:
+      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN ('spans', 'spans_trace_id_ts', 'spans_1m')",
+    query_params: { db: g.store.database },
+    format: 'JSONEachRow',
   })
   const rows = await rs.json<{ name: string; engine_full: string }>()
   return Object.fromEntries(rows.map((r) => [r.name, /\bTTL (.+?) SETTINGS /.exec(r.engine_full)?.[1] ?? '']))
 }
-const changes = (g: TestGateway) => g.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention changed: table TTL updated')
+const changes = (g: TestGateway) =>
+  g.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention changed: table TTL updated')
 
 describe('storage.retention_days', () => {
   it('a changed value is applied at the next start, to the spans, trace lookup and rollup tables', async () => {

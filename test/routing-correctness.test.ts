@@ -16,10 +16,41 @@ beforeAll(async () => {
       'claude-backup': { type: 'anthropic', base_url: `${mock.url}/cb/v1` },
     },
     models: [
-      { name: 'flip', retries: 0, cooldown: { failures: 1, window_ms: 60_000, duration_ms: 300 }, targets: [{ provider: 'openai', model: 'flip-a' }, { provider: 'backup', model: 'flip-b' }] },
-      { name: 'answered-by-backup', retries: 0, targets: [{ provider: 'openai', model: 'ab-primary' }, { provider: 'backup', model: 'ab-secondary' }] },
-      { name: 'short-deadline', retries: 1, timeout_ms: 3000, targets: [{ provider: 'openai', model: 'sd-primary' }, { provider: 'backup', model: 'sd-backup' }] },
-      { name: 'probed', retries: 0, cooldown: { failures: 1, window_ms: 60_000, duration_ms: 200 }, targets: [{ provider: 'openai', model: 'pr-a' }, { provider: 'backup', model: 'pr-b' }] },
+      {
+        name: 'flip',
+        retries: 0,
+        cooldown: { failures: 1, window_ms: 60_000, duration_ms: 300 },
+        targets: [
+          { provider: 'openai', model: 'flip-a' },
+          { provider: 'backup', model: 'flip-b' },
+        ],
+      },
+      {
+        name: 'answered-by-backup',
+        retries: 0,
+        targets: [
+          { provider: 'openai', model: 'ab-primary' },
+          { provider: 'backup', model: 'ab-secondary' },
+        ],
+      },
+      {
+        name: 'short-deadline',
+        retries: 1,
+        timeout_ms: 3000,
+        targets: [
+          { provider: 'openai', model: 'sd-primary' },
+          { provider: 'backup', model: 'sd-backup' },
+        ],
+      },
+      {
+        name: 'probed',
+        retries: 0,
+        cooldown: { failures: 1, window_ms: 60_000, duration_ms: 200 },
+        targets: [
+          { provider: 'openai', model: 'pr-a' },
+          { provider: 'backup', model: 'pr-b' },
+        ],
+      },
     ],
   })
 })
@@ -33,9 +64,15 @@ afterAll(async () => {
 })
 
 const post = (path: string, body: object, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-routing', ...headers }, body: JSON.stringify(body) })
-const chat = (model: string, headers: Record<string, string> = {}) => post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, headers)
-const messages = (model: string, headers: Record<string, string> = {}) => post('/v1/messages', { model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, headers)
+  fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-routing', ...headers },
+    body: JSON.stringify(body),
+  })
+const chat = (model: string, headers: Record<string, string> = {}) =>
+  post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, headers)
+const messages = (model: string, headers: Record<string, string> = {}) =>
+  post('/v1/messages', { model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, headers)
 
 describe('cooldowns admit a target only when it is tried', () => {
   it('after both targets cooled down and the primary recovered, the fallback still answers the next failure', async () => {
@@ -69,7 +106,11 @@ describe('a half-open probe', () => {
     expect((await chat('probed')).headers.get('x-tracegate-model')).toBe('pr-b') // pr-a cools down
     await new Promise((r) => setTimeout(r, 250))
     mock.fault({ model: 'pr-a', chunkDelayMs: 150, times: 1 })
-    const probe = post('/v1/chat/completions', { model: 'probed', stream: true, messages: [{ role: 'user', content: 'slow probe' }] })
+    const probe = post('/v1/chat/completions', {
+      model: 'probed',
+      stream: true,
+      messages: [{ role: 'user', content: 'slow probe' }],
+    })
     const probeRes = await probe
     expect(probeRes.headers.get('x-tracegate-model')).toBe('pr-a')
     const during = await chat('probed') // the probe is still streaming (6 chunks x 150 ms)
@@ -89,11 +130,14 @@ describe('fallbacks speak the request wire format', () => {
     expect(mock.calls.length).toBe(before)
   })
 
-  it('a bare model name in x-tracegate-fallbacks on /v1/messages resolves to Anthropic, like the body\'s model', async () => {
+  it("a bare model name in x-tracegate-fallbacks on /v1/messages resolves to Anthropic, like the body's model", async () => {
     mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
     const res = await messages('claude-sonnet-4-6', { 'x-tracegate-fallbacks': 'claude-haiku-4-5' })
     expect(res.status).toBe(200)
-    expect([res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-model')]).toEqual(['anthropic', 'claude-haiku-4-5'])
+    expect([res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-model')]).toEqual([
+      'anthropic',
+      'claude-haiku-4-5',
+    ])
   })
 
   it('an Anthropic-wire fallback is reached at /v1/messages even when its base URL ends in /v1', async () => {
@@ -125,7 +169,12 @@ describe('one monotonic clock', () => {
 describe('tracegate.fell_back', () => {
   it('is true when the fallback target answered, even with an error of its own', async () => {
     mock.fault({ model: 'ab-primary', status: 503, times: 1 })
-    mock.fault({ model: 'ab-secondary', status: 400, times: 1, body: { error: { message: 'bad request at the backup', type: 'invalid_request_error', param: null, code: null } } })
+    mock.fault({
+      model: 'ab-secondary',
+      status: 400,
+      times: 1,
+      body: { error: { message: 'bad request at the backup', type: 'invalid_request_error', param: null, code: null } },
+    })
     const res = await chat('answered-by-backup')
     expect(res.status).toBe(400)
     expect(res.headers.get('x-tracegate-provider')).toBe('backup')

@@ -17,10 +17,43 @@ beforeAll(async () => {
       backup: { type: 'openai-compatible', base_url: `${mock.url}/backup/v1` },
     },
     models: [
-      { name: 'resilient', retries: 1, backoff: fast, targets: [{ provider: 'openai', model: 'primary' }, { provider: 'backup', model: 'secondary' }] },
-      { name: 'lb', strategy: 'loadbalance', retries: 0, targets: [{ provider: 'openai', model: 'lb-a', weight: 3 }, { provider: 'openai', model: 'lb-b', weight: 1 }] },
-      { name: 'fragile', retries: 0, cooldown: { failures: 2, window_ms: 60_000, duration_ms: 400 }, targets: [{ provider: 'openai', model: 'cool-primary' }, { provider: 'backup', model: 'cool-secondary' }] },
-      { name: 'hasty', retries: 0, attempt_timeout_ms: 150, first_byte_timeout_ms: 150, targets: [{ provider: 'openai', model: 'sleepy' }, { provider: 'backup', model: 'awake' }] },
+      {
+        name: 'resilient',
+        retries: 1,
+        backoff: fast,
+        targets: [
+          { provider: 'openai', model: 'primary' },
+          { provider: 'backup', model: 'secondary' },
+        ],
+      },
+      {
+        name: 'lb',
+        strategy: 'loadbalance',
+        retries: 0,
+        targets: [
+          { provider: 'openai', model: 'lb-a', weight: 3 },
+          { provider: 'openai', model: 'lb-b', weight: 1 },
+        ],
+      },
+      {
+        name: 'fragile',
+        retries: 0,
+        cooldown: { failures: 2, window_ms: 60_000, duration_ms: 400 },
+        targets: [
+          { provider: 'openai', model: 'cool-primary' },
+          { provider: 'backup', model: 'cool-secondary' },
+        ],
+      },
+      {
+        name: 'hasty',
+        retries: 0,
+        attempt_timeout_ms: 150,
+        first_byte_timeout_ms: 150,
+        targets: [
+          { provider: 'openai', model: 'sleepy' },
+          { provider: 'backup', model: 'awake' },
+        ],
+      },
       { name: 'single', retries: 0, targets: [{ provider: 'openai', model: 'only' }] },
     ],
   })
@@ -33,7 +66,9 @@ afterAll(async () => {
 })
 
 const ask = (model: string, headers: Record<string, string> = {}) =>
-  client.chat.completions.create({ model, messages: [{ role: 'user', content: 'route me' }] }, { headers }).withResponse()
+  client.chat.completions
+    .create({ model, messages: [{ role: 'user', content: 'route me' }] }, { headers })
+    .withResponse()
 
 describe('retries and fallbacks', () => {
   it('500 then 200: the client gets 200, two attempt spans, the second says why it ran', async () => {
@@ -82,14 +117,29 @@ describe('retries and fallbacks', () => {
   })
 
   it('an error that retrying cannot fix passes through unchanged when nothing else is left', async () => {
-    mock.fault({ model: 'only', status: 400, body: { error: { message: 'bad thing', type: 'invalid_request_error', param: 'messages', code: null } } })
+    mock.fault({
+      model: 'only',
+      status: 400,
+      body: { error: { message: 'bad thing', type: 'invalid_request_error', param: 'messages', code: null } },
+    })
     const err = await ask('single').catch((e) => e)
     expect(err.status).toBe(400)
     expect(err.error).toEqual({ message: 'bad thing', type: 'invalid_request_error', param: 'messages', code: null })
   })
 
   it('a context-length 400 moves to the next target without retrying the same one', async () => {
-    mock.fault({ model: 'primary', status: 400, body: { error: { message: "This model's maximum context length is 8192 tokens", type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } } })
+    mock.fault({
+      model: 'primary',
+      status: 400,
+      body: {
+        error: {
+          message: "This model's maximum context length is 8192 tokens",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      },
+    })
     const { response } = await ask('resilient')
     expect(response.headers.get('x-tracegate-model')).toBe('secondary')
     expect(response.headers.get('x-tracegate-attempts')).toBe('2')
@@ -140,7 +190,9 @@ describe('timeouts', () => {
 
   it('a stream with no first byte within first_byte_timeout_ms fails over before the client sees anything', async () => {
     mock.fault({ model: 'sleepy', firstChunkDelayMs: 1000 })
-    const { data, response } = await client.chat.completions.create({ model: 'hasty', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+    const { data, response } = await client.chat.completions
+      .create({ model: 'hasty', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
     let text = ''
     for await (const c of data) text += c.choices[0]?.delta?.content ?? ''
     expect(text).toBe('Hello from the mock upstream.')
@@ -154,7 +206,8 @@ describe('streams after the first byte', () => {
   it('a mid-stream cut does not fail over: the client gets an error event, the span partial tokens', async () => {
     mock.fault({ model: 'primary', cutAfterChunks: 2, chunkDelayMs: 5 })
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'resilient', stream: true, messages: [{ role: 'user', content: 'cut me' }] }),
     })
     const text = await res.text()
@@ -175,7 +228,9 @@ describe('streams after the first byte', () => {
     mock.fault({ model: 'only', chunkDelayMs: 200 })
     const ac = new AbortController()
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ac.signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      signal: ac.signal,
       body: JSON.stringify({ model: 'single', stream: true, messages: [{ role: 'user', content: 'abort me' }] }),
     })
     const reader = res.body!.getReader()

@@ -22,24 +22,29 @@ export interface SpawnedGateway {
  * process (the tsx CLI would put a parent in between that a SIGKILL would hit instead).
  */
 export function spawnGateway(args: string[], env: Record<string, string>, cwd: string): SpawnedGateway {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts'), ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (d) => (stdout += d))
   child.stderr!.on('data', (d) => (stderr += d))
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
-  const ready = (timeoutMs = 30_000) => new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`gateway did not start: ${stderr}`)), timeoutMs)
-    const check = () => {
-      const m = /listening on (http:\/\/[^"\s]+)/.exec(stdout)
-      if (m) {
-        clearTimeout(t)
-        resolve(m[1]!)
+  const ready = (timeoutMs = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`gateway did not start: ${stderr}`)), timeoutMs)
+      const check = () => {
+        const m = /listening on (http:\/\/[^"\s]+)/.exec(stdout)
+        if (m) {
+          clearTimeout(t)
+          resolve(m[1]!)
+        }
       }
-    }
-    child.stdout!.on('data', check)
-    check()
-  })
+      child.stdout!.on('data', check)
+      check()
+    })
   return { child, exited, out: () => stdout, err: () => stderr, ready }
 }
 
@@ -54,5 +59,9 @@ export interface GatewayWorkdir {
 export function gatewayWorkdir(mockUrl: string, prefix: string): GatewayWorkdir {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mockUrl}/v1" }\n`)
-  return { dir, env: { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data') }, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    dir,
+    env: { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data') },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
 }

@@ -25,7 +25,10 @@ let poison = ''
 const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(bin, args, { cwd: dataDir, env: { ...process.env, TRACEGATE_DATA_DIR: dataDir, TRACEGATE_ADMIN_TOKEN: '' } })
+    const { stdout, stderr } = await promisify(execFile)(bin, args, {
+      cwd: dataDir,
+      env: { ...process.env, TRACEGATE_DATA_DIR: dataDir, TRACEGATE_ADMIN_TOKEN: '' },
+    })
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string }
@@ -34,7 +37,14 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 const readyz = async (url: string) => {
   const res = await fetch(`${url}/readyz`)
-  return { code: res.status, body: (await res.json()) as { status: string; reasons: Array<{ code: string; message: string }>; spans: Record<string, number> } }
+  return {
+    code: res.status,
+    body: (await res.json()) as {
+      status: string
+      reasons: Array<{ code: string; message: string }>
+      spans: Record<string, number>
+    },
+  }
 }
 const until = async (what: string, check: () => boolean) => {
   const end = Date.now() + 30_000
@@ -65,7 +75,8 @@ afterAll(async () => {
 
 describe('a segment ClickHouse keeps rejecting', () => {
   it('is moved to spool/quarantine with its error after max_insert_attempts; the segments behind it are written', async () => {
-    for (const id of [ids.behind1, ids.behind2]) expect((await waitForTrace(gw.url, id, 2, 20_000, TOKEN)).spans).toHaveLength(2)
+    for (const id of [ids.behind1, ids.behind2])
+      expect((await waitForTrace(gw.url, id, 2, 20_000, TOKEN)).spans).toHaveLength(2)
     await until('quarantined', () => gw.writer.stats.quarantinedSegments === 1)
     expect(readdirSync(quarantineDir).sort()).toEqual([`${poison}.json`, `${poison}.seg`])
     expect(readdirSync(spoolDir)).toEqual(['quarantine'])
@@ -73,13 +84,25 @@ describe('a segment ClickHouse keeps rejecting', () => {
     expect(meta).toMatchObject({ segment: poison, spans: 2, attempts: 2, error_code: 'CANNOT_PARSE_DATETIME' })
     expect(meta.error).toContain('Cannot read DateTime')
     expect(Date.parse(meta.quarantined_at)).toBeGreaterThan(Date.now() - 60_000)
-    expect([mode(quarantineDir), mode(join(quarantineDir, `${poison}.seg`)), mode(join(quarantineDir, `${poison}.json`))]).toEqual([0o700, 0o600, 0o600])
-    expect((await fetch(`${gw.url}/api/traces/${ids.poison}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404)
+    expect([
+      mode(quarantineDir),
+      mode(join(quarantineDir, `${poison}.seg`)),
+      mode(join(quarantineDir, `${poison}.json`)),
+    ]).toEqual([0o700, 0o600, 0o600])
+    expect(
+      (await fetch(`${gw.url}/api/traces/${ids.poison}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(404)
 
     const { code, body } = await readyz(gw.url)
     expect(code).toBe(200)
     expect(body.status).toBe('degraded')
-    expect(body.reasons).toEqual([{ code: 'spans_quarantined', message: '1 spool segment (2 spans) rejected by ClickHouse was moved to spool/quarantine: see `tracegate spool list`' }])
+    expect(body.reasons).toEqual([
+      {
+        code: 'spans_quarantined',
+        message:
+          '1 spool segment (2 spans) rejected by ClickHouse was moved to spool/quarantine: see `tracegate spool list`',
+      },
+    ])
     expect(body.spans).toMatchObject({ quarantined_segments: 1, quarantined_spans: 2, spool_segments: 0 })
     const metrics = await (await fetch(`${gw.url}/metrics`)).text()
     expect(metrics).toContain('\ntracegate_spool_quarantined_segments 1\n')
@@ -90,7 +113,10 @@ describe('a segment ClickHouse keeps rejecting', () => {
     expect((await fetch(`${gw.url}/api/spool/quarantine`)).status).toBe(401)
     const list = await cli(['spool', 'list', '--url', gw.url, '--token', TOKEN])
     expect(list.code).toBe(0)
-    const lines = list.stdout.trim().split('\n').map((l) => l.split('\t'))
+    const lines = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'))
     expect(lines[0]).toEqual(['segment', 'spans', 'attempts', 'quarantined_at', 'error'])
     expect(lines).toHaveLength(2)
     expect(lines[1]!.slice(0, 3)).toEqual([poison, '2', '2'])
@@ -99,7 +125,10 @@ describe('a segment ClickHouse keeps rejecting', () => {
     const failedBefore = gw.writer.stats.failedInserts
     const retry = await cli(['spool', 'retry', poison, '--url', gw.url, '--token', TOKEN])
     expect(retry).toMatchObject({ code: 0, stdout: `re-queued ${poison}\n` })
-    await until('rejected twice more', () => gw.writer.stats.failedInserts === failedBefore + 2 && gw.writer.stats.quarantinedSegments === 1)
+    await until(
+      'rejected twice more',
+      () => gw.writer.stats.failedInserts === failedBefore + 2 && gw.writer.stats.quarantinedSegments === 1,
+    )
     expect(readdirSync(quarantineDir).sort()).toEqual([`${poison}.json`, `${poison}.seg`])
     expect(gw.logs.filter((l) => l.includes('moved to spool/quarantine'))).toHaveLength(2)
 
@@ -122,7 +151,10 @@ describe('a segment ClickHouse keeps rejecting', () => {
     expect(list.code).toBe(0)
     expect(list.stdout.trim().split('\n')[1]!.split('\t').slice(0, 3)).toEqual([poison, '2', '2'])
     const retry = await cli(['spool', 'retry', '--all', '--url', closedUrl])
-    expect(retry).toMatchObject({ code: 0, stdout: `moved ${poison} back to the spool: it is written at the next start\n` })
+    expect(retry).toMatchObject({
+      code: 0,
+      stdout: `moved ${poison} back to the spool: it is written at the next start\n`,
+    })
     expect(readdirSync(quarantineDir)).toEqual([])
     expect(readdirSync(spoolDir).sort()).toEqual([`${poison}.seg`, 'quarantine'])
 

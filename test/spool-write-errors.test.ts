@@ -21,12 +21,19 @@ const auth = { authorization: `Bearer ${ADMIN}` }
 beforeAll(async () => {
   mock = await startMockUpstream()
   work = gatewayWorkdir(mock.url, 'tracegate-spool-errors-')
-  writeFileSync(join(work.dir, 'tracegate.yaml'), [
-    `providers:\n  openai: { base_url: "${mock.url}/v1" }`,
-    'storage: { flush_ms: 100 }',
-    'spool: { max_memory_rows: 30 }',
-  ].join('\n'))
-  gw = spawnGateway(['--config', 'tracegate.yaml'], { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: ADMIN }, work.dir)
+  writeFileSync(
+    join(work.dir, 'tracegate.yaml'),
+    [
+      `providers:\n  openai: { base_url: "${mock.url}/v1" }`,
+      'storage: { flush_ms: 100 }',
+      'spool: { max_memory_rows: 30 }',
+    ].join('\n'),
+  )
+  gw = spawnGateway(
+    ['--config', 'tracegate.yaml'],
+    { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: ADMIN },
+    work.dir,
+  )
   url = await gw.ready()
 })
 afterAll(async () => {
@@ -35,7 +42,18 @@ afterAll(async () => {
   work?.cleanup()
 })
 
-interface Ready { status: string; reasons: Array<{ code: string }>; spans: { pending: number; dropped: number; failed_inserts: number; memory_rows: number; spool_write_errors: number; spool_writable: boolean } }
+interface Ready {
+  status: string
+  reasons: Array<{ code: string }>
+  spans: {
+    pending: number
+    dropped: number
+    failed_inserts: number
+    memory_rows: number
+    spool_write_errors: number
+    spool_writable: boolean
+  }
+}
 
 const spoolDir = () => join(work.dir, 'data', 'spool')
 const readyz = async () => {
@@ -44,7 +62,8 @@ const readyz = async () => {
 }
 const send = async (team: string) => {
   const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-tracegate-team': team },
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-tracegate-team': team },
     body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `spool errors ${team}` }] }),
   })
   expect(res.status).toBe(200)
@@ -59,7 +78,11 @@ const until = async (what: string, check: () => Promise<boolean>) => {
   }
 }
 const fault = (storage: 'detached' | 'attached') =>
-  fetch(`${url}/debug/faults`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ storage }) })
+  fetch(`${url}/debug/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ storage }),
+  })
 const spansOf = async (id: string) => {
   const res = await fetch(`${url}/api/traces/${id}`, { headers: auth })
   return res.status === 200 ? ((await res.json()) as { spans: unknown[] }).spans.length : 0
@@ -102,7 +125,10 @@ describe('spool write errors', () => {
     // Still counting: the spool is retried every second while spans wait in memory.
     expect(await metric('tracegate_spool_write_errors_total')).toBeGreaterThanOrEqual(body.spans.spool_write_errors)
     // Logged, but not once per span or per retry.
-    const errorLines = gw.out().split('\n').filter((l) => l.includes('spool cannot be written'))
+    const errorLines = gw
+      .out()
+      .split('\n')
+      .filter((l) => l.includes('spool cannot be written'))
     expect(errorLines.length).toBeGreaterThan(0)
     expect(errorLines.length).toBeLessThanOrEqual(2)
 
@@ -131,7 +157,11 @@ describe('spool write errors', () => {
     await until('queue empty', async () => (await readyz()).body.spans.pending === 0)
     expect((await readyz()).body.spans.dropped).toBe(before.dropped + 2)
     expect(await spansOf(id)).toBe(0)
-    const lost = gw.out().split('\n').filter((l) => l.includes('spool segment was deleted before ClickHouse took it: its spans are lost')).map((l) => JSON.parse(l))
+    const lost = gw
+      .out()
+      .split('\n')
+      .filter((l) => l.includes('spool segment was deleted before ClickHouse took it: its spans are lost'))
+      .map((l) => JSON.parse(l))
     expect(lost.map((l) => l.spans)).toEqual([2])
     expect(gw.child.exitCode).toBeNull()
   })

@@ -15,7 +15,8 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const count = async (sql: string) => Number((await (await gw.store.client.query({ query: sql, format: 'JSONEachRow' })).json<{ c: number }>())[0]!.c)
+const count = async (sql: string) =>
+  Number((await (await gw.store.client.query({ query: sql, format: 'JSONEachRow' })).json<{ c: number }>())[0]!.c)
 
 describe('storage outage', () => {
   it('500 requests while the spans table is detached are answered normally, then all their spans appear exactly once', async () => {
@@ -25,17 +26,21 @@ describe('storage outage', () => {
     const latencies: number[] = []
     const ids: string[] = []
     for (let i = 0; i < 500; i += 25) {
-      await Promise.all(Array.from({ length: 25 }, async (_, j) => {
-        const t = performance.now()
-        const res = await request(`${gw.url}/v1/chat/completions`, {
-          method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-tracegate-team': 'outage' },
-          body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `outage ${i + j}` }] }),
-        })
-        await res.body.json()
-        latencies.push(performance.now() - t)
-        expect(res.statusCode).toBe(200)
-        ids.push(String(res.headers['x-tracegate-trace-id']))
-      }))
+      await Promise.all(
+        Array.from({ length: 25 }, async (_, j) => {
+          const t = performance.now()
+          const res = await request(`${gw.url}/v1/chat/completions`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { 'content-type': 'application/json', 'x-tracegate-team': 'outage' },
+            body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: `outage ${i + j}` }] }),
+          })
+          await res.body.json()
+          latencies.push(performance.now() - t)
+          expect(res.statusCode).toBe(200)
+          ids.push(String(res.headers['x-tracegate-trace-id']))
+        }),
+      )
     }
     await agent.close()
     latencies.sort((a, b) => a - b)
@@ -44,11 +49,18 @@ describe('storage outage', () => {
     expect(gw.writer.stats.failedInserts).toBeGreaterThan(0)
     expect(gw.writer.stats.pending).toBe(1000)
     const readyRes = await fetch(`${gw.url}/readyz`)
-    const ready = (await readyRes.json()) as { status: string; reasons: Array<{ code: string; message: string }>; spans: Record<string, number> }
+    const ready = (await readyRes.json()) as {
+      status: string
+      reasons: Array<{ code: string; message: string }>
+      spans: Record<string, number>
+    }
     // chDB itself answers, but the table is gone: not ready, and the reason says which table.
     expect(readyRes.status).toBe(503)
     expect(ready.status).toBe('not_ready')
-    expect(ready.reasons[0]).toEqual({ code: 'spans_table_missing', message: `the spans table ${db}.spans does not exist: spans wait in the spool` })
+    expect(ready.reasons[0]).toEqual({
+      code: 'spans_table_missing',
+      message: `the spans table ${db}.spans does not exist: spans wait in the spool`,
+    })
     expect(ready.spans.spool_bytes).toBeGreaterThan(0)
 
     await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
@@ -57,7 +69,9 @@ describe('storage outage', () => {
     expect(gw.writer.stats.pending).toBe(0)
     expect(await count(`SELECT count() c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
     expect(await count(`SELECT uniqExact(SpanId) c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
-    expect(await count(`SELECT uniqExact(TraceId) c FROM ${db}.spans WHERE Team = 'outage' AND SpanKind = 'Server'`)).toBe(500)
+    expect(
+      await count(`SELECT uniqExact(TraceId) c FROM ${db}.spans WHERE Team = 'outage' AND SpanKind = 'Server'`),
+    ).toBe(500)
     expect(await count(`SELECT sum(Requests) c FROM ${db}.spans_1m WHERE Team = 'outage'`)).toBe(500)
     expect(gw.writer.stats.spoolBytes).toBe(0)
   }, 90_000)

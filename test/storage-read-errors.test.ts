@@ -14,7 +14,8 @@ beforeAll(async () => {
   mock = await startMockUpstream()
   gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-read-errors' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-read-errors' },
     body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'read me back' }] }),
   })
   traceId = res.headers.get('x-tracegate-trace-id')!
@@ -25,7 +26,8 @@ afterAll(async () => {
   await mock?.close()
 })
 
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; type: string; param: string | null; message: string } }).error
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; type: string; param: string | null; message: string } }).error
 /** A cursor in the gateway's own format (`<DateTime64 text>|<span id>`), base64url as the API hands it out. */
 const cursor = (ts: string) => Buffer.from(`${ts}|0123456789abcdef`).toString('base64url')
 
@@ -50,10 +52,18 @@ describe('explorer reads: what went wrong decides the status', () => {
       const reads = [
         fetch(`${gw.url}/api/traces`),
         fetch(`${gw.url}/api/traces/${traceId}`),
-        fetch(`${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`),
+        fetch(
+          `${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`,
+        ),
         fetch(`${gw.url}/api/query`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ from: new Date(now - 3_600_000).toISOString(), to: new Date(now).toISOString(), group_by: ['user'], metrics: ['requests'] }),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            from: new Date(now - 3_600_000).toISOString(),
+            to: new Date(now).toISOString(),
+            group_by: ['user'],
+            metrics: ['requests'],
+          }),
         }),
       ]
       for (const res of await Promise.all(reads)) {
@@ -72,20 +82,41 @@ describe('explorer reads: what went wrong decides the status', () => {
 })
 
 /** What a read rejects with: the real error from the embedded engine or the HTTP client. */
-const failure = (read: Promise<unknown>) => read.then(() => expect.fail('the read succeeded'), (err: unknown) => err)
+const failure = (read: Promise<unknown>) =>
+  read.then(
+    () => expect.fail('the read succeeded'),
+    (err: unknown) => err,
+  )
 
 describe('storage errors reaching the API are classified by what ClickHouse and its client report', () => {
   it('a value ClickHouse cannot use is a 400, running out of time a 504, a missing table a 503', async () => {
     const client = gw.store.client
-    const badValue = await failure(client.query({ query: 'SELECT {t:DateTime64(9)} AS t', query_params: { t: '9999-12-31 23:59:59' }, format: 'JSONEachRow' }))
-    expect(storageError(badValue).toJSON().error).toMatchObject({ code: 'invalid_request', type: 'invalid_request_error' })
+    const badValue = await failure(
+      client.query({
+        query: 'SELECT {t:DateTime64(9)} AS t',
+        query_params: { t: '9999-12-31 23:59:59' },
+        format: 'JSONEachRow',
+      }),
+    )
+    expect(storageError(badValue).toJSON().error).toMatchObject({
+      code: 'invalid_request',
+      type: 'invalid_request_error',
+    })
     expect(storageError(badValue).message).toContain('DateTime64(9)')
 
-    const slow = await failure(client.query({ query: 'SELECT count() FROM numbers(1000000000) WHERE sipHash64(number) % 7 = 3 SETTINGS max_execution_time = 0.01', format: 'JSONEachRow' }))
+    const slow = await failure(
+      client.query({
+        query:
+          'SELECT count() FROM numbers(1000000000) WHERE sipHash64(number) % 7 = 3 SETTINGS max_execution_time = 0.01',
+        format: 'JSONEachRow',
+      }),
+    )
     expect(storageError(slow).code).toBe('storage_timeout')
     expect(storageError(slow).status).toBe(504)
 
-    const missing = await failure(client.query({ query: `SELECT 1 FROM ${gw.store.database}.no_such_table`, format: 'JSONEachRow' }))
+    const missing = await failure(
+      client.query({ query: `SELECT 1 FROM ${gw.store.database}.no_such_table`, format: 'JSONEachRow' }),
+    )
     expect(storageError(missing).code).toBe('storage_unavailable')
     expect(storageError(missing).status).toBe(503)
   })
@@ -107,7 +138,9 @@ describe('storage errors reaching the API are classified by what ClickHouse and 
     }
     const refused = createClient({ url, request_timeout: 2000, ...quiet })
     try {
-      expect(storageError(await failure(refused.query({ query: 'SELECT 1', format: 'JSONEachRow' }))).code).toBe('storage_unavailable')
+      expect(storageError(await failure(refused.query({ query: 'SELECT 1', format: 'JSONEachRow' }))).code).toBe(
+        'storage_unavailable',
+      )
     } finally {
       await refused.close()
     }

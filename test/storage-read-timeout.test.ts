@@ -23,16 +23,20 @@ afterAll(async () => {
   await gw?.stop()
 })
 
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; type: string; message: string } }).error
+const errorOf = async (res: Response) =>
+  ((await res.json()) as { error: { code: string; type: string; message: string } }).error
 
 describe('explorer reads with a bounded execution time', () => {
   it('a slice over raw spans that cannot finish in storage.query_timeout_ms is a 504 storage_timeout', async () => {
     const now = Date.now()
     const res = await fetch(`${gw.url}/api/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString(),
-        group_by: ['user'], metrics: ['requests', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms'],
+        from: new Date(now - 3_600_000).toISOString(),
+        to: new Date(now + 60_000).toISOString(),
+        group_by: ['user'],
+        metrics: ['requests', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms'],
       }),
     })
     expect(res.status).toBe(504)
@@ -49,7 +53,10 @@ describe('explorer reads with a bounded execution time', () => {
   })
 
   it('the limit is per query: it does not stay on the engine for reads that carry none', async () => {
-    const rs = await gw.store.client.query({ query: `SELECT uniqExact(User) AS users, count() AS spans FROM ${gw.store.database}.spans`, format: 'JSONEachRow' })
+    const rs = await gw.store.client.query({
+      query: `SELECT uniqExact(User) AS users, count() AS spans FROM ${gw.store.database}.spans`,
+      format: 'JSONEachRow',
+    })
     expect(await rs.json()).toEqual([{ users: 5000, spans: SEEDED }])
   })
 })

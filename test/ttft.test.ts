@@ -14,7 +14,9 @@ const TOKEN_DELAY_MS = 300
 
 beforeAll(async () => {
   mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` }, anthropic: { base_url: mock.url } } })
+  gw = await startTestGateway({
+    providers: { openai: { base_url: `${mock.url}/v1` }, anthropic: { base_url: mock.url } },
+  })
   openai = new OpenAI({ apiKey: 'sk-ttft', baseURL: `${gw.url}/v1`, maxRetries: 0 })
   anthropic = new Anthropic({ apiKey: 'sk-ant-ttft', baseURL: gw.url, maxRetries: 0 })
 })
@@ -38,21 +40,31 @@ async function expectTokenTiming(traceId: string) {
 describe('time to first token is the first output token, not the first byte', () => {
   it('OpenAI Responses: response.created and friends come first, the first text delta later', async () => {
     mock.fault({ model: 'gpt-4.1', tokenDelayMs: TOKEN_DELAY_MS, times: 1 })
-    const { data, response } = await openai.responses.create({ model: 'gpt-4.1', input: 'hi', stream: true }).withResponse()
-    for await (const _ of data) { /* drain */ }
+    const { data, response } = await openai.responses
+      .create({ model: 'gpt-4.1', input: 'hi', stream: true })
+      .withResponse()
+    for await (const _ of data) {
+      /* drain */
+    }
     await expectTokenTiming(response.headers.get('x-tracegate-trace-id')!)
   })
 
   it('Anthropic messages: message_start, content_block_start and ping come first', async () => {
     mock.fault({ model: 'claude-sonnet-4-6', tokenDelayMs: TOKEN_DELAY_MS, times: 1 })
-    const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] })
+    const stream = anthropic.messages.stream({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'hi' }],
+    })
     await stream.finalMessage()
     await expectTokenTiming((await stream.withResponse()).response.headers.get('x-tracegate-trace-id')!)
   })
 
   it('OpenAI chat: the role-only first chunk is not a token', async () => {
     mock.fault({ model: 'gpt-4o', tokenDelayMs: TOKEN_DELAY_MS, times: 1 })
-    const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
     let text = ''
     for await (const c of data) text += c.choices[0]?.delta?.content ?? ''
     expect(text).toBe('Hello from the mock upstream.')
@@ -60,7 +72,9 @@ describe('time to first token is the first output token, not the first byte', ()
   })
 
   it('a non-streamed answer has no time to first token', async () => {
-    const { response } = await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+    const { response } = await openai.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
     const [attempt] = clientSpans(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
     expect(attempt!.ttft_ms).toBeNull()
   })

@@ -58,12 +58,21 @@ export interface GatewayOptions {
 function checkExposure(config: Config, opts: GatewayOptions, providers: ProviderRegistry): void {
   const { log } = opts
   if (!isLoopbackHost(config.server.host) && !opts.adminToken) {
-    if (!opts.insecure) throw new ConfigError([`server.host: ${config.server.host} is reachable from other machines and TRACEGATE_ADMIN_TOKEN is not set; set it, or start with --insecure to expose traces (prompts included) to anyone who can connect`])
-    log.warn({ host: config.server.host }, 'INSECURE: listening beyond loopback without an admin token (--insecure): anyone who can connect reads every trace, prompts included')
+    if (!opts.insecure)
+      throw new ConfigError([
+        `server.host: ${config.server.host} is reachable from other machines and TRACEGATE_ADMIN_TOKEN is not set; set it, or start with --insecure to expose traces (prompts included) to anyone who can connect`,
+      ])
+    log.warn(
+      { host: config.server.host },
+      'INSECURE: listening beyond loopback without an admin token (--insecure): anyone who can connect reads every trace, prompts included',
+    )
   }
   const operatorKeys = providers.withOperatorKeys()
   if (config.auth.allow_anonymous && operatorKeys.length) {
-    log.warn({ providers: operatorKeys }, 'auth.allow_anonymous is on: callers without a gateway key spend the provider keys in this config')
+    log.warn(
+      { providers: operatorKeys },
+      'auth.allow_anonymous is on: callers without a gateway key spend the provider keys in this config',
+    )
   }
 }
 
@@ -74,19 +83,33 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   checkExposure(config, opts, providers)
   const store = await openStore(config)
   await migrate(store, config.storage.retention_days, log)
-  const writer = new SpanWriter(store, {
-    batchRows: config.storage.batch_rows, flushMs: config.storage.flush_ms,
-    maxSpoolBytes: config.spool.max_bytes, maxMemoryRows: config.spool.max_memory_rows, maxInsertAttempts: config.spool.max_insert_attempts,
-    spoolDir: spoolDirOf(config.storage.data_dir),
-  }, log)
+  const writer = new SpanWriter(
+    store,
+    {
+      batchRows: config.storage.batch_rows,
+      flushMs: config.storage.flush_ms,
+      maxSpoolBytes: config.spool.max_bytes,
+      maxMemoryRows: config.spool.max_memory_rows,
+      maxInsertAttempts: config.spool.max_insert_attempts,
+      spoolDir: spoolDirOf(config.storage.data_dir),
+    },
+    log,
+  )
   const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
   const router = new ModelRouter(config, providers)
   const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router))
   const tail = new LiveTail()
-  const recorder = new SpanRecorder({
-    serviceName: config.service_name, captureBodies: config.capture_bodies, maxBodyBytes: config.max_body_bytes,
-    pricer: new Pricer(config.prices), resource: { 'service.name': config.service_name },
-  }, otlp ? [writer, metrics, tail, otlp] : [writer, metrics, tail], log)
+  const recorder = new SpanRecorder(
+    {
+      serviceName: config.service_name,
+      captureBodies: config.capture_bodies,
+      maxBodyBytes: config.max_body_bytes,
+      pricer: new Pricer(config.prices),
+      resource: { 'service.name': config.service_name },
+    },
+    otlp ? [writer, metrics, tail, otlp] : [writer, metrics, tail],
+    log,
+  )
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -95,12 +118,18 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     bodyLimit: config.max_request_bytes,
     requestTimeout: config.server.request_timeout_ms,
     // Node checks request timeouts on this tick; its 30 s default would let a slow body linger.
-    http: { connectionsCheckingInterval: Math.min(1000, config.server.request_timeout_ms), requestTimeout: config.server.request_timeout_ms },
+    http: {
+      connectionsCheckingInterval: Math.min(1000, config.server.request_timeout_ms),
+      requestTimeout: config.server.request_timeout_ms,
+    },
     return503OnClosing: true,
     clientErrorHandler: (err, socket) => {
       const e = clientError(err as { code?: string })
       const body = JSON.stringify(e.toJSON())
-      if (socket.writable) socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+      if (socket.writable)
+        socket.end(
+          `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        )
       else socket.destroy()
     },
   })
@@ -109,8 +138,16 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   app.addHook('onRequest', originGuard(config.server.cors_origins))
   if (config.server.cors_origins.length) {
     await app.register(cors, {
-      origin: config.server.cors_origins, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], maxAge: 600,
-      exposedHeaders: ['x-tracegate-trace-id', 'x-tracegate-attempts', 'x-tracegate-provider', 'x-tracegate-model', 'x-request-id'],
+      origin: config.server.cors_origins,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      maxAge: 600,
+      exposedHeaders: [
+        'x-tracegate-trace-id',
+        'x-tracegate-attempts',
+        'x-tracegate-provider',
+        'x-tracegate-model',
+        'x-request-id',
+      ],
     })
   }
   // The explorer API and the fault endpoint take JSON bodies only (see parseBody).
@@ -129,11 +166,20 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     if (explorerPage && isAppRoute(req)) return sendApp(reply, explorerPage)
     // Methods Fastify does not route at all (PROPFIND…) land here, not on the raw route.
     if (req.url.startsWith('/p/')) throw rawMethodNotAllowed(reply, req.method)
-    void reply.code(404).send(new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?', 1)[0]!.slice(0, 200)}`).toJSON())
+    void reply
+      .code(404)
+      .send(
+        new GatewayError('not_found', `no route for ${req.method} ${req.url.split('?', 1)[0]!.slice(0, 200)}`).toJSON(),
+      )
   })
 
   await app.register(proxyRoutes, {
-    config, router, keys: new KeyAuthenticator(config), recorder, providers, cooldowns: new Cooldowns(),
+    config,
+    router,
+    keys: new KeyAuthenticator(config),
+    recorder,
+    providers,
+    cooldowns: new Cooldowns(),
   })
   const queryTimeoutMs = config.storage.query_timeout_ms
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
@@ -152,20 +198,21 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
 
   let closing: Promise<void> | null = null
-  const close = () => (closing ??= (async () => {
-    // Stop accepting; in-flight requests and streams finish within the grace period, then are cut.
-    // Keep-alive connections go idle as their last response ends; close each as soon as it does.
-    const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms)
-    const idle = setInterval(() => app.server.closeIdleConnections(), 50)
-    tail.close()
-    await app.close()
-    clearTimeout(grace)
-    clearInterval(idle)
-    recorder.drain()
-    await writer.close()
-    await otlp?.close()
-    await providers.close()
-    await store.client.close()
-  })())
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting; in-flight requests and streams finish within the grace period, then are cut.
+      // Keep-alive connections go idle as their last response ends; close each as soon as it does.
+      const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms)
+      const idle = setInterval(() => app.server.closeIdleConnections(), 50)
+      tail.close()
+      await app.close()
+      clearTimeout(grace)
+      clearInterval(idle)
+      recorder.drain()
+      await writer.close()
+      await otlp?.close()
+      await providers.close()
+      await store.client.close()
+    })())
   return { app, store, writer, recorder, url, close }
 }

@@ -52,9 +52,16 @@ export class GatewayError extends Error {
 }
 
 /** A 400 listing every schema problem by path; `param` names the first one. */
-export function invalidRequest(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, where = 'body'): GatewayError {
+export function invalidRequest(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  where = 'body',
+): GatewayError {
   const path = (i: { path: ReadonlyArray<PropertyKey> }) => i.path.map(String).join('.')
-  return new GatewayError('invalid_request', issues.map((i) => `${path(i) || where}: ${i.message}`).join('; '), (issues[0] && path(issues[0])) || null)
+  return new GatewayError(
+    'invalid_request',
+    issues.map((i) => `${path(i) || where}: ${i.message}`).join('; '),
+    (issues[0] && path(issues[0])) || null,
+  )
 }
 
 /**
@@ -62,7 +69,8 @@ export function invalidRequest(issues: ReadonlyArray<{ path: ReadonlyArray<Prope
  * framing): answered on the raw socket, in the same OpenAI shape as every other gateway error.
  */
 export function clientError(err: { code?: string }): GatewayError {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new GatewayError('request_timeout', 'the request was not received in time (server.request_timeout_ms)')
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return new GatewayError('request_timeout', 'the request was not received in time (server.request_timeout_ms)')
   if (err.code === 'HPE_HEADER_OVERFLOW') return new GatewayError('headers_too_large', 'request headers are too large')
   return new GatewayError('malformed_http', 'the request is not valid HTTP/1.1')
 }
@@ -87,9 +95,17 @@ export function fromFrameworkError(err: { code?: string; statusCode?: number; me
  * invalidRequest for explorer API input. zod reports unknown fields on the object that holds them,
  * naming them only in `keys`; each gets its own path here so `param` names it (`?form=` → "form").
  */
-export function invalidInput(issues: ReadonlyArray<{ code?: string; keys?: string[]; path: ReadonlyArray<PropertyKey>; message: string }>, where: string): GatewayError {
+export function invalidInput(
+  issues: ReadonlyArray<{ code?: string; keys?: string[]; path: ReadonlyArray<PropertyKey>; message: string }>,
+  where: string,
+): GatewayError {
   type Issue = { path: ReadonlyArray<PropertyKey>; message: string }
-  return invalidRequest(issues.flatMap((i): Issue[] => (i.code === 'unrecognized_keys' && i.keys?.length
-    ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown field' }))
-    : [i])), where)
+  return invalidRequest(
+    issues.flatMap((i): Issue[] =>
+      i.code === 'unrecognized_keys' && i.keys?.length
+        ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown field' }))
+        : [i],
+    ),
+    where,
+  )
 }

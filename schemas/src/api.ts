@@ -21,47 +21,78 @@ function instantMs(s: string): number | null {
  * A point in time on the explorer API: an ISO 8601 date-time with `Z` or an offset, a day
  * (`2026-11-01`, midnight UTC) or epoch milliseconds, within what ClickHouse can store.
  */
-export const InstantSchema = z.string().max(64).transform((s, ctx) => {
-  const ms = instantMs(s)
-  if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: 'expected an ISO 8601 date-time with Z or an offset, a day (YYYY-MM-DD) or epoch milliseconds' })
-    return z.NEVER
-  }
-  if (ms < EARLIEST_MS || ms > LATEST_MS) {
-    ctx.addIssue({ code: 'custom', message: 'must lie between 1970-01-01 and 2262-04-11, the range ClickHouse DateTime64(9) holds' })
-    return z.NEVER
-  }
-  return new Date(ms)
-})
+export const InstantSchema = z
+  .string()
+  .max(64)
+  .transform((s, ctx) => {
+    const ms = instantMs(s)
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected an ISO 8601 date-time with Z or an offset, a day (YYYY-MM-DD) or epoch milliseconds',
+      })
+      return z.NEVER
+    }
+    if (ms < EARLIEST_MS || ms > LATEST_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must lie between 1970-01-01 and 2262-04-11, the range ClickHouse DateTime64(9) holds',
+      })
+      return z.NEVER
+    }
+    return new Date(ms)
+  })
 
-export const TraceListQuerySchema = z.object({
-  from: InstantSchema.optional(),
-  to: InstantSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
-  provider: z.string().max(200).optional(),
-  model: z.string().max(200).optional(),
-  team: z.string().max(200).optional(),
-  workflow: z.string().max(200).optional(),
-  key_name: z.string().max(200).optional(),
-  user: z.string().max(200).optional(),
-  session_id: z.string().max(200).optional(),
-  status: z.enum(['ok', 'error', 'cancelled']).optional(),
-  outcome: z.string().max(50).optional(),
-  error_type: z.string().max(200).optional(),
-  tag: z.string().max(200).optional(),
-  /** `name=value`: requests sent with `x-tracegate-meta-<name>: value`. */
-  meta: z.string().max(500).regex(/^[a-z0-9_.-]{1,64}=/, 'meta is name=value').optional(),
-  /** A trace id, or text found in the model names or the error message. */
-  q: z.string().min(1).max(200).optional(),
-}).strict()
+export const TraceListQuerySchema = z
+  .object({
+    from: InstantSchema.optional(),
+    to: InstantSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(200).optional(),
+    provider: z.string().max(200).optional(),
+    model: z.string().max(200).optional(),
+    team: z.string().max(200).optional(),
+    workflow: z.string().max(200).optional(),
+    key_name: z.string().max(200).optional(),
+    user: z.string().max(200).optional(),
+    session_id: z.string().max(200).optional(),
+    status: z.enum(['ok', 'error', 'cancelled']).optional(),
+    outcome: z.string().max(50).optional(),
+    error_type: z.string().max(200).optional(),
+    tag: z.string().max(200).optional(),
+    /** `name=value`: requests sent with `x-tracegate-meta-<name>: value`. */
+    meta: z
+      .string()
+      .max(500)
+      .regex(/^[a-z0-9_.-]{1,64}=/, 'meta is name=value')
+      .optional(),
+    /** A trace id, or text found in the model names or the error message. */
+    q: z.string().min(1).max(200).optional(),
+  })
+  .strict()
 export type TraceListQuery = z.infer<typeof TraceListQuerySchema>
 
 export const TraceSummarySchema = SpanSchema.pick({
-  trace_id: true, span_id: true, name: true, start_time: true, duration_ms: true, status: true,
-  provider: true, request_model: true, response_model: true, operation: true, stream: true,
-  input_tokens: true, output_tokens: true, cost_usd: true, http_status: true, error_type: true,
-  workflow: true, team: true, key_name: true, user: true,
+  trace_id: true,
+  span_id: true,
+  name: true,
+  start_time: true,
+  duration_ms: true,
+  status: true,
+  provider: true,
+  request_model: true,
+  response_model: true,
+  operation: true,
+  stream: true,
+  input_tokens: true,
+  output_tokens: true,
+  cost_usd: true,
+  http_status: true,
+  error_type: true,
+  workflow: true,
+  team: true,
+  key_name: true,
+  user: true,
 }).extend({ attempts: z.number() })
 export type TraceSummary = z.infer<typeof TraceSummarySchema>
 
@@ -85,15 +116,24 @@ export const ErrorBodySchema = z.object({
 export type ErrorBody = z.infer<typeof ErrorBodySchema>
 
 /** Dimensions a cost report can be grouped by, and the rollup column each one reads. */
-export const REPORT_DIMENSIONS = { team: 'Team', key: 'KeyName', workflow: 'Workflow', model: 'Model', provider: 'Provider' } as const
+export const REPORT_DIMENSIONS = {
+  team: 'Team',
+  key: 'KeyName',
+  workflow: 'Workflow',
+  model: 'Model',
+  provider: 'Provider',
+} as const
 export type ReportDimension = keyof typeof REPORT_DIMENSIONS
 
-export const CostReportQuerySchema = z.object({
-  from: InstantSchema,
-  to: InstantSchema,
-  group_by: z.enum(Object.keys(REPORT_DIMENSIONS) as [ReportDimension, ...ReportDimension[]]).default('team'),
-  format: z.enum(['json', 'csv']).default('json'),
-}).strict().refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export const CostReportQuerySchema = z
+  .object({
+    from: InstantSchema,
+    to: InstantSchema,
+    group_by: z.enum(Object.keys(REPORT_DIMENSIONS) as [ReportDimension, ...ReportDimension[]]).default('team'),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict()
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
 export type CostReportQuery = z.infer<typeof CostReportQuerySchema>
 
 export const CostReportRowSchema = z.object({
@@ -123,10 +163,13 @@ export const CostReportSchema = z.object({
 export type CostReport = z.infer<typeof CostReportSchema>
 
 /** `GET /api/prices/missing?from&to`: models seen without a price, to add under `prices:` in the config. */
-export const MissingPricesQuerySchema = z.object({
-  from: InstantSchema,
-  to: InstantSchema,
-}).strict().refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export const MissingPricesQuerySchema = z
+  .object({
+    from: InstantSchema,
+    to: InstantSchema,
+  })
+  .strict()
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
 export type MissingPricesQuery = z.infer<typeof MissingPricesQuerySchema>
 
 export const MissingPriceSchema = z.object({
@@ -140,5 +183,9 @@ export const MissingPriceSchema = z.object({
   /** The key to use under `prices:` in the config. */
   price_key: z.string(),
 })
-export const MissingPricesResponseSchema = z.object({ from: z.string(), to: z.string(), models: z.array(MissingPriceSchema) })
+export const MissingPricesResponseSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  models: z.array(MissingPriceSchema),
+})
 export type MissingPricesResponse = z.infer<typeof MissingPricesResponseSchema>

@@ -3,9 +3,16 @@
  * safe to run twice (IF NOT EXISTS), so two gateways starting at once against one server
  * cannot break each other; the ledger table only avoids redoing work.
  */
-export interface Migration { version: number; name: string; statements: string[] }
+export interface Migration {
+  version: number
+  name: string
+  statements: string[]
+}
 
-export interface DdlOptions { database: string; retentionDays: number }
+export interface DdlOptions {
+  database: string
+  retentionDays: number
+}
 
 /**
  * The TTL of every table kept for `retention_days` (the rollup 4x as long), in one place: the
@@ -97,10 +104,13 @@ function rollupView(db: string, version: 3 | 5 | 6 | 7): string {
   const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
   const where = version >= 6 ? ` AND NOT (${REJECTED_SQL})` : ''
   // Columns read through the table alias: the output aliases (CostUsd…) would shadow them.
-  const providerCost = version >= 7 ? `
+  const providerCost =
+    version >= 7
+      ? `
   sum(ifNull(s.ProviderCostUsd, 0)) AS ProviderCostUsd,
   sumIf(ifNull(s.CostUsd, 0), s.ProviderCostUsd IS NOT NULL) AS CostUsdProviderReported,
-  countIf(s.ProviderCostUsd IS NOT NULL) AS ProviderReportedRequests,` : ''
+  countIf(s.ProviderCostUsd IS NOT NULL) AS ProviderReportedRequests,`
+      : ''
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
 SELECT
   toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
@@ -161,7 +171,18 @@ export const OUTCOME_SQL = `multiIf(
   HttpStatus >= 500, '5xx',
   HttpStatus >= 400, '4xx',
   'error')`
-export const OUTCOMES = ['ok', '4xx', '429', '5xx', 'timeout', 'reset', 'stream_interrupted', 'cancelled', 'rejected', 'error'] as const
+export const OUTCOMES = [
+  'ok',
+  '4xx',
+  '429',
+  '5xx',
+  'timeout',
+  'reset',
+  'stream_interrupted',
+  'cancelled',
+  'rejected',
+  'error',
+] as const
 
 /**
  * v5: the rollup learns each request's outcome and whether it fell back, so the overview and
@@ -205,8 +226,11 @@ export function migrations({ database: db, retentionDays: days }: DdlOptions): M
     {
       // Spool replays reuse the segment name as insert_deduplication_token; these windows make
       // non-replicated tables (chDB, a single server) remember recent tokens, views included.
-      version: 4, name: 'insert deduplication for spool replays',
-      statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map((t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`),
+      version: 4,
+      name: 'insert deduplication for spool replays',
+      statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map(
+        (t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`,
+      ),
     },
     { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(db) },
     { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(db) },

@@ -1,11 +1,35 @@
 import { z } from 'zod'
 import { InstantSchema } from './api.ts'
 
-export const QUERY_DIMENSIONS = ['workflow', 'model', 'provider', 'key', 'team', 'user', 'session', 'status', 'outcome', 'error_type', 'tag'] as const
+export const QUERY_DIMENSIONS = [
+  'workflow',
+  'model',
+  'provider',
+  'key',
+  'team',
+  'user',
+  'session',
+  'status',
+  'outcome',
+  'error_type',
+  'tag',
+] as const
 export const QUERY_METRICS = [
-  'requests', 'errors', 'error_rate', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms', 'ttft_p50_ms',
-  'input_tokens', 'output_tokens', 'cost_usd', 'cost_per_request', 'retries', 'fallbacks',
-  'provider_cost_usd', 'cost_gap_usd',
+  'requests',
+  'errors',
+  'error_rate',
+  'p50_latency_ms',
+  'p95_latency_ms',
+  'p99_latency_ms',
+  'ttft_p50_ms',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'cost_per_request',
+  'retries',
+  'fallbacks',
+  'provider_cost_usd',
+  'cost_gap_usd',
 ] as const
 export const QUERY_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const
 
@@ -17,11 +41,13 @@ export const DimensionSchema = z.union([
 export type Dimension = z.infer<typeof DimensionSchema>
 export type Metric = (typeof QUERY_METRICS)[number]
 
-export const FilterSchema = z.object({
-  dimension: DimensionSchema,
-  op: z.enum(['eq', 'neq', 'in', 'not_in']),
-  value: z.union([z.string().max(500), z.array(z.string().max(500)).min(1).max(100)]),
-}).strict()
+export const FilterSchema = z
+  .object({
+    dimension: DimensionSchema,
+    op: z.enum(['eq', 'neq', 'in', 'not_in']),
+    value: z.union([z.string().max(500), z.array(z.string().max(500)).min(1).max(100)]),
+  })
+  .strict()
 export type Filter = z.infer<typeof FilterSchema>
 
 const MAX_RANGE_MS = 400 * 86_400_000
@@ -29,18 +55,23 @@ const toAfterFrom = (q: { from: Date; to: Date }) => q.to > q.from
 const AFTER_FROM = { message: 'to must be after from', path: ['to'] }
 
 /** `POST /api/query`: one slice of the request spans. */
-export const QueryRequestSchema = z.object({
-  from: InstantSchema,
-  to: InstantSchema,
-  group_by: z.array(DimensionSchema).max(3).default([]),
-  metrics: z.array(z.enum(QUERY_METRICS)).min(1).max(QUERY_METRICS.length),
-  filters: z.array(FilterSchema).max(20).default([]),
-  interval: z.enum(QUERY_INTERVALS).optional(),
-  order_by: z.enum(QUERY_METRICS).optional(),
-  limit: z.number().int().min(1).max(10_000).default(100),
-}).strict()
+export const QueryRequestSchema = z
+  .object({
+    from: InstantSchema,
+    to: InstantSchema,
+    group_by: z.array(DimensionSchema).max(3).default([]),
+    metrics: z.array(z.enum(QUERY_METRICS)).min(1).max(QUERY_METRICS.length),
+    filters: z.array(FilterSchema).max(20).default([]),
+    interval: z.enum(QUERY_INTERVALS).optional(),
+    order_by: z.enum(QUERY_METRICS).optional(),
+    limit: z.number().int().min(1).max(10_000).default(100),
+  })
+  .strict()
   .refine(toAfterFrom, AFTER_FROM)
-  .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, { message: 'the range may span at most 400 days', path: ['from'] })
+  .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, {
+    message: 'the range may span at most 400 days',
+    path: ['from'],
+  })
 export type QueryRequest = z.infer<typeof QueryRequestSchema>
 
 export const QueryResponseSchema = z.object({
@@ -51,7 +82,10 @@ export const QueryResponseSchema = z.object({
 export type QueryResponse = z.infer<typeof QueryResponseSchema>
 
 /** `GET /api/meta-keys`: the metadata names (x-tracegate-meta-<name>) seen in a range, for pickers. */
-export const MetaKeysQuerySchema = z.object({ from: InstantSchema, to: InstantSchema }).strict().refine(toAfterFrom, AFTER_FROM)
+export const MetaKeysQuerySchema = z
+  .object({ from: InstantSchema, to: InstantSchema })
+  .strict()
+  .refine(toAfterFrom, AFTER_FROM)
 export type MetaKeysQuery = z.infer<typeof MetaKeysQuerySchema>
 export const MetaKeysResponseSchema = z.object({ keys: z.array(z.string()) })
 export type MetaKeysResponse = z.infer<typeof MetaKeysResponseSchema>

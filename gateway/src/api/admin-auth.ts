@@ -13,7 +13,10 @@ export function adminGuard(token: string | undefined) {
     const auth = req.headers.authorization ?? ''
     const given = auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : ''
     if (!given || !timingSafeEqual(digest(given), expected)) {
-      throw new GatewayError('admin_token_required', 'this API needs the admin token: Authorization: Bearer <TRACEGATE_ADMIN_TOKEN>')
+      throw new GatewayError(
+        'admin_token_required',
+        'this API needs the admin token: Authorization: Bearer <TRACEGATE_ADMIN_TOKEN>',
+      )
     }
   }
 }
@@ -26,6 +29,9 @@ export function adminGuard(token: string | undefined) {
 export async function loopbackOnly(req: FastifyRequest): Promise<void> {
   const peer = req.socket.remoteAddress ?? ''
   if (peer === 'localhost' || !isLoopbackHost(peer)) {
-    throw new GatewayError('loopback_only', 'this endpoint only answers requests from this machine (a loopback address)')
+    throw new GatewayError(
+      'loopback_only',
+      'this endpoint only answers requests from this machine (a loopback address)',
+    )
   }
 }

@@ -12,9 +12,14 @@ const FaultSchema = z.object({ storage: z.enum(['detached', 'attached']) }).stri
  * storage away, so it needs the admin token and a peer on this machine; with no admin token
  * configured it is not offered at all.
  */
-export async function faultsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined }): Promise<void> {
+export async function faultsApi(
+  app: FastifyInstance,
+  opts: { store: Store; adminToken: string | undefined },
+): Promise<void> {
   if (!opts.adminToken) {
-    app.log.warn('TRACEGATE_FAULTS=1 is ignored: /debug/faults can detach storage, so it needs TRACEGATE_ADMIN_TOKEN to be set')
+    app.log.warn(
+      'TRACEGATE_FAULTS=1 is ignored: /debug/faults can detach storage, so it needs TRACEGATE_ADMIN_TOKEN to be set',
+    )
     return
   }
   app.addHook('onRequest', loopbackOnly)

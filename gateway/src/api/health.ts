@@ -7,8 +7,14 @@ const DROPPING_MS = 60_000
 /** A few segments waiting is normal batching; this many means ClickHouse refuses or is slow. */
 const BACKLOG_SEGMENTS = 3
 
-export interface Reason { code: string; message: string }
-interface StorageState { reachable: boolean; spansTable: boolean | null }
+export interface Reason {
+  code: string
+  message: string
+}
+interface StorageState {
+  reachable: boolean
+  spansTable: boolean | null
+}
 
 /** Reasons that make the gateway not ready (503); any other reason makes it degraded (200). */
 const NOT_READY = new Set(['spans_table_missing', 'spans_dropping'])
@@ -21,7 +27,8 @@ async function probe(store: Store): Promise<StorageState> {
   try {
     const rs = await store.client.query({
       query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-      query_params: { db: store.database, table: 'spans' }, format: 'JSONEachRow',
+      query_params: { db: store.database, table: 'spans' },
+      format: 'JSONEachRow',
     })
     const [row] = await rs.json<{ n: number }>()
     return { reachable: true, spansTable: Number(row?.n) > 0 }
@@ -35,16 +42,37 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
   const reasons: Reason[] = []
   const add = (code: string, message: string) => reasons.push({ code, message })
   const dropAgo = Math.round((now - s.lastDropAt) / 1000)
-  if (storage.spansTable === false) add('spans_table_missing', `the spans table ${db}.spans does not exist: spans wait in the spool`)
-  if (s.dropped > 0 && now - s.lastDropAt < DROPPING_MS) add('spans_dropping', `spans are being dropped (${plural(s.dropped, 'span')} since start, the last ${dropAgo} s ago): see the gateway log`)
-  if (!storage.reachable) add('storage_unreachable', `ClickHouse does not answer: ${plural(s.pending, 'span')} wait in the spool`)
-  if (s.memoryRows > 0 || !s.spoolWritable) add('spool_unwritable', `the spool cannot be written: ${plural(s.memoryRows, 'span')} wait in memory (up to spool.max_memory_rows)`)
+  if (storage.spansTable === false)
+    add('spans_table_missing', `the spans table ${db}.spans does not exist: spans wait in the spool`)
+  if (s.dropped > 0 && now - s.lastDropAt < DROPPING_MS)
+    add(
+      'spans_dropping',
+      `spans are being dropped (${plural(s.dropped, 'span')} since start, the last ${dropAgo} s ago): see the gateway log`,
+    )
+  if (!storage.reachable)
+    add('storage_unreachable', `ClickHouse does not answer: ${plural(s.pending, 'span')} wait in the spool`)
+  if (s.memoryRows > 0 || !s.spoolWritable)
+    add(
+      'spool_unwritable',
+      `the spool cannot be written: ${plural(s.memoryRows, 'span')} wait in memory (up to spool.max_memory_rows)`,
+    )
   if (s.quarantinedSegments > 0) {
-    add('spans_quarantined', `${plural(s.quarantinedSegments, 'spool segment')} (${plural(s.quarantinedRows, 'span')}) rejected by ClickHouse ${s.quarantinedSegments === 1 ? 'was' : 'were'} moved to spool/quarantine: see \`tracegate spool list\``)
+    add(
+      'spans_quarantined',
+      `${plural(s.quarantinedSegments, 'spool segment')} (${plural(s.quarantinedRows, 'span')}) rejected by ClickHouse ${s.quarantinedSegments === 1 ? 'was' : 'were'} moved to spool/quarantine: see \`tracegate spool list\``,
+    )
   }
   // A backlog behind a missing table or an unreachable server is already explained.
-  if (storage.reachable && storage.spansTable && s.segments >= BACKLOG_SEGMENTS) add('spool_backlog', `${plural(s.segments, 'spool segment')} (${plural(s.pending, 'span')}) wait for ClickHouse: it refuses inserts or is slow`)
-  if (s.dropped > 0 && now - s.lastDropAt >= DROPPING_MS) add('spans_dropped_earlier', `${plural(s.dropped, 'span')} were dropped since start, the last ${Math.round(dropAgo / 60)} min ago`)
+  if (storage.reachable && storage.spansTable && s.segments >= BACKLOG_SEGMENTS)
+    add(
+      'spool_backlog',
+      `${plural(s.segments, 'spool segment')} (${plural(s.pending, 'span')}) wait for ClickHouse: it refuses inserts or is slow`,
+    )
+  if (s.dropped > 0 && now - s.lastDropAt >= DROPPING_MS)
+    add(
+      'spans_dropped_earlier',
+      `${plural(s.dropped, 'span')} were dropped since start, the last ${Math.round(dropAgo / 60)} min ago`,
+    )
   return reasons
 }
 
@@ -61,10 +89,19 @@ export async function healthApi(app: FastifyInstance, opts: { store: Store; writ
       reasons,
       storage: { engine: opts.store.engine, reachable: storage.reachable, spans_table: storage.spansTable },
       spans: {
-        pending: s.pending, written: s.written, replayed: s.replayed, failed_inserts: s.failedInserts, dropped: s.dropped,
-        last_drop_at: s.lastDropAt ? new Date(s.lastDropAt).toISOString() : null, spool_segments: s.segments, spool_bytes: s.spoolBytes,
-        spool_writable: s.spoolWritable, spool_write_errors: s.spoolWriteErrors, memory_rows: s.memoryRows,
-        quarantined_segments: s.quarantinedSegments, quarantined_spans: s.quarantinedRows,
+        pending: s.pending,
+        written: s.written,
+        replayed: s.replayed,
+        failed_inserts: s.failedInserts,
+        dropped: s.dropped,
+        last_drop_at: s.lastDropAt ? new Date(s.lastDropAt).toISOString() : null,
+        spool_segments: s.segments,
+        spool_bytes: s.spoolBytes,
+        spool_writable: s.spoolWritable,
+        spool_write_errors: s.spoolWriteErrors,
+        memory_rows: s.memoryRows,
+        quarantined_segments: s.quarantinedSegments,
+        quarantined_spans: s.quarantinedRows,
       },
     })
   })

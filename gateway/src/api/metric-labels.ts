@@ -5,8 +5,14 @@ import { ModelCatalogue } from '../spans/model-catalogue.ts'
 
 /** Routes a span can name: the templates, never a client's raw path. */
 const ROUTES = new Set([
-  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses', '/v1/messages',
-  '/v1/messages/count_tokens', '/v1/models', '/p/{provider}/*',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+  '/v1/messages',
+  '/v1/messages/count_tokens',
+  '/v1/models',
+  '/p/{provider}/*',
 ])
 const OTHER = 'other'
 
@@ -21,7 +27,11 @@ export class MetricLabels {
   private readonly models: Set<string>
   private readonly catalogue = new ModelCatalogue()
 
-  constructor(config: Config, private readonly registry: ProviderRegistry, router: ModelRouter) {
+  constructor(
+    config: Config,
+    private readonly registry: ProviderRegistry,
+    router: ModelRouter,
+  ) {
     this.providers = new Set(registry.names())
     this.models = new Set(config.models.map((m) => m.name))
     for (const { targets } of router.aliasTargets()) for (const t of targets) this.models.add(t.model)

@@ -16,34 +16,119 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
  */
 export class GatewayMetrics implements RowSink {
   readonly registry = new Registry()
-  private readonly requests = new Counter({ name: 'tracegate_requests_total', help: 'Requests by route template, status class, final provider and requested model (bounded: unknown models are other)', labelNames: ['route', 'status', 'provider', 'model'], registers: [this.registry] })
-  private readonly attempts = new Counter({ name: 'tracegate_upstream_attempts_total', help: 'Upstream attempts by provider, model and error type', labelNames: ['provider', 'model', 'error_type'], registers: [this.registry] })
-  private readonly duration = new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration (one upstream attempt)', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'], buckets: DURATION_BUCKETS, registers: [this.registry] })
-  private readonly ttft = new Histogram({ name: 'gen_ai_server_time_to_first_token_seconds', help: 'Time to first token of streamed responses', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'], buckets: TTFT_BUCKETS, registers: [this.registry] })
-  private readonly tokenUsage = new Histogram({ name: 'gen_ai_client_token_usage', help: 'Tokens per upstream attempt', labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'], buckets: TOKEN_BUCKETS, registers: [this.registry] })
-  private readonly tokens = new Counter({ name: 'tracegate_tokens_total', help: 'Tokens by provider, model and type', labelNames: ['provider', 'model', 'type'], registers: [this.registry] })
-  private readonly cost = new Counter({ name: 'tracegate_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] })
+  private readonly requests = new Counter({
+    name: 'tracegate_requests_total',
+    help: 'Requests by route template, status class, final provider and requested model (bounded: unknown models are other)',
+    labelNames: ['route', 'status', 'provider', 'model'],
+    registers: [this.registry],
+  })
+  private readonly attempts = new Counter({
+    name: 'tracegate_upstream_attempts_total',
+    help: 'Upstream attempts by provider, model and error type',
+    labelNames: ['provider', 'model', 'error_type'],
+    registers: [this.registry],
+  })
+  private readonly duration = new Histogram({
+    name: 'gen_ai_client_operation_duration_seconds',
+    help: 'GenAI operation duration (one upstream attempt)',
+    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  })
+  private readonly ttft = new Histogram({
+    name: 'gen_ai_server_time_to_first_token_seconds',
+    help: 'Time to first token of streamed responses',
+    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
+    buckets: TTFT_BUCKETS,
+    registers: [this.registry],
+  })
+  private readonly tokenUsage = new Histogram({
+    name: 'gen_ai_client_token_usage',
+    help: 'Tokens per upstream attempt',
+    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+    buckets: TOKEN_BUCKETS,
+    registers: [this.registry],
+  })
+  private readonly tokens = new Counter({
+    name: 'tracegate_tokens_total',
+    help: 'Tokens by provider, model and type',
+    labelNames: ['provider', 'model', 'type'],
+    registers: [this.registry],
+  })
+  private readonly cost = new Counter({
+    name: 'tracegate_cost_usd_total',
+    help: 'Cost in USD by provider and model',
+    labelNames: ['provider', 'model'],
+    registers: [this.registry],
+  })
 
-  constructor(writer: SpanWriter, private readonly labels: MetricLabels) {
+  constructor(
+    writer: SpanWriter,
+    private readonly labels: MetricLabels,
+  ) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()) } })
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read())
+        },
+      })
     // The writer keeps running totals; counters catch up with them at each scrape.
     const counter = (name: string, help: string, read: () => number) => {
       let seen = 0
-      return new Counter({ name, help, registers: [this.registry], collect() { const now = read(); if (now > seen) this.inc(now - seen); seen = now } })
+      return new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const now = read()
+          if (now > seen) this.inc(now - seen)
+          seen = now
+        },
+      })
     }
     gauge('tracegate_spool_bytes', 'Bytes in the write-ahead spool', () => writer.stats.spoolBytes)
     gauge('tracegate_spool_segments', 'Spool segments waiting for ClickHouse', () => writer.stats.segments)
-    gauge('tracegate_spans_pending', 'Spans recorded but not yet acknowledged by ClickHouse', () => writer.stats.pending)
+    gauge(
+      'tracegate_spans_pending',
+      'Spans recorded but not yet acknowledged by ClickHouse',
+      () => writer.stats.pending,
+    )
     counter('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
-    counter('tracegate_spans_replayed_total', 'Spans written from spool segments left by an earlier run', () => writer.stats.replayed)
+    counter(
+      'tracegate_spans_replayed_total',
+      'Spans written from spool segments left by an earlier run',
+      () => writer.stats.replayed,
+    )
     counter('tracegate_span_inserts_failed_total', 'Failed span inserts (retried)', () => writer.stats.failedInserts)
-    counter('tracegate_spans_dropped_total', 'Spans dropped: the spool was full, or could not be written and spool.max_memory_rows spans already waited in memory', () => writer.stats.dropped)
-    counter('tracegate_spool_write_errors_total', 'Failed spool writes (directory deleted or replaced, disk full)', () => writer.stats.spoolWriteErrors)
-    gauge('tracegate_spans_in_memory', 'Spans held in memory because the spool could not be written', () => writer.stats.memoryRows)
-    gauge('tracegate_spool_quarantined_segments', 'Spool segments ClickHouse rejected for their content, set aside in spool/quarantine', () => writer.stats.quarantinedSegments)
-    gauge('tracegate_spool_quarantined_spans', 'Spans in quarantined spool segments', () => writer.stats.quarantinedRows)
+    counter(
+      'tracegate_spans_dropped_total',
+      'Spans dropped: the spool was full, or could not be written and spool.max_memory_rows spans already waited in memory',
+      () => writer.stats.dropped,
+    )
+    counter(
+      'tracegate_spool_write_errors_total',
+      'Failed spool writes (directory deleted or replaced, disk full)',
+      () => writer.stats.spoolWriteErrors,
+    )
+    gauge(
+      'tracegate_spans_in_memory',
+      'Spans held in memory because the spool could not be written',
+      () => writer.stats.memoryRows,
+    )
+    gauge(
+      'tracegate_spool_quarantined_segments',
+      'Spool segments ClickHouse rejected for their content, set aside in spool/quarantine',
+      () => writer.stats.quarantinedSegments,
+    )
+    gauge(
+      'tracegate_spool_quarantined_spans',
+      'Spans in quarantined spool segments',
+      () => writer.stats.quarantinedRows,
+    )
   }
 
   add(rows: SpanRow[]): void {
@@ -55,7 +140,11 @@ export class GatewayMetrics implements RowSink {
         this.requests.inc({ route: L.route(r.Route), status: L.status(r.HttpStatus), provider, model })
         continue
       }
-      const base = { gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation, gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? provider, gen_ai_request_model: model }
+      const base = {
+        gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation,
+        gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? provider,
+        gen_ai_request_model: model,
+      }
       this.attempts.inc({ provider, model, error_type: r.ErrorType })
       this.duration.observe({ ...base, error_type: r.ErrorType }, r.Duration / 1e9)
       if (r.TtftMs !== null) this.ttft.observe(base, r.TtftMs / 1000)

@@ -18,14 +18,20 @@ const num = (v: unknown) => {
  * rows is part of the read: from a server they stream, and a timeout can end them halfway.
  */
 async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Promise<T[]> {
-  return fromStore(req, store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }).then((rs) => rs.json<T>()))
+  return fromStore(
+    req,
+    store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }).then((rs) => rs.json<T>()),
+  )
 }
 
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */
-export async function queryApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
+export async function queryApi(
+  app: FastifyInstance,
+  opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number },
+): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.post('/api/query', async (req): Promise<QueryResponse> => {
-    const body = (req.body as { json?: unknown; jsonError?: string | null } | undefined)
+    const body = req.body as { json?: unknown; jsonError?: string | null } | undefined
     if (body?.jsonError) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
     const q = QueryRequestSchema.safeParse(body?.json)
     if (!q.success) throw invalidInput(q.error.issues, 'body')
@@ -44,7 +50,11 @@ export async function queryApi(app: FastifyInstance, opts: { store: Store; admin
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidInput(q.error.issues, 'query')
-    const rows = await run<{ key: string }>(req, opts.store, compileMetaKeys(q.data, opts.store.database, opts.queryTimeoutMs))
+    const rows = await run<{ key: string }>(
+      req,
+      opts.store,
+      compileMetaKeys(q.data, opts.store.database, opts.queryTimeoutMs),
+    )
     return { keys: rows.map((r) => r.key) }
   })
 }

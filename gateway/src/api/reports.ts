@@ -8,7 +8,10 @@ import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 
 /** `GET /api/reports/cost?from&to&group_by&format=csv|json` and `GET /api/prices/missing?from&to`. */
-export async function reportsApi(app: FastifyInstance, opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number }): Promise<void> {
+export async function reportsApi(
+  app: FastifyInstance,
+  opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number },
+): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/reports/cost', async (req, reply) => {
     const q = CostReportQuerySchema.safeParse(req.query)
@@ -16,7 +19,10 @@ export async function reportsApi(app: FastifyInstance, opts: { store: Store; adm
     const report = await fromStore(req, costReport(opts.store, q.data, opts.queryTimeoutMs))
     if (q.data.format === 'json') return report
     const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(reportCsv(report))
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(reportCsv(report))
   })
 
   app.get('/api/prices/missing', async (req) => {

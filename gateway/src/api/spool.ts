@@ -15,7 +15,10 @@ const RetrySchema = z.union([
  * them back in line for insert, e.g. after fixing the table or the data. `tracegate spool`
  * uses this when a gateway is running, else works on the data directory.
  */
-export async function spoolApi(app: FastifyInstance, opts: { writer: SpanWriter; adminToken: string | undefined }): Promise<void> {
+export async function spoolApi(
+  app: FastifyInstance,
+  opts: { writer: SpanWriter; adminToken: string | undefined },
+): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
 
   app.get('/api/spool/quarantine', async () => ({ segments: opts.writer.quarantined() }))
@@ -26,7 +29,8 @@ export async function spoolApi(app: FastifyInstance, opts: { writer: SpanWriter;
     const known = opts.writer.quarantined().map((q) => q.segment)
     const wanted = 'all' in body.data ? known : body.data.segments
     const missing = wanted.filter((n) => !known.includes(n))
-    if (missing.length) throw new GatewayError('not_found', `no quarantined spool segment ${missing.join(', ')}`, 'segments')
+    if (missing.length)
+      throw new GatewayError('not_found', `no quarantined spool segment ${missing.join(', ')}`, 'segments')
     return { requeued: opts.writer.retryQuarantined(wanted) }
   })
 }

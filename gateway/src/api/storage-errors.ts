@@ -17,7 +17,10 @@ export function storageError(err: unknown): GatewayError {
     case 'input':
       return new GatewayError('invalid_request', `the span store could not use this request's values: ${reason(err)}`)
     case 'timeout':
-      return new GatewayError('storage_timeout', `the span store did not answer in time (storage.query_timeout_ms): ${reason(err)}`)
+      return new GatewayError(
+        'storage_timeout',
+        `the span store did not answer in time (storage.query_timeout_ms): ${reason(err)}`,
+      )
     case 'unavailable':
       return new GatewayError('storage_unavailable', `the span store could not answer: ${reason(err)}`)
   }

@@ -25,7 +25,11 @@ export class LiveTail implements RowSink {
 
   /** Start an event stream on a hijacked reply; it ends when the client goes or close() is called. */
   subscribe(reply: FastifyReply): void {
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    })
     reply.raw.write(': tailing\n\n')
     // Idle proxies drop silent connections; a comment line every so often keeps this one open.
     const beat = setInterval(() => reply.raw.write(': heartbeat\n\n'), HEARTBEAT_MS)
@@ -52,7 +56,10 @@ export class LiveTail implements RowSink {
   }
 }
 
-export async function tailApi(app: FastifyInstance, opts: { tail: LiveTail; adminToken: string | undefined }): Promise<void> {
+export async function tailApi(
+  app: FastifyInstance,
+  opts: { tail: LiveTail; adminToken: string | undefined },
+): Promise<void> {
   app.addHook('onRequest', adminGuard(opts.adminToken))
   app.get('/api/tail', (_req, reply) => {
     reply.hijack()

@@ -11,11 +11,20 @@ export function fail(message: string, code = 2): never {
 }
 
 /** The gateway's answer at `path`, or null when no gateway listens at `url`. */
-export async function fromGateway(url: string, token: string | undefined, path: string, post?: object): Promise<string | null> {
+export async function fromGateway(
+  url: string,
+  token: string | undefined,
+  path: string,
+  post?: object,
+): Promise<string | null> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {}
   if (post) headers['content-type'] = 'application/json'
   try {
-    const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, { method: post ? 'POST' : 'GET', headers, body: post ? JSON.stringify(post) : undefined })
+    const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+      method: post ? 'POST' : 'GET',
+      headers,
+      body: post ? JSON.stringify(post) : undefined,
+    })
     const text = await res.text()
     if (!res.ok) fail(`tracegate: ${res.status} ${text.trim()}`, 1)
     return text
@@ -24,4 +33,3 @@ export async function fromGateway(url: string, token: string | undefined, path: 
     throw err
   }
 }
-

@@ -10,12 +10,21 @@ import { USAGE } from './usage.ts'
 export async function report(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { from: { type: 'string' }, to: { type: 'string' }, 'group-by': { type: 'string', default: 'team' }, format: { type: 'string', default: 'csv' }, ...COMMON },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'group-by': { type: 'string', default: 'team' },
+      format: { type: 'string', default: 'csv' },
+      ...COMMON,
+    },
     strict: true,
   })
   const raw = { from: values.from, to: values.to, group_by: values['group-by'], format: values.format }
   const q = CostReportQuerySchema.safeParse(raw)
-  if (!q.success) fail(`${q.error.issues.map((i) => `--${String(i.path[0] ?? '').replace('_', '-')}: ${i.message}`).join('\n')}\n${USAGE}`)
+  if (!q.success)
+    fail(
+      `${q.error.issues.map((i) => `--${String(i.path[0] ?? '').replace('_', '-')}: ${i.message}`).join('\n')}\n${USAGE}`,
+    )
   const query = new URLSearchParams(Object.entries(raw).filter((e): e is [string, string] => e[1] !== undefined))
   const text = await fromGateway(values.url, values.token, `/api/reports/cost?${query}`)
   if (text !== null) return void process.stdout.write(text)
@@ -28,4 +37,3 @@ export async function report(argv: string[]): Promise<void> {
     await store.client.close()
   }
 }
-

@@ -5,29 +5,51 @@ import { spoolDirOf } from '../storage/spool.ts'
 import { COMMON, fail, fromGateway } from './gateway-client.ts'
 import { USAGE } from './usage.ts'
 
-const localQuarantine = (config: string | undefined) => new Quarantine(spoolDirOf(loadConfig(config ?? configPath([], process.env)).storage.data_dir))
+const localQuarantine = (config: string | undefined) =>
+  new Quarantine(spoolDirOf(loadConfig(config ?? configPath([], process.env)).storage.data_dir))
 
 function printQuarantine(segments: QuarantinedSegment[], format: string): void {
   if (format === 'json') return void process.stdout.write(`${JSON.stringify(segments, null, 2)}\n`)
   const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim()
-  const rows = segments.map((s) => [s.segment, String(s.spans), String(s.attempts), s.quarantined_at, oneLine(s.error_code ? `${s.error_code}: ${s.error}` : s.error)])
-  process.stdout.write(`${[['segment', 'spans', 'attempts', 'quarantined_at', 'error'], ...rows].map((r) => r.join('\t')).join('\n')}\n`)
+  const rows = segments.map((s) => [
+    s.segment,
+    String(s.spans),
+    String(s.attempts),
+    s.quarantined_at,
+    oneLine(s.error_code ? `${s.error_code}: ${s.error}` : s.error),
+  ])
+  process.stdout.write(
+    `${[['segment', 'spans', 'attempts', 'quarantined_at', 'error'], ...rows].map((r) => r.join('\t')).join('\n')}\n`,
+  )
   if (!segments.length) process.stderr.write('no quarantined spool segments\n')
 }
 
 /** `spool list` and `spool retry`: segments ClickHouse rejected, set aside in <data dir>/spool/quarantine. */
 export async function spool(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
-    args: argv, options: { all: { type: 'boolean', default: false }, format: { type: 'string', default: 'text' }, ...COMMON }, allowPositionals: true, strict: true,
+    args: argv,
+    options: { all: { type: 'boolean', default: false }, format: { type: 'string', default: 'text' }, ...COMMON },
+    allowPositionals: true,
+    strict: true,
   })
   const [action, ...names] = positionals
   if (action === 'list' && !names.length && ['text', 'json'].includes(values.format)) {
     const text = await fromGateway(values.url, values.token, '/api/spool/quarantine')
-    return printQuarantine(text !== null ? (JSON.parse(text) as { segments: QuarantinedSegment[] }).segments : localQuarantine(values.config).list(), values.format)
+    return printQuarantine(
+      text !== null
+        ? (JSON.parse(text) as { segments: QuarantinedSegment[] }).segments
+        : localQuarantine(values.config).list(),
+      values.format,
+    )
   }
   const oneOfAllOrNames = values.all !== names.length > 0
   if (action !== 'retry' || !oneOfAllOrNames) fail(USAGE)
-  const text = await fromGateway(values.url, values.token, '/api/spool/quarantine/retry', values.all ? { all: true } : { segments: names })
+  const text = await fromGateway(
+    values.url,
+    values.token,
+    '/api/spool/quarantine/retry',
+    values.all ? { all: true } : { segments: names },
+  )
   if (text !== null) {
     const { requeued } = JSON.parse(text) as { requeued: string[] }
     if (!requeued.length) process.stderr.write('no quarantined spool segments\n')
@@ -45,4 +67,3 @@ export async function spool(argv: string[]): Promise<void> {
     process.stdout.write(`moved ${name} back to the spool: it is written at the next start\n`)
   }
 }
-

@@ -4,4 +4,3 @@ export const USAGE = `usage: tracegate report --from DATE --to DATE [--group-by 
        tracegate prices missing --from DATE --to DATE [--format text|json]
 options of all: [--url http://127.0.0.1:4000] [--token ADMIN_TOKEN] [--config PATH]
 Asks the running gateway; when none answers at --url, works on the data directory directly.`
-

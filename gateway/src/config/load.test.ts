@@ -13,17 +13,41 @@ const problems = (raw: unknown, env: NodeJS.ProcessEnv = {}) => {
 
 describe('config', () => {
   it('interpolates ${VAR} and ${VAR:-default}', () => {
-    const cfg = parseConfig({ providers: { openai: { api_key: '${K}', base_url: '${U:-http://127.0.0.1:1/v1}' } } }, { K: 'sk-x' })
+    const cfg = parseConfig(
+      { providers: { openai: { api_key: '${K}', base_url: '${U:-http://127.0.0.1:1/v1}' } } },
+      { K: 'sk-x' },
+    )
     expect(cfg.providers.openai!.api_key).toBe('sk-x')
     expect(cfg.providers.openai!.base_url).toBe('http://127.0.0.1:1/v1')
   })
 
   it('names the path of every problem', () => {
-    expect(problems({ providers: { openai: { api_key: '${MISSING}' } } })).toEqual(['providers.openai.api_key: environment variable MISSING is not set'])
-    expect(problems({ providers: { mine: { base_url: 'http://x' } } })).toEqual(['providers.mine.type: custom provider "mine" needs a type (openai, anthropic, azure, openai-compatible)'])
-    expect(problems({ models: [{ name: 'a', targets: [] }] })).toEqual(['models[0].targets: Too small: expected array to have >=1 items'])
+    expect(problems({ providers: { openai: { api_key: '${MISSING}' } } })).toEqual([
+      'providers.openai.api_key: environment variable MISSING is not set',
+    ])
+    expect(problems({ providers: { mine: { base_url: 'http://x' } } })).toEqual([
+      'providers.mine.type: custom provider "mine" needs a type (openai, anthropic, azure, openai-compatible)',
+    ])
+    expect(problems({ models: [{ name: 'a', targets: [] }] })).toEqual([
+      'models[0].targets: Too small: expected array to have >=1 items',
+    ])
     expect(problems({ bogus: 1 })[0]).toMatch(/^\(root\): Unrecognized key/)
-    const nested = { models: [{ name: 'n', targets: [{ strategy: 'loadbalance', targets: [{ provider: 'openai', model: 'a' }, { provider: 'nope', model: 'b' }] }] }] }
+    const nested = {
+      models: [
+        {
+          name: 'n',
+          targets: [
+            {
+              strategy: 'loadbalance',
+              targets: [
+                { provider: 'openai', model: 'a' },
+                { provider: 'nope', model: 'b' },
+              ],
+            },
+          ],
+        },
+      ],
+    }
     expect(problems(nested)).toEqual(['models[0].targets[0].targets[1].provider: unknown provider "nope"'])
   })
 
@@ -33,8 +57,10 @@ describe('config', () => {
     expect(problems({}, { PORT: 'abc' })).toEqual(['PORT: "abc" is not a valid port'])
   })
 
-  it('server.allowed_hosts takes host names without a port (the Host header\'s port is ignored)', () => {
+  it("server.allowed_hosts takes host names without a port (the Host header's port is ignored)", () => {
     expect(problems({ server: { allowed_hosts: ['gateway.internal', '[::1]'] } })).toEqual([])
-    expect(problems({ server: { allowed_hosts: ['gateway.internal:4000'] } })).toEqual(["server.allowed_hosts[0]: a host name without a port (the Host header's port is ignored)"])
+    expect(problems({ server: { allowed_hosts: ['gateway.internal:4000'] } })).toEqual([
+      "server.allowed_hosts[0]: a host name without a port (the Host header's port is ignored)",
+    ])
   })
 })

@@ -25,7 +25,9 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, probl
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, problems))
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k, problems)]))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k, problems)]),
+    )
   }
   return value
 }
@@ -61,7 +63,9 @@ function applyEnvKeys(cfg: Config, env: NodeJS.ProcessEnv): void {
 
 /** Built-in providers whose key is the one in their environment variable (for the start-up log). */
 export function providersKeyedFromEnv(cfg: Config, env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(BUILTIN_DEFAULTS).filter(([name, d]) => d.keyEnv && env[d.keyEnv] && cfg.providers[name]?.api_key === env[d.keyEnv]).map(([name]) => name)
+  return Object.entries(BUILTIN_DEFAULTS)
+    .filter(([name, d]) => d.keyEnv && env[d.keyEnv] && cfg.providers[name]?.api_key === env[d.keyEnv])
+    .map(([name]) => name)
 }
 
 function applyEnv(cfg: Config, env: NodeJS.ProcessEnv): Config {
@@ -72,7 +76,9 @@ function applyEnv(cfg: Config, env: NodeJS.ProcessEnv): Config {
   if (env.CLICKHOUSE_USER) cfg.storage.username = env.CLICKHOUSE_USER
   if (env.CLICKHOUSE_PASSWORD) cfg.storage.password = env.CLICKHOUSE_PASSWORD
   if (env.TRACEGATE_DATA_DIR) cfg.storage.data_dir = env.TRACEGATE_DATA_DIR
-  const otlp = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`)
+  const otlp =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`)
   if (otlp) cfg.otlp = { endpoint: otlp, headers: cfg.otlp?.headers ?? {} }
   if (env.LOG_LEVEL) cfg.log_level = env.LOG_LEVEL as Config['log_level']
   if (!Number.isInteger(cfg.server.port) || cfg.server.port < 0 || cfg.server.port > 65535) {

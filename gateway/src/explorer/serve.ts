@@ -10,7 +10,8 @@ import { UI_DIST } from './build.ts'
  * run), no framing (clickjacking), no referrer leaking trace URLs to links followed from a body.
  */
 export const EXPLORER_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -32,7 +33,12 @@ export function appPage(dir = UI_DIST): string | null {
 export async function explorerAssets(app: FastifyInstance, opts: { dir?: string; page: string | null }): Promise<void> {
   const root = opts.dir ?? UI_DIST
   if (!opts.page) {
-    app.get('/', async (_req, reply) => reply.headers(EXPLORER_HEADERS).type('text/plain').send('tracegate is running; the explorer is not built (run npm start, or npm run build -w ui).\n'))
+    app.get('/', async (_req, reply) =>
+      reply
+        .headers(EXPLORER_HEADERS)
+        .type('text/plain')
+        .send('tracegate is running; the explorer is not built (run npm start, or npm run build -w ui).\n'),
+    )
     return
   }
   await app.register(fastifyStatic, {
@@ -40,7 +46,10 @@ export async function explorerAssets(app: FastifyInstance, opts: { dir?: string;
     wildcard: false,
     index: 'index.html',
     // Hashed asset names never change content; index.html must always be fresh.
-    setHeaders: (reply, path) => reply.headers(EXPLORER_HEADERS).header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
+    setHeaders: (reply, path) =>
+      reply
+        .headers(EXPLORER_HEADERS)
+        .header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'),
   })
 }
 

@@ -39,7 +39,12 @@ export function hostGuard(listenHost: string, allowed: string[]): onRequestHookH
     if (header === undefined || header === lastAllowed) return done()
     const name = hostName(header)
     if (!names.has(name) && !(loopback && isLoopbackName(name))) {
-      return done(new GatewayError('misdirected_request', `this gateway does not answer to host "${name.slice(0, 100)}": add it to server.allowed_hosts`))
+      return done(
+        new GatewayError(
+          'misdirected_request',
+          `this gateway does not answer to host "${name.slice(0, 100)}": add it to server.allowed_hosts`,
+        ),
+      )
     }
     lastAllowed = header
     done()

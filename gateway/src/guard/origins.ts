@@ -30,11 +30,15 @@ export function originGuard(corsOrigins: string[]): onRequestHookHandler {
     // The route matched, not the raw URL: the router decodes `/%76%31/...` into `/v1/...`.
     const route = req.routeOptions.url
     if (route === undefined || !PROTECTED.test(route)) return done()
-    if (origin === undefined) return done(site === 'cross-site' || site === 'same-site' ? refused('this page') : undefined)
+    if (origin === undefined)
+      return done(site === 'cross-site' || site === 'same-site' ? refused('this page') : undefined)
     if (sameOrigin(origin, req.headers.host) || allowed.has(origin.toLowerCase())) return done()
     done(refused(`origin "${origin.slice(0, 200)}"`))
   }
 }
 
 const refused = (who: string) =>
-  new GatewayError('forbidden_origin', `cross-origin requests from ${who} are refused: list the origin in server.cors_origins to allow a browser app`)
+  new GatewayError(
+    'forbidden_origin',
+    `cross-origin requests from ${who} are refused: list the origin in server.cors_origins to allow a browser app`,
+  )

@@ -38,14 +38,22 @@ export class KeyAuthenticator {
   /** sha256(gateway key) → identity, so the plaintext keys are not kept after start-up. */
   private readonly gatewayKeys: Map<string, { name: string; team: string; user: string }>
 
-  constructor(config: Config, private readonly allowAnonymous = config.auth.allow_anonymous) {
+  constructor(
+    config: Config,
+    private readonly allowAnonymous = config.auth.allow_anonymous,
+  ) {
     this.gatewayKeys = new Map(config.keys.map((k) => [sha256(k.key), { name: k.name, team: k.team, user: k.user }]))
   }
 
   authenticate(headers: IncomingHttpHeaders, queryKey?: string): KeyIdentity {
     const key = presentedKey(headers, queryKey)
-    if (this.gatewayKeys.size === 0) return key ? { ...ANONYMOUS, keyName: byoKeyName(key), forwardKey: key } : ANONYMOUS
-    if (!key) throw new GatewayError('missing_api_key', 'a tracegate key is required: send it as "Authorization: Bearer <key>" or "x-api-key"')
+    if (this.gatewayKeys.size === 0)
+      return key ? { ...ANONYMOUS, keyName: byoKeyName(key), forwardKey: key } : ANONYMOUS
+    if (!key)
+      throw new GatewayError(
+        'missing_api_key',
+        'a tracegate key is required: send it as "Authorization: Bearer <key>" or "x-api-key"',
+      )
     const found = this.gatewayKeys.get(sha256(key))
     if (!found) throw new GatewayError('invalid_api_key', 'the API key is not a known tracegate key')
     return { keyName: found.name, team: found.team, user: found.user, forwardKey: undefined, gateway: true }
@@ -63,7 +71,11 @@ export class KeyAuthenticator {
 
   /** Refuse before anything is sent when a caller without a key would need the operator's keys. */
   assertMayUse(identity: KeyIdentity, targets: ReadonlyArray<{ adapter: { configKey: string | undefined } }>): void {
-    if (identity.forwardKey || identity.gateway || this.allowAnonymous || !targets.some((t) => t.adapter.configKey)) return
-    throw new GatewayError('missing_api_key', 'this gateway holds provider keys and spends them only for callers with a gateway key: send your provider key or a tracegate key as "Authorization: Bearer <key>"')
+    if (identity.forwardKey || identity.gateway || this.allowAnonymous || !targets.some((t) => t.adapter.configKey))
+      return
+    throw new GatewayError(
+      'missing_api_key',
+      'this gateway holds provider keys and spends them only for callers with a gateway key: send your provider key or a tracegate key as "Authorization: Bearer <key>"',
+    )
   }
 }

@@ -26,19 +26,81 @@ export interface ProviderDefaults {
  * a custom one needs only `type` and `base_url` in config.
  */
 export const BUILTIN_DEFAULTS: Record<string, ProviderDefaults> = {
-  openai: { type: 'openai', baseUrl: 'https://api.openai.com/v1', semconvName: 'openai', pricingId: 'openai', keyEnv: 'OPENAI_API_KEY' },
-  anthropic: { type: 'anthropic', baseUrl: 'https://api.anthropic.com', semconvName: 'anthropic', pricingId: 'anthropic', keyEnv: 'ANTHROPIC_API_KEY' },
+  openai: {
+    type: 'openai',
+    baseUrl: 'https://api.openai.com/v1',
+    semconvName: 'openai',
+    pricingId: 'openai',
+    keyEnv: 'OPENAI_API_KEY',
+  },
+  anthropic: {
+    type: 'anthropic',
+    baseUrl: 'https://api.anthropic.com',
+    semconvName: 'anthropic',
+    pricingId: 'anthropic',
+    keyEnv: 'ANTHROPIC_API_KEY',
+  },
   // Azure has no global endpoint: base_url is the resource's `https://NAME.openai.azure.com/openai/v1`.
   azure: { type: 'azure', semconvName: 'azure.ai.openai', pricingId: 'azure', keyEnv: 'AZURE_API_KEY' },
   // The base is the native API (/p/gemini/v1beta/models/…:generateContent); /v1/* goes to its OpenAI-compatible API.
-  gemini: { type: 'openai-compatible', baseUrl: 'https://generativelanguage.googleapis.com', openaiPath: '/v1beta/openai', semconvName: 'gcp.gemini', pricingId: 'google', keyEnv: 'GEMINI_API_KEY', auth: googApiKey },
-  groq: { type: 'openai-compatible', baseUrl: 'https://api.groq.com/openai/v1', semconvName: 'groq', pricingId: 'groq', keyEnv: 'GROQ_API_KEY' },
-  mistral: { type: 'openai-compatible', baseUrl: 'https://api.mistral.ai/v1', semconvName: 'mistral_ai', pricingId: 'mistral', keyEnv: 'MISTRAL_API_KEY' },
-  deepseek: { type: 'openai-compatible', baseUrl: 'https://api.deepseek.com/v1', semconvName: 'deepseek', pricingId: 'deepseek', keyEnv: 'DEEPSEEK_API_KEY' },
-  together: { type: 'openai-compatible', baseUrl: 'https://api.together.xyz/v1', semconvName: 'together', pricingId: 'together', keyEnv: 'TOGETHER_API_KEY' },
-  fireworks: { type: 'openai-compatible', baseUrl: 'https://api.fireworks.ai/inference/v1', semconvName: 'fireworks', pricingId: 'fireworks', keyEnv: 'FIREWORKS_API_KEY' },
-  openrouter: { type: 'openai-compatible', baseUrl: 'https://openrouter.ai/api/v1', semconvName: 'openrouter', pricingId: 'openrouter', keyEnv: 'OPENROUTER_API_KEY' },
-  xai: { type: 'openai-compatible', baseUrl: 'https://api.x.ai/v1', semconvName: 'x_ai', pricingId: 'x-ai', keyEnv: 'XAI_API_KEY', usageQuirks: { reasoningOutsideOutput: true } },
+  gemini: {
+    type: 'openai-compatible',
+    baseUrl: 'https://generativelanguage.googleapis.com',
+    openaiPath: '/v1beta/openai',
+    semconvName: 'gcp.gemini',
+    pricingId: 'google',
+    keyEnv: 'GEMINI_API_KEY',
+    auth: googApiKey,
+  },
+  groq: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.groq.com/openai/v1',
+    semconvName: 'groq',
+    pricingId: 'groq',
+    keyEnv: 'GROQ_API_KEY',
+  },
+  mistral: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.mistral.ai/v1',
+    semconvName: 'mistral_ai',
+    pricingId: 'mistral',
+    keyEnv: 'MISTRAL_API_KEY',
+  },
+  deepseek: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.deepseek.com/v1',
+    semconvName: 'deepseek',
+    pricingId: 'deepseek',
+    keyEnv: 'DEEPSEEK_API_KEY',
+  },
+  together: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.together.xyz/v1',
+    semconvName: 'together',
+    pricingId: 'together',
+    keyEnv: 'TOGETHER_API_KEY',
+  },
+  fireworks: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.fireworks.ai/inference/v1',
+    semconvName: 'fireworks',
+    pricingId: 'fireworks',
+    keyEnv: 'FIREWORKS_API_KEY',
+  },
+  openrouter: {
+    type: 'openai-compatible',
+    baseUrl: 'https://openrouter.ai/api/v1',
+    semconvName: 'openrouter',
+    pricingId: 'openrouter',
+    keyEnv: 'OPENROUTER_API_KEY',
+  },
+  xai: {
+    type: 'openai-compatible',
+    baseUrl: 'https://api.x.ai/v1',
+    semconvName: 'x_ai',
+    pricingId: 'x-ai',
+    keyEnv: 'XAI_API_KEY',
+    usageQuirks: { reasoningOutsideOutput: true },
+  },
   ollama: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1', semconvName: 'ollama', localOnly: true },
 }
-

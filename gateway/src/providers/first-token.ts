@@ -23,7 +23,10 @@ class Scanner implements FirstTokenScanner {
     if (this.match(chunk)) return true
     // The seam between chunks: the previous tail joined with this head (small, and only until found).
     if (this.carry && this.match(Buffer.concat([this.carry, chunk.subarray(0, CARRY)]))) return true
-    this.carry = chunk.length >= CARRY ? chunk.subarray(chunk.length - CARRY) : Buffer.concat(this.carry ? [this.carry, chunk] : [chunk]).subarray(-CARRY)
+    this.carry =
+      chunk.length >= CARRY
+        ? chunk.subarray(chunk.length - CARRY)
+        : Buffer.concat(this.carry ? [this.carry, chunk] : [chunk]).subarray(-CARRY)
     return false
   }
 }
@@ -76,10 +79,19 @@ const eventType = (prefix: string, suffix: string): Matcher => {
   }
 }
 
-const any = (...ms: Matcher[]): Matcher => (buf) => ms.some((m) => m(buf))
+const any =
+  (...ms: Matcher[]): Matcher =>
+  (buf) =>
+    ms.some((m) => m(buf))
 
 /** OpenAI chat chunks: content, refusal, tool calls or reasoning (DeepSeek's, OpenRouter's). */
-const openaiChat = any(nonEmptyString('content'), present('tool_calls'), nonEmptyString('reasoning_content'), nonEmptyString('reasoning'), nonEmptyString('refusal'))
+const openaiChat = any(
+  nonEmptyString('content'),
+  present('tool_calls'),
+  nonEmptyString('reasoning_content'),
+  nonEmptyString('reasoning'),
+  nonEmptyString('refusal'),
+)
 /** Legacy completions: `choices[].text`. */
 const openaiCompletions = nonEmptyString('text')
 /** Responses: every `response.….delta` event is output (text, refusal, arguments, reasoning). */

@@ -44,7 +44,10 @@ function makeAdapter(name: string, cfg: ProviderConfig | undefined): ProviderAda
     defaultHeaders: type === 'anthropic' ? [['anthropic-version', '2023-06-01']] : [],
     usageQuirks: defaults?.usageQuirks ?? {},
     // Its own pool: a provider that hangs holds only its own connections, never another's.
-    dispatcher: new Pool(native.origin, { connections: cfg?.max_connections ?? DEFAULT_MAX_CONNECTIONS, keepAliveTimeout: KEEP_ALIVE_MS }),
+    dispatcher: new Pool(native.origin, {
+      connections: cfg?.max_connections ?? DEFAULT_MAX_CONNECTIONS,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+    }),
   }
 }
 

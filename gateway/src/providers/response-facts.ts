@@ -27,8 +27,16 @@ export interface ResponseFacts {
 }
 
 export const emptyFacts = (): ResponseFacts => ({
-  usage: null, iterations: null, webFetches: null, providerCostUsd: null, usageUnreadable: false,
-  responseModel: '', responseId: '', finishReasons: [], outputText: null, rawUsage: undefined,
+  usage: null,
+  iterations: null,
+  webFetches: null,
+  providerCostUsd: null,
+  usageUnreadable: false,
+  responseModel: '',
+  responseId: '',
+  finishReasons: [],
+  outputText: null,
+  rawUsage: undefined,
 })
 
 /** What one reading of a response needs to know about it. */

@@ -1,4 +1,7 @@
-export interface SseEvent { event: string; data: string }
+export interface SseEvent {
+  event: string
+  data: string
+}
 
 /**
  * Split SSE text into events. Runs after a stream has finished, off the request path, so it

@@ -11,7 +11,8 @@ export interface UsageQuirks {
 }
 
 /** Operations, named as in the GenAI semantic conventions' `gen_ai.operation.name`. */
-export type Operation = 'chat' | 'text_completion' | 'embeddings' | 'responses' | 'generate_content' | 'count_tokens' | 'models' | 'other'
+export type Operation =
+  'chat' | 'text_completion' | 'embeddings' | 'responses' | 'generate_content' | 'count_tokens' | 'models' | 'other'
 
 /**
  * What distinguishes one provider from another: where it lives, how it wants to be

@@ -21,7 +21,8 @@ function round(u: Json): Usage {
     cache_write_1h_tokens: w1h,
     output_tokens: num(u.output_tokens),
     output_reasoning_tokens: num(u.output_tokens_details?.thinking_tokens),
-    input_tool_tokens: null, web_searches: null,
+    input_tool_tokens: null,
+    web_searches: null,
   })
 }
 
@@ -31,7 +32,10 @@ function round(u: Json): Usage {
  * rounds are what is billed. Server-side web searches are billed per call, once per response.
  */
 function applyUsage(f: ResponseFacts, u: Json): void {
-  const rounds = Array.isArray(u.iterations) && u.iterations.length ? u.iterations.filter((x: unknown) => x && typeof x === 'object').map(round) : null
+  const rounds =
+    Array.isArray(u.iterations) && u.iterations.length
+      ? u.iterations.filter((x: unknown) => x && typeof x === 'object').map(round)
+      : null
   const searches = num(u.server_tool_use?.web_search_requests)
   if (rounds?.length) {
     if (searches !== null) rounds[rounds.length - 1]!.web_searches = searches

@@ -18,7 +18,10 @@ export function geminiUsage(m: Json): Usage | null {
     input_tool_tokens: tool,
     output_tokens: candidates === null && thoughts === null ? null : (candidates ?? 0) + (thoughts ?? 0),
     output_reasoning_tokens: thoughts,
-    cache_write_tokens: null, cache_write_5m_tokens: null, cache_write_1h_tokens: null, web_searches: null,
+    cache_write_tokens: null,
+    cache_write_5m_tokens: null,
+    cache_write_1h_tokens: null,
+    web_searches: null,
   })
   return Object.keys(usage).length ? usage : null
 }
@@ -29,7 +32,8 @@ function readChunk(f: ResponseFacts, d: Json, parts: string[]): void {
   if (d.modelVersion) f.responseModel = str(d.modelVersion)
   if (d.responseId) f.responseId = str(d.responseId)
   for (const c of Array.isArray(d.candidates) ? d.candidates : []) {
-    for (const p of Array.isArray(c?.content?.parts) ? c.content.parts : []) if (typeof p?.text === 'string' && !p.thought) parts.push(p.text)
+    for (const p of Array.isArray(c?.content?.parts) ? c.content.parts : [])
+      if (typeof p?.text === 'string' && !p.thought) parts.push(p.text)
     if (c?.finishReason) f.finishReasons = [str(c.finishReason)]
   }
   const usage = geminiUsage(d.usageMetadata)

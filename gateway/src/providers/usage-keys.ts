@@ -8,8 +8,15 @@
 export type Usage = Partial<Record<UsageKey, number>>
 
 export type UsageKey =
-  | 'input_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'cache_write_5m_tokens' | 'cache_write_1h_tokens'
-  | 'input_tool_tokens' | 'output_tokens' | 'output_reasoning_tokens' | 'web_searches'
+  | 'input_tokens'
+  | 'cache_read_tokens'
+  | 'cache_write_tokens'
+  | 'cache_write_5m_tokens'
+  | 'cache_write_1h_tokens'
+  | 'input_tool_tokens'
+  | 'output_tokens'
+  | 'output_reasoning_tokens'
+  | 'web_searches'
 
 /** Sum usages key by key (a key present in any of them is present in the sum). */
 export function sumUsage(parts: Usage[]): Usage {
@@ -28,4 +35,5 @@ export function compact(u: Record<UsageKey, number | null | undefined>): Usage {
   return out
 }
 
-export const hasTokens = (u: Usage | null): u is Usage => u !== null && (u.input_tokens !== undefined || u.output_tokens !== undefined)
+export const hasTokens = (u: Usage | null): u is Usage =>
+  u !== null && (u.input_tokens !== undefined || u.output_tokens !== undefined)

@@ -15,17 +15,25 @@ const USD_PER_TICK = 1e-10
 export function openaiUsage(u: Json, quirks: UsageQuirks): Usage | null {
   if (!u || typeof u !== 'object') return null
   const completion = num(u.completion_tokens)
-  const reasoning = num(u.completion_tokens_details?.reasoning_tokens) ?? num(u.output_tokens_details?.reasoning_tokens) ?? num(u.reasoning_tokens)
+  const reasoning =
+    num(u.completion_tokens_details?.reasoning_tokens) ??
+    num(u.output_tokens_details?.reasoning_tokens) ??
+    num(u.reasoning_tokens)
   let output = completion ?? num(u.output_tokens)
   // xAI leaves reasoning out of completion_tokens and bills it as output.
   if (quirks.reasoningOutsideOutput && completion !== null && reasoning !== null) output = completion + reasoning
   const usage = compact({
     input_tokens: num(u.prompt_tokens) ?? num(u.input_tokens),
-    cache_read_tokens: num(u.prompt_tokens_details?.cached_tokens) ?? num(u.input_tokens_details?.cached_tokens) ?? num(u.cached_tokens),
-    cache_write_tokens: num(u.prompt_tokens_details?.cache_write_tokens) ?? num(u.input_tokens_details?.cache_write_tokens),
+    cache_read_tokens:
+      num(u.prompt_tokens_details?.cached_tokens) ?? num(u.input_tokens_details?.cached_tokens) ?? num(u.cached_tokens),
+    cache_write_tokens:
+      num(u.prompt_tokens_details?.cache_write_tokens) ?? num(u.input_tokens_details?.cache_write_tokens),
     output_tokens: output,
     output_reasoning_tokens: reasoning,
-    cache_write_5m_tokens: null, cache_write_1h_tokens: null, input_tool_tokens: null, web_searches: null,
+    cache_write_5m_tokens: null,
+    cache_write_1h_tokens: null,
+    input_tool_tokens: null,
+    web_searches: null,
   })
   return Object.keys(usage).length ? usage : null
 }

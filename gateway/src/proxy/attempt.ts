@@ -47,7 +47,10 @@ export interface HeldResponse {
 export type AttemptResult = { relayed: true } | { relayed: false; held: HeldResponse | null }
 
 class Stop extends Error {
-  constructor(readonly kind: 'timeout' | 'cancelled', message: string) {
+  constructor(
+    readonly kind: 'timeout' | 'cancelled',
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -92,7 +95,8 @@ class RelayHandler implements Dispatcher.DispatchHandler {
 
   waitFor(ms: number | undefined, what: string): void {
     this.clearWait()
-    if (ms !== undefined) this.waitTimer = setTimeout(() => this.abort(new Stop('timeout', `no ${what} within ${ms} ms`)), ms)
+    if (ms !== undefined)
+      this.waitTimer = setTimeout(() => this.abort(new Stop('timeout', `no ${what} within ${ms} ms`)), ms)
   }
 
   private clearWait(): void {
@@ -105,7 +109,11 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     if (this.stop) controller.abort(this.stop)
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     const { obs, req } = this
     this.clearWait()
     obs.httpStatus = status
@@ -171,7 +179,8 @@ class RelayHandler implements Dispatcher.DispatchHandler {
     obs.errorMessage = e.message
     if (!this.headSent) return this.finish({ relayed: false, held: null })
     if (!res.destroyed) {
-      if (this.streamed && e.type !== 'cancelled') res.end(streamErrorEvent(this.req.wire, `upstream stream interrupted: ${e.message}`))
+      if (this.streamed && e.type !== 'cancelled')
+        res.end(streamErrorEvent(this.req.wire, `upstream stream interrupted: ${e.message}`))
       else res.destroy()
     }
     this.finish({ relayed: true })
@@ -192,7 +201,11 @@ class RelayHandler implements Dispatcher.DispatchHandler {
  * `relayed: false` when nothing did (transport failure, timeout, or an error response held back
  * because another attempt may still answer).
  */
-export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: AttemptObservation): Promise<AttemptResult> {
+export function relayAttempt(
+  req: AttemptRequest,
+  res: ServerResponse,
+  obs: AttemptObservation,
+): Promise<AttemptResult> {
   return new Promise((resolve) => {
     const onClose = () => {
       if (!res.writableFinished) handler.abort(new Stop('cancelled', 'client went away'))
@@ -211,8 +224,17 @@ export function relayAttempt(req: AttemptRequest, res: ServerResponse, obs: Atte
     handler.after(req.deadline - nowMs(), () => new Stop('timeout', 'request timed out (timeout_ms)'))
     handler.waitFor(req.attemptTimeoutMs, 'response headers')
     // Our own timers bound the attempt (whole-request deadline, first token), so undici's are off.
-    req.dispatcher.dispatch({
-      origin: req.origin, path: req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: 0, bodyTimeout: 0,
-    }, handler)
+    req.dispatcher.dispatch(
+      {
+        origin: req.origin,
+        path: req.path,
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      handler,
+    )
   })
 }

@@ -10,7 +10,10 @@ export class BodyCapture {
   private tailBytes = 0
   total = 0
 
-  constructor(private readonly headLimit: number, private readonly tailLimit: number) {}
+  constructor(
+    private readonly headLimit: number,
+    private readonly tailLimit: number,
+  ) {}
 
   push(chunk: Buffer): void {
     this.total += chunk.length

@@ -26,7 +26,12 @@ function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
   if (a.httpStatus >= 400) {
     const held = !r.relayed ? r.held : null
     const body = held ? Buffer.concat(held.body).toString('utf8') : ''
-    return { kind: 'http', status: a.httpStatus, contextLength: isContextLengthError(a.httpStatus, body), retryAfterMs: retryAfterMs(held?.headers['retry-after']) }
+    return {
+      kind: 'http',
+      status: a.httpStatus,
+      contextLength: isContextLengthError(a.httpStatus, body),
+      retryAfterMs: retryAfterMs(held?.headers['retry-after']),
+    }
   }
   return { kind: 'transport', type: a.errorType }
 }
@@ -36,7 +41,9 @@ function outcomeOf(a: AttemptObservation, r: AttemptResult): AttemptOutcome {
  * transport errors. Any other answer (a 400, a stream cut after its first byte) proves it serves.
  */
 function recordHealth(deps: ProxyDeps, target: Target, policy: RoutePlan['policy'], o: AttemptOutcome): void {
-  const failed = (o.kind === 'transport' && o.type !== 'stream_interrupted') || (o.kind === 'http' && (o.status === 429 || o.status >= 500))
+  const failed =
+    (o.kind === 'transport' && o.type !== 'stream_interrupted') ||
+    (o.kind === 'http' && (o.status === 429 || o.status >= 500))
   if (failed) deps.cooldowns.failure(target.key, policy)
   else deps.cooldowns.success(target.key)
 }
@@ -66,16 +73,30 @@ function* admitted(deps: ProxyDeps, obs: RequestObservation, order: Target[]): G
  * reached the client counts as the answer; error responses are held back while another attempt
  * may still succeed.
  */
-export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply, obs: RequestObservation, plan: RoutePlan, body: ParsedBody | undefined, keyFor: (a: ProviderAdapter) => string | undefined): Promise<void> {
+export async function forward(
+  deps: ProxyDeps,
+  spec: RouteSpec,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  obs: RequestObservation,
+  plan: RoutePlan,
+  body: ParsedBody | undefined,
+  keyFor: (a: ProviderAdapter) => string | undefined,
+): Promise<void> {
   const res = reply.raw
   // Headers hooks set on the reply (CORS) would be lost with it; the raw response keeps them.
-  if (deps.config.server.cors_origins.length) for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) res.setHeader(k, v)
+  if (deps.config.server.cors_origins.length)
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) res.setHeader(k, v)
   reply.hijack()
   const { policy } = plan
   const deadline = obs.startMs + policy.timeout_ms
   const maxAttempts = deps.config.routing.max_attempts
   const order = attemptOrder(policy.strategy, plan.tree)
-  const askUsage = spec.wire === 'openai' && obs.stream && (spec.operation === 'chat' || spec.operation === 'text_completion') && body?.json?.stream_options?.include_usage !== true
+  const askUsage =
+    spec.wire === 'openai' &&
+    obs.stream &&
+    (spec.operation === 'chat' || spec.operation === 'text_completion') &&
+    body?.json?.stream_options?.include_usage !== true
   const captureHead = Math.max(CAPTURE_HEAD, deps.config.max_body_bytes)
   let held: HeldResponse | null = null
   let wait = 0
@@ -85,7 +106,14 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
   const payloads = new Map<string, Buffer | null>()
   const bodyFor = (model: string): Buffer | null => {
     let p = payloads.get(model)
-    if (p === undefined) payloads.set(model, (p = body && req.method !== 'GET' && req.method !== 'HEAD' ? upstreamBody(body, model !== obs.requestedModel ? model : undefined, askUsage) : null))
+    if (p === undefined)
+      payloads.set(
+        model,
+        (p =
+          body && req.method !== 'GET' && req.method !== 'HEAD'
+            ? upstreamBody(body, model !== obs.requestedModel ? model : undefined, askUsage)
+            : null),
+      )
     return p
   }
 
@@ -101,27 +129,67 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
       }
       if (res.destroyed) return finish(deps, obs, res, held, 'cancelled')
       const attempt: AttemptObservation = {
-        spanId: newSpanId(), index: obs.attempts.length + 1, adapter: target.adapter, model: target.model, path: upstream.path,
-        startMs: nowMs(), endMs: 0, ttftMs: null, ttfbMs: null, httpStatus: 0, errorType: '', errorMessage: '', response: null,
-        targetIndex: plan.targets.indexOf(target), resendCount: retry, isFallback: target !== first, retryReason: why, backoffMs: wait,
+        spanId: newSpanId(),
+        index: obs.attempts.length + 1,
+        adapter: target.adapter,
+        model: target.model,
+        path: upstream.path,
+        startMs: nowMs(),
+        endMs: 0,
+        ttftMs: null,
+        ttfbMs: null,
+        httpStatus: 0,
+        errorType: '',
+        errorMessage: '',
+        response: null,
+        targetIndex: plan.targets.indexOf(target),
+        resendCount: retry,
+        isFallback: target !== first,
+        retryReason: why,
+        backoffMs: wait,
       }
       obs.attempts.push(attempt)
       const attemptsLeft = obs.attempts.length < maxAttempts
       const canRetry = retry < policy.retries && attemptsLeft
-      const result = await relayAttempt({
-        dispatcher: target.adapter.dispatcher, origin: upstream.origin, path: upstream.path, method: req.method as Dispatcher.HttpMethod,
-        headers: upstreamHeaders(req.headers, target.adapter, keyFor(target.adapter), traceparentFor(obs.traceId, attempt.spanId, true), obs.traceState, payload ? payload.length : null),
-        body: payload, deadline, attemptTimeoutMs: policy.attempt_timeout_ms, firstByteTimeoutMs: policy.first_byte_timeout_ms ?? policy.first_token_timeout_ms,
-        mayHold: canRetry || (!lastTarget && attemptsLeft),
-        wire: spec.wire, stream: obs.stream, stripUsageChunk: askUsage, firstToken: spec.firstToken,
-        // A half-open probe is settled by its response headers, not by the end of a long stream.
-        onResponseStart: (status) => { if (status < 400) deps.cooldowns.success(target.key) },
-        captureHead, captureTail: CAPTURE_TAIL,
-        responseHeaders: {
-          'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length),
-          'x-tracegate-provider': target.adapter.name, 'x-tracegate-model': target.model,
+      const result = await relayAttempt(
+        {
+          dispatcher: target.adapter.dispatcher,
+          origin: upstream.origin,
+          path: upstream.path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: upstreamHeaders(
+            req.headers,
+            target.adapter,
+            keyFor(target.adapter),
+            traceparentFor(obs.traceId, attempt.spanId, true),
+            obs.traceState,
+            payload ? payload.length : null,
+          ),
+          body: payload,
+          deadline,
+          attemptTimeoutMs: policy.attempt_timeout_ms,
+          firstByteTimeoutMs: policy.first_byte_timeout_ms ?? policy.first_token_timeout_ms,
+          mayHold: canRetry || (!lastTarget && attemptsLeft),
+          wire: spec.wire,
+          stream: obs.stream,
+          stripUsageChunk: askUsage,
+          firstToken: spec.firstToken,
+          // A half-open probe is settled by its response headers, not by the end of a long stream.
+          onResponseStart: (status) => {
+            if (status < 400) deps.cooldowns.success(target.key)
+          },
+          captureHead,
+          captureTail: CAPTURE_TAIL,
+          responseHeaders: {
+            'x-tracegate-trace-id': obs.traceId,
+            'x-tracegate-attempts': String(obs.attempts.length),
+            'x-tracegate-provider': target.adapter.name,
+            'x-tracegate-model': target.model,
+          },
         },
-      }, res, attempt)
+        res,
+        attempt,
+      )
       if (attempt.errorType === 'cancelled') {
         deps.cooldowns.release(target.key)
         return finish(deps, obs, res, null, 'cancelled')
@@ -147,7 +215,13 @@ export async function forward(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequ
 }
 
 /** Answer the client when no attempt's response was relayed, and record the request. */
-function finish(deps: ProxyDeps, obs: RequestObservation, res: FastifyReply['raw'], held: HeldResponse | null, failure: string): void {
+function finish(
+  deps: ProxyDeps,
+  obs: RequestObservation,
+  res: FastifyReply['raw'],
+  held: HeldResponse | null,
+  failure: string,
+): void {
   const last = obs.attempts.at(-1)
   obs.endMs = nowMs()
   if (!failure || res.headersSent) {
@@ -157,7 +231,12 @@ function finish(deps: ProxyDeps, obs: RequestObservation, res: FastifyReply['raw
     deps.recorder.record(obs)
     return
   }
-  const ours = { 'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length), 'x-tracegate-provider': last?.adapter.name ?? '', 'x-tracegate-model': last?.model ?? '' }
+  const ours = {
+    'x-tracegate-trace-id': obs.traceId,
+    'x-tracegate-attempts': String(obs.attempts.length),
+    'x-tracegate-provider': last?.adapter.name ?? '',
+    'x-tracegate-model': last?.model ?? '',
+  }
   if (held && failure !== 'cancelled' && failure !== 'timeout') {
     // The provider's own error, unchanged, when retrying and falling back did not help.
     obs.httpStatus = held.status
@@ -168,9 +247,16 @@ function finish(deps: ProxyDeps, obs: RequestObservation, res: FastifyReply['raw
     res.end(Buffer.concat(held.body))
     return
   }
-  const err = failure === 'timeout'
-    ? new GatewayError('upstream_timeout', `no answer within the request's time limit after ${obs.attempts.length} attempt(s)`)
-    : new GatewayError('upstream_unreachable', `${last?.adapter.name ?? 'upstream'}: ${last?.errorMessage ?? 'failed'} after ${obs.attempts.length} attempt(s)`)
+  const err =
+    failure === 'timeout'
+      ? new GatewayError(
+          'upstream_timeout',
+          `no answer within the request's time limit after ${obs.attempts.length} attempt(s)`,
+        )
+      : new GatewayError(
+          'upstream_unreachable',
+          `${last?.adapter.name ?? 'upstream'}: ${last?.errorMessage ?? 'failed'} after ${obs.attempts.length} attempt(s)`,
+        )
   obs.httpStatus = failure === 'cancelled' ? 499 : err.status
   obs.errorType = failure
   obs.errorMessage = failure === 'cancelled' ? 'client went away' : err.message

@@ -18,11 +18,30 @@ function observation(req: FastifyRequest, route: string, wire: Wire, operation: 
   const tc = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
   const startMs = nowMs()
   return {
-    traceId: tc.traceId, spanId: newSpanId(), parentSpanId: tc.parentSpanId, traceState: tc.traceState,
-    route, method: req.method, wire, operation, stream: false,
-    requestedModel: '', alias: '', startMs, endMs: startMs, httpStatus: 0, errorType: '', errorMessage: '',
-    attribution: attributionFrom(req.headers), keyName: '', requestBody: null, requestParams: {}, attempts: [], events: [],
-    clockOffsetMs: Date.now() - startMs, recorded: false,
+    traceId: tc.traceId,
+    spanId: newSpanId(),
+    parentSpanId: tc.parentSpanId,
+    traceState: tc.traceState,
+    route,
+    method: req.method,
+    wire,
+    operation,
+    stream: false,
+    requestedModel: '',
+    alias: '',
+    startMs,
+    endMs: startMs,
+    httpStatus: 0,
+    errorType: '',
+    errorMessage: '',
+    attribution: attributionFrom(req.headers),
+    keyName: '',
+    requestBody: null,
+    requestParams: {},
+    attempts: [],
+    events: [],
+    clockOffsetMs: Date.now() - startMs,
+    recorded: false,
   }
 }
 
@@ -40,7 +59,12 @@ function attribute(obs: RequestObservation, identity: KeyIdentity): void {
   if (identity.user) obs.attribution.user = identity.user
 }
 
-export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function handleProxy(
+  deps: ProxyDeps,
+  spec: RouteSpec,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const obs = observation(req, spec.route, spec.wire, spec.operation)
   const body = req.body as ParsedBody | undefined
   let identity: KeyIdentity | undefined
@@ -60,11 +84,18 @@ export async function handleProxy(deps: ProxyDeps, spec: RouteSpec, req: Fastify
     const who = identity
     // A caller's own key belongs to the provider it called (the plan's first target), never to another one.
     const keyOwner = plan.targets[0]!.adapter.name
-    await forward(deps, spec, req, reply, obs, plan, body, (a) => deps.keys.providerKey(who, a.configKey, a.name === keyOwner))
+    await forward(deps, spec, req, reply, obs, plan, body, (a) =>
+      deps.keys.providerKey(who, a.configKey, a.name === keyOwner),
+    )
   } catch (err) {
     if (!(err instanceof GatewayError)) req.log.error({ err }, 'proxy failure')
     if (!identity) untrusted(obs)
-    answerError(deps, obs, reply, err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error'))
+    answerError(
+      deps,
+      obs,
+      reply,
+      err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error'),
+    )
   }
 }
 
@@ -79,7 +110,11 @@ function answerError(deps: ProxyDeps, obs: RequestObservation, reply: FastifyRep
   obs.endMs = nowMs()
   if (!obs.attempts.length && gerr.status < 500) obs.requestBody = null
   deps.recorder.record(obs)
-  const headers = { 'content-type': 'application/json', 'x-tracegate-trace-id': obs.traceId, 'x-tracegate-attempts': String(obs.attempts.length) }
+  const headers = {
+    'content-type': 'application/json',
+    'x-tracegate-trace-id': obs.traceId,
+    'x-tracegate-attempts': String(obs.attempts.length),
+  }
   const body = JSON.stringify(gerr.toJSON())
   // Before forward() hijacked the reply Fastify still owns it; after, only the raw response is ours.
   if (!reply.sent) return void reply.code(gerr.status).headers(headers).send(body)
@@ -90,10 +125,17 @@ function answerError(deps: ProxyDeps, obs: RequestObservation, reply: FastifyRep
 }
 
 /** Fastify's error handler for the proxy routes: errors raised before a handler ran (413, 415, 405…). */
-export function recordRefusal(deps: ProxyDeps, spec: RouteSpec | undefined, req: FastifyRequest, reply: FastifyReply, err: unknown): void {
+export function recordRefusal(
+  deps: ProxyDeps,
+  spec: RouteSpec | undefined,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: unknown,
+): void {
   const gerr = err instanceof GatewayError ? err : fromFrameworkError(err as { code?: string; statusCode?: number })
   if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
-  const route = spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : req.routeOptions.url ?? '')
+  const route =
+    spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : (req.routeOptions.url ?? ''))
   const obs = observation(req, route, spec?.wire ?? 'openai', spec?.operation ?? 'other')
   untrusted(obs)
   answerError(deps, obs, reply, gerr)

@@ -7,19 +7,52 @@ import type { ProviderAdapter } from '../providers/types.ts'
  * gateway's call as a browser's; `sec-*` fetch metadata is dropped by prefix).
  */
 const DROP_UPSTREAM = new Set([
-  'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade',
-  'transfer-encoding', 'content-length', 'accept-encoding', 'authorization', 'x-api-key', 'api-key',
-  'x-goog-api-key', 'traceparent', 'tracestate', 'expect', 'cookie', 'origin', 'referer',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+  'content-length',
+  'accept-encoding',
+  'authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'traceparent',
+  'tracestate',
+  'expect',
+  'cookie',
+  'origin',
+  'referer',
 ])
 
-const DROP_DOWNSTREAM = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding'])
+const DROP_DOWNSTREAM = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+])
 
 /**
  * Headers for the upstream request: the client's own (SDK versions, anthropic-beta, organization…)
  * minus attribution and auth, plus the provider key, our traceparent and identity encoding, so the
  * response can be read on the side.
  */
-export function upstreamHeaders(incoming: IncomingHttpHeaders, adapter: ProviderAdapter, key: string | undefined, traceparent: string, tracestate: string, length: number | null): Record<string, string | string[]> {
+export function upstreamHeaders(
+  incoming: IncomingHttpHeaders,
+  adapter: ProviderAdapter,
+  key: string | undefined,
+  traceparent: string,
+  tracestate: string,
+  length: number | null,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const name in incoming) {
     if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-') || name.startsWith('sec-')) continue
@@ -36,7 +69,11 @@ export function upstreamHeaders(incoming: IncomingHttpHeaders, adapter: Provider
 }
 
 /** Upstream response headers for the client, unchanged but for hop-by-hop ones, plus ours. */
-export function downstreamHeaders(upstream: Record<string, string | string[] | undefined>, extra: Record<string, string>, bodyRewritten: boolean): OutgoingHttpHeaders {
+export function downstreamHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  extra: Record<string, string>,
+  bodyRewritten: boolean,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   for (const name in upstream) {
     if (DROP_DOWNSTREAM.has(name) || (bodyRewritten && name === 'content-length')) continue

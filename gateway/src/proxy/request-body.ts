@@ -15,7 +15,9 @@ export const MAX_JSON_DEPTH = 64
 
 /** Routes that take only JSON mark themselves with `config: { json: true }`. */
 declare module 'fastify' {
-  interface FastifyContextConfig { json?: boolean }
+  interface FastifyContextConfig {
+    json?: boolean
+  }
 }
 
 const mediaType = (type: string) => type.split(';', 1)[0]!.trim().toLowerCase()
@@ -26,12 +28,22 @@ const mediaType = (type: string) => type.split(';', 1)[0]!.trim().toLowerCase()
  * send cross-site without a preflight, so it gets a 415. A body that is not valid JSON is an
  * error only on routes that need JSON; the raw route forwards it as is.
  */
-export function parseBody(req: FastifyRequest, raw: Buffer, done: (err: Error | null, body?: ParsedBody) => void): void {
+export function parseBody(
+  req: FastifyRequest,
+  raw: Buffer,
+  done: (err: Error | null, body?: ParsedBody) => void,
+): void {
   const type = mediaType(req.headers['content-type'] ?? '')
   if (req.routeOptions.config.json && type !== 'application/json') {
-    return done(new GatewayError('unsupported_media_type', `content-type must be application/json, got "${type.slice(0, 100) || '(none)'}"`))
+    return done(
+      new GatewayError(
+        'unsupported_media_type',
+        `content-type must be application/json, got "${type.slice(0, 100) || '(none)'}"`,
+      ),
+    )
   }
-  if (type !== 'application/json' && !type.endsWith('+json')) return done(null, { raw, json: undefined, jsonError: null })
+  if (type !== 'application/json' && !type.endsWith('+json'))
+    return done(null, { raw, json: undefined, jsonError: null })
   if (!isUtf8(raw)) return done(null, { raw, json: undefined, jsonError: 'the body is not valid UTF-8' })
   let json: unknown
   try {
@@ -39,7 +51,8 @@ export function parseBody(req: FastifyRequest, raw: Buffer, done: (err: Error | 
   } catch (err) {
     return done(null, { raw, json: undefined, jsonError: (err as Error).message })
   }
-  if (tooDeep(json)) return done(null, { raw, json: undefined, jsonError: `it nests deeper than ${MAX_JSON_DEPTH} levels` })
+  if (tooDeep(json))
+    return done(null, { raw, json: undefined, jsonError: `it nests deeper than ${MAX_JSON_DEPTH} levels` })
   done(null, { raw, json, jsonError: null })
 }
 
@@ -77,7 +90,18 @@ export function upstreamBody(body: ParsedBody, rewriteModel: string | undefined,
   return Buffer.from(JSON.stringify(next))
 }
 
-const PARAMS = ['temperature', 'top_p', 'top_k', 'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'frequency_penalty', 'presence_penalty', 'seed', 'n'] as const
+const PARAMS = [
+  'temperature',
+  'top_p',
+  'top_k',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'frequency_penalty',
+  'presence_penalty',
+  'seed',
+  'n',
+] as const
 
 /** Numeric sampling parameters, recorded as gen_ai.request.* attributes. */
 export function requestParams(json: Json): Record<string, number> {

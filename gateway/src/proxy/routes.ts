@@ -18,10 +18,13 @@ function checkModel(model: string): string {
 
 function requireModel(body: ParsedBody | undefined): string {
   if (!body) throw new GatewayError('invalid_json', 'request body must be a JSON object')
-  if (body.jsonError !== null) throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
-  if (!body.json || typeof body.json !== 'object' || Array.isArray(body.json)) throw new GatewayError('invalid_json', 'request body must be a JSON object')
+  if (body.jsonError !== null)
+    throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
+  if (!body.json || typeof body.json !== 'object' || Array.isArray(body.json))
+    throw new GatewayError('invalid_json', 'request body must be a JSON object')
   const model = body.json.model
-  if (typeof model !== 'string' || !model) throw new GatewayError('invalid_request', 'you must provide a model parameter', 'model')
+  if (typeof model !== 'string' || !model)
+    throw new GatewayError('invalid_request', 'you must provide a model parameter', 'model')
   return checkModel(model)
 }
 
@@ -43,10 +46,19 @@ function pathCache(suffix: string) {
   }
 }
 
-function openaiSpec(deps: ProxyDeps, route: string, operation: Operation, firstToken: StreamFormat | undefined): RouteSpec {
+function openaiSpec(
+  deps: ProxyDeps,
+  route: string,
+  operation: Operation,
+  firstToken: StreamFormat | undefined,
+): RouteSpec {
   const path = pathCache(route.slice('/v1'.length))
   return {
-    route, wire: 'openai', operation, firstToken, model: requireModel,
+    route,
+    wire: 'openai',
+    operation,
+    firstToken,
+    model: requireModel,
     plan: (model) => deps.router.resolve(model, deps.config.default_provider),
     upstream: (a) => ({ origin: a.openai.origin, path: path(a.openai.path, a) }),
   }
@@ -56,11 +68,20 @@ function openaiSpec(deps: ProxyDeps, route: string, operation: Operation, firstT
 function messagesSpec(deps: ProxyDeps, route: string, operation: Operation): RouteSpec {
   const path = pathCache(route)
   return {
-    route, wire: 'anthropic', operation, firstToken: 'anthropic-messages', model: requireModel,
+    route,
+    wire: 'anthropic',
+    operation,
+    firstToken: 'anthropic-messages',
+    model: requireModel,
     plan: (model) => deps.router.resolve(model, 'anthropic'),
     check: (plan) => {
       const wrong = plan.targets.find((t) => t.adapter.type !== 'anthropic')
-      if (wrong) throw new GatewayError('unsupported_route_for_provider', `${route} speaks the Anthropic wire format, but target "${wrong.adapter.name}/${wrong.model}" is provider "${wrong.adapter.name}" (${wrong.adapter.type}); use /v1/chat/completions`, 'model')
+      if (wrong)
+        throw new GatewayError(
+          'unsupported_route_for_provider',
+          `${route} speaks the Anthropic wire format, but target "${wrong.adapter.name}/${wrong.model}" is provider "${wrong.adapter.name}" (${wrong.adapter.type}); use /v1/chat/completions`,
+          'model',
+        )
     },
     upstream: (a) => ({ origin: a.native.origin, path: path(a.native.path, a) }),
   }
@@ -87,14 +108,19 @@ function rawStreamFormat(wire: Wire, operation: Operation, rest: string): Stream
 }
 
 /** Gemini's native API names the model in the path: `v1beta/models/{model}:{method}`. */
-const GEMINI_NATIVE = /^v1(?:beta|alpha)?\/(?:tunedModels|models)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/
+const GEMINI_NATIVE =
+  /^v1(?:beta|alpha)?\/(?:tunedModels|models)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/
 
 /** Wire format, operation and model of a Gemini native path, when it is one. */
 function geminiNative(rest: string): { operation: Operation; model: string; stream: boolean } | null {
   const m = GEMINI_NATIVE.exec(rest)
   if (!m) return null
   const model = safeDecode(m[1]!)
-  return { operation: m[2] === 'countTokens' ? 'count_tokens' : 'generate_content', model, stream: m[2] === 'streamGenerateContent' }
+  return {
+    operation: m[2] === 'countTokens' ? 'count_tokens' : 'generate_content',
+    model,
+    stream: m[2] === 'streamGenerateContent',
+  }
 }
 
 function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest): RouteSpec {
@@ -102,16 +128,29 @@ function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest
   const { key: queryKey, rest: forwardQuery } = takeKeyParam(query)
   const path = joinPath(provider.native.path, rest) + forwardQuery
   const gemini = geminiNative(rest)
-  const wire: Wire = gemini ? 'gemini' : provider.type === 'anthropic' && /messages(\/count_tokens)?$/.test(rest) ? 'anthropic' : 'openai'
+  const wire: Wire = gemini
+    ? 'gemini'
+    : provider.type === 'anthropic' && /messages(\/count_tokens)?$/.test(rest)
+      ? 'anthropic'
+      : 'openai'
   const operation = gemini?.operation ?? rawOperation(rest)
   return {
-    route: '/p/{provider}/*', wire, operation, firstToken: rawStreamFormat(wire, operation, rest), queryKey,
+    route: '/p/{provider}/*',
+    wire,
+    operation,
+    firstToken: rawStreamFormat(wire, operation, rest),
+    queryKey,
     stream: gemini?.stream,
     model: (body) => checkModel(gemini?.model ?? (typeof body?.json?.model === 'string' ? body.json.model : '')),
     plan: (model) => deps.router.direct(provider.name, model),
     check: (plan) => {
       // The path is the provider's own; sending it to another provider would be meaningless.
-      if (plan.targets.length > 1) throw new GatewayError('invalid_header', 'x-tracegate-fallbacks is not available on /p/{provider}/ routes: use /v1/*', 'x-tracegate-fallbacks')
+      if (plan.targets.length > 1)
+        throw new GatewayError(
+          'invalid_header',
+          'x-tracegate-fallbacks is not available on /p/{provider}/ routes: use /v1/*',
+          'x-tracegate-fallbacks',
+        )
     },
     upstream: (a) => ({ origin: a.native.origin, path }),
   }
@@ -121,16 +160,23 @@ function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest
 export function rawMethodNotAllowed(reply: FastifyReply, method: string): GatewayError {
   const allowed = [...RAW_METHODS].join(', ')
   void reply.header('allow', allowed)
-  return new GatewayError('method_not_allowed', `${method.slice(0, 20)} is not forwarded; /p/{provider}/ takes ${allowed}`)
+  return new GatewayError(
+    'method_not_allowed',
+    `${method.slice(0, 20)} is not forwarded; /p/{provider}/ takes ${allowed}`,
+  )
 }
 
 /** Client-facing LLM routes (DESIGN.md wire contract) as one Fastify plugin. */
-export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps & { providers: { get(name: string): ProviderAdapter | undefined } }): Promise<void> {
+export async function proxyRoutes(
+  app: FastifyInstance,
+  deps: ProxyDeps & { providers: { get(name: string): ProviderAdapter | undefined } },
+): Promise<void> {
   const specs = new Map<string, RouteSpec>()
   for (const [route, op, format] of OPENAI_ROUTES) specs.set(route, openaiSpec(deps, route, op, format))
   specs.set('/v1/messages', messagesSpec(deps, '/v1/messages', 'chat'))
   specs.set('/v1/messages/count_tokens', messagesSpec(deps, '/v1/messages/count_tokens', 'count_tokens'))
-  for (const [route, spec] of specs) app.post(route, { config: { json: true } }, (req, reply) => handleProxy(deps, spec, req, reply))
+  for (const [route, spec] of specs)
+    app.post(route, { config: { json: true } }, (req, reply) => handleProxy(deps, spec, req, reply))
   // Requests refused before a handler runs (body too large, wrong content type) are recorded too.
   app.setErrorHandler((err, req, reply) => recordRefusal(deps, specs.get(req.routeOptions.url ?? ''), req, reply, err))
 

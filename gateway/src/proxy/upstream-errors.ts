@@ -4,10 +4,21 @@ import type { Wire } from '../providers/types.ts'
 export function classifyTransportError(err: unknown): { type: string; message: string } {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } }
   const code = e.code ?? e.cause?.code ?? ''
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || e.name === 'TimeoutError') {
+  if (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    e.name === 'TimeoutError'
+  ) {
     return { type: 'timeout', message: 'upstream timed out' }
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH'
+  ) {
     return { type: 'connect_error', message: `cannot connect to upstream (${code})` }
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {

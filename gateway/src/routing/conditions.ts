@@ -13,7 +13,8 @@ export function matches(conditions: readonly RetryCondition[], o: AttemptOutcome
       if (c === o.type) return true
       continue
     }
-    if (c === o.status || (c === '5xx' && o.status >= 500) || (c === '4xx' && o.status >= 400 && o.status < 500)) return true
+    if (c === o.status || (c === '5xx' && o.status >= 500) || (c === '4xx' && o.status >= 400 && o.status < 500))
+      return true
     if (c === 'context_length' && o.contextLength) return true
   }
   return false
@@ -26,7 +27,8 @@ export function reason(o: AttemptOutcome): string {
   return o.contextLength ? 'context_length' : String(o.status)
 }
 
-const CONTEXT_LENGTH = /context_length_exceeded|maximum context length|prompt is too long|too many tokens|context window/i
+const CONTEXT_LENGTH =
+  /context_length_exceeded|maximum context length|prompt is too long|too many tokens|context window/i
 
 /** Providers say "too long" in a 400 body; only that body tells it apart from other 400s. */
 export function isContextLengthError(status: number, body: string): boolean {

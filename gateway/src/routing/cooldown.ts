@@ -1,7 +1,11 @@
 import type { RoutingPolicy } from '@tracegate/schemas'
 import { nowMs } from '../clock.ts'
 
-interface TargetHealth { failures: number[]; coolUntil: number; probing: boolean }
+interface TargetHealth {
+  failures: number[]
+  coolUntil: number
+  probing: boolean
+}
 
 /** Targets tracked at most: model names come from clients, so the map must not grow with them. */
 const MAX_TRACKED = 10_000
@@ -29,7 +33,8 @@ export class Cooldowns {
    */
   private evict(now: number, windowMs: number): void {
     const cooling = (h: TargetHealth) => h.probing || h.coolUntil > now
-    for (const [k, h] of this.health) if (!cooling(h) && h.failures.every((t) => now - t >= windowMs)) this.health.delete(k)
+    for (const [k, h] of this.health)
+      if (!cooling(h) && h.failures.every((t) => now - t >= windowMs)) this.health.delete(k)
     for (const [k, h] of this.health) {
       if (this.health.size < MAX_TRACKED) return
       if (!cooling(h)) this.health.delete(k)

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { attemptOrder } from './order.ts'
 import type { RouteNode, Target } from './resolve.ts'
 
-const t = (model: string, weight = 1): Target => ({ adapter: { name: 'p' } as Target['adapter'], model, weight, key: `p/${model}` })
+const t = (model: string, weight = 1): Target => ({
+  adapter: { name: 'p' } as Target['adapter'],
+  model,
+  weight,
+  key: `p/${model}`,
+})
 const models = (ts: Target[]) => ts.map((x) => x.model)
 
 describe('attemptOrder', () => {
@@ -25,7 +30,10 @@ describe('attemptOrder', () => {
 
   it('weighted draws follow the weights for the first pick', () => {
     let a = 0
-    const rand = (() => { let s = 7; return () => ((s = (s * 16807) % 2147483647) / 2147483647) })()
+    const rand = (() => {
+      let s = 7
+      return () => (s = (s * 16807) % 2147483647) / 2147483647
+    })()
     for (let i = 0; i < 4000; i++) if (attemptOrder('loadbalance', [t('a', 3), t('b', 1)], rand)[0]!.model === 'a') a++
     expect(a / 4000).toBeGreaterThan(0.72)
     expect(a / 4000).toBeLessThan(0.78)

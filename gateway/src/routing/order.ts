@@ -4,8 +4,14 @@ import { isGroup, type RouteNode, type Target } from './resolve.ts'
  * The order targets are tried in (groups expanded in place, each by its own strategy): as listed for `fallback`; for `loadbalance`, a weighted draw
  * without replacement, so the first pick follows the weights and the rest serve as fallbacks.
  */
-export function attemptOrder(strategy: 'fallback' | 'loadbalance', nodes: readonly RouteNode[], random = Math.random): Target[] {
-  return arrange(strategy, nodes, random).flatMap((n) => (isGroup(n) ? attemptOrder(n.strategy, n.children, random) : [n]))
+export function attemptOrder(
+  strategy: 'fallback' | 'loadbalance',
+  nodes: readonly RouteNode[],
+  random = Math.random,
+): Target[] {
+  return arrange(strategy, nodes, random).flatMap((n) =>
+    isGroup(n) ? attemptOrder(n.strategy, n.children, random) : [n],
+  )
 }
 
 function arrange(strategy: 'fallback' | 'loadbalance', nodes: readonly RouteNode[], random: () => number): RouteNode[] {

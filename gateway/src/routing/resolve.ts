@@ -1,4 +1,12 @@
-import { RoutingPolicySchema, isTargetGroup, type Config, type ModelAlias, type ModelTarget, type RoutingPolicy, type TargetGroup } from '@tracegate/schemas'
+import {
+  RoutingPolicySchema,
+  isTargetGroup,
+  type Config,
+  type ModelAlias,
+  type ModelTarget,
+  type RoutingPolicy,
+  type TargetGroup,
+} from '@tracegate/schemas'
 import type { ProviderAdapter } from '../providers/types.ts'
 import type { ProviderRegistry } from '../providers/registry.ts'
 import { GatewayError } from '../errors.ts'
@@ -12,7 +20,12 @@ export interface Target {
   key: string
 }
 
-const makeTarget = (adapter: ProviderAdapter, model: string, weight = 1): Target => ({ adapter, model, weight, key: `${adapter.name}/${model}` })
+const makeTarget = (adapter: ProviderAdapter, model: string, weight = 1): Target => ({
+  adapter,
+  model,
+  weight,
+  key: `${adapter.name}/${model}`,
+})
 
 /** A nested pool of targets with its own strategy. */
 export interface RouteGroup {
@@ -42,8 +55,11 @@ export const MAX_MODEL_LENGTH = 256
  * x-tracegate-model response header, where other characters are not allowed.
  */
 export const problemWithModel = (model: string): string | null =>
-  model.length > MAX_MODEL_LENGTH ? `must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`
-    : /^[\x20-\x7e]*$/.test(model) ? null : 'may hold printable ASCII characters only'
+  model.length > MAX_MODEL_LENGTH
+    ? `must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`
+    : /^[\x20-\x7e]*$/.test(model)
+      ? null
+      : 'may hold printable ASCII characters only'
 
 export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
 
@@ -53,27 +69,39 @@ export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (is
  */
 const DIRECT_POLICY: RoutingPolicy = RoutingPolicySchema.parse({ retries: 0 })
 
-const direct = (target: Target, requestedModel: string): RoutePlan =>
-  ({ requestedModel, alias: undefined, tree: [target], targets: [target], policy: DIRECT_POLICY })
+const direct = (target: Target, requestedModel: string): RoutePlan => ({
+  requestedModel,
+  alias: undefined,
+  tree: [target],
+  targets: [target],
+  policy: DIRECT_POLICY,
+})
 
 export class ModelRouter {
   private readonly aliases: Map<string, { alias: ModelAlias; tree: RouteNode[]; targets: Target[] }>
 
-  constructor(config: Config, private readonly providers: ProviderRegistry) {
-    this.aliases = new Map(config.models.map((alias) => {
-      const tree = alias.targets.map((t) => this.node(t))
-      return [alias.name, { alias, tree, targets: leaves(tree) }]
-    }))
+  constructor(
+    config: Config,
+    private readonly providers: ProviderRegistry,
+  ) {
+    this.aliases = new Map(
+      config.models.map((alias) => {
+        const tree = alias.targets.map((t) => this.node(t))
+        return [alias.name, { alias, tree, targets: leaves(tree) }]
+      }),
+    )
   }
 
   private node(t: ModelTarget | TargetGroup): RouteNode {
-    if (isTargetGroup(t)) return { strategy: t.strategy, weight: t.weight, children: t.targets.map((c) => this.node(c)) }
+    if (isTargetGroup(t))
+      return { strategy: t.strategy, weight: t.weight, children: t.targets.map((c) => this.node(c)) }
     return this.target(t.provider, t.model, t.weight)
   }
 
   private target(provider: string, model: string, weight = 1): Target {
     const adapter = this.providers.get(provider)
-    if (!adapter) throw new GatewayError('unknown_provider', `provider "${provider}" is not configured (it needs a base_url)`)
+    if (!adapter)
+      throw new GatewayError('unknown_provider', `provider "${provider}" is not configured (it needs a base_url)`)
     return makeTarget(adapter, model, weight)
   }
 

@@ -18,7 +18,9 @@ function sumCosts(parts: Cost[]): Cost {
 /** Price the usage as billed: compaction rounds one by one (each has its own tier), web fetches per call. */
 function priceAs(pricer: Pricer, a: AttemptObservation, model: string, facts: ResponseFacts): AttemptCost {
   const rounds: Usage[] = facts.iterations ?? (facts.usage ? [facts.usage] : [])
-  const cost = rounds.length ? sumCosts(rounds.map((u) => pricer.price(a.adapter.name, a.adapter.pricingId, model, u))) : pricer.price(a.adapter.name, a.adapter.pricingId, model, null)
+  const cost = rounds.length
+    ? sumCosts(rounds.map((u) => pricer.price(a.adapter.name, a.adapter.pricingId, model, u)))
+    : pricer.price(a.adapter.name, a.adapter.pricingId, model, null)
   const webFetchUsd = facts.webFetches ? pricer.webFetchCost(a.adapter.name, model, facts.webFetches) : 0
   return { ...cost, usd: cost.usd === null ? null : cost.usd + webFetchUsd, webFetchUsd }
 }
@@ -28,10 +30,19 @@ function priceAs(pricer: Pricer, a: AttemptObservation, model: string, facts: Re
  * asked for is the fallback. Counting tokens is free ($0 with its own source). Usage the response
  * carried but that could not be read is flagged as such, never passed off as "no usage".
  */
-export function priceAttempt(o: RequestObservation, a: AttemptObservation, facts: ResponseFacts, pricer: Pricer): AttemptCost {
-  if (o.operation === 'count_tokens') return { usd: a.httpStatus > 0 && a.httpStatus < 400 ? 0 : null, source: 'free', webFetchUsd: 0 }
+export function priceAttempt(
+  o: RequestObservation,
+  a: AttemptObservation,
+  facts: ResponseFacts,
+  pricer: Pricer,
+): AttemptCost {
+  if (o.operation === 'count_tokens')
+    return { usd: a.httpStatus > 0 && a.httpStatus < 400 ? 0 : null, source: 'free', webFetchUsd: 0 }
   const answered = a.httpStatus > 0 && a.httpStatus < 400 && !a.errorType
-  if (!facts.usage && (facts.usageUnreadable || (answered && a.response?.gap))) return { usd: null, source: 'usage_unreadable', webFetchUsd: 0 }
+  if (!facts.usage && (facts.usageUnreadable || (answered && a.response?.gap)))
+    return { usd: null, source: 'usage_unreadable', webFetchUsd: 0 }
   const cost = priceAs(pricer, a, facts.responseModel || a.model, facts)
-  return cost.source === 'unpriced' && facts.responseModel && facts.responseModel !== a.model ? priceAs(pricer, a, a.model, facts) : cost
+  return cost.source === 'unpriced' && facts.responseModel && facts.responseModel !== a.model
+    ? priceAs(pricer, a, a.model, facts)
+    : cost
 }

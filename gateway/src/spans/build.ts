@@ -18,20 +18,49 @@ export interface BuildOptions {
 /** Cut text to at most `max` bytes (UTF-8), reporting whether anything was dropped. */
 function cap(text: string, max: number): [string, boolean] {
   if (Buffer.byteLength(text) <= max) return [text, false]
-  return [Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD+$/, ''), true]
+  return [
+    Buffer.from(text)
+      .subarray(0, max)
+      .toString('utf8')
+      .replace(/\uFFFD+$/, ''),
+    true,
+  ]
 }
 
 /** A request the client abandoned is neither a success nor the provider's failure: OTel's Unset. */
-const statusCode = (errorType: string): SpanRow['StatusCode'] => (errorType === 'cancelled' ? 'Unset' : errorType ? 'Error' : 'Ok')
+const statusCode = (errorType: string): SpanRow['StatusCode'] =>
+  errorType === 'cancelled' ? 'Unset' : errorType ? 'Error' : 'Ok'
 
 const opName = (op: string) => (op === 'responses' ? 'chat' : op)
-const sumOrNull = (xs: Array<number | null>) => (xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null)
+const sumOrNull = (xs: Array<number | null>) =>
+  xs.some((x) => x !== null) ? xs.reduce<number>((a, x) => a + (x ?? 0), 0) : null
 const setIf = (attrs: Record<string, string>, key: string, v: number | string | null | undefined) => {
   if (v !== null && v !== undefined && v !== '') attrs[key] = String(v)
 }
 
 /** The columns that differ between the request span and its attempt spans. */
-type SpanPart = Omit<SpanRow, 'TraceId' | 'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Events.Timestamp' | 'Events.Name' | 'Events.Attributes' | 'Operation' | 'Route' | 'Stream' | 'TokensEstimated' | 'Workflow' | 'Team' | 'KeyName' | 'User' | 'SessionId' | 'Tags'>
+type SpanPart = Omit<
+  SpanRow,
+  | 'TraceId'
+  | 'TraceState'
+  | 'ServiceName'
+  | 'ResourceAttributes'
+  | 'ScopeName'
+  | 'ScopeVersion'
+  | 'Events.Timestamp'
+  | 'Events.Name'
+  | 'Events.Attributes'
+  | 'Operation'
+  | 'Route'
+  | 'Stream'
+  | 'TokensEstimated'
+  | 'Workflow'
+  | 'Team'
+  | 'KeyName'
+  | 'User'
+  | 'SessionId'
+  | 'Tags'
+>
 
 /**
  * The shared columns are added onto the part in place: spreading a large object into a literal
@@ -61,7 +90,12 @@ function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions):
   })
 }
 
-interface AttemptResult { row: SpanRow; facts: ResponseFacts; cost: AttemptCost; estimated: boolean }
+interface AttemptResult {
+  row: SpanRow
+  facts: ResponseFacts
+  cost: AttemptCost
+  estimated: boolean
+}
 
 /** The typed token columns, from the billed usage. */
 const columns = (u: Usage | null) => ({
@@ -90,9 +124,18 @@ function usageAttributes(attrs: Record<string, string>, facts: ResponseFacts, co
 
 function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
   const captured = a.response ? a.response.text() : ''
-  const facts = a.response ? readResponse(o.wire, captured, { op: o.operation, stream: o.stream && a.httpStatus < 400, quirks: a.adapter.usageQuirks }) : emptyFacts()
+  const facts = a.response
+    ? readResponse(o.wire, captured, {
+        op: o.operation,
+        stream: o.stream && a.httpStatus < 400,
+        quirks: a.adapter.usageQuirks,
+      })
+    : emptyFacts()
   // A stream cut short has no usage event: estimate its output from the text seen, and say so.
-  const estimated = facts.usage?.output_tokens === undefined && Boolean(facts.outputText) && (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
+  const estimated =
+    facts.usage?.output_tokens === undefined &&
+    Boolean(facts.outputText) &&
+    (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
   if (estimated) facts.usage = { ...facts.usage, output_tokens: Math.ceil(facts.outputText!.length / 4) }
   const cost = priceAttempt(o, a, facts, opts.pricer)
   const tokens = columns(facts.usage)
@@ -135,31 +178,35 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     ;[responseBody, truncated] = cap(text, opts.maxBodyBytes)
     truncated ||= Boolean(a.response?.gap)
   }
-  const row = completeRow({
-    Timestamp: formatTimestamp(a.startMs + o.clockOffsetMs),
-    SpanId: a.spanId,
-    ParentSpanId: o.spanId,
-    SpanName: `${opName(o.operation)} ${a.model}`,
-    SpanKind: 'Client',
-    SpanAttributes: attrs,
-    Duration: Math.max(0, Math.round((a.endMs - a.startMs) * 1e6)),
-    StatusCode: statusCode(a.errorType),
-    StatusMessage: a.errorMessage,
-    Provider: a.adapter.name,
-    RequestModel: a.model,
-    ResponseModel: facts.responseModel,
-    ...tokens,
-    CostUsd: cost.usd,
-    CostSource: cost.source,
-    ProviderCostUsd: facts.providerCostUsd,
-    TtftMs: a.ttftMs,
-    HttpStatus: a.httpStatus,
-    ErrorType: a.errorType,
-    Attempt: a.index,
-    RequestBody: '',
-    ResponseBody: responseBody,
-    BodyTruncated: truncated,
-  }, o, opts)
+  const row = completeRow(
+    {
+      Timestamp: formatTimestamp(a.startMs + o.clockOffsetMs),
+      SpanId: a.spanId,
+      ParentSpanId: o.spanId,
+      SpanName: `${opName(o.operation)} ${a.model}`,
+      SpanKind: 'Client',
+      SpanAttributes: attrs,
+      Duration: Math.max(0, Math.round((a.endMs - a.startMs) * 1e6)),
+      StatusCode: statusCode(a.errorType),
+      StatusMessage: a.errorMessage,
+      Provider: a.adapter.name,
+      RequestModel: a.model,
+      ResponseModel: facts.responseModel,
+      ...tokens,
+      CostUsd: cost.usd,
+      CostSource: cost.source,
+      ProviderCostUsd: facts.providerCostUsd,
+      TtftMs: a.ttftMs,
+      HttpStatus: a.httpStatus,
+      ErrorType: a.errorType,
+      Attempt: a.index,
+      RequestBody: '',
+      ResponseBody: responseBody,
+      BodyTruncated: truncated,
+    },
+    o,
+    opts,
+  )
   row.TokensEstimated = estimated
   return { row, facts, cost, estimated }
 }
@@ -192,41 +239,54 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
   for (const [k, v] of Object.entries(o.attribution.meta)) attrs[`tracegate.meta.${k}`] = v
   for (const [k, v] of Object.entries(o.requestParams)) attrs[`gen_ai.request.${k}`] = String(v)
   const rows = attempts.map((a) => a.row)
-  const sum = (col: 'InputTokens' | 'OutputTokens' | 'CacheReadTokens' | 'CacheWriteTokens' | 'ReasoningTokens' | 'CostUsd' | 'ProviderCostUsd') => sumOrNull(rows.map((r) => r[col]))
+  const sum = (
+    col:
+      | 'InputTokens'
+      | 'OutputTokens'
+      | 'CacheReadTokens'
+      | 'CacheWriteTokens'
+      | 'ReasoningTokens'
+      | 'CostUsd'
+      | 'ProviderCostUsd',
+  ) => sumOrNull(rows.map((r) => r[col]))
   let requestBody = ''
   let truncated = false
   if (opts.captureBodies && o.requestBody) {
     ;[requestBody, truncated] = cap(o.requestBody.toString('utf8'), opts.maxBodyBytes)
   }
-  const row = completeRow({
-    Timestamp: formatTimestamp(o.startMs + o.clockOffsetMs),
-    SpanId: o.spanId,
-    ParentSpanId: o.parentSpanId,
-    SpanName: `${o.method} ${o.route}`,
-    SpanKind: 'Server',
-    SpanAttributes: attrs,
-    Duration: Math.max(0, Math.round((o.endMs - o.startMs) * 1e6)),
-    StatusCode: statusCode(o.errorType),
-    StatusMessage: o.errorMessage,
-    Provider: lastObs?.adapter.name ?? '',
-    RequestModel: o.requestedModel,
-    ResponseModel: last?.facts.responseModel || lastObs?.model || '',
-    InputTokens: sum('InputTokens'),
-    OutputTokens: sum('OutputTokens'),
-    CacheReadTokens: sum('CacheReadTokens'),
-    CacheWriteTokens: sum('CacheWriteTokens'),
-    ReasoningTokens: sum('ReasoningTokens'),
-    CostUsd: sum('CostUsd'),
-    CostSource: requestCostSource(rows),
-    ProviderCostUsd: sum('ProviderCostUsd'),
-    TtftMs: lastObs && lastObs.ttftMs !== null ? lastObs.startMs - o.startMs + lastObs.ttftMs : null,
-    HttpStatus: o.httpStatus,
-    ErrorType: o.errorType,
-    Attempt: o.attempts.length,
-    RequestBody: requestBody,
-    ResponseBody: '',
-    BodyTruncated: truncated,
-  }, o, opts)
+  const row = completeRow(
+    {
+      Timestamp: formatTimestamp(o.startMs + o.clockOffsetMs),
+      SpanId: o.spanId,
+      ParentSpanId: o.parentSpanId,
+      SpanName: `${o.method} ${o.route}`,
+      SpanKind: 'Server',
+      SpanAttributes: attrs,
+      Duration: Math.max(0, Math.round((o.endMs - o.startMs) * 1e6)),
+      StatusCode: statusCode(o.errorType),
+      StatusMessage: o.errorMessage,
+      Provider: lastObs?.adapter.name ?? '',
+      RequestModel: o.requestedModel,
+      ResponseModel: last?.facts.responseModel || lastObs?.model || '',
+      InputTokens: sum('InputTokens'),
+      OutputTokens: sum('OutputTokens'),
+      CacheReadTokens: sum('CacheReadTokens'),
+      CacheWriteTokens: sum('CacheWriteTokens'),
+      ReasoningTokens: sum('ReasoningTokens'),
+      CostUsd: sum('CostUsd'),
+      CostSource: requestCostSource(rows),
+      ProviderCostUsd: sum('ProviderCostUsd'),
+      TtftMs: lastObs && lastObs.ttftMs !== null ? lastObs.startMs - o.startMs + lastObs.ttftMs : null,
+      HttpStatus: o.httpStatus,
+      ErrorType: o.errorType,
+      Attempt: o.attempts.length,
+      RequestBody: requestBody,
+      ResponseBody: '',
+      BodyTruncated: truncated,
+    },
+    o,
+    opts,
+  )
   row.TokensEstimated = attempts.some((a) => a.estimated)
   if (o.events.length) {
     row['Events.Timestamp'] = o.events.map((e) => formatTimestamp(e.timeMs + o.clockOffsetMs))

@@ -2,12 +2,23 @@ import type { Usage, UsageKey } from '../providers/usage-keys.ts'
 
 /** Usage keys the fast path knows; any other key sends a call through calcPrice. */
 export const LINEAR_KEYS = [
-  'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens',
-  'input_tool_tokens', 'output_tokens', 'output_reasoning_tokens', 'web_searches',
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'cache_write_5m_tokens',
+  'cache_write_1h_tokens',
+  'input_tool_tokens',
+  'output_tokens',
+  'output_reasoning_tokens',
+  'web_searches',
 ] as const
 
 /** A model's price as a linear function of its usage: cost = intercept + Σ coefficient × count. */
-export interface LinearPrice { intercept: number; coef: Record<string, number>; learntAt: number }
+export interface LinearPrice {
+  intercept: number
+  coef: Record<string, number>
+  learntAt: number
+}
 
 /**
  * An interior point where every parent holds its children with room to spare, so each key can be
@@ -15,15 +26,35 @@ export interface LinearPrice { intercept: number; coef: Record<string, number>; 
  * Below the usual long-context tiers (200k input): a tiered model is caught by the probes.
  */
 const BASE: Usage = {
-  input_tokens: 60_000, cache_read_tokens: 10_000, cache_write_tokens: 10_000, cache_write_5m_tokens: 3_000,
-  cache_write_1h_tokens: 3_000, input_tool_tokens: 1_000, output_tokens: 20_000, output_reasoning_tokens: 5_000, web_searches: 5,
+  input_tokens: 60_000,
+  cache_read_tokens: 10_000,
+  cache_write_tokens: 10_000,
+  cache_write_5m_tokens: 3_000,
+  cache_write_1h_tokens: 3_000,
+  input_tool_tokens: 1_000,
+  output_tokens: 20_000,
+  output_reasoning_tokens: 5_000,
+  web_searches: 5,
 }
 const STEP: Record<string, number> = { web_searches: 1 }
 /** Points the learnt function must reproduce exactly, the large one above common tier thresholds. */
 const PROBES: Usage[] = [
   { input_tokens: 0, output_tokens: 0 },
-  { input_tokens: 1_234, output_tokens: 567, cache_read_tokens: 89, cache_write_tokens: 10, output_reasoning_tokens: 100 },
-  { input_tokens: 123_457, output_tokens: 6_789, cache_read_tokens: 23_456, cache_write_tokens: 3_456, cache_write_1h_tokens: 1_000, web_searches: 2 },
+  {
+    input_tokens: 1_234,
+    output_tokens: 567,
+    cache_read_tokens: 89,
+    cache_write_tokens: 10,
+    output_reasoning_tokens: 100,
+  },
+  {
+    input_tokens: 123_457,
+    output_tokens: 6_789,
+    cache_read_tokens: 23_456,
+    cache_write_tokens: 3_456,
+    cache_write_1h_tokens: 1_000,
+    web_searches: 2,
+  },
   { input_tokens: 2_000_000, output_tokens: 300_000, cache_read_tokens: 500_000, cache_write_tokens: 100_000 },
 ]
 

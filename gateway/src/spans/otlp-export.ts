@@ -7,9 +7,16 @@ import type { RowSink } from './recorder.ts'
 
 /** Attributes the GenAI and HTTP conventions define as integers; the rest stay strings. */
 const INT_ATTRIBUTES = new Set([
-  'gen_ai.usage.input_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.cache_read.input_tokens',
-  'gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.reasoning.output_tokens', 'http.response.status_code',
-  'server.port', 'http.request.resend_count', 'gen_ai.request.max_tokens', 'gen_ai.request.seed',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.cache_read.input_tokens',
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens',
+  'http.response.status_code',
+  'server.port',
+  'http.request.resend_count',
+  'gen_ai.request.max_tokens',
+  'gen_ai.request.seed',
 ])
 
 /** 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' (UTC) → [seconds, nanoseconds]. */
@@ -26,7 +33,13 @@ function attributes(row: SpanRow): Attributes {
   const out: Attributes = {}
   for (const [k, v] of Object.entries(row.SpanAttributes)) out[k] = INT_ATTRIBUTES.has(k) ? Number(v) : v
   if (row.CostUsd !== null) out['tracegate.cost_usd'] = row.CostUsd
-  for (const [k, v] of [['tracegate.workflow', row.Workflow], ['tracegate.team', row.Team], ['tracegate.key_name', row.KeyName], ['user.id', row.User], ['session.id', row.SessionId]] as const) {
+  for (const [k, v] of [
+    ['tracegate.workflow', row.Workflow],
+    ['tracegate.team', row.Team],
+    ['tracegate.key_name', row.KeyName],
+    ['user.id', row.User],
+    ['session.id', row.SessionId],
+  ] as const) {
     if (v) out[k] = v
   }
   return out
@@ -43,7 +56,11 @@ export class OtlpExport implements RowSink {
 
   constructor(endpoint: string, headers: Record<string, string>, serviceName: string) {
     const exporter = new OTLPTraceExporter({ url: endpoint, headers, timeoutMillis: 5000 })
-    this.processor = new BatchSpanProcessor(exporter, { maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 500 })
+    this.processor = new BatchSpanProcessor(exporter, {
+      maxQueueSize: 20_000,
+      maxExportBatchSize: 512,
+      scheduledDelayMillis: 500,
+    })
     this.resource = resourceFromAttributes({ 'service.name': serviceName })
   }
 
@@ -58,14 +75,33 @@ export class OtlpExport implements RowSink {
       name: row.SpanName,
       kind: row.SpanKind === 'Server' ? SpanKind.SERVER : SpanKind.CLIENT,
       spanContext: () => ctx,
-      parentSpanContext: row.ParentSpanId ? { traceId: row.TraceId, spanId: row.ParentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: row.SpanKind === 'Server' } : undefined,
+      parentSpanContext: row.ParentSpanId
+        ? {
+            traceId: row.TraceId,
+            spanId: row.ParentSpanId,
+            traceFlags: TraceFlags.SAMPLED,
+            isRemote: row.SpanKind === 'Server',
+          }
+        : undefined,
       startTime: start,
       endTime: addNs(start, row.Duration),
       duration: [Math.floor(row.Duration / 1e9), row.Duration % 1e9],
-      status: { code: row.StatusCode === 'Error' ? SpanStatusCode.ERROR : row.StatusCode === 'Ok' ? SpanStatusCode.OK : SpanStatusCode.UNSET, message: row.StatusMessage || undefined },
+      status: {
+        code:
+          row.StatusCode === 'Error'
+            ? SpanStatusCode.ERROR
+            : row.StatusCode === 'Ok'
+              ? SpanStatusCode.OK
+              : SpanStatusCode.UNSET,
+        message: row.StatusMessage || undefined,
+      },
       attributes: attributes(row),
       links: [],
-      events: row['Events.Name'].map((name, i) => ({ name, time: hrTime(row['Events.Timestamp'][i]!), attributes: row['Events.Attributes'][i] })),
+      events: row['Events.Name'].map((name, i) => ({
+        name,
+        time: hrTime(row['Events.Timestamp'][i]!),
+        attributes: row['Events.Attributes'][i],
+      })),
       ended: true,
       resource: this.resource,
       instrumentationScope: { name: row.ScopeName, version: row.ScopeVersion },
@@ -77,6 +113,9 @@ export class OtlpExport implements RowSink {
 
   async close(): Promise<void> {
     // A collector that is down makes the final export fail: that must not fail the shutdown.
-    await Promise.race([this.processor.shutdown().catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())])
+    await Promise.race([
+      this.processor.shutdown().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 3000).unref()),
+    ])
   }
 }

@@ -17,7 +17,12 @@ const linearKeys = new Set<string>(LINEAR_KEYS)
 function overrideProvider(key: string, p: PriceOverride): Provider {
   const model = key.slice(key.indexOf('/') + 1)
   const prices = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && k !== 'web_fetches_kcount'))
-  return { id: `override:${key}`, name: key, api_pattern: '', models: [{ id: model, match: { equals: model }, prices }] } as Provider
+  return {
+    id: `override:${key}`,
+    name: key,
+    api_pattern: '',
+    models: [{ id: model, match: { equals: model }, prices }],
+  } as Provider
 }
 
 /**
@@ -36,7 +41,10 @@ export class Pricer {
 
   constructor(overrides: Record<string, PriceOverride>) {
     for (const [key, p] of Object.entries(overrides)) {
-      this.overrides.set(key, { provider: overrideProvider(key, p), webFetchPerCall: (p.web_fetches_kcount ?? 0) / 1000 })
+      this.overrides.set(key, {
+        provider: overrideProvider(key, p),
+        webFetchPerCall: (p.web_fetches_kcount ?? 0) / 1000,
+      })
     }
   }
 
@@ -46,7 +54,8 @@ export class Pricer {
   }
 
   price(providerName: string, pricingId: string | undefined, model: string, usage: Usage | null): Cost {
-    if (!usage || (usage.input_tokens === undefined && usage.output_tokens === undefined)) return { usd: null, source: 'no_usage' }
+    if (!usage || (usage.input_tokens === undefined && usage.output_tokens === undefined))
+      return { usd: null, source: 'no_usage' }
     const full = { input_tokens: 0, output_tokens: 0, ...usage }
     const override = this.overrides.get(`${providerName}/${model}`)
     if (override) {
@@ -66,23 +75,35 @@ export class Pricer {
       if (!fast) return { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) }
     }
     // Once learnt, every call prices through the same function: the same usage always costs the same.
-    if (fast && Object.keys(full).every((k) => linearKeys.has(k))) return { usd: linearCost(fast, full), source: 'genai-prices', webSearchUsd: webSearchPart(fast, full) }
+    if (fast && Object.keys(full).every((k) => linearKeys.has(k)))
+      return { usd: linearCost(fast, full), source: 'genai-prices', webSearchUsd: webSearchPart(fast, full) }
     const provider = this.matched.get(key)
     const r = safeCalc(full, model, provider ? { provider } : { providerId: pricingId })
-    return r ? { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) } : { usd: null, source: 'unpriced' }
+    return r
+      ? { usd: r.total_price, source: 'genai-prices', ...this.searchPart(full, model, r) }
+      : { usd: null, source: 'unpriced' }
   }
 
   /** The web searches' share of a price calcPrice computed (the linear path has it as a coefficient). */
-  private searchPart(full: Usage, model: string, r: NonNullable<ReturnType<typeof calcPrice>>): { webSearchUsd?: number } {
+  private searchPart(
+    full: Usage,
+    model: string,
+    r: NonNullable<ReturnType<typeof calcPrice>>,
+  ): { webSearchUsd?: number } {
     if (!full.web_searches) return {}
-    const without = safeCalc({ ...full, web_searches: 0 }, model, { provider: r.provider })?.total_price ?? r.total_price
+    const without =
+      safeCalc({ ...full, web_searches: 0 }, model, { provider: r.provider })?.total_price ?? r.total_price
     return { webSearchUsd: r.total_price - without }
   }
 
   /** A price that changes with the time of day (peak and off-peak) is never learnt: it is not one function. */
   private learn(key: string, model: string, provider: Provider): LinearPrice | null {
-    const timeOfDay = provider.models.some((m) => Array.isArray(m.prices) && m.prices.some((c) => c.constraint?.type === 'time_of_date'))
-    const learnt = timeOfDay ? null : learnLinearPrice((u) => safeCalc(u, model, { provider })?.total_price ?? Number.NaN)
+    const timeOfDay = provider.models.some(
+      (m) => Array.isArray(m.prices) && m.prices.some((c) => c.constraint?.type === 'time_of_date'),
+    )
+    const learnt = timeOfDay
+      ? null
+      : learnLinearPrice((u) => safeCalc(u, model, { provider })?.total_price ?? Number.NaN)
     remember(this.linear, key, learnt)
     return learnt
   }
@@ -105,4 +126,3 @@ function safeCalc(u: Usage, model: string, opts: Parameters<typeof calcPrice>[2]
     return null
   }
 }
-

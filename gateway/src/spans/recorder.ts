@@ -3,7 +3,9 @@ import type { SpanRow } from '@tracegate/schemas'
 import type { RequestObservation } from './observation.ts'
 import { buildRows, type BuildOptions } from './build.ts'
 
-export interface RowSink { add(rows: SpanRow[]): void }
+export interface RowSink {
+  add(rows: SpanRow[]): void
+}
 
 /**
  * The request path hands finished observations here and returns at once; rows are built
@@ -13,7 +15,11 @@ export class SpanRecorder {
   private queue: RequestObservation[] = []
   private scheduled = false
 
-  constructor(private readonly opts: BuildOptions, private readonly sinks: RowSink[], private readonly log: Logger) {}
+  constructor(
+    private readonly opts: BuildOptions,
+    private readonly sinks: RowSink[],
+    private readonly log: Logger,
+  ) {}
 
   record(o: RequestObservation): void {
     if (o.recorded) return
@@ -37,7 +43,7 @@ export class SpanRecorder {
       } catch (err) {
         // A bug in row building must not lose the request: record it bare and say so loudly.
         this.log.error({ err, traceId: o.traceId }, 'building span rows failed; recording request without details')
-        rows.push(...buildRows({ ...o, attempts: [] , requestBody: null }, this.opts))
+        rows.push(...buildRows({ ...o, attempts: [], requestBody: null }, this.opts))
       }
     }
     if (!rows.length) return

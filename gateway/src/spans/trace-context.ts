@@ -11,7 +11,10 @@ export interface TraceContext {
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 /** W3C trace context: continue the caller's trace when its traceparent is valid, else start one. */
-export function traceContextFrom(traceparent: string | string[] | undefined, tracestate: string | string[] | undefined): TraceContext {
+export function traceContextFrom(
+  traceparent: string | string[] | undefined,
+  tracestate: string | string[] | undefined,
+): TraceContext {
   const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent.trim().toLowerCase()) : null
   if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!)) {
     const state = typeof tracestate === 'string' ? tracestate.slice(0, 512) : ''

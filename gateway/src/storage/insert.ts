@@ -31,8 +31,12 @@ export class SegmentInserter {
   backoffMs = 0
 
   constructor(
-    private readonly store: Store, private readonly spool: Spool, private readonly quarantine: Quarantine,
-    private readonly health: WriterHealth, private readonly maxAttempts: number, private readonly log: Logger,
+    private readonly store: Store,
+    private readonly spool: Spool,
+    private readonly quarantine: Quarantine,
+    private readonly health: WriterHealth,
+    private readonly maxAttempts: number,
+    private readonly log: Logger,
   ) {}
 
   /** True once the batch needs nothing more: inserted, quarantined, or lost with its file. */
@@ -44,8 +48,14 @@ export class SegmentInserter {
       if (!values) return true
       if (values.length) {
         await this.store.client.insert({
-          table: `${this.store.database}.spans`, values, format: 'JSONCompactEachRow', columns: spanColumnsFor(values[0]!.length) as [string, ...string[]],
-          clickhouse_settings: { insert_deduplication_token: batch.seg.name, deduplicate_blocks_in_dependent_materialized_views: 1 },
+          table: `${this.store.database}.spans`,
+          values,
+          format: 'JSONCompactEachRow',
+          columns: spanColumnsFor(values[0]!.length) as [string, ...string[]],
+          clickhouse_settings: {
+            insert_deduplication_token: batch.seg.name,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+          },
         })
       }
     } catch (err) {
@@ -78,12 +88,23 @@ export class SegmentInserter {
       this.spool.forget(batch.seg)
       // One line per segment, not throttled: unlike a full spool, this happens once, by someone's hand.
       this.health.countDrop(batch.rows)
-      this.log.error({ segment: batch.seg.name, spans: batch.rows || 'unknown (an earlier run wrote it)' }, 'spool segment was deleted before ClickHouse took it: its spans are lost')
+      this.log.error(
+        { segment: batch.seg.name, spans: batch.rows || 'unknown (an earlier run wrote it)' },
+        'spool segment was deleted before ClickHouse took it: its spans are lost',
+      )
       return null
     }
     if (read.corrupt || read.truncatedBytes) {
       this.health.stats.corruptRecords += read.corrupt
-      this.log.error({ segment: batch.seg.name, corrupt_records: read.corrupt, truncated_bytes: read.truncatedBytes, rows_kept: read.lines.length }, 'damaged spool segment: good records replayed, damaged ones skipped')
+      this.log.error(
+        {
+          segment: batch.seg.name,
+          corrupt_records: read.corrupt,
+          truncated_bytes: read.truncatedBytes,
+          rows_kept: read.lines.length,
+        },
+        'damaged spool segment: good records replayed, damaged ones skipped',
+      )
     }
     if (batch.replay) batch.rows = read.lines.length
     return read.lines.map((l) => JSON.parse(l) as unknown[])
@@ -101,7 +122,15 @@ export class SegmentInserter {
       return true
     }
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, this.backoffMs * 2))
-    this.log.error({ err: { message: errorMessage(err) }, segment: batch.seg.name, attempts: batch.attempts, retry_in_ms: this.backoffMs }, 'span insert failed; spans stay in the spool and will be retried')
+    this.log.error(
+      {
+        err: { message: errorMessage(err) },
+        segment: batch.seg.name,
+        attempts: batch.attempts,
+        retry_in_ms: this.backoffMs,
+      },
+      'span insert failed; spans stay in the spool and will be retried',
+    )
     return false
   }
 
@@ -114,13 +143,24 @@ export class SegmentInserter {
         stats.memoryRows -= batch.rows
       }
       const q = this.quarantine.put(batch.seg, {
-        spans: batch.rows, attempts: batch.attempts, error_code: (err as { type?: string }).type ?? '', error: errorMessage(err).split('\n')[0]!.slice(0, 1000),
+        spans: batch.rows,
+        attempts: batch.attempts,
+        error_code: (err as { type?: string }).type ?? '',
+        error: errorMessage(err).split('\n')[0]!.slice(0, 1000),
       })
       this.spool.forget(batch.seg)
       stats.quarantinedSegments++
       stats.quarantinedRows += q.spans
-      this.log.error({ segment: q.segment, spans: q.spans, attempts: q.attempts, err: { message: q.error }, dir: this.quarantine.dir },
-        'ClickHouse keeps rejecting this spool segment for its content: moved to spool/quarantine; the segments behind it go on')
+      this.log.error(
+        {
+          segment: q.segment,
+          spans: q.spans,
+          attempts: q.attempts,
+          err: { message: q.error },
+          dir: this.quarantine.dir,
+        },
+        'ClickHouse keeps rejecting this spool segment for its content: moved to spool/quarantine; the segments behind it go on',
+      )
       return true
     } catch (e) {
       this.health.spoolFailed(e)

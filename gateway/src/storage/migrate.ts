@@ -7,13 +7,20 @@ import { applyRetention } from './retention.ts'
 export async function migrate(store: Store, retentionDays: number, log: Logger): Promise<number[]> {
   const { client, database: db } = store
   for (const query of ledgerStatements(db)) await client.command({ query })
-  const rs = await client.query({ query: `SELECT DISTINCT version FROM ${db}.tracegate_migrations`, format: 'JSONEachRow' })
+  const rs = await client.query({
+    query: `SELECT DISTINCT version FROM ${db}.tracegate_migrations`,
+    format: 'JSONEachRow',
+  })
   const applied = new Set((await rs.json<{ version: number }>()).map((r) => Number(r.version)))
   const done: number[] = []
   for (const m of migrations({ database: db, retentionDays })) {
     if (applied.has(m.version)) continue
     for (const query of m.statements) await client.command({ query })
-    await client.insert({ table: `${db}.tracegate_migrations`, values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' })
+    await client.insert({
+      table: `${db}.tracegate_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    })
     log.info({ version: m.version, name: m.name }, 'applied migration')
     done.push(m.version)
   }

@@ -8,7 +8,11 @@ import { readLimitSql } from './read-limits.ts'
  * their volumes, largest first. The model is the one the provider answered with, as the price
  * override key (`prices: provider/model`) is matched against it first.
  */
-export async function missingPrices(store: Store, q: MissingPricesQuery, timeoutMs?: number): Promise<MissingPricesResponse> {
+export async function missingPrices(
+  store: Store,
+  q: MissingPricesQuery,
+  timeoutMs?: number,
+): Promise<MissingPricesResponse> {
   const rs = await store.client.query({
     query: `SELECT Provider AS provider, if(ResponseModel != '', ResponseModel, RequestModel) AS model, count() AS requests,
         sum(ifNull(InputTokens, 0)) AS input_tokens, sum(ifNull(OutputTokens, 0)) AS output_tokens, sum(ifNull(CacheReadTokens, 0)) AS cache_read_tokens
@@ -19,8 +23,13 @@ export async function missingPrices(store: Store, q: MissingPricesQuery, timeout
     format: 'JSONEachRow',
   })
   const models = (await rs.json<Record<string, unknown>>()).map((r) => ({
-    provider: String(r.provider), model: String(r.model), requests: Number(r.requests), input_tokens: Number(r.input_tokens),
-    output_tokens: Number(r.output_tokens), cache_read_tokens: Number(r.cache_read_tokens), price_key: `${String(r.provider)}/${String(r.model)}`,
+    provider: String(r.provider),
+    model: String(r.model),
+    requests: Number(r.requests),
+    input_tokens: Number(r.input_tokens),
+    output_tokens: Number(r.output_tokens),
+    cache_read_tokens: Number(r.cache_read_tokens),
+    price_key: `${String(r.provider)}/${String(r.model)}`,
   }))
   return { from: q.from.toISOString(), to: q.to.toISOString(), models }
 }

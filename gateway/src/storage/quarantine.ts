@@ -56,7 +56,10 @@ export class Quarantine {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
     }
-    return files.filter((f) => f.endsWith('.seg')).sort().map((f) => this.entry(f.slice(0, -4)))
+    return files
+      .filter((f) => f.endsWith('.seg'))
+      .sort()
+      .map((f) => this.entry(f.slice(0, -4)))
   }
 
   /** Move a quarantined segment back into the spool directory; null when there is none by that name. */
@@ -79,8 +82,13 @@ export class Quarantine {
       // No note (a crash between the move and the note): listed all the same.
     }
     return {
-      segment: name, spans: note.spans ?? 0, attempts: note.attempts ?? 0, error_code: note.error_code ?? '',
-      error: note.error ?? 'unknown (no note was written)', quarantined_at: note.quarantined_at ?? '', bytes,
+      segment: name,
+      spans: note.spans ?? 0,
+      attempts: note.attempts ?? 0,
+      error_code: note.error_code ?? '',
+      error: note.error ?? 'unknown (no note was written)',
+      quarantined_at: note.quarantined_at ?? '',
+      bytes,
     }
   }
 }
@@ -91,15 +99,27 @@ export class Quarantine {
  * store's trouble, and a healthy segment must not be set aside for it.
  */
 const CONTENT_ERRORS = new Set([
-  'TYPE_MISMATCH', 'INCORRECT_DATA', 'INCORRECT_NUMBER_OF_COLUMNS', 'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
-  'CANNOT_READ_ALL_DATA', 'DECIMAL_OVERFLOW', 'CANNOT_CONVERT_TYPE', 'ILLEGAL_COLUMN', 'NO_SUCH_COLUMN_IN_TABLE',
-  'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN', 'TOO_LARGE_STRING_SIZE', 'TOO_LARGE_ARRAY_SIZE', 'UNKNOWN_TYPE',
+  'TYPE_MISMATCH',
+  'INCORRECT_DATA',
+  'INCORRECT_NUMBER_OF_COLUMNS',
+  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'CANNOT_READ_ALL_DATA',
+  'DECIMAL_OVERFLOW',
+  'CANNOT_CONVERT_TYPE',
+  'ILLEGAL_COLUMN',
+  'NO_SUCH_COLUMN_IN_TABLE',
+  'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN',
+  'TOO_LARGE_STRING_SIZE',
+  'TOO_LARGE_ARRAY_SIZE',
+  'UNKNOWN_TYPE',
 ])
 const isContentError = (type: string) => CONTENT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_')
 
 /** ClickHouse's own errors carry its numeric code and error name. Checked by shape: chDB and the client may load separate copies of ClickHouseError. */
 const fromClickHouse = (err: unknown): err is Error & { type: string } =>
-  err instanceof Error && /^\d+$/.test(String((err as { code?: unknown }).code)) && typeof (err as { type?: unknown }).type === 'string'
+  err instanceof Error &&
+  /^\d+$/.test(String((err as { code?: unknown }).code)) &&
+  typeof (err as { type?: unknown }).type === 'string'
 
 /**
  * Whether a failed insert was about the segment's content rather than an outage: ClickHouse

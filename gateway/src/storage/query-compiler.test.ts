@@ -11,7 +11,9 @@ describe('query compiler', () => {
     expect(compile({ group_by: ['user'], metrics: ['requests'] }).source).toBe('spans')
     expect(compile({ group_by: ['outcome'], metrics: ['fallbacks', 'retries'] }).source).toBe('rollup')
     expect(compile({ group_by: ['error_type'], metrics: ['requests'] }).source).toBe('spans')
-    expect(compile({ metrics: ['requests'], filters: [{ dimension: 'tag', op: 'eq', value: 'beta' }] }).source).toBe('spans')
+    expect(compile({ metrics: ['requests'], filters: [{ dimension: 'tag', op: 'eq', value: 'beta' }] }).source).toBe(
+      'spans',
+    )
   })
 
   it('every dimension and metric compiles, on both sources', () => {
@@ -26,16 +28,28 @@ describe('query compiler', () => {
 
   it('every filter op binds its values as parameters', () => {
     for (const op of ['eq', 'neq', 'in', 'not_in'] as const) {
-      const c = compile({ metrics: ['requests'], filters: [{ dimension: 'team', op, value: op.endsWith('in') ? ['a', 'b'] : 'a' }] })
+      const c = compile({
+        metrics: ['requests'],
+        filters: [{ dimension: 'team', op, value: op.endsWith('in') ? ['a', 'b'] : 'a' }],
+      })
       expect(c.sql).toContain(`Team ${op === 'eq' || op === 'in' ? 'IN' : 'NOT IN'} {f0:Array(String)}`)
       expect(c.params.f0).toEqual(op.endsWith('in') ? ['a', 'b'] : ['a'])
     }
-    expect(compile({ metrics: ['requests'], filters: [{ dimension: 'status', op: 'eq', value: 'error' }] }).params.f0).toEqual(['Error'])
+    expect(
+      compile({ metrics: ['requests'], filters: [{ dimension: 'status', op: 'eq', value: 'error' }] }).params.f0,
+    ).toEqual(['Error'])
   })
 
   it('hostile input never reaches the SQL text', () => {
     const evil = "x') OR 1=1; DROP TABLE tracegate.spans --"
-    const c = compile({ group_by: ['meta:ticket'], metrics: ['requests'], filters: [{ dimension: 'workflow', op: 'eq', value: evil }, { dimension: 'meta:ticket', op: 'in', value: [evil] }] })
+    const c = compile({
+      group_by: ['meta:ticket'],
+      metrics: ['requests'],
+      filters: [
+        { dimension: 'workflow', op: 'eq', value: evil },
+        { dimension: 'meta:ticket', op: 'in', value: [evil] },
+      ],
+    })
     expect(c.sql).not.toContain('DROP')
     expect(c.sql).not.toContain('OR 1=1')
     expect(c.params.f0).toEqual([evil])
@@ -54,10 +68,16 @@ describe('query compiler', () => {
   })
 
   it('metadata names look back at most a week from the end of the range, bound as parameters', () => {
-    const c = compileMetaKeys(MetaKeysQuerySchema.parse({ from: '2026-10-01T00:00:00Z', to: '2026-11-01T00:00:00Z' }), 'tracegate')
+    const c = compileMetaKeys(
+      MetaKeysQuerySchema.parse({ from: '2026-10-01T00:00:00Z', to: '2026-11-01T00:00:00Z' }),
+      'tracegate',
+    )
     expect(c.params).toEqual({ from: '2026-10-25 00:00:00.000000000', to: '2026-11-01 00:00:00.000000000' })
     expect(c.sql).toContain('{from:DateTime64(9)}')
     expect(MetaKeysQuerySchema.safeParse({ from: "1' OR 1=1", to: '2026-11-01T00:00:00Z' }).success).toBe(false)
-    expect(MetaKeysQuerySchema.safeParse({ from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }).error!.issues[0]!.message).toBe('to must be after from')
+    expect(
+      MetaKeysQuerySchema.safeParse({ from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }).error!.issues[0]!
+        .message,
+    ).toBe('to must be after from')
   })
 })

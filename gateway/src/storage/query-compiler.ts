@@ -1,4 +1,12 @@
-import { OUTCOME_SQL, REJECTED_SQL, type Dimension, type Filter, type MetaKeysQuery, type Metric, type QueryRequest } from '@tracegate/schemas'
+import {
+  OUTCOME_SQL,
+  REJECTED_SQL,
+  type Dimension,
+  type Filter,
+  type MetaKeysQuery,
+  type Metric,
+  type QueryRequest,
+} from '@tracegate/schemas'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
 
@@ -11,11 +19,26 @@ export interface CompiledQuery {
 
 /** Column expressions per source. Only these strings (never input) become SQL text. */
 const ROLLUP_DIMENSIONS: Partial<Record<Dimension, string>> = {
-  model: 'Model', provider: 'Provider', key: 'KeyName', team: 'Team', workflow: 'Workflow', status: 'Status', outcome: 'Outcome',
+  model: 'Model',
+  provider: 'Provider',
+  key: 'KeyName',
+  team: 'Team',
+  workflow: 'Workflow',
+  status: 'Status',
+  outcome: 'Outcome',
 }
 const SPAN_DIMENSIONS: Record<string, string> = {
-  workflow: 'Workflow', model: 'ResponseModel', provider: 'Provider', key: 'KeyName', team: 'Team', user: 'User',
-  session: 'SessionId', status: 'StatusCode', outcome: OUTCOME_SQL, error_type: 'ErrorType', tag: 'arrayJoin(Tags)',
+  workflow: 'Workflow',
+  model: 'ResponseModel',
+  provider: 'Provider',
+  key: 'KeyName',
+  team: 'Team',
+  user: 'User',
+  session: 'SessionId',
+  status: 'StatusCode',
+  outcome: OUTCOME_SQL,
+  error_type: 'ErrorType',
+  tag: 'arrayJoin(Tags)',
 }
 const ROLLUP_METRICS: Partial<Record<Metric, string>> = {
   requests: 'sum(Requests)',
@@ -52,14 +75,22 @@ const SPAN_METRICS: Record<Metric, string> = {
   // Ours minus theirs, over the requests whose provider reported a cost.
   cost_gap_usd: 'sumIf(ifNull(CostUsd, 0), ProviderCostUsd IS NOT NULL) - sum(ifNull(ProviderCostUsd, 0))',
 }
-const INTERVALS: Record<string, string> = { '1m': '1 MINUTE', '5m': '5 MINUTE', '15m': '15 MINUTE', '1h': '1 HOUR', '1d': '1 DAY' }
+const INTERVALS: Record<string, string> = {
+  '1m': '1 MINUTE',
+  '5m': '5 MINUTE',
+  '15m': '15 MINUTE',
+  '1h': '1 HOUR',
+  '1d': '1 DAY',
+}
 
 /** The rollup answers when every dimension, filter and metric exists there (meta and tags do not). */
 function usesRollup(q: QueryRequest): boolean {
-  return q.group_by.every((d) => d in ROLLUP_DIMENSIONS)
-    && q.filters.every((f) => f.dimension in ROLLUP_DIMENSIONS)
-    && q.metrics.every((m) => m in ROLLUP_METRICS)
-    && (!q.order_by || q.order_by in ROLLUP_METRICS)
+  return (
+    q.group_by.every((d) => d in ROLLUP_DIMENSIONS) &&
+    q.filters.every((f) => f.dimension in ROLLUP_DIMENSIONS) &&
+    q.metrics.every((m) => m in ROLLUP_METRICS) &&
+    (!q.order_by || q.order_by in ROLLUP_METRICS)
+  )
 }
 
 /** SQL for a dimension; meta keys are bound as a parameter, never inlined. */
@@ -75,7 +106,8 @@ function filterSql(f: Filter, i: number, rollup: boolean, params: Record<string,
   const col = f.dimension === 'tag' ? 'Tags' : dimensionSql(f.dimension, rollup, params, 100 + i)
   const values = Array.isArray(f.value) ? f.value : [f.value]
   // Status is shown as ok/error but stored as OTel's Ok/Error.
-  params[`f${i}`] = f.dimension === 'status' ? values.map((v) => (v === 'ok' ? 'Ok' : v === 'error' ? 'Error' : v)) : values
+  params[`f${i}`] =
+    f.dimension === 'status' ? values.map((v) => (v === 'ok' ? 'Ok' : v === 'error' ? 'Error' : v)) : values
   if (f.dimension === 'tag') return `${f.op === 'eq' || f.op === 'in' ? '' : 'NOT '}hasAny(Tags, {f${i}:Array(String)})`
   return `${col} ${f.op === 'eq' || f.op === 'in' ? 'IN' : 'NOT IN'} {f${i}:Array(String)}`
 }
@@ -83,7 +115,11 @@ function filterSql(f: Filter, i: number, rollup: boolean, params: Record<string,
 /** Compile a validated slice into parameterised SQL over the rollup or the raw request spans, bounded to `timeoutMs`. */
 export function compileQuery(q: QueryRequest, database: string, timeoutMs?: number): CompiledQuery {
   const rollup = usesRollup(q)
-  const params: Record<string, unknown> = { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()), limit: q.limit }
+  const params: Record<string, unknown> = {
+    from: formatTimestamp(q.from.getTime()),
+    to: formatTimestamp(q.to.getTime()),
+    limit: q.limit,
+  }
   const ts = rollup ? 'Minute' : 'Timestamp'
   const select: string[] = []
   const groups: string[] = []
@@ -104,7 +140,12 @@ export function compileQuery(q: QueryRequest, database: string, timeoutMs?: numb
   })
   const where = rollup
     ? ['Minute >= toStartOfMinute({from:DateTime64(9)})', 'Minute < {to:DateTime64(9)}']
-    : ["SpanKind = 'Server'", `NOT (${REJECTED_SQL})`, 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
+    : [
+        "SpanKind = 'Server'",
+        `NOT (${REJECTED_SQL})`,
+        'Timestamp >= {from:DateTime64(9)}',
+        'Timestamp < {to:DateTime64(9)}',
+      ]
   q.filters.forEach((f, i) => where.push(filterSql(f, i, rollup, params)))
   const order = q.interval ? 'time' : `${q.order_by ?? q.metrics[0]} DESC`
   const sql = `SELECT ${select.join(', ')}

@@ -6,8 +6,14 @@ export type ReadFailure = 'input' | 'timeout' | 'unavailable'
  * A syntax or unknown-identifier error is not here: the SQL text never holds input, so those are ours.
  */
 const INPUT_ERRORS = new Set([
-  'BAD_QUERY_PARAMETER', 'BAD_ARGUMENTS', 'TYPE_MISMATCH', 'ILLEGAL_TYPE_OF_ARGUMENT', 'ARGUMENT_OUT_OF_BOUND',
-  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE', 'DECIMAL_OVERFLOW', 'CANNOT_CONVERT_TYPE',
+  'BAD_QUERY_PARAMETER',
+  'BAD_ARGUMENTS',
+  'TYPE_MISMATCH',
+  'ILLEGAL_TYPE_OF_ARGUMENT',
+  'ARGUMENT_OUT_OF_BOUND',
+  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'DECIMAL_OVERFLOW',
+  'CANNOT_CONVERT_TYPE',
 ])
 /** max_execution_time reached, or ClickHouse's estimate says it would be. */
 const TIMEOUT_ERRORS = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW'])

@@ -8,7 +8,18 @@ import { readLimitSql } from './read-limits.ts'
  * cheap over months of traffic. The dimension comes from an allow-list; the range is bound as
  * parameters. The API bounds it to `timeoutMs`; the CLI, reading the data directory itself, does not.
  */
-const NUMERIC = ['requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_usd_provider_reported', 'cost_gap_usd'] as const
+const NUMERIC = [
+  'requests',
+  'errors',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cost_usd',
+  'provider_reported_requests',
+  'provider_cost_usd',
+  'cost_usd_provider_reported',
+  'cost_gap_usd',
+] as const
 
 export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: number): Promise<CostReport> {
   const column = REPORT_DIMENSIONS[q.group_by]
@@ -26,12 +37,22 @@ export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: n
     format: 'JSONEachRow',
   })
   const rows = (await rs.json<Record<string, unknown>>()).map((r): CostReportRow => ({
-    group: String(r.group), requests: Number(r.requests), errors: Number(r.errors), input_tokens: Number(r.input_tokens),
-    output_tokens: Number(r.output_tokens), cache_read_tokens: Number(r.cache_read_tokens), cost_usd: Number(r.cost_usd),
-    provider_reported_requests: Number(r.provider_reported_requests), provider_cost_usd: Number(r.provider_cost_usd),
-    cost_usd_provider_reported: Number(r.cost_usd_provider_reported), cost_gap_usd: Number(r.cost_usd_provider_reported) - Number(r.provider_cost_usd),
+    group: String(r.group),
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    input_tokens: Number(r.input_tokens),
+    output_tokens: Number(r.output_tokens),
+    cache_read_tokens: Number(r.cache_read_tokens),
+    cost_usd: Number(r.cost_usd),
+    provider_reported_requests: Number(r.provider_reported_requests),
+    provider_cost_usd: Number(r.provider_cost_usd),
+    cost_usd_provider_reported: Number(r.cost_usd_provider_reported),
+    cost_gap_usd: Number(r.cost_usd_provider_reported) - Number(r.provider_cost_usd),
   }))
-  const totals = Object.fromEntries(NUMERIC.map((k) => [k, rows.reduce((s, r) => s + r[k], 0)])) as Omit<CostReportRow, 'group'>
+  const totals = Object.fromEntries(NUMERIC.map((k) => [k, rows.reduce((s, r) => s + r[k], 0)])) as Omit<
+    CostReportRow,
+    'group'
+  >
   return { from: q.from.toISOString(), to: q.to.toISOString(), group_by: q.group_by, rows, totals }
 }
 
@@ -60,9 +81,36 @@ const usdText = (v: number) => {
  * cost minus theirs over those requests.
  */
 export function reportCsv(r: CostReport): string {
-  const header = ['row', r.group_by, 'requests', 'errors', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cost_usd', 'provider_reported_requests', 'provider_cost_usd', 'cost_gap_usd']
+  const header = [
+    'row',
+    r.group_by,
+    'requests',
+    'errors',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cost_usd',
+    'provider_reported_requests',
+    'provider_cost_usd',
+    'cost_gap_usd',
+  ]
   const line = (row: 'group' | 'total', group: string, x: Omit<CostReportRow, 'group'>) =>
-    [row, textCell(group), x.requests, x.errors, x.input_tokens, x.output_tokens, x.cache_read_tokens, usdText(x.cost_usd),
-      x.provider_reported_requests, usdText(x.provider_cost_usd), usdText(x.cost_gap_usd)].join(',')
-  return [header.map(textCell).join(','), ...r.rows.map((x) => line('group', x.group, x)), line('total', '', r.totals)].join('\n') + '\n'
+    [
+      row,
+      textCell(group),
+      x.requests,
+      x.errors,
+      x.input_tokens,
+      x.output_tokens,
+      x.cache_read_tokens,
+      usdText(x.cost_usd),
+      x.provider_reported_requests,
+      usdText(x.provider_cost_usd),
+      usdText(x.cost_gap_usd),
+    ].join(',')
+  return (
+    [header.map(textCell).join(','), ...r.rows.map((x) => line('group', x.group, x)), line('total', '', r.totals)].join(
+      '\n',
+    ) + '\n'
+  )
 }

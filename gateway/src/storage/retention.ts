@@ -14,9 +14,12 @@ export async function applyRetention(store: Store, days: number, log: Logger): P
   const wanted = retentionTtls(days)
   const rs = await client.query({
     query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-    query_params: { db, names: Object.keys(wanted) }, format: 'JSONEachRow',
+    query_params: { db, names: Object.keys(wanted) },
+    format: 'JSONEachRow',
   })
-  const current = new Map((await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, ttlOf(r.engine_full)]))
+  const current = new Map(
+    (await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, ttlOf(r.engine_full)]),
+  )
   for (const [table, ttl] of Object.entries(wanted)) {
     const was = current.get(table)
     if (was === undefined || was === ttl) continue

@@ -1,4 +1,17 @@
-import { close, closeSync, fsync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  close,
+  closeSync,
+  fsync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { PRIVATE_FILE, privateDir } from './files.ts'
@@ -64,10 +77,13 @@ export class Spool {
     const files = readdirSync(this.dir)
     // A rewrite cut short by a crash: the segment it was replacing is still there, or was never written.
     for (const f of files.filter((x) => x.endsWith('.seg.tmp'))) rmSync(join(this.dir, f), { force: true })
-    const segs = files.filter((f) => f.endsWith('.seg')).sort().map((name) => {
-      const path = join(this.dir, name)
-      return { name: name.slice(0, -4), path, bytes: statSync(path).size }
-    })
+    const segs = files
+      .filter((f) => f.endsWith('.seg'))
+      .sort()
+      .map((name) => {
+        const path = join(this.dir, name)
+        return { name: name.slice(0, -4), path, bytes: statSync(path).size }
+      })
     this.bytesOnDisk = segs.reduce((s, x) => s + x.bytes, 0)
     return segs
   }
@@ -138,7 +154,11 @@ export class Spool {
       closeSync(fd)
       renameSync(tmp, seg.path)
     } catch (err) {
-      try { closeSync(fd) } catch { /* already closed */ }
+      try {
+        closeSync(fd)
+      } catch {
+        /* already closed */
+      }
       rmSync(tmp, { force: true })
       throw err
     }

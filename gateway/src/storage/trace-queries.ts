@@ -1,20 +1,36 @@
-import { CostSourceSchema, InstantSchema, OUTCOME_SQL, type Span, type SpanRow, type TraceListQuery, type TraceListResponse, type TraceSummary } from '@tracegate/schemas'
+import {
+  CostSourceSchema,
+  InstantSchema,
+  OUTCOME_SQL,
+  type Span,
+  type SpanRow,
+  type TraceListQuery,
+  type TraceListResponse,
+  type TraceSummary,
+} from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
 
 /** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
 const FILTER_COLUMNS = {
-  provider: 'Provider', team: 'Team', workflow: 'Workflow',
-  key_name: 'KeyName', user: 'User', session_id: 'SessionId', error_type: 'ErrorType',
+  provider: 'Provider',
+  team: 'Team',
+  workflow: 'Workflow',
+  key_name: 'KeyName',
+  user: 'User',
+  session_id: 'SessionId',
+  error_type: 'ErrorType',
 } as const
 
 /** Free-text search: an exact trace id, else a piece of a model name or of the error message. */
 function searchSql(q: string, params: Record<string, unknown>): string {
   params.q = q
   if (/^[0-9a-f]{32}$/.test(q)) return 'TraceId = {q:String}'
-  return '(positionCaseInsensitive(RequestModel, {q:String}) > 0 OR positionCaseInsensitive(ResponseModel, {q:String}) > 0'
-    + ' OR positionCaseInsensitive(StatusMessage, {q:String}) > 0 OR ErrorType = {q:String})'
+  return (
+    '(positionCaseInsensitive(RequestModel, {q:String}) > 0 OR positionCaseInsensitive(ResponseModel, {q:String}) > 0' +
+    ' OR positionCaseInsensitive(StatusMessage, {q:String}) > 0 OR ErrorType = {q:String})'
+  )
 }
 
 /** The filters that are not a plain column match. */
@@ -49,14 +65,39 @@ function extraFilters(q: TraceListQuery, where: string[], params: Record<string,
 const DAY_MS = 86_400_000
 
 /** The columns the trace list selects, as ClickHouse returns them (64-bit integers as numbers, see client.ts). */
-type SummaryRow = Pick<SpanRow, 'TraceId' | 'SpanId' | 'SpanName' | 'Timestamp' | 'Duration' | 'StatusCode' | 'Provider' | 'RequestModel'
-  | 'ResponseModel' | 'Operation' | 'Stream' | 'InputTokens' | 'OutputTokens' | 'CostUsd' | 'HttpStatus' | 'ErrorType' | 'Workflow' | 'Team'
-  | 'KeyName' | 'User' | 'Attempt'>
+type SummaryRow = Pick<
+  SpanRow,
+  | 'TraceId'
+  | 'SpanId'
+  | 'SpanName'
+  | 'Timestamp'
+  | 'Duration'
+  | 'StatusCode'
+  | 'Provider'
+  | 'RequestModel'
+  | 'ResponseModel'
+  | 'Operation'
+  | 'Stream'
+  | 'InputTokens'
+  | 'OutputTokens'
+  | 'CostUsd'
+  | 'HttpStatus'
+  | 'ErrorType'
+  | 'Workflow'
+  | 'Team'
+  | 'KeyName'
+  | 'User'
+  | 'Attempt'
+>
 
 /** The columns a span's detail selects (DETAIL_COLUMNS). */
-type DetailRow = Omit<SpanRow, 'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Route'>
+type DetailRow = Omit<
+  SpanRow,
+  'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Route'
+>
 
-const status = (r: Pick<SpanRow, 'ErrorType' | 'StatusCode'>) => (r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok')
+const status = (r: Pick<SpanRow, 'ErrorType' | 'StatusCode'>) =>
+  r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok'
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const costSource = (v: string): Span['cost_source'] => CostSourceSchema.safeParse(v).data ?? 'no_usage'
 
@@ -65,7 +106,10 @@ function encodeCursor(ts: string, spanId: string): string {
 }
 
 /** Where a page of the trace list continues: the last row of the page before. */
-export interface TraceCursor { ts: string; spanId: string }
+export interface TraceCursor {
+  ts: string
+  spanId: string
+}
 
 const CURSOR_TS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/
 const SPAN_ID = /^[0-9a-f]{16}$/
@@ -83,12 +127,21 @@ export function decodeCursor(cursor: string): TraceCursor | null {
   return { ts, spanId }
 }
 
-export async function listTraces(store: Store, q: TraceListQuery, after: TraceCursor | null = null, timeoutMs?: number): Promise<TraceListResponse> {
+export async function listTraces(
+  store: Store,
+  q: TraceListQuery,
+  after: TraceCursor | null = null,
+  timeoutMs?: number,
+): Promise<TraceListResponse> {
   const db = store.database
   const to = q.to ?? new Date(Date.now() + 60_000)
   const from = q.from ?? new Date(to.getTime() - 7 * DAY_MS)
   const where = ["SpanKind = 'Server'", 'Timestamp >= {from:DateTime64(9)}', 'Timestamp < {to:DateTime64(9)}']
-  const params: Record<string, unknown> = { from: formatTimestamp(from.getTime()), to: formatTimestamp(to.getTime()), limit: q.limit + 1 }
+  const params: Record<string, unknown> = {
+    from: formatTimestamp(from.getTime()),
+    to: formatTimestamp(to.getTime()),
+    limit: q.limit + 1,
+  }
   for (const [key, column] of Object.entries(FILTER_COLUMNS)) {
     const value = q[key as keyof typeof FILTER_COLUMNS]
     if (value === undefined) continue
@@ -124,29 +177,75 @@ export const summaryFromRow = (r: SpanRow): TraceSummary => toSummary(r)
 
 function toSummary(r: SummaryRow): TraceSummary {
   return {
-    trace_id: r.TraceId, span_id: r.SpanId, name: r.SpanName, start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6, status: status(r),
-    provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
-    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), cost_usd: n(r.CostUsd),
-    http_status: Number(r.HttpStatus), error_type: r.ErrorType, workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
-    user: r.User, attempts: Number(r.Attempt),
+    trace_id: r.TraceId,
+    span_id: r.SpanId,
+    name: r.SpanName,
+    start_time: isoFromClickHouse(r.Timestamp),
+    duration_ms: Number(r.Duration) / 1e6,
+    status: status(r),
+    provider: r.Provider,
+    request_model: r.RequestModel,
+    response_model: r.ResponseModel,
+    operation: r.Operation,
+    stream: Boolean(r.Stream),
+    input_tokens: n(r.InputTokens),
+    output_tokens: n(r.OutputTokens),
+    cost_usd: n(r.CostUsd),
+    http_status: Number(r.HttpStatus),
+    error_type: r.ErrorType,
+    workflow: r.Workflow,
+    team: r.Team,
+    key_name: r.KeyName,
+    user: r.User,
+    attempts: Number(r.Attempt),
   }
 }
 
 function toSpan(r: DetailRow): Span {
   const evTimes = r['Events.Timestamp'] ?? []
   return {
-    trace_id: r.TraceId, span_id: r.SpanId, parent_span_id: r.ParentSpanId, name: r.SpanName,
-    kind: r.SpanKind === 'Server' ? 'server' : 'client', start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6, status: status(r), status_message: r.StatusMessage,
-    provider: r.Provider, request_model: r.RequestModel, response_model: r.ResponseModel, operation: r.Operation,
-    stream: Boolean(r.Stream), input_tokens: n(r.InputTokens), output_tokens: n(r.OutputTokens), tokens_estimated: Boolean(r.TokensEstimated),
-    cache_read_tokens: n(r.CacheReadTokens), cache_write_tokens: n(r.CacheWriteTokens), reasoning_tokens: n(r.ReasoningTokens),
-    cost_usd: n(r.CostUsd), cost_source: costSource(r.CostSource), provider_cost_usd: n(r.ProviderCostUsd), ttft_ms: n(r.TtftMs), http_status: Number(r.HttpStatus),
-    error_type: r.ErrorType, attempt: Number(r.Attempt), workflow: r.Workflow, team: r.Team, key_name: r.KeyName,
-    user: r.User, session_id: r.SessionId, tags: r.Tags ?? [], attributes: r.SpanAttributes ?? {},
-    events: evTimes.map((t, i) => ({ time: isoFromClickHouse(t), name: r['Events.Name']?.[i] ?? '', attributes: r['Events.Attributes']?.[i] ?? {} })),
-    request_body: r.RequestBody, response_body: r.ResponseBody, body_truncated: Boolean(r.BodyTruncated),
+    trace_id: r.TraceId,
+    span_id: r.SpanId,
+    parent_span_id: r.ParentSpanId,
+    name: r.SpanName,
+    kind: r.SpanKind === 'Server' ? 'server' : 'client',
+    start_time: isoFromClickHouse(r.Timestamp),
+    duration_ms: Number(r.Duration) / 1e6,
+    status: status(r),
+    status_message: r.StatusMessage,
+    provider: r.Provider,
+    request_model: r.RequestModel,
+    response_model: r.ResponseModel,
+    operation: r.Operation,
+    stream: Boolean(r.Stream),
+    input_tokens: n(r.InputTokens),
+    output_tokens: n(r.OutputTokens),
+    tokens_estimated: Boolean(r.TokensEstimated),
+    cache_read_tokens: n(r.CacheReadTokens),
+    cache_write_tokens: n(r.CacheWriteTokens),
+    reasoning_tokens: n(r.ReasoningTokens),
+    cost_usd: n(r.CostUsd),
+    cost_source: costSource(r.CostSource),
+    provider_cost_usd: n(r.ProviderCostUsd),
+    ttft_ms: n(r.TtftMs),
+    http_status: Number(r.HttpStatus),
+    error_type: r.ErrorType,
+    attempt: Number(r.Attempt),
+    workflow: r.Workflow,
+    team: r.Team,
+    key_name: r.KeyName,
+    user: r.User,
+    session_id: r.SessionId,
+    tags: r.Tags ?? [],
+    attributes: r.SpanAttributes ?? {},
+    events: evTimes.map((t, i) => ({
+      time: isoFromClickHouse(t),
+      name: r['Events.Name']?.[i] ?? '',
+      attributes: r['Events.Attributes']?.[i] ?? {},
+    })),
+    request_body: r.RequestBody,
+    response_body: r.ResponseBody,
+    body_truncated: Boolean(r.BodyTruncated),
   }
 }
 

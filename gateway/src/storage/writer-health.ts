@@ -35,13 +35,29 @@ export const errorMessage = (err: unknown) => String((err as Error)?.message ?? 
  */
 export class WriterHealth {
   readonly stats: WriterStats = {
-    written: 0, replayed: 0, failedInserts: 0, dropped: 0, lastDropAt: 0, corruptRecords: 0, pending: 0, segments: 0, spoolBytes: 0,
-    lastError: '', spoolWriteErrors: 0, spoolWritable: true, memoryRows: 0, quarantinedSegments: 0, quarantinedRows: 0,
+    written: 0,
+    replayed: 0,
+    failedInserts: 0,
+    dropped: 0,
+    lastDropAt: 0,
+    corruptRecords: 0,
+    pending: 0,
+    segments: 0,
+    spoolBytes: 0,
+    lastError: '',
+    spoolWriteErrors: 0,
+    spoolWritable: true,
+    memoryRows: 0,
+    quarantinedSegments: 0,
+    quarantinedRows: 0,
   }
   private readonly writeErrorLog = new Throttle(LOG_EVERY_MS)
   private readonly dropLog = new Throttle(LOG_EVERY_MS)
 
-  constructor(private readonly log: Logger, private readonly spoolDir: string) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly spoolDir: string,
+  ) {}
 
   /** Count dropped spans; the caller logs why. */
   countDrop(n: number): void {
@@ -55,7 +71,17 @@ export class WriterHealth {
     if (n <= 0) return
     this.countDrop(n)
     const skipped = this.dropLog.take()
-    if (skipped !== null) this.log.error({ dropped: n, total_dropped: this.stats.dropped, memory_rows: this.stats.memoryRows, spool_bytes: this.stats.spoolBytes, drops_since_last_report: skipped }, why)
+    if (skipped !== null)
+      this.log.error(
+        {
+          dropped: n,
+          total_dropped: this.stats.dropped,
+          memory_rows: this.stats.memoryRows,
+          spool_bytes: this.stats.spoolBytes,
+          drops_since_last_report: skipped,
+        },
+        why,
+      )
   }
 
   spoolFailed(err: unknown): void {
@@ -63,8 +89,15 @@ export class WriterHealth {
     this.stats.spoolWritable = false
     const skipped = this.writeErrorLog.take()
     if (skipped === null) return
-    this.log.error({ err: { message: errorMessage(err), code: (err as NodeJS.ErrnoException).code }, spool: this.spoolDir, memory_rows: this.stats.memoryRows, errors_since_last_report: skipped },
-      'spool cannot be written: spans wait in memory (up to spool.max_memory_rows) until it can, or until ClickHouse takes them')
+    this.log.error(
+      {
+        err: { message: errorMessage(err), code: (err as NodeJS.ErrnoException).code },
+        spool: this.spoolDir,
+        memory_rows: this.stats.memoryRows,
+        errors_since_last_report: skipped,
+      },
+      'spool cannot be written: spans wait in memory (up to spool.max_memory_rows) until it can, or until ClickHouse takes them',
+    )
   }
 
   spoolWorks(): void {

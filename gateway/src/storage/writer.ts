@@ -20,7 +20,10 @@ export interface WriterOptions {
   spoolDir: string
 }
 
-interface OpenBatch { values: unknown[][]; held: boolean }
+interface OpenBatch {
+  values: unknown[][]
+  held: boolean
+}
 
 const HELD_RETRY_MS = 1_000
 
@@ -44,7 +47,11 @@ export class SpanWriter {
   private closed = false
   readonly stats: WriterStats
 
-  constructor(store: Store, private readonly opts: WriterOptions, private readonly log: Logger) {
+  constructor(
+    store: Store,
+    private readonly opts: WriterOptions,
+    private readonly log: Logger,
+  ) {
     this.spool = new Spool(opts.spoolDir)
     this.quarantine = new Quarantine(opts.spoolDir)
     this.quarantine.secure()
@@ -54,10 +61,18 @@ export class SpanWriter {
     const quarantined = this.quarantine.list()
     this.stats.quarantinedSegments = quarantined.length
     this.stats.quarantinedRows = quarantined.reduce((s, q) => s + q.spans, 0)
-    if (quarantined.length) log.warn({ segments: quarantined.length, dir: this.quarantine.dir }, 'spool segments are in quarantine: see `tracegate spool list`')
-    for (const seg of this.spool.leftovers()) this.queue.push({ seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
+    if (quarantined.length)
+      log.warn(
+        { segments: quarantined.length, dir: this.quarantine.dir },
+        'spool segments are in quarantine: see `tracegate spool list`',
+      )
+    for (const seg of this.spool.leftovers())
+      this.queue.push({ seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
     if (this.queue.length) {
-      log.warn({ segments: this.queue.length, bytes: this.spool.bytesOnDisk }, 'replaying spans left in the spool by an earlier run')
+      log.warn(
+        { segments: this.queue.length, bytes: this.spool.bytesOnDisk },
+        'replaying spans left in the spool by an earlier run',
+      )
       this.schedule(0)
     }
     this.refreshStats()
@@ -65,7 +80,11 @@ export class SpanWriter {
 
   /** Never throws: the request path must not die of span storage. After close() rows still reach the spool; the next start replays them. */
   add(rows: SpanRow[]): void {
-    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes) return this.health.drop(rows.length, 'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped')
+    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes)
+      return this.health.drop(
+        rows.length,
+        'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped',
+      )
     let values = rows.map(spanRowValues)
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
     const open = (this.open ??= { values: [], held: this.stats.memoryRows > 0 })
@@ -92,7 +111,11 @@ export class SpanWriter {
   /** Keep rows that could not reach the spool in memory, up to spool.max_memory_rows; the rest are dropped, counted. */
   private hold(values: unknown[][]): unknown[][] {
     const room = Math.max(0, this.opts.maxMemoryRows - this.stats.memoryRows)
-    if (values.length > room) this.health.drop(values.length - room, 'the spool cannot be written and spool.max_memory_rows spans already wait in memory: spans dropped')
+    if (values.length > room)
+      this.health.drop(
+        values.length - room,
+        'the spool cannot be written and spool.max_memory_rows spans already wait in memory: spans dropped',
+      )
     const kept = values.slice(0, room)
     this.stats.memoryRows += kept.length
     this.scheduleHeldRetry()
@@ -131,20 +154,25 @@ export class SpanWriter {
     if (this.closed && delay > 0) return
     if (this.timer && delay > 0) return
     if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => {
-      this.timer = null
-      void this.flush()
-    }, Math.max(delay, this.inserter.backoffMs))
+    this.timer = setTimeout(
+      () => {
+        this.timer = null
+        void this.flush()
+      },
+      Math.max(delay, this.inserter.backoffMs),
+    )
     this.timer.unref()
   }
 
   /** Close the open segment and insert everything queued, in order; stops at the first failure. Never rejects. */
   async flush(): Promise<void> {
     this.roll()
-    this.draining ??= this.drain().catch((err) => {
-      this.log.error({ err: { message: errorMessage(err) } }, 'span writer failed; retrying')
-      this.schedule(Math.max(this.inserter.backoffMs, 250))
-    }).finally(() => (this.draining = null))
+    this.draining ??= this.drain()
+      .catch((err) => {
+        this.log.error({ err: { message: errorMessage(err) } }, 'span writer failed; retrying')
+        this.schedule(Math.max(this.inserter.backoffMs, 250))
+      })
+      .finally(() => (this.draining = null))
     await this.draining
   }
 
@@ -223,7 +251,15 @@ export class SpanWriter {
     }
     if (this.timer) clearTimeout(this.timer)
     if (this.stats.memoryRows > 0) this.persistHeld()
-    if (this.stats.memoryRows > 0) this.health.drop(this.stats.memoryRows, 'shutting down while the spool cannot be written: spans held in memory are lost')
-    if (this.queue.length) this.log.warn({ segments: this.queue.length }, 'storage unavailable at shutdown: spans stay in the spool and are written at the next start')
+    if (this.stats.memoryRows > 0)
+      this.health.drop(
+        this.stats.memoryRows,
+        'shutting down while the spool cannot be written: spans held in memory are lost',
+      )
+    if (this.queue.length)
+      this.log.warn(
+        { segments: this.queue.length },
+        'storage unavailable at shutdown: spans stay in the spool and are written at the next start',
+      )
   }
 }

@@ -1,9 +1,20 @@
-import type { CostReport, MetaKeysResponse, QueryRequest, QueryResponse, TraceListResponse, TraceResponse } from '@tracegate/schemas'
+import type {
+  CostReport,
+  MetaKeysResponse,
+  QueryRequest,
+  QueryResponse,
+  TraceListResponse,
+  TraceResponse,
+} from '@tracegate/schemas'
 import { auth } from './auth.svelte.ts'
 
 /** An API failure with the gateway's OpenAI-style message, ready to show. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly code = '') {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = '',
+  ) {
     super(message)
   }
 }
@@ -20,7 +31,9 @@ async function check(res: Response): Promise<Response> {
     const body = (await res.json()) as { error?: { message?: string; code?: string } }
     message = body.error?.message ?? message
     code = body.error?.code ?? ''
-  } catch { /* not JSON: keep the status line */ }
+  } catch {
+    /* not JSON: keep the status line */
+  }
   if (res.status === 401) auth.required = true
   throw new ApiError(res.status, message, code)
 }
@@ -35,17 +48,32 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 
 /** A slice as POST /api/query takes it; dates are sent as ISO strings. */
 export type Slice = Omit<QueryRequest, 'from' | 'to' | 'group_by' | 'filters' | 'limit'> & {
-  from: Date; to: Date; group_by?: QueryRequest['group_by']; filters?: QueryRequest['filters']; limit?: number
+  from: Date
+  to: Date
+  group_by?: QueryRequest['group_by']
+  filters?: QueryRequest['filters']
+  limit?: number
 }
 
 export async function query(slice: Slice, signal?: AbortSignal): Promise<QueryResponse> {
   const body = JSON.stringify({ ...slice, from: slice.from.toISOString(), to: slice.to.toISOString() })
-  const res = await fetch('/api/query', { method: 'POST', headers: headers({ 'content-type': 'application/json' }), body, signal })
+  const res = await fetch('/api/query', {
+    method: 'POST',
+    headers: headers({ 'content-type': 'application/json' }),
+    body,
+    signal,
+  })
   return (await check(res)).json() as Promise<QueryResponse>
 }
 
-export const traces = (params: URLSearchParams, signal?: AbortSignal) => getJson<TraceListResponse>(`/api/traces?${params}`, signal)
-export const trace = (id: string, signal?: AbortSignal) => getJson<TraceResponse>(`/api/traces/${encodeURIComponent(id)}`, signal)
-export const costReport = (params: URLSearchParams, signal?: AbortSignal) => getJson<CostReport>(`/api/reports/cost?${params}`, signal)
+export const traces = (params: URLSearchParams, signal?: AbortSignal) =>
+  getJson<TraceListResponse>(`/api/traces?${params}`, signal)
+export const trace = (id: string, signal?: AbortSignal) =>
+  getJson<TraceResponse>(`/api/traces/${encodeURIComponent(id)}`, signal)
+export const costReport = (params: URLSearchParams, signal?: AbortSignal) =>
+  getJson<CostReport>(`/api/reports/cost?${params}`, signal)
 export const metaKeys = (from: Date, to: Date, signal?: AbortSignal) =>
-  getJson<MetaKeysResponse>(`/api/meta-keys?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`, signal)
+  getJson<MetaKeysResponse>(
+    `/api/meta-keys?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`,
+    signal,
+  )

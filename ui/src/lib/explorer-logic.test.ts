@@ -9,15 +9,24 @@ describe('incident detection', () => {
   const row = (time: string, requests: number, error_rate: number) => ({ time, requests, error_rate })
 
   it('"since" is the start of the latest run over the threshold; quiet buckets neither start nor end it', () => {
-    const rows = [row('2026-11-24T14:00:00Z', 10, 0.5), row('2026-11-24T14:01:00Z', 10, 0), row('2026-11-24T14:05:00Z', 10, 0.2),
-      row('2026-11-24T14:06:00Z', 0, 0), row('2026-11-24T14:07:00Z', 10, 0.3)]
+    const rows = [
+      row('2026-11-24T14:00:00Z', 10, 0.5),
+      row('2026-11-24T14:01:00Z', 10, 0),
+      row('2026-11-24T14:05:00Z', 10, 0.2),
+      row('2026-11-24T14:06:00Z', 0, 0),
+      row('2026-11-24T14:07:00Z', 10, 0.3),
+    ]
     expect(crossing(rows, 0.1)).toEqual({ since: new Date('2026-11-24T14:05:00Z'), ongoing: true })
     expect(crossing([...rows, row('2026-11-24T14:08:00Z', 10, 0)], 0.1)!.ongoing).toBe(false)
     expect(crossing(rows, 0.9)).toBeNull()
   })
 
   it('the worst target is the one with most errors among those over the threshold', () => {
-    const rows = [{ provider: 'a', errors: 50, error_rate: 0.01 }, { provider: 'b', errors: 5, error_rate: 0.5 }, { provider: 'c', errors: 0, error_rate: 0 }]
+    const rows = [
+      { provider: 'a', errors: 50, error_rate: 0.01 },
+      { provider: 'b', errors: 5, error_rate: 0.5 },
+      { provider: 'c', errors: 0, error_rate: 0 },
+    ]
     expect(worstTarget(rows, 0.05)!.provider).toBe('b')
     expect(worstTarget(rows, 0.9)!.provider).toBe('a')
     expect(worstTarget([{ provider: 'c', errors: 0, error_rate: 0 }], 0.05)).toBeUndefined()
@@ -26,11 +35,16 @@ describe('incident detection', () => {
 
 describe('explore state in the URL', () => {
   it('round-trips filters, meta dimensions included, and drops what is not valid', () => {
-    const q = new URLSearchParams('group=team,meta:tenant,bogus&m=cost_usd,nope&f=team:eq:growth&f=meta:tenant:neq:a:b&f=x:eq:1&f=team:like:y&chart=cost_usd')
+    const q = new URLSearchParams(
+      'group=team,meta:tenant,bogus&m=cost_usd,nope&f=team:eq:growth&f=meta:tenant:neq:a:b&f=x:eq:1&f=team:like:y&chart=cost_usd',
+    )
     const s = readSlice(q)
     expect(s.group).toEqual(['team', 'meta:tenant'])
     expect(s.metrics).toEqual(['cost_usd'])
-    expect(s.filters).toEqual([{ dimension: 'team', op: 'eq', value: 'growth' }, { dimension: 'meta:tenant', op: 'neq', value: 'a:b' }])
+    expect(s.filters).toEqual([
+      { dimension: 'team', op: 'eq', value: 'growth' },
+      { dimension: 'meta:tenant', op: 'neq', value: 'a:b' },
+    ])
     expect(s.filters.map(filterParam)).toEqual(['team:eq:growth', 'meta:tenant:neq:a:b'])
     expect(parseFilter("team:eq:x' OR 1=1")).toEqual({ dimension: 'team', op: 'eq', value: "x' OR 1=1" })
   })
@@ -78,13 +92,19 @@ describe('time ranges', () => {
 })
 
 describe('storage warning', () => {
-  const ready = (spans: Partial<{ pending: number; dropped: number; spool_segments: number }>, reachable = true) =>
-    ({ status: 'ready', storage: { reachable }, spans: { pending: 0, dropped: 0, spool_segments: 0, failed_inserts: 0, ...spans } })
+  const ready = (spans: Partial<{ pending: number; dropped: number; spool_segments: number }>, reachable = true) => ({
+    status: 'ready',
+    storage: { reachable },
+    spans: { pending: 0, dropped: 0, spool_segments: 0, failed_inserts: 0, ...spans },
+  })
 
   it('says nothing for normal batching, warns on a backlog or an outage, errs on drops', () => {
     expect(storageWarning(ready({ pending: 40, spool_segments: 1 }))).toBeNull()
     expect(storageWarning(ready({ pending: 1200, spool_segments: 3 }))!.text).toMatch(/^1,200 spans are waiting/)
-    expect(storageWarning(ready({ pending: 7 }, false))).toEqual({ level: 'warn', text: 'Storage is unreachable: 7 spans wait in the spool and appear here when it is back.' })
+    expect(storageWarning(ready({ pending: 7 }, false))).toEqual({
+      level: 'warn',
+      text: 'Storage is unreachable: 7 spans wait in the spool and appear here when it is back.',
+    })
     expect(storageWarning(ready({ dropped: 3, pending: 7 }, false))!.level).toBe('error')
   })
 })

@@ -1,6 +1,7 @@
 type Num = number | string | null | undefined
 
-export const toNum = (v: Num): number | null => (v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v))
+export const toNum = (v: Num): number | null =>
+  v === null || v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v)
 
 export function count(v: Num): string {
   const n = toNum(v)
@@ -39,13 +40,21 @@ export function tokens(v: Num): string {
 }
 
 export function time(iso: string): string {
-  return new Date(iso).toLocaleString('en-GB', { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  return new Date(iso).toLocaleString('en-GB', {
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
 }
 
 /** "14:05" today, "17 Nov 14:05" another day. */
 export function clock(d: Date): string {
   const hm = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
-  return d.toDateString() === new Date().toDateString() ? hm : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`
+  return d.toDateString() === new Date().toDateString()
+    ? hm
+    : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`
 }
 
 /** Change against the previous period as "+12%"; null when there is nothing to compare with. */

@@ -13,8 +13,18 @@ export class Loaded<T> {
       this.loading = true
       this.error = null
       fn(ctl.signal).then(
-        (d) => { if (!ctl.signal.aborted) { this.data = d; this.loading = false } },
-        (e: Error) => { if (!ctl.signal.aborted) { this.error = e.message; this.loading = false } },
+        (d) => {
+          if (!ctl.signal.aborted) {
+            this.data = d
+            this.loading = false
+          }
+        },
+        (e: Error) => {
+          if (!ctl.signal.aborted) {
+            this.error = e.message
+            this.loading = false
+          }
+        },
       )
       return () => ctl.abort()
     })

@@ -21,16 +21,45 @@ export const METRIC_INFO: Record<Metric, { label: string; fmt: (v: number | stri
 }
 
 export const DIMENSION_LABELS: Record<string, string> = {
-  workflow: 'Workflow', model: 'Model', provider: 'Provider', key: 'Key', team: 'Team', user: 'User',
-  session: 'Session', status: 'Status', outcome: 'Outcome', error_type: 'Error type', tag: 'Tag',
+  workflow: 'Workflow',
+  model: 'Model',
+  provider: 'Provider',
+  key: 'Key',
+  team: 'Team',
+  user: 'User',
+  session: 'Session',
+  status: 'Status',
+  outcome: 'Outcome',
+  error_type: 'Error type',
+  tag: 'Tag',
 }
 
 export const dimensionLabel = (d: string) => DIMENSION_LABELS[d] ?? (d.startsWith('meta:') ? `meta ${d.slice(5)}` : d)
 
 /** Outcome colours: green for fine, warm for the provider's fault, grey for the caller's. */
 export const OUTCOME_COLORS: Record<string, string> = {
-  ok: '#16a34a', '4xx': '#a3a3a3', '429': '#f59e0b', '5xx': '#dc2626', timeout: '#7c3aed',
-  reset: '#db2777', stream_interrupted: '#ea580c', cancelled: '#64748b', rejected: '#78716c', error: '#991b1b', '': '#cbd5e1',
+  ok: '#16a34a',
+  '4xx': '#a3a3a3',
+  '429': '#f59e0b',
+  '5xx': '#dc2626',
+  timeout: '#7c3aed',
+  reset: '#db2777',
+  stream_interrupted: '#ea580c',
+  cancelled: '#64748b',
+  rejected: '#78716c',
+  error: '#991b1b',
+  '': '#cbd5e1',
 }
 
-export const PALETTE = ['#2563eb', '#16a34a', '#dc2626', '#f59e0b', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#ea580c', '#475569']
+export const PALETTE = [
+  '#2563eb',
+  '#16a34a',
+  '#dc2626',
+  '#f59e0b',
+  '#7c3aed',
+  '#0891b2',
+  '#db2777',
+  '#65a30d',
+  '#ea580c',
+  '#475569',
+]

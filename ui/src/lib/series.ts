@@ -13,7 +13,14 @@ export function align(rows: Row[], x: number[], metric: string, empty: number | 
 }
 
 /** One series per value of `dimension` (the `top` busiest first), for a time-bucketed grouped query. */
-export function splitBy(rows: Row[], x: number[], dimension: string, metric: string, colors: Record<string, string> = {}, top = 8): Series[] {
+export function splitBy(
+  rows: Row[],
+  x: number[],
+  dimension: string,
+  metric: string,
+  colors: Record<string, string> = {},
+  top = 8,
+): Series[] {
   const groups = new Map<string, Row[]>()
   const totals = new Map<string, number>()
   for (const r of rows) {
@@ -24,5 +31,9 @@ export function splitBy(rows: Row[], x: number[], dimension: string, metric: str
   return [...groups.keys()]
     .sort((a, b) => totals.get(b)! - totals.get(a)!)
     .slice(0, top)
-    .map((k, i) => ({ label: k || '(none)', values: align(groups.get(k)!, x, metric), color: colors[k] ?? PALETTE[i % PALETTE.length]! }))
+    .map((k, i) => ({
+      label: k || '(none)',
+      values: align(groups.get(k)!, x, metric),
+      color: colors[k] ?? PALETTE[i % PALETTE.length]!,
+    }))
 }
