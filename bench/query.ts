@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../gateway/src/storage/span-row.ts'
 import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { startGateway, type Gateway } from '../gateway/src/app.ts'

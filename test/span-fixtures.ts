@@ -1,4 +1,4 @@
-import { spanRowValues } from '@tracegate/schemas'
+import { spanRowValues } from '../gateway/src/storage/span-row.ts'
 import { buildRows } from '../gateway/src/spans/build.ts'
 import { Pricer } from '../gateway/src/spans/pricing.ts'
 import { ProviderRegistry } from '../gateway/src/providers/registry.ts'

@@ -1,6 +1,4 @@
 export * from './config.ts'
 export * from './span.ts'
-export * from './span-row.ts'
 export * from './api.ts'
-export * from './migrations.ts'
 export * from './query.ts'

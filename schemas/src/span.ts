@@ -55,3 +55,17 @@ export const SpanSchema = z.object({
   body_truncated: z.boolean(),
 })
 export type Span = z.infer<typeof SpanSchema>
+
+/** How a request ended, one word each (the storage computes it with the same list). */
+export const OUTCOMES = [
+  'ok',
+  '4xx',
+  '429',
+  '5xx',
+  'timeout',
+  'reset',
+  'stream_interrupted',
+  'cancelled',
+  'rejected',
+  'error',
+] as const

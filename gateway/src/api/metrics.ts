@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../storage/span-row.ts'
 import type { RowSink } from '../spans/recorder.ts'
 import type { SpanWriter } from '../storage/writer.ts'
 import type { MetricLabels } from './metric-labels.ts'

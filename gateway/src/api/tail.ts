@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../storage/span-row.ts'
 import type { RowSink } from '../spans/recorder.ts'
 import { summaryFromRow } from '../storage/trace-queries.ts'
 import { adminGuard } from './admin-auth.ts'

@@ -1,4 +1,4 @@
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../storage/span-row.ts'
 import { readResponse, emptyFacts, type ResponseFacts } from '../providers/usage.ts'
 import type { Usage } from '../providers/usage-keys.ts'
 import { priceAttempt, type AttemptCost } from './attempt-cost.ts'

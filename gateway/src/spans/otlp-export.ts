@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime } fr
 import { BatchSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../storage/span-row.ts'
 import type { RowSink } from './recorder.ts'
 
 /** Attributes the GenAI and HTTP conventions define as integers; the rest stay strings. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { SpanRow } from '@tracegate/schemas'
+import type { SpanRow } from '../storage/span-row.ts'
 import type { RequestObservation } from './observation.ts'
 import { buildRows, type BuildOptions } from './build.ts'
 

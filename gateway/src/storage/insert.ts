@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { spanColumnsFor } from '@tracegate/schemas'
+import { spanColumnsFor } from './span-row.ts'
 import type { Store } from './client.ts'
 import { Spool, type Segment } from './spool.ts'
 import { Quarantine, rejectedForContent } from './quarantine.ts'

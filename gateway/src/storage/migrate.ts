@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { ledgerStatements, migrations } from '@tracegate/schemas'
+import { ledgerStatements, migrations } from './migrations.ts'
 import type { Store } from './client.ts'
 import { applyRetention } from './retention.ts'
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { MetaKeysQuerySchema, QUERY_DIMENSIONS, QUERY_METRICS, QueryRequestSchema } from '@tracegate/schemas'
+import { OUTCOMES, MetaKeysQuerySchema, QUERY_DIMENSIONS, QUERY_METRICS, QueryRequestSchema } from '@tracegate/schemas'
 import { compileMetaKeys, compileQuery } from './query-compiler.ts'
+import { OUTCOME_SQL } from './migrations.ts'
 
 const base = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }
 const compile = (q: object) => compileQuery(QueryRequestSchema.parse({ ...base, ...q }), 'tracegate')
@@ -79,5 +80,13 @@ describe('query compiler', () => {
       MetaKeysQuerySchema.safeParse({ from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }).error!.issues[0]!
         .message,
     ).toBe('to must be after from')
+  })
+})
+
+describe('outcomes', () => {
+  it('the SQL that computes an outcome and the list the explorer offers name the same outcomes', () => {
+    // Each branch's result: a quoted word at the end of a line, or the final default.
+    const inSql = [...OUTCOME_SQL.matchAll(/,\s+'([a-z0-9_]+)'(?=,\n|\)$)/g)].map((m) => m[1])
+    expect([...new Set(inSql)].sort()).toEqual([...OUTCOMES].sort())
   })
 })

@@ -1,12 +1,5 @@
-import {
-  OUTCOME_SQL,
-  REJECTED_SQL,
-  type Dimension,
-  type Filter,
-  type MetaKeysQuery,
-  type Metric,
-  type QueryRequest,
-} from '@tracegate/schemas'
+import type { Dimension, Filter, MetaKeysQuery, Metric, QueryRequest } from '@tracegate/schemas'
+import { OUTCOME_SQL, REJECTED_SQL } from './migrations.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
 

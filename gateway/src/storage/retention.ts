@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { retentionTtls } from '@tracegate/schemas'
+import { retentionTtls } from './migrations.ts'
 import type { Store } from './client.ts'
 
 const ttlOf = (engineFull: string) => / TTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1] ?? ''

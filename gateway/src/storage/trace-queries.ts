@@ -1,13 +1,13 @@
 import {
   CostSourceSchema,
   InstantSchema,
-  OUTCOME_SQL,
   type Span,
-  type SpanRow,
   type TraceListQuery,
   type TraceListResponse,
   type TraceSummary,
 } from '@tracegate/schemas'
+import { OUTCOME_SQL } from './migrations.ts'
+import type { SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'

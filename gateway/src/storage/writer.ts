@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { spanRowValues, type SpanRow } from '@tracegate/schemas'
+import { spanRowValues, type SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { Spool } from './spool.ts'
 import { Quarantine, type QuarantinedSegment } from './quarantine.ts'

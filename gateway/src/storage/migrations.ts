@@ -171,18 +171,6 @@ export const OUTCOME_SQL = `multiIf(
   HttpStatus >= 500, '5xx',
   HttpStatus >= 400, '4xx',
   'error')`
-export const OUTCOMES = [
-  'ok',
-  '4xx',
-  '429',
-  '5xx',
-  'timeout',
-  'reset',
-  'stream_interrupted',
-  'cancelled',
-  'rejected',
-  'error',
-] as const
 
 /**
  * v5: the rollup learns each request's outcome and whether it fell back, so the overview and
