@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { BUILTIN_DEFAULTS } from '../gateway/src/providers/builtins.ts'
+import { BUILTIN_PROVIDERS } from '@tracegate/schemas'
 import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
 import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
 
@@ -79,7 +79,7 @@ describe('docker-compose.yml', () => {
   })
 
   it('passes every built-in provider key variable through to the gateway', () => {
-    const vars = Object.values(BUILTIN_DEFAULTS)
+    const vars = Object.values(BUILTIN_PROVIDERS)
       .map((d) => d.keyEnv)
       .filter((v): v is string => Boolean(v))
     for (const v of vars) expect([v, env[v]]).toEqual([v, `\${${v}:-}`])

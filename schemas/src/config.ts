@@ -1,23 +1,6 @@
 import { z } from 'zod'
 
-/** Wire families a provider can speak; built-in providers map onto one of these. */
-export const PROVIDER_TYPES = ['openai', 'anthropic', 'azure', 'openai-compatible'] as const
-
-/** Providers known without configuration (name -> defaults live in the gateway's provider registry). */
-export const BUILTIN_PROVIDERS = [
-  'openai',
-  'anthropic',
-  'azure',
-  'gemini',
-  'groq',
-  'mistral',
-  'deepseek',
-  'together',
-  'fireworks',
-  'openrouter',
-  'xai',
-  'ollama',
-] as const
+import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
 
 const url = z.string().url()
 
@@ -262,9 +245,9 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const known = new Set<string>([...BUILTIN_PROVIDERS, ...Object.keys(cfg.providers)])
+    const known = new Set<string>([...BUILTIN_PROVIDER_NAMES, ...Object.keys(cfg.providers)])
     for (const [name, p] of Object.entries(cfg.providers)) {
-      const builtin = (BUILTIN_PROVIDERS as readonly string[]).includes(name)
+      const builtin = (BUILTIN_PROVIDER_NAMES as readonly string[]).includes(name)
       if (!builtin && !p.type) {
         ctx.addIssue({
           code: 'custom',
@@ -318,4 +301,3 @@ export type ModelAlias = z.infer<typeof ModelAliasSchema>
 export type ModelTarget = z.infer<typeof ModelTargetSchema>
 export type GatewayKey = z.infer<typeof GatewayKeySchema>
 export type PriceOverride = z.infer<typeof PriceOverrideSchema>
-export type ProviderType = (typeof PROVIDER_TYPES)[number]

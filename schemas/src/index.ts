@@ -1,4 +1,5 @@
 export * from './config.ts'
+export * from './providers.ts'
 export * from './span.ts'
 export * from './api.ts'
 export * from './query.ts'

@@ -1,7 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
-import { ConfigSchema, type Config } from '@tracegate/schemas'
-import { BUILTIN_DEFAULTS } from '../providers/builtins.ts'
+import { BUILTIN_PROVIDERS, ConfigSchema, type Config } from '@tracegate/schemas'
 
 /** A config that cannot be used; `problems` holds one line per problem, each naming its path. */
 export class ConfigError extends Error {
@@ -55,7 +54,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
  * built-in providers the config gives no key: what docker-compose passes through.
  */
 function applyEnvKeys(cfg: Config, env: NodeJS.ProcessEnv): void {
-  for (const [name, d] of Object.entries(BUILTIN_DEFAULTS)) {
+  for (const [name, d] of Object.entries(BUILTIN_PROVIDERS)) {
     const key = d.keyEnv && env[d.keyEnv]
     if (key && !cfg.providers[name]?.api_key) cfg.providers[name] = { ...cfg.providers[name], api_key: key }
   }
@@ -63,7 +62,7 @@ function applyEnvKeys(cfg: Config, env: NodeJS.ProcessEnv): void {
 
 /** Built-in providers whose key is the one in their environment variable (for the start-up log). */
 export function providersKeyedFromEnv(cfg: Config, env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(BUILTIN_DEFAULTS)
+  return Object.entries(BUILTIN_PROVIDERS)
     .filter(([name, d]) => d.keyEnv && env[d.keyEnv] && cfg.providers[name]?.api_key === env[d.keyEnv])
     .map(([name]) => name)
 }

@@ -1,6 +1,10 @@
-/** The ways providers take a key. */
-export const bearer = (key: string): Array<[string, string]> => [['authorization', `Bearer ${key}`]]
-export const xApiKey = (key: string): Array<[string, string]> => [['x-api-key', key]]
-export const azureApiKey = (key: string): Array<[string, string]> => [['api-key', key]]
-/** Google's API-key header; its OpenAI-compatible endpoint takes it as well as the native API does. */
-export const googApiKey = (key: string): Array<[string, string]> => [['x-goog-api-key', key]]
+import type { AuthHeader } from '@tracegate/schemas'
+
+/** How each header carries a provider key. */
+export const AUTH_HEADERS: Record<AuthHeader, (key: string) => Array<[string, string]>> = {
+  authorization: (key) => [['authorization', `Bearer ${key}`]],
+  'x-api-key': (key) => [['x-api-key', key]],
+  'api-key': (key) => [['api-key', key]],
+  // Google's; its OpenAI-compatible endpoint takes it as well as the native API does.
+  'x-goog-api-key': (key) => [['x-goog-api-key', key]],
+}

@@ -1,8 +1,14 @@
 import { Pool } from 'undici'
-import type { Config, ProviderConfig, ProviderType } from '@tracegate/schemas'
+import {
+  BUILTIN_PROVIDERS,
+  type BuiltinProvider,
+  type BuiltinProviderName,
+  type Config,
+  type ProviderConfig,
+  type ProviderType,
+} from '@tracegate/schemas'
 import type { ProviderAdapter, UpstreamBase } from './types.ts'
-import { bearer, xApiKey, azureApiKey } from './auth.ts'
-import { BUILTIN_DEFAULTS, type ProviderDefaults } from './builtins.ts'
+import { AUTH_HEADERS } from './auth.ts'
 import { joinPath } from './paths.ts'
 
 /** Upstream connections per provider unless `max_connections` says otherwise. */
@@ -17,13 +23,18 @@ function splitBase(base: string): UpstreamBase {
   return { origin: u.origin, path: trimSlash(u.pathname), host: u.hostname, port }
 }
 
-function authFor(type: ProviderType, defaults: ProviderDefaults | undefined): (key: string) => Array<[string, string]> {
-  if (defaults?.auth) return defaults.auth
-  return type === 'anthropic' ? xApiKey : type === 'azure' ? azureApiKey : bearer
+/** The header a provider's key goes in: its own if it says so, else its wire family's. */
+function authFor(type: ProviderType, defaults: BuiltinProvider | undefined): (key: string) => Array<[string, string]> {
+  return AUTH_HEADERS[
+    defaults?.auth ?? (type === 'anthropic' ? 'x-api-key' : type === 'azure' ? 'api-key' : 'authorization')
+  ]
 }
 
+const builtin = (name: string): BuiltinProvider | undefined =>
+  Object.hasOwn(BUILTIN_PROVIDERS, name) ? BUILTIN_PROVIDERS[name as BuiltinProviderName] : undefined
+
 function makeAdapter(name: string, cfg: ProviderConfig | undefined): ProviderAdapter | undefined {
-  const defaults = BUILTIN_DEFAULTS[name]
+  const defaults = builtin(name)
   if (defaults?.localOnly && !cfg) return undefined
   const type = cfg?.type ?? defaults?.type
   const base = cfg?.base_url ?? defaults?.baseUrl
@@ -42,7 +53,7 @@ function makeAdapter(name: string, cfg: ProviderConfig | undefined): ProviderAda
     query: cfg?.api_version ? `?api-version=${encodeURIComponent(cfg.api_version)}` : '',
     authHeaders: authFor(type, defaults),
     defaultHeaders: type === 'anthropic' ? [['anthropic-version', '2023-06-01']] : [],
-    usageQuirks: defaults?.usageQuirks ?? {},
+    usageQuirks: { reasoningOutsideOutput: defaults?.reasoningOutsideOutput },
     // Its own pool: a provider that hangs holds only its own connections, never another's.
     dispatcher: new Pool(native.origin, {
       connections: cfg?.max_connections ?? DEFAULT_MAX_CONNECTIONS,
@@ -56,7 +67,7 @@ export class ProviderRegistry {
   private readonly byName = new Map<string, ProviderAdapter>()
 
   constructor(config: Config) {
-    const names = new Set([...Object.keys(BUILTIN_DEFAULTS), ...Object.keys(config.providers)])
+    const names = new Set([...Object.keys(BUILTIN_PROVIDERS), ...Object.keys(config.providers)])
     for (const name of names) {
       const adapter = makeAdapter(name, config.providers[name])
       if (adapter) this.byName.set(name, adapter)

@@ -1,19 +1,24 @@
-import type { ProviderType } from '@tracegate/schemas'
-import type { UsageQuirks } from './types.ts'
-import { googApiKey } from './auth.ts'
+/** Wire families a provider can speak; built-in providers map onto one of these. */
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'azure', 'openai-compatible'] as const
+export type ProviderType = (typeof PROVIDER_TYPES)[number]
 
-export interface ProviderDefaults {
+/** The header a provider takes its key in. */
+export type AuthHeader = 'authorization' | 'x-api-key' | 'api-key' | 'x-goog-api-key'
+
+/** What a built-in provider is, as data: the gateway's registry builds adapters from it, the config schema its names. */
+export interface BuiltinProvider {
   type: ProviderType
   baseUrl?: string
   semconvName: string
   pricingId?: string
   /** Environment variable that supplies the provider key when the config names none. */
   keyEnv?: string
-  /** Google takes its key in x-goog-api-key, on the native and the OpenAI-compatible API alike. */
-  auth?: (key: string) => Array<[string, string]>
+  /** Where the key goes when not the type's usual header (Google's x-goog-api-key, on its native and OpenAI-compatible API alike). */
+  auth?: AuthHeader
   /** Where the OpenAI-compatible API lives under the base URL, when not at the base itself. */
   openaiPath?: string
-  usageQuirks?: UsageQuirks
+  /** completion_tokens leaves reasoning tokens out, though they are billed as output (xAI). */
+  reasoningOutsideOutput?: boolean
   /**
    * A default base URL on this machine (ollama): such a provider exists only when configured,
    * so a caller cannot make the gateway reach a local service nobody set up.
@@ -22,10 +27,10 @@ export interface ProviderDefaults {
 }
 
 /**
- * Built-in providers as data. A new OpenAI-compatible provider is one line here;
+ * The one list of built-in providers. A new OpenAI-compatible provider is one entry here;
  * a custom one needs only `type` and `base_url` in config.
  */
-export const BUILTIN_DEFAULTS: Record<string, ProviderDefaults> = {
+const TABLE = {
   openai: {
     type: 'openai',
     baseUrl: 'https://api.openai.com/v1',
@@ -50,7 +55,7 @@ export const BUILTIN_DEFAULTS: Record<string, ProviderDefaults> = {
     semconvName: 'gcp.gemini',
     pricingId: 'google',
     keyEnv: 'GEMINI_API_KEY',
-    auth: googApiKey,
+    auth: 'x-goog-api-key',
   },
   groq: {
     type: 'openai-compatible',
@@ -100,7 +105,11 @@ export const BUILTIN_DEFAULTS: Record<string, ProviderDefaults> = {
     semconvName: 'x_ai',
     pricingId: 'x-ai',
     keyEnv: 'XAI_API_KEY',
-    usageQuirks: { reasoningOutsideOutput: true },
+    reasoningOutsideOutput: true,
   },
   ollama: { type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1', semconvName: 'ollama', localOnly: true },
-}
+} as const satisfies Record<string, BuiltinProvider>
+
+export type BuiltinProviderName = keyof typeof TABLE
+export const BUILTIN_PROVIDERS: Readonly<Record<BuiltinProviderName, BuiltinProvider>> = TABLE
+export const BUILTIN_PROVIDER_NAMES = Object.keys(TABLE) as BuiltinProviderName[]
