@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Json } from '../gateway/src/providers/sse.ts'
+import type { Json } from '../gateway/src/wires/sse.ts'
 
 /**
  * A loopback stand-in for OpenAI and Anthropic that speaks their real wire formats (JSON and SSE,

@@ -3,6 +3,7 @@ import { buildRows } from '../gateway/src/spans/build.ts'
 import { Pricer } from '../gateway/src/spans/pricing.ts'
 import { ProviderRegistry } from '../gateway/src/providers/registry.ts'
 import { parseConfig } from '../gateway/src/config/load.ts'
+import { openaiChat } from '../gateway/src/wires/openai-chat.ts'
 import type { RequestObservation } from '../gateway/src/spans/observation.ts'
 
 const adapter = new ProviderRegistry(parseConfig({})).get('openai')!
@@ -18,8 +19,7 @@ export function requestRowValues(traceId: string): unknown[][] {
     traceState: '',
     route: '/v1/chat/completions',
     method: 'POST',
-    wire: 'openai',
-    operation: 'chat',
+    wire: openaiChat,
     stream: false,
     requestedModel: 'gpt-4o',
     alias: '',

@@ -1,18 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { ProviderType } from '@tracegate/schemas'
 
-/** The wire formats whose bodies we read on the side for usage; bodies themselves pass through. */
-export type Wire = 'openai' | 'anthropic' | 'gemini'
-
-/** How a provider's usage differs from its wire format's norm. */
-export interface UsageQuirks {
-  /** completion_tokens leaves reasoning tokens out, though they are billed as output (xAI). */
-  reasoningOutsideOutput?: boolean
-}
-
-/** Operations, named as in the GenAI semantic conventions' `gen_ai.operation.name`. */
-export type Operation =
-  'chat' | 'text_completion' | 'embeddings' | 'responses' | 'generate_content' | 'count_tokens' | 'models' | 'other'
+import type { UsageQuirks } from '../wires/types.ts'
 
 /**
  * What distinguishes one provider from another: where it lives, how it wants to be

@@ -1,20 +1,25 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Operation, Wire } from '../providers/types.ts'
+import type { Dispatcher } from 'undici'
+import type { WireFormat, RequestFacts } from '../wires/types.ts'
+import { unknownWire } from '../wires/raw.ts'
 import { applyOverrides } from '../routing/request-overrides.ts'
+import { runPlan, type PlanRun } from '../routing/run-plan.ts'
+import type { RoutePlan } from '../routing/resolve.ts'
 import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
 import { attributionFrom } from '../spans/attribution.ts'
 import { newSpanId } from '../spans/ids.ts'
 import { nowMs } from '../clock.ts'
-import { traceContextFrom } from '../spans/trace-context.ts'
-import { forward } from './forward.ts'
-import { requestParams, type ParsedBody } from './request-body.ts'
+import { traceContextFrom, traceparentFor } from '../spans/trace-context.ts'
+import { upstreamHeaders } from '../upstream/request-headers.ts'
+import { answer, refuse } from './answer.ts'
+import { requestParams, upstreamBody, type ParsedBody } from './request-body.ts'
 import type { ProxyDeps, RouteSpec } from './route-spec.ts'
 
 export type { ProxyDeps, RouteSpec } from './route-spec.ts'
 
-function observation(req: FastifyRequest, route: string, wire: Wire, operation: Operation): RequestObservation {
+function observation(req: FastifyRequest, route: string, wire: WireFormat): RequestObservation {
   const tc = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
   const startMs = nowMs()
   return {
@@ -25,7 +30,6 @@ function observation(req: FastifyRequest, route: string, wire: Wire, operation: 
     route,
     method: req.method,
     wire,
-    operation,
     stream: false,
     requestedModel: '',
     alias: '',
@@ -59,69 +63,87 @@ function attribute(obs: RequestObservation, identity: KeyIdentity): void {
   if (identity.user) obs.attribution.user = identity.user
 }
 
+/**
+ * What the plan runner needs for this request: the bytes per model (unchanged unless an alias
+ * renames the model or the gateway asks for streamed usage), the headers per attempt, and the
+ * provider key, which a caller's own key supplies only for the provider it called.
+ */
+function planRun(
+  deps: ProxyDeps,
+  spec: RouteSpec,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  obs: RequestObservation,
+  plan: RoutePlan,
+  request: RequestFacts,
+  identity: KeyIdentity,
+): PlanRun {
+  const body = req.body as ParsedBody | undefined
+  const stripUsageChunk = spec.wire.asksUsage && request.stream && !request.clientAskedUsage
+  const sendsBody = body !== undefined && req.method !== 'GET' && req.method !== 'HEAD'
+  const keyOwner = plan.targets[0]!.adapter.name
+  return {
+    plan,
+    obs,
+    client: reply.raw,
+    method: req.method as Dispatcher.HttpMethod,
+    wire: spec.wire,
+    upstream: spec.upstream,
+    body: (model) =>
+      sendsBody ? upstreamBody(body, model !== obs.requestedModel ? model : undefined, stripUsageChunk) : null,
+    headers: (adapter, spanId, length) =>
+      upstreamHeaders(
+        req.headers,
+        adapter,
+        deps.keys.providerKey(identity, adapter.configKey, adapter.name === keyOwner),
+        traceparentFor(obs.traceId, spanId, true),
+        obs.traceState,
+        length,
+      ),
+    stripUsageChunk,
+    captureHead: deps.config.max_body_bytes,
+  }
+}
+
+/** From here on the raw response is ours; headers hooks set on the reply (CORS) go with it. */
+function takeOver(deps: ProxyDeps, reply: FastifyReply): void {
+  if (deps.config.server.cors_origins.length)
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v)
+  reply.hijack()
+}
+
 export async function handleProxy(
   deps: ProxyDeps,
   spec: RouteSpec,
   req: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  const obs = observation(req, spec.route, spec.wire, spec.operation)
+  const obs = observation(req, spec.route, spec.wire)
   const body = req.body as ParsedBody | undefined
   let identity: KeyIdentity | undefined
   try {
     identity = deps.keys.authenticate(req.headers, spec.queryKey)
     attribute(obs, identity)
-    const model = spec.model(body)
-    obs.requestedModel = model
-    obs.stream = spec.stream ?? body?.json?.stream === true
-    obs.requestParams = requestParams(body?.json)
+    const request = spec.wire.parseRequest(body)
+    obs.requestedModel = request.model
+    obs.stream = request.stream
+    obs.requestParams = requestParams(request.json)
     // Fallback models named in a header resolve as this route resolves its own (Anthropic's default on /v1/messages).
-    const plan = applyOverrides(spec.plan(model), req.headers, spec.plan, deps.config.routing)
+    const plan = applyOverrides(spec.plan(request.model), req.headers, spec.plan, deps.config.routing)
     spec.check?.(plan)
     deps.keys.assertMayUse(identity, plan.targets)
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
-    const who = identity
-    // A caller's own key belongs to the provider it called (the plan's first target), never to another one.
-    const keyOwner = plan.targets[0]!.adapter.name
-    await forward(deps, spec, req, reply, obs, plan, body, (a) =>
-      deps.keys.providerKey(who, a.configKey, a.name === keyOwner),
-    )
+    const run = planRun(deps, spec, req, reply, obs, plan, request, identity)
+    takeOver(deps, reply)
+    const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
+    await answer(deps.recorder, reply, obs, outcome)
   } catch (err) {
     if (!(err instanceof GatewayError)) req.log.error({ err }, 'proxy failure')
     if (!identity) untrusted(obs)
-    answerError(
-      deps,
-      obs,
-      reply,
-      err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error'),
-    )
+    const gerr = err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error')
+    refuse(deps.recorder, reply, obs, gerr)
   }
-}
-
-/**
- * Record a request the gateway answered itself and answer it. One refused before any upstream
- * attempt (bad key, bad input) is recorded without its body: nobody asked for it to be kept.
- */
-function answerError(deps: ProxyDeps, obs: RequestObservation, reply: FastifyReply, gerr: GatewayError): void {
-  obs.errorType ||= gerr.code
-  obs.errorMessage ||= gerr.message
-  obs.httpStatus = gerr.status
-  obs.endMs = nowMs()
-  if (!obs.attempts.length && gerr.status < 500) obs.requestBody = null
-  deps.recorder.record(obs)
-  const headers = {
-    'content-type': 'application/json',
-    'x-tracegate-trace-id': obs.traceId,
-    'x-tracegate-attempts': String(obs.attempts.length),
-  }
-  const body = JSON.stringify(gerr.toJSON())
-  // Before forward() hijacked the reply Fastify still owns it; after, only the raw response is ours.
-  if (!reply.sent) return void reply.code(gerr.status).headers(headers).send(body)
-  const res = reply.raw
-  if (res.headersSent || res.destroyed) return void res.destroy()
-  res.writeHead(gerr.status, headers)
-  res.end(body)
 }
 
 /** Fastify's error handler for the proxy routes: errors raised before a handler ran (413, 415, 405…). */
@@ -136,7 +158,7 @@ export function recordRefusal(
   if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
   const route =
     spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : (req.routeOptions.url ?? ''))
-  const obs = observation(req, route, spec?.wire ?? 'openai', spec?.operation ?? 'other')
+  const obs = observation(req, route, spec?.wire ?? unknownWire)
   untrusted(obs)
-  answerError(deps, obs, reply, gerr)
+  refuse(deps.recorder, reply, obs, gerr)
 }

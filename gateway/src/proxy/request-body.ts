@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
-import type { Json } from '../providers/sse.ts'
+import type { Json } from '../wires/sse.ts'
 
 /** The body as received (forwarded byte for byte) and, when it is JSON, its parsed form. */
 export interface ParsedBody {

@@ -1,39 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Operation, ProviderAdapter, Wire } from '../providers/types.ts'
-import type { StreamFormat } from '../providers/first-token.ts'
+import type { ProviderAdapter } from '../providers/types.ts'
 import { joinPath } from '../providers/paths.ts'
 import { GatewayError } from '../errors.ts'
-import { problemWithModel } from '../routing/resolve.ts'
+import type { WireFormat } from '../wires/types.ts'
+import { openaiChat } from '../wires/openai-chat.ts'
+import { openaiCompletions } from '../wires/openai-completions.ts'
+import { openaiEmbeddings } from '../wires/openai-embeddings.ts'
+import { openaiResponses } from '../wires/openai-responses.ts'
+import { anthropicCountTokens, anthropicMessages } from '../wires/anthropic-messages.ts'
+import { rawWire } from '../wires/raw.ts'
 import { handleProxy, recordRefusal, type ProxyDeps, type RouteSpec } from './handler.ts'
-import type { ParsedBody } from './request-body.ts'
 import { listModels } from './models.ts'
 import { rawTarget, RAW_METHODS } from './raw-path.ts'
-import { safeDecode, takeKeyParam } from '../secrets.ts'
+import { takeKeyParam } from '../secrets.ts'
 
-function checkModel(model: string): string {
-  const problem = problemWithModel(model)
-  if (problem) throw new GatewayError('invalid_request', `model ${problem}`, 'model')
-  return model
-}
-
-function requireModel(body: ParsedBody | undefined): string {
-  if (!body) throw new GatewayError('invalid_json', 'request body must be a JSON object')
-  if (body.jsonError !== null)
-    throw new GatewayError('invalid_json', `request body is not valid JSON: ${body.jsonError}`)
-  if (!body.json || typeof body.json !== 'object' || Array.isArray(body.json))
-    throw new GatewayError('invalid_json', 'request body must be a JSON object')
-  const model = body.json.model
-  if (typeof model !== 'string' || !model)
-    throw new GatewayError('invalid_request', 'you must provide a model parameter', 'model')
-  return checkModel(model)
-}
-
-/** The OpenAI-compatible routes: same wire, different operation and path suffix. */
-const OPENAI_ROUTES: Array<[string, Operation, StreamFormat | undefined]> = [
-  ['/v1/chat/completions', 'chat', 'openai-chat'],
-  ['/v1/completions', 'text_completion', 'openai-completions'],
-  ['/v1/embeddings', 'embeddings', undefined],
-  ['/v1/responses', 'responses', 'openai-responses'],
+/** The OpenAI-compatible routes: each its own wire format, at the same path under each provider's base. */
+const OPENAI_ROUTES: Array<[string, WireFormat]> = [
+  ['/v1/chat/completions', openaiChat],
+  ['/v1/completions', openaiCompletions],
+  ['/v1/embeddings', openaiEmbeddings],
+  ['/v1/responses', openaiResponses],
 ]
 
 /** Upstream path per provider, computed once: the join never changes for a given adapter. */
@@ -46,33 +32,22 @@ function pathCache(suffix: string) {
   }
 }
 
-function openaiSpec(
-  deps: ProxyDeps,
-  route: string,
-  operation: Operation,
-  firstToken: StreamFormat | undefined,
-): RouteSpec {
+function openaiSpec(deps: ProxyDeps, route: string, wire: WireFormat): RouteSpec {
   const path = pathCache(route.slice('/v1'.length))
   return {
     route,
-    wire: 'openai',
-    operation,
-    firstToken,
-    model: requireModel,
+    wire,
     plan: (model) => deps.router.resolve(model, deps.config.default_provider),
     upstream: (a) => ({ origin: a.openai.origin, path: path(a.openai.path, a) }),
   }
 }
 
 /** `/v1/messages` and `/v1/messages/count_tokens`: Anthropic's wire, so every target must speak it. */
-function messagesSpec(deps: ProxyDeps, route: string, operation: Operation): RouteSpec {
+function messagesSpec(deps: ProxyDeps, route: string, wire: WireFormat): RouteSpec {
   const path = pathCache(route)
   return {
     route,
-    wire: 'anthropic',
-    operation,
-    firstToken: 'anthropic-messages',
-    model: requireModel,
+    wire,
     plan: (model) => deps.router.resolve(model, 'anthropic'),
     check: (plan) => {
       const wrong = plan.targets.find((t) => t.adapter.type !== 'anthropic')
@@ -87,61 +62,14 @@ function messagesSpec(deps: ProxyDeps, route: string, operation: Operation): Rou
   }
 }
 
-/** Operation of a raw `/p/{provider}/…` request, from the path's ending. */
-function rawOperation(rest: string): Operation {
-  if (rest.endsWith('count_tokens')) return 'count_tokens'
-  if (rest.endsWith('chat/completions') || rest.endsWith('messages')) return 'chat'
-  if (rest.endsWith('completions')) return 'text_completion'
-  if (rest.endsWith('embeddings')) return 'embeddings'
-  if (rest.endsWith('responses')) return 'responses'
-  if (rest.endsWith('models')) return 'models'
-  return 'other'
-}
-
-/** The token stream a raw path answers with, judged from the path like its operation. */
-function rawStreamFormat(wire: Wire, operation: Operation, rest: string): StreamFormat | undefined {
-  if (/:streamGenerateContent$/.test(rest)) return 'gemini'
-  if (operation === 'chat') return wire === 'anthropic' ? 'anthropic-messages' : 'openai-chat'
-  if (operation === 'text_completion') return 'openai-completions'
-  if (operation === 'responses') return 'openai-responses'
-  return undefined
-}
-
-/** Gemini's native API names the model in the path: `v1beta/models/{model}:{method}`. */
-const GEMINI_NATIVE =
-  /^v1(?:beta|alpha)?\/(?:tunedModels|models)\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/
-
-/** Wire format, operation and model of a Gemini native path, when it is one. */
-function geminiNative(rest: string): { operation: Operation; model: string; stream: boolean } | null {
-  const m = GEMINI_NATIVE.exec(rest)
-  if (!m) return null
-  const model = safeDecode(m[1]!)
-  return {
-    operation: m[2] === 'countTokens' ? 'count_tokens' : 'generate_content',
-    model,
-    stream: m[2] === 'streamGenerateContent',
-  }
-}
-
 function rawSpec(deps: ProxyDeps, provider: ProviderAdapter, req: FastifyRequest): RouteSpec {
   const { rest, query } = rawTarget(req.url)
   const { key: queryKey, rest: forwardQuery } = takeKeyParam(query)
   const path = joinPath(provider.native.path, rest) + forwardQuery
-  const gemini = geminiNative(rest)
-  const wire: Wire = gemini
-    ? 'gemini'
-    : provider.type === 'anthropic' && /messages(\/count_tokens)?$/.test(rest)
-      ? 'anthropic'
-      : 'openai'
-  const operation = gemini?.operation ?? rawOperation(rest)
   return {
     route: '/p/{provider}/*',
-    wire,
-    operation,
-    firstToken: rawStreamFormat(wire, operation, rest),
+    wire: rawWire(provider.type, rest),
     queryKey,
-    stream: gemini?.stream,
-    model: (body) => checkModel(gemini?.model ?? (typeof body?.json?.model === 'string' ? body.json.model : '')),
     plan: (model) => deps.router.direct(provider.name, model),
     check: (plan) => {
       // The path is the provider's own; sending it to another provider would be meaningless.
@@ -172,9 +100,9 @@ export async function proxyRoutes(
   deps: ProxyDeps & { providers: { get(name: string): ProviderAdapter | undefined } },
 ): Promise<void> {
   const specs = new Map<string, RouteSpec>()
-  for (const [route, op, format] of OPENAI_ROUTES) specs.set(route, openaiSpec(deps, route, op, format))
-  specs.set('/v1/messages', messagesSpec(deps, '/v1/messages', 'chat'))
-  specs.set('/v1/messages/count_tokens', messagesSpec(deps, '/v1/messages/count_tokens', 'count_tokens'))
+  for (const [route, wire] of OPENAI_ROUTES) specs.set(route, openaiSpec(deps, route, wire))
+  specs.set('/v1/messages', messagesSpec(deps, '/v1/messages', anthropicMessages))
+  specs.set('/v1/messages/count_tokens', messagesSpec(deps, '/v1/messages/count_tokens', anthropicCountTokens))
   for (const [route, spec] of specs)
     app.post(route, { config: { json: true } }, (req, reply) => handleProxy(deps, spec, req, reply))
   // Requests refused before a handler runs (body too large, wrong content type) are recorded too.

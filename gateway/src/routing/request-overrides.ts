@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Config } from '@tracegate/schemas'
 import { GatewayError } from '../errors.ts'
-import { leaves, MAX_MODEL_LENGTH, problemWithModel, type RouteNode, type RoutePlan } from './resolve.ts'
+import { leaves, type RouteNode, type RoutePlan } from './resolve.ts'
+import { MAX_MODEL_LENGTH, problemWithModel } from '../wires/request.ts'
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)
 

@@ -47,20 +47,6 @@ export interface RoutePlan {
   policy: RoutingPolicy
 }
 
-/** Longer model names are refused: a model name is copied into several columns of every span. */
-export const MAX_MODEL_LENGTH = 256
-
-/**
- * Model names are printable ASCII: every provider's are, and the name is echoed in the
- * x-tracegate-model response header, where other characters are not allowed.
- */
-export const problemWithModel = (model: string): string | null =>
-  model.length > MAX_MODEL_LENGTH
-    ? `must be at most ${MAX_MODEL_LENGTH} characters, got ${model.length}`
-    : /^[\x20-\x7e]*$/.test(model)
-      ? null
-      : 'may hold printable ASCII characters only'
-
 export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
 
 /**

@@ -1,5 +1,5 @@
-import type { ResponseFacts } from '../providers/usage.ts'
-import type { Usage } from '../providers/usage-keys.ts'
+import type { ResponseFacts } from '../wires/facts.ts'
+import type { Usage } from '../wires/usage-keys.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
 import type { Cost, Pricer } from './pricing.ts'
 
@@ -36,7 +36,7 @@ export function priceAttempt(
   facts: ResponseFacts,
   pricer: Pricer,
 ): AttemptCost {
-  if (o.operation === 'count_tokens')
+  if (o.wire.operation === 'count_tokens')
     return { usd: a.httpStatus > 0 && a.httpStatus < 400 ? 0 : null, source: 'free', webFetchUsd: 0 }
   const answered = a.httpStatus > 0 && a.httpStatus < 400 && !a.errorType
   if (!facts.usage && (facts.usageUnreadable || (answered && a.response?.gap)))

@@ -1,6 +1,6 @@
 import type { SpanRow } from '../storage/span-row.ts'
-import { readResponse, emptyFacts, type ResponseFacts } from '../providers/usage.ts'
-import type { Usage } from '../providers/usage-keys.ts'
+import { emptyFacts, type ResponseFacts } from '../wires/facts.ts'
+import type { Usage } from '../wires/usage-keys.ts'
 import { priceAttempt, type AttemptCost } from './attempt-cost.ts'
 import type { Pricer } from './pricing.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
@@ -77,7 +77,7 @@ function completeRow(part: SpanPart, o: RequestObservation, opts: BuildOptions):
     'Events.Timestamp': [],
     'Events.Name': [],
     'Events.Attributes': [],
-    Operation: o.operation,
+    Operation: o.wire.operation,
     Route: o.route,
     Stream: o.stream,
     TokensEstimated: false,
@@ -125,8 +125,7 @@ function usageAttributes(attrs: Record<string, string>, facts: ResponseFacts, co
 function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): AttemptResult {
   const captured = a.response ? a.response.text() : ''
   const facts = a.response
-    ? readResponse(o.wire, captured, {
-        op: o.operation,
+    ? o.wire.readResponse(captured, {
         stream: o.stream && a.httpStatus < 400,
         quirks: a.adapter.usageQuirks,
       })
@@ -140,7 +139,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   const cost = priceAttempt(o, a, facts, opts.pricer)
   const tokens = columns(facts.usage)
   const attrs: Record<string, string> = {
-    'gen_ai.operation.name': opName(o.operation),
+    'gen_ai.operation.name': opName(o.wire.operation),
     'gen_ai.provider.name': a.adapter.semconvName,
     'gen_ai.request.model': a.model,
     'server.address': a.adapter.native.host,
@@ -183,7 +182,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
       Timestamp: formatTimestamp(a.startMs + o.clockOffsetMs),
       SpanId: a.spanId,
       ParentSpanId: o.spanId,
-      SpanName: `${opName(o.operation)} ${a.model}`,
+      SpanName: `${opName(o.wire.operation)} ${a.model}`,
       SpanKind: 'Client',
       SpanAttributes: attrs,
       Duration: Math.max(0, Math.round((a.endMs - a.startMs) * 1e6)),
@@ -226,7 +225,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     'http.route': o.route,
     'http.request.method': o.method,
     'http.response.status_code': String(o.httpStatus),
-    'gen_ai.operation.name': opName(o.operation),
+    'gen_ai.operation.name': opName(o.wire.operation),
     'gen_ai.request.model': o.requestedModel,
     'tracegate.attempts': String(o.attempts.length),
     // Answered (or last tried) by another target than the first one tried.

@@ -1,4 +1,4 @@
-import type { Usage, UsageKey } from '../providers/usage-keys.ts'
+import type { Usage, UsageKey } from '../wires/usage-keys.ts'
 
 /** Usage keys the fast path knows; any other key sends a call through calcPrice. */
 export const LINEAR_KEYS = [

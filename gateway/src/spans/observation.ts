@@ -1,6 +1,13 @@
-import type { ProviderAdapter, Operation, Wire } from '../providers/types.ts'
+import type { ProviderAdapter } from '../providers/types.ts'
+import type { WireFormat } from '../wires/types.ts'
 import type { Attribution } from './attribution.ts'
-import type { BodyCapture } from '../proxy/body-capture.ts'
+
+/** The part of a response body kept for reading its usage (see upstream/body-capture.ts). */
+export interface CapturedBody {
+  text(): string
+  /** Bytes between the kept head and tail were dropped. */
+  readonly gap: boolean
+}
 
 /**
  * What the request path observed, and nothing more: plain values and buffer references.
@@ -22,7 +29,7 @@ export interface AttemptObservation {
   /** '' on success; else an HTTP status ('429'), or timeout / connect_error / reset / stream_interrupted / cancelled. */
   errorType: string
   errorMessage: string
-  response: BodyCapture | null
+  response: CapturedBody | null
   /** Position of the target in the alias's list. */
   targetIndex: number
   /** Retries of this same target before this attempt (http.request.resend_count). */
@@ -48,8 +55,8 @@ export interface RequestObservation {
   traceState: string
   route: string
   method: string
-  wire: Wire
-  operation: Operation
+  /** The route's wire format: its operation, and how its responses are read. */
+  wire: WireFormat
   stream: boolean
   requestedModel: string
   alias: string

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { calcPrice } from '@pydantic/genai-prices'
 import { Pricer } from './pricing.ts'
-import type { Usage } from '../providers/usage-keys.ts'
+import type { Usage } from '../wires/usage-keys.ts'
 
 const exact = (u: Usage, model: string, providerId: string) =>
   calcPrice({ input_tokens: 0, output_tokens: 0, ...u } as Record<string, number>, model, { providerId })!.total_price

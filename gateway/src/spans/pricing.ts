@@ -1,6 +1,6 @@
 import { calcPrice, type Provider } from '@pydantic/genai-prices'
 import type { CostSource, PriceOverride } from '@tracegate/schemas'
-import type { Usage, UsageKey } from '../providers/usage-keys.ts'
+import type { Usage, UsageKey } from '../wires/usage-keys.ts'
 import { learnLinearPrice, linearCost, LINEAR_KEYS, type LinearPrice } from './linear-price.ts'
 
 export interface Cost {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { readResponse, type ReadContext } from './usage.ts'
+import type { ReadContext } from './types.ts'
+import { openaiChat } from './openai-chat.ts'
+import { anthropicMessages } from './anthropic-messages.ts'
 
-const json: ReadContext = { op: 'chat', stream: false, quirks: {} }
+const json: ReadContext = { stream: false, quirks: {} }
 const stream: ReadContext = { ...json, stream: true }
 
-describe('readResponse', () => {
+describe('each wire format reads its responses', () => {
   it('absent usage stays null, never 0', () => {
-    const f = readResponse(
-      'openai',
+    const f = openaiChat.readResponse(
       JSON.stringify({ id: 'x', model: 'm', choices: [{ finish_reason: 'stop' }] }),
       json,
     )
@@ -23,7 +24,7 @@ describe('readResponse', () => {
       stop_reason: 'end_turn',
       usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 7, output_tokens: 3 },
     }
-    const f = readResponse('anthropic', JSON.stringify(body), json)
+    const f = anthropicMessages.readResponse(JSON.stringify(body), json)
     expect(f.usage).toEqual({ input_tokens: 117, cache_read_tokens: 100, cache_write_tokens: 7, output_tokens: 3 })
   })
 
@@ -32,12 +33,12 @@ describe('readResponse', () => {
       '{"id":"x","choices":[{"message":{"content":"aaa' +
       '\n\n' +
       'zzz"}}],"usage":{"prompt_tokens":9,"completion_tokens":4}}'
-    expect(readResponse('openai', text, json).usage).toEqual({ input_tokens: 9, output_tokens: 4 })
+    expect(openaiChat.readResponse(text, json).usage).toEqual({ input_tokens: 9, output_tokens: 4 })
   })
 
   it('a usage object cut in two is flagged unreadable, not silently absent', () => {
     const text = '{"id":"x","usage":{"prompt_tokens":9,"completion_tok' + '\n\n' + 'ens":4}}'
-    const f = readResponse('openai', text, json)
+    const f = openaiChat.readResponse(text, json)
     expect([f.usage, f.usageUnreadable]).toEqual([null, true])
   })
 
@@ -48,7 +49,7 @@ describe('readResponse', () => {
         'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hey"}}',
         'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":42}}',
       ].join('\n\n') + '\n\n'
-    const f = readResponse('anthropic', sse, stream)
+    const f = anthropicMessages.readResponse(sse, stream)
     expect([f.usage?.input_tokens, f.usage?.output_tokens, f.outputText, f.finishReasons[0]]).toEqual([
       5,
       42,
@@ -58,7 +59,7 @@ describe('readResponse', () => {
   })
 
   it('a negative or non-numeric count is not a count', () => {
-    const f = readResponse('openai', JSON.stringify({ usage: { prompt_tokens: -5, completion_tokens: '7' } }), json)
+    const f = openaiChat.readResponse(JSON.stringify({ usage: { prompt_tokens: -5, completion_tokens: '7' } }), json)
     expect(f.usage).toBeNull()
   })
 })

@@ -1,5 +1,3 @@
-import type { Wire } from '../providers/types.ts'
-
 /** Classify a transport failure into the error types spans and retries speak. */
 export function classifyTransportError(err: unknown): { type: string; message: string } {
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } }
@@ -26,13 +24,4 @@ export function classifyTransportError(err: unknown): { type: string; message: s
   }
   if (e.name === 'AbortError' || code === 'UND_ERR_ABORTED') return { type: 'cancelled', message: 'client went away' }
   return { type: 'upstream_error', message: e.message ?? 'upstream request failed' }
-}
-
-/** The error event a provider itself would send when a stream breaks. */
-export function streamErrorEvent(wire: Wire, message: string): string {
-  if (wire === 'anthropic') {
-    return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`
-  }
-  if (wire === 'gemini') return `data: ${JSON.stringify({ error: { code: 502, message, status: 'UNAVAILABLE' } })}\n\n`
-  return `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'stream_interrupted' } })}\n\n`
 }

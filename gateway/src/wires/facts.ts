@@ -1,5 +1,4 @@
 import { tryJson, type Json } from './sse.ts'
-import type { Operation, UsageQuirks } from './types.ts'
 import type { Usage } from './usage-keys.ts'
 
 /**
@@ -39,13 +38,6 @@ export const emptyFacts = (): ResponseFacts => ({
   rawUsage: undefined,
 })
 
-/** What one reading of a response needs to know about it. */
-export interface ReadContext {
-  op: Operation
-  stream: boolean
-  quirks: UsageQuirks
-}
-
 export const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null)
 export const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
@@ -71,4 +63,22 @@ export function lastObjectAt(text: string, key: string): Json {
     else if (c === '}' && --depth === 0) return tryJson(text.slice(start, i + 1))
   }
   return undefined
+}
+
+const USAGE_KEY = /"(usage|usageMetadata)"\s*:\s*\{/
+
+/**
+ * Read a response with a wire family's reader, then flag a usage object that was there but could
+ * not be read (the middle of a huge event was not kept): never silently tokenless.
+ */
+export function readWith<C>(
+  reader: (f: ResponseFacts, text: string, ctx: C) => void,
+  text: string,
+  ctx: C,
+): ResponseFacts {
+  const f = emptyFacts()
+  if (!text) return f
+  reader(f, text, ctx)
+  if (!f.usage && USAGE_KEY.test(text)) f.usageUnreadable = true
+  return f
 }

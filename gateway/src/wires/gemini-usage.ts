@@ -1,5 +1,5 @@
 import { compact, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, type ResponseFacts } from './response-facts.ts'
+import { lastObjectAt, num, str, type ResponseFacts } from './facts.ts'
 import { parseSse, tryJson, type Json } from './sse.ts'
 
 /**
@@ -60,3 +60,7 @@ export function readGemini(f: ResponseFacts, text: string, ctx: { stream: boolea
   }
   if (ctx.stream) f.outputText = parts.join('')
 }
+
+/** Gemini's error object, as a stream chunk. */
+export const geminiStreamError = (message: string) =>
+  `data: ${JSON.stringify({ error: { code: 502, message, status: 'UNAVAILABLE' } })}\n\n`

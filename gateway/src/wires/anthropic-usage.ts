@@ -1,5 +1,6 @@
 import { compact, sumUsage, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
+import { lastObjectAt, num, str, type ResponseFacts } from './facts.ts'
+import type { ReadContext } from './types.ts'
 import { parseSse, tryJson, type Json } from './sse.ts'
 
 /**
@@ -85,3 +86,7 @@ export function readAnthropic(f: ResponseFacts, text: string, ctx: ReadContext):
   f.rawUsage = merged
   applyUsage(f, merged)
 }
+
+/** Anthropic's own stream error event. */
+export const anthropicStreamError = (message: string) =>
+  `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`

@@ -1,6 +1,6 @@
-import type { UsageQuirks } from './types.ts'
+import type { ReadContext, UsageQuirks } from './types.ts'
 import { compact, type Usage } from './usage-keys.ts'
-import { lastObjectAt, num, str, type ReadContext, type ResponseFacts } from './response-facts.ts'
+import { lastObjectAt, num, str, type ResponseFacts } from './facts.ts'
 import { parseSse, tryJson, type Json } from './sse.ts'
 
 /** xAI reports its cost in ticks of 1e-10 USD. */
@@ -54,28 +54,20 @@ function applyUsage(f: ResponseFacts, u: Json, quirks: UsageQuirks): void {
   f.providerCostUsd = reportedCost(u)
 }
 
-function readJson(f: ResponseFacts, body: Json, ctx: ReadContext): void {
+function readChatJson(f: ResponseFacts, body: Json, ctx: ReadContext): void {
   f.responseModel = str(body.model)
   f.responseId = str(body.id)
   applyUsage(f, body.usage, ctx.quirks)
-  if (ctx.op === 'responses') {
-    if (typeof body.status === 'string') f.finishReasons = [body.status]
-  } else if (Array.isArray(body.choices)) {
+  if (Array.isArray(body.choices))
     f.finishReasons = body.choices.map((c: Json) => str(c?.finish_reason)).filter(Boolean)
-  }
 }
 
-function readStream(f: ResponseFacts, text: string, ctx: ReadContext): void {
+function readChatStream(f: ResponseFacts, text: string, ctx: ReadContext): void {
   const parts: string[] = []
   for (const ev of parseSse(text)) {
     if (ev.data === '[DONE]') continue
     const d = tryJson(ev.data)
     if (!d) continue
-    if (ctx.op === 'responses') {
-      if (d.type === 'response.output_text.delta' && typeof d.delta === 'string') parts.push(d.delta)
-      if (d.response && typeof d.response === 'object') readJson(f, d.response, ctx)
-      continue
-    }
     if (d.model) f.responseModel = str(d.model)
     if (d.id) f.responseId = str(d.id)
     if (d.usage) applyUsage(f, d.usage, ctx.quirks)
@@ -90,13 +82,47 @@ function readStream(f: ResponseFacts, text: string, ctx: ReadContext): void {
   f.outputText = parts.join('')
 }
 
-export function readOpenAI(f: ResponseFacts, text: string, ctx: ReadContext): void {
-  if (ctx.stream) readStream(f, text, ctx)
-  else {
-    const body = tryJson(text)
-    if (body && typeof body === 'object') readJson(f, body, ctx)
+function readResponsesJson(f: ResponseFacts, body: Json, ctx: ReadContext): void {
+  f.responseModel = str(body.model)
+  f.responseId = str(body.id)
+  applyUsage(f, body.usage, ctx.quirks)
+  if (typeof body.status === 'string') f.finishReasons = [body.status]
+}
+
+/** Responses streams are typed events; those that carry `response` carry the whole answer so far. */
+function readResponsesStream(f: ResponseFacts, text: string, ctx: ReadContext): void {
+  const parts: string[] = []
+  for (const ev of parseSse(text)) {
+    const d = tryJson(ev.data)
+    if (!d) continue
+    if (d.type === 'response.output_text.delta' && typeof d.delta === 'string') parts.push(d.delta)
+    if (d.response && typeof d.response === 'object') readResponsesJson(f, d.response, ctx)
   }
-  // An event or body too large to keep whole (a long Responses stream repeats its whole output in
-  // response.completed): its usage still sits in the kept tail.
+  f.outputText = parts.join('')
+}
+
+/**
+ * An event or body too large to keep whole (a long Responses stream repeats its whole output in
+ * response.completed): its usage still sits in the kept tail.
+ */
+function usageFromTail(f: ResponseFacts, text: string, ctx: ReadContext): void {
   if (!f.usage) applyUsage(f, lastObjectAt(text, 'usage'), ctx.quirks)
 }
+
+/** Chat, completions and embeddings: one JSON body, or chunks of `choices[].delta` (or `text`). */
+export function readChatFamily(f: ResponseFacts, text: string, ctx: ReadContext): void {
+  if (ctx.stream) readChatStream(f, text, ctx)
+  else readChatJson(f, tryJson(text) ?? {}, ctx)
+  usageFromTail(f, text, ctx)
+}
+
+/** OpenAI Responses: one JSON body, or typed events. */
+export function readResponsesFamily(f: ResponseFacts, text: string, ctx: ReadContext): void {
+  if (ctx.stream) readResponsesStream(f, text, ctx)
+  else readResponsesJson(f, tryJson(text) ?? {}, ctx)
+  usageFromTail(f, text, ctx)
+}
+
+/** How an OpenAI-style stream says it broke: an error object in a data event. */
+export const openaiStreamError = (message: string) =>
+  `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: 'stream_interrupted' } })}\n\n`

@@ -1,0 +1,100 @@
+import type { FastifyReply } from 'fastify'
+import { GatewayError } from '../errors.ts'
+import { nowMs } from '../clock.ts'
+import type { Outcome } from '../routing/run-plan.ts'
+import type { RequestObservation } from '../spans/observation.ts'
+import type { SpanRecorder } from '../spans/recorder.ts'
+import { downstreamHeaders } from './headers.ts'
+
+/** The x-tracegate-* headers every answer carries: the trace to look up and who answered. */
+function ours(obs: RequestObservation): Record<string, string> {
+  const last = obs.attempts.at(-1)
+  const headers: Record<string, string> = {
+    'x-tracegate-trace-id': obs.traceId,
+    'x-tracegate-attempts': String(obs.attempts.length),
+  }
+  if (last) {
+    headers['x-tracegate-provider'] = last.adapter.name
+    headers['x-tracegate-model'] = last.model
+  }
+  return headers
+}
+
+/** The request's own status and error: those of its last attempt, or the gateway's when it answered itself. */
+function settle(obs: RequestObservation, status: number, errorType: string, message: string): void {
+  obs.endMs = nowMs()
+  obs.httpStatus = status
+  obs.errorType = errorType
+  obs.errorMessage = message
+}
+
+function gatewayFailure(obs: RequestObservation, reason: 'timeout' | 'unreachable'): GatewayError {
+  const n = obs.attempts.length
+  if (reason === 'timeout')
+    return new GatewayError('upstream_timeout', `no answer within the request's time limit after ${n} attempt(s)`)
+  const last = obs.attempts.at(-1)
+  return new GatewayError(
+    'upstream_unreachable',
+    `${last?.adapter.name ?? 'upstream'}: ${last?.errorMessage ?? 'failed'} after ${n} attempt(s)`,
+  )
+}
+
+/**
+ * Answer the client with how the plan ended, and record the request once it is over: the one
+ * place the proxy writes an answer after the reply was hijacked.
+ */
+export async function answer(
+  recorder: SpanRecorder,
+  reply: FastifyReply,
+  obs: RequestObservation,
+  outcome: Outcome,
+): Promise<void> {
+  const res = reply.raw
+  if (outcome.kind === 'relay') {
+    const { response } = outcome
+    res.writeHead(response.status, downstreamHeaders(response.headers, ours(obs), response.rewritesBody))
+    await response.body.relay(res)
+    const last = obs.attempts.at(-1)!
+    settle(obs, last.httpStatus, last.errorType, last.errorMessage)
+    return recorder.record(obs)
+  }
+  if (outcome.kind === 'held') {
+    // The provider's own error, unchanged, when retrying and falling back did not help.
+    const { held } = outcome
+    settle(obs, held.status, String(held.status), obs.attempts.at(-1)?.errorMessage ?? '')
+    recorder.record(obs)
+    res.writeHead(held.status, downstreamHeaders(held.headers, ours(obs), false))
+    return void res.end(Buffer.concat(held.body))
+  }
+  if (outcome.reason === 'cancelled') {
+    settle(obs, 499, 'cancelled', 'client went away')
+    recorder.record(obs)
+    return void res.destroy()
+  }
+  const err = gatewayFailure(obs, outcome.reason)
+  settle(obs, err.status, outcome.reason, err.message)
+  recorder.record(obs)
+  writeError(reply, obs, err)
+}
+
+/**
+ * Record a request the gateway refused itself and answer it. One refused before any upstream
+ * attempt (bad key, bad input) is recorded without its body: nobody asked for it to be kept.
+ */
+export function refuse(recorder: SpanRecorder, reply: FastifyReply, obs: RequestObservation, err: GatewayError): void {
+  settle(obs, err.status, obs.errorType || err.code, obs.errorMessage || err.message)
+  if (!obs.attempts.length && err.status < 500) obs.requestBody = null
+  recorder.record(obs)
+  writeError(reply, obs, err)
+}
+
+/** An OpenAI-style error body, through Fastify while it still owns the reply (its hooks' headers, CORS, `allow`). */
+function writeError(reply: FastifyReply, obs: RequestObservation, err: GatewayError): void {
+  const headers = { 'content-type': 'application/json', ...ours(obs) }
+  const body = JSON.stringify(err.toJSON())
+  if (!reply.sent) return void reply.code(err.status).headers(headers).send(body)
+  const res = reply.raw
+  if (res.headersSent || res.destroyed) return void res.destroy()
+  res.writeHead(err.status, headers)
+  res.end(body)
+}

@@ -1,0 +1,15 @@
+import type { WireFormat } from './types.ts'
+import { readWith } from './facts.ts'
+import { readChatFamily, openaiStreamError } from './openai-usage.ts'
+import { firstTokenScanner } from './first-token.ts'
+import { jsonRequest } from './request.ts'
+
+/** `POST /v1/chat/completions`. */
+export const openaiChat: WireFormat = {
+  operation: 'chat',
+  parseRequest: jsonRequest,
+  asksUsage: true,
+  readResponse: (text, ctx) => readWith(readChatFamily, text, ctx),
+  firstToken: () => firstTokenScanner('openai-chat'),
+  streamError: openaiStreamError,
+}

@@ -1,0 +1,15 @@
+import type { WireFormat } from './types.ts'
+import { readWith } from './facts.ts'
+import { readResponsesFamily, openaiStreamError } from './openai-usage.ts'
+import { firstTokenScanner } from './first-token.ts'
+import { jsonRequest } from './request.ts'
+
+/** `POST /v1/responses`: streams report usage in `response.completed` without being asked. */
+export const openaiResponses: WireFormat = {
+  operation: 'responses',
+  parseRequest: jsonRequest,
+  asksUsage: false,
+  readResponse: (text, ctx) => readWith(readResponsesFamily, text, ctx),
+  firstToken: () => firstTokenScanner('openai-responses'),
+  streamError: openaiStreamError,
+}
