@@ -149,12 +149,13 @@ function started<T>(value: T | undefined, what: string): T {
   return value
 }
 
+const tempDir = () => mkdtempSync(join(tmpdir(), 'tracegate-test-'))
+
 const resolve = (config: GatewayConfig, mock: MockUpstream) => (typeof config === 'function' ? config(mock) : config)
 
 /** The gateway in this process, so a test can reach into its store, writer and logs. */
 export class EmbeddedGateway extends GatewayClient {
-  /** Fixed before the hooks run, so a file can name paths inside it. */
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'tracegate-test-'))
+  private madeDir: string | undefined
   private current: TestGateway | undefined
   private running = false
 
@@ -165,6 +166,10 @@ export class EmbeddedGateway extends GatewayClient {
     super(options)
   }
 
+  /** Made at first use, so a file can name paths inside it before the hooks run. */
+  get dataDir(): string {
+    return (this.madeDir ??= tempDir())
+  }
   get gw(): TestGateway {
     return started(this.current, 'the gateway')
   }
@@ -184,7 +189,7 @@ export class EmbeddedGateway extends GatewayClient {
   /** @internal */
   async tearDown(): Promise<void> {
     await this.close()
-    rmSync(this.dataDir, { recursive: true, force: true })
+    if (this.madeDir) rmSync(this.madeDir, { recursive: true, force: true })
     await this.upstream?.close()
   }
 
@@ -253,8 +258,7 @@ export function useGateway(config: GatewayConfig, options: GatewayOptions = {}):
 
 /** The gateway as its own process, in a temporary working directory holding tracegate.yaml and data/. */
 export class SpawnedGatewayEnv extends GatewayClient {
-  readonly dir = mkdtempSync(join(tmpdir(), 'tracegate-test-'))
-  readonly dataDir = join(this.dir, 'data')
+  private madeDir: string | undefined
   private first: SpawnedGateway | undefined
   private firstUrl: string | undefined
   private readonly processes: SpawnedGateway[] = []
@@ -266,6 +270,13 @@ export class SpawnedGatewayEnv extends GatewayClient {
     super(options)
   }
 
+  /** The working directory, made at first use: tracegate.yaml, data/. */
+  get dir(): string {
+    return (this.madeDir ??= tempDir())
+  }
+  get dataDir(): string {
+    return join(this.dir, 'data')
+  }
   /** The process started before the tests. */
   get proc(): SpawnedGateway {
     return started(this.first, 'the gateway process')
@@ -311,7 +322,7 @@ export class SpawnedGatewayEnv extends GatewayClient {
       await p.exited
     }
     await this.upstream?.close()
-    rmSync(this.dir, { recursive: true, force: true })
+    if (this.madeDir) rmSync(this.madeDir, { recursive: true, force: true })
   }
 }
 
