@@ -1,15 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Agent, request } from 'undici'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { errorOf, useGateway } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
 const fast = { initial_ms: 1, max_ms: 2, multiplier: 1, jitter: 0 }
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
+const env = useGateway(
+  (mock) => ({
     providers: {
       openai: { base_url: `${mock.url}/v1` },
       slow: { type: 'openai-compatible', base_url: `${mock.url}/slow/v1`, max_connections: 2 },
@@ -30,26 +25,13 @@ beforeAll(async () => {
       },
       { name: 'patient', retries: 0, timeout_ms: 5000, targets: [{ provider: 'openai', model: 'p1' }] },
     ],
-  })
-})
-afterEach(() => mock.clearFaults())
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
-
-const chat = (model: string, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-amp', ...headers },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  })
-const errorOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string; param: string; message: string } }).error
+  }),
+  { apiKey: 'sk-amp' },
+)
 
 describe('one request cannot multiply upstream calls', () => {
   it('headers asking for more than the caps are a 400 naming the header, before any upstream call', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     const cases: Array<[Record<string, string>, string]> = [
       [{ 'x-tracegate-retries': '4' }, 'x-tracegate-retries'],
       [{ 'x-tracegate-retries': '10', 'x-tracegate-fallbacks': 'a,b,c,d,e,f,g,h,i,j' }, 'x-tracegate-retries'],
@@ -59,7 +41,7 @@ describe('one request cannot multiply upstream calls', () => {
       [{ 'x-tracegate-timeout-ms': '5001' }, 'x-tracegate-timeout-ms'],
     ]
     for (const [headers, param] of cases) {
-      const res = await chat('patient', headers)
+      const res = await env.chat('patient', headers)
       const err = await errorOf(res)
       expect([JSON.stringify(headers), res.status, err.code, err.param]).toEqual([
         JSON.stringify(headers),
@@ -68,12 +50,12 @@ describe('one request cannot multiply upstream calls', () => {
         param,
       ])
     }
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it('within the caps, headers still steer the request', async () => {
-    mock.fault({ model: 'p1', status: 500 })
-    const res = await chat('patient', {
+    env.mock.fault({ model: 'p1', status: 500 })
+    const res = await env.chat('patient', {
       'x-tracegate-retries': '1',
       'x-tracegate-fallbacks': 'openai/rescue',
       'x-tracegate-timeout-ms': '4000',
@@ -83,22 +65,22 @@ describe('one request cannot multiply upstream calls', () => {
   })
 
   it('an alias whose retries and targets add up to more than routing.max_attempts stops at 8 attempts', async () => {
-    for (const model of ['g1', 'g2', 'g3']) mock.fault({ model, status: 503 })
-    const before = mock.calls.length
-    const res = await chat('greedy')
+    for (const model of ['g1', 'g2', 'g3']) env.mock.fault({ model, status: 503 })
+    const before = env.mock.calls.length
+    const res = await env.chat('greedy')
     expect(res.status).toBe(503)
     expect(res.headers.get('x-tracegate-attempts')).toBe('8')
-    expect(mock.calls.length - before).toBe(8)
+    expect(env.mock.calls.length - before).toBe(8)
   })
 })
 
 describe('a connection pool per provider', () => {
   it('a provider that hangs holds at most its max_connections and never delays another provider', async () => {
-    mock.fault({ pathPrefix: '/slow/', delayHeadersMs: 1500 })
+    env.mock.fault({ pathPrefix: '/slow/', delayHeadersMs: 1500 })
     const agent = new Agent({ connections: 20 })
     const finished: string[] = []
     const call = (model: string) =>
-      request(`${gw.url}/v1/chat/completions`, {
+      request(`${env.url}/v1/chat/completions`, {
         method: 'POST',
         dispatcher: agent,
         headers: { 'content-type': 'application/json' },
@@ -115,7 +97,7 @@ describe('a connection pool per provider', () => {
     // The quick provider answered while every slow request was still waiting.
     expect(finished).toEqual(['quick/q'])
     expect((await Promise.all(slow)).every((s) => s === 200)).toBe(true)
-    expect(mock.maxConcurrent.get('slow')).toBe(2)
+    expect(env.mock.maxConcurrent.get('slow')).toBe(2)
     await agent.close()
   })
 })

@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import Anthropic from '@anthropic-ai/sdk'
 import { calcPrice } from '@pydantic/genai-prices'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, serverSpan, clientSpans, type TestGateway } from './helpers.ts'
+import { useGateway, serverSpan, clientSpans } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway((mock) => ({ providers: { anthropic: { base_url: mock.url } } }))
 let client: Anthropic
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { anthropic: { base_url: mock.url } } })
-  client = new Anthropic({ apiKey: 'sk-ant-test-byok-key-abcdefghijkl', baseURL: gw.url, maxRetries: 0 })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
+beforeAll(() => {
+  client = env.anthropic('sk-ant-test-byok-key-abcdefghijkl')
 })
 
 /** Anthropic bills cache reads and writes at their own rates; genai-prices wants the total input. */
@@ -42,13 +33,13 @@ describe('@anthropic-ai/sdk through the gateway', () => {
       })
       .withResponse()
     expect(data.content[0]).toEqual({ type: 'text', text: 'Hello from the mock upstream.' })
-    const call = mock.calls.at(-1)!
+    const call = env.mock.calls.at(-1)!
     expect(call.path).toBe('/v1/messages')
     expect(call.headers['x-api-key']).toBe('sk-ant-test-byok-key-abcdefghijkl')
     // The SDK's own anthropic-version passes through untouched.
     expect(call.headers['anthropic-version']).toMatch(/^\d{4}-\d\d-\d\d$/)
     const u = call.usage!
-    const trace = await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)
+    const trace = await env.trace(response)
     const [attempt] = clientSpans(trace)
     expect(attempt!.provider).toBe('anthropic')
     expect(attempt!.input_tokens).toBe(u.input_tokens! + u.cache_read_input_tokens! + u.cache_creation_input_tokens!)
@@ -72,10 +63,9 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     )
     const final = await stream.finalMessage()
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Hello from the mock upstream.' })
-    const u = mock.calls.at(-1)!.usage!
+    const u = env.mock.calls.at(-1)!.usage!
     expect(final.usage.output_tokens).toBe(u.output_tokens)
-    const traceId = (await stream.withResponse()).response.headers.get('x-tracegate-trace-id')!
-    const trace = await waitForTrace(gw.url, traceId)
+    const trace = await env.trace((await stream.withResponse()).response)
     const [attempt] = clientSpans(trace)
     expect(attempt!.stream).toBe(true)
     expect(attempt!.input_tokens).toBe(u.input_tokens! + u.cache_read_input_tokens! + u.cache_creation_input_tokens!)
@@ -91,10 +81,10 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     const { data, response } = await client.messages
       .countTokens({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'How many tokens is this?' }] })
       .withResponse()
-    const call = mock.calls.at(-1)!
+    const call = env.mock.calls.at(-1)!
     expect(call.path).toBe('/v1/messages/count_tokens')
     expect(data.input_tokens).toBe(call.usage!.input_tokens)
-    const trace = await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)
+    const trace = await env.trace(response)
     const [attempt] = clientSpans(trace)
     expect(serverSpan(trace).operation).toBe('count_tokens')
     expect(serverSpan(trace).name).toBe('POST /v1/messages/count_tokens')

@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useGateway } from './harness.ts'
 
-let gw: TestGateway
-
-beforeAll(async () => {
-  gw = await startTestGateway({})
-})
-afterAll(async () => {
-  await gw?.stop()
-})
+const env = useGateway({})
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const RANGE = 'from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z'
@@ -28,13 +21,7 @@ async function expect400(res: Response, param: string): Promise<void> {
   expect(error.param).toBe(param)
   expect(error.message).toContain(param)
 }
-const get = (path: string) => fetch(`${gw.url}${path}`)
-const post = (path: string, json: unknown) =>
-  fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(json),
-  })
+const get = (path: string) => fetch(`${env.url}${path}`)
 
 describe('explorer API input bounds', () => {
   it('GET /api/traces: dates ClickHouse DateTime64(9) cannot hold, loose dates and unknown fields are 400s naming the field', async () => {
@@ -56,18 +43,18 @@ describe('explorer API input bounds', () => {
   })
 
   it('POST /api/query: out-of-range dates and unknown fields, top level or nested, are 400s naming the field', async () => {
-    await expect400(await post('/api/query', body({ from: '1000-01-01T00:00:00Z' })), 'from')
+    await expect400(await env.post('/api/query', body({ from: '1000-01-01T00:00:00Z' })), 'from')
     await expect400(
-      await post('/api/query', body({ from: '2262-05-01T00:00:00Z', to: '2262-05-02T00:00:00Z' })),
+      await env.post('/api/query', body({ from: '2262-05-01T00:00:00Z', to: '2262-05-02T00:00:00Z' })),
       'from',
     )
-    await expect400(await post('/api/query', body({ to: 99999999999999 })), 'to')
-    await expect400(await post('/api/query', body({ metric: ['requests'] })), 'metric')
+    await expect400(await env.post('/api/query', body({ to: 99999999999999 })), 'to')
+    await expect400(await env.post('/api/query', body({ metric: ['requests'] })), 'metric')
     await expect400(
-      await post('/api/query', body({ filters: [{ dimension: 'team', op: 'eq', value: 'a', values: ['b'] }] })),
+      await env.post('/api/query', body({ filters: [{ dimension: 'team', op: 'eq', value: 'a', values: ['b'] }] })),
       'filters.0.values',
     )
-    await expect400(await post('/api/query', body({ limit: 10_001 })), 'limit')
+    await expect400(await env.post('/api/query', body({ limit: 10_001 })), 'limit')
   })
 
   it('GET /api/meta-keys: out-of-range dates and unknown fields are 400s naming the field', async () => {
@@ -86,9 +73,9 @@ describe('explorer API input bounds', () => {
   it('the date forms the explorer and the CLI send are still accepted: ISO date-times with Z or an offset, days, epoch milliseconds', async () => {
     expect((await get('/api/traces?from=2026-01-01T00:00:00%2B02:00&to=2026-01-02T00:00:00.123Z')).status).toBe(200)
     expect((await get(`/api/reports/cost?from=2026-01-01&to=${Date.UTC(2026, 1, 1)}`)).status).toBe(200)
-    expect((await post('/api/query', body({ from: '1970-01-01T00:00:00Z', to: '1970-01-02T00:00:00Z' }))).status).toBe(
-      200,
-    )
+    expect(
+      (await env.post('/api/query', body({ from: '1970-01-01T00:00:00Z', to: '1970-01-02T00:00:00Z' }))).status,
+    ).toBe(200)
     expect((await get('/api/meta-keys?from=2262-04-01T00:00:00Z&to=2262-04-10T00:00:00Z')).status).toBe(200)
   })
 })

@@ -2,8 +2,7 @@ import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { errorOf, useGateway } from './harness.ts'
 import { launchBrowser } from './browser.ts'
 
 /**
@@ -12,19 +11,16 @@ import { launchBrowser } from './browser.ts'
  * whatever headers we set, so the attacks are replayed byte for byte; the last test runs a real
  * attacker page in Chromium.
  */
-let mock: MockUpstream
-let gw: TestGateway
+const ALLOWED = 'https://app.example.com'
+const env = useGateway((mock) => ({
+  providers: { openai: { base_url: `${mock.url}/v1` } },
+  server: { host: '127.0.0.1', port: 0, allowed_hosts: ['gateway.internal'], cors_origins: [ALLOWED] },
+}))
 let browser: Browser
 let evil: Server
 let evilOrigin: string
-const ALLOWED = 'https://app.example.com'
 
 beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: { openai: { base_url: `${mock.url}/v1` } },
-    server: { host: '127.0.0.1', port: 0, allowed_hosts: ['gateway.internal'], cors_origins: [ALLOWED] },
-  })
   browser = await launchBrowser()
   evil = createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>evil</title>'),
@@ -36,37 +32,34 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   evil?.close()
-  await gw?.stop()
-  await mock?.close()
 })
 
 const chatBody = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'spend the keys' }] })
-const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code
 
 describe('JSON routes take only application/json', () => {
   it('text/plain;charset=json (no preflight needed in a browser) is a 415 and reaches no provider', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     for (const type of [
       'text/plain;charset=json',
       'text/plain',
       'application/x-www-form-urlencoded',
       'multipart/form-data; boundary=x',
     ]) {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      const res = await fetch(`${env.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': type, authorization: 'Bearer sk-x' },
         body: chatBody,
       })
-      expect([type, res.status, await errorCode(res)]).toEqual([type, 415, 'unsupported_media_type'])
+      expect([type, res.status, (await errorOf(res)).code]).toEqual([type, 415, 'unsupported_media_type'])
     }
-    const query = await fetch(`${gw.url}/api/query`, {
+    const query = await fetch(`${env.url}/api/query`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: '{}',
     })
     expect(query.status).toBe(415)
-    expect(mock.calls.length).toBe(before)
-    const ok = await fetch(`${gw.url}/v1/chat/completions`, {
+    expect(env.mock.calls.length).toBe(before)
+    const ok = await fetch(`${env.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer sk-x' },
       body: chatBody,
@@ -77,7 +70,7 @@ describe('JSON routes take only application/json', () => {
 
 describe('DNS rebinding: a loopback gateway answers only to loopback names and allowed_hosts', () => {
   it('Host: attacker.example is a 421, on the API and the LLM routes', async () => {
-    const { port } = new URL(gw.url)
+    const { port } = new URL(env.url)
     // fetch() will not send a Host of our choosing; a browser after a rebinding sends the attacker's.
     const asHost = (host: string, path = '/api/traces') =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -104,9 +97,9 @@ describe('DNS rebinding: a loopback gateway answers only to loopback names and a
 
 describe('cross-origin browser requests', () => {
   it('a page on another origin cannot call /v1, /p or /api: 403, nothing forwarded', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     const from = (origin: string, path: string, init: RequestInit = {}) =>
-      fetch(`${gw.url}${path}`, { ...init, headers: { origin, ...(init.headers as object) } })
+      fetch(`${env.url}${path}`, { ...init, headers: { origin, ...(init.headers as object) } })
     const post = {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-x' },
@@ -114,39 +107,39 @@ describe('cross-origin browser requests', () => {
     }
     expect((await from('https://evil.example', '/v1/chat/completions', post)).status).toBe(403)
     expect((await from('https://evil.example', '/p/openai/chat/completions', post)).status).toBe(403)
-    expect(await errorCode(await from('null', '/api/traces'))).toBe('forbidden_origin')
-    const noOrigin = await fetch(`${gw.url}/api/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })
+    expect((await errorOf(await from('null', '/api/traces'))).code).toBe('forbidden_origin')
+    const noOrigin = await fetch(`${env.url}/api/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })
     expect(noOrigin.status).toBe(403)
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it('a percent-encoded route (/%76%31/...) is the same route: refused too', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     const post = {
       method: 'POST',
       headers: { origin: 'https://evil.example', 'content-type': 'application/json', authorization: 'Bearer sk-x' },
       body: chatBody,
     }
-    expect((await fetch(`${gw.url}/%76%31/chat/completions`, post)).status).toBe(403)
-    expect((await fetch(`${gw.url}/%61pi/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
-    expect(mock.calls.length).toBe(before)
+    expect((await fetch(`${env.url}/%76%31/chat/completions`, post)).status).toBe(403)
+    expect((await fetch(`${env.url}/%61pi/traces`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it("behind a proxy that rewrites Host, the explorer's own requests (Sec-Fetch-Site: same-origin) pass", async () => {
-    const res = await fetch(`${gw.url}/api/traces`, {
+    const res = await fetch(`${env.url}/api/traces`, {
       headers: { origin: 'https://tracegate.example.com', 'sec-fetch-site': 'same-origin' },
     })
     expect(res.status).toBe(200)
   })
 
   it('the explorer itself (same origin) and clients that send no Origin are not affected', async () => {
-    const same = await fetch(`${gw.url}/api/traces`, { headers: { origin: gw.url, 'sec-fetch-site': 'same-origin' } })
+    const same = await fetch(`${env.url}/api/traces`, { headers: { origin: env.url, 'sec-fetch-site': 'same-origin' } })
     expect(same.status).toBe(200)
-    expect((await fetch(`${gw.url}/api/traces`)).status).toBe(200)
+    expect((await fetch(`${env.url}/api/traces`)).status).toBe(200)
   })
 
   it('an origin listed in server.cors_origins gets a preflight answer and CORS headers', async () => {
-    const pre = await fetch(`${gw.url}/v1/chat/completions`, {
+    const pre = await fetch(`${env.url}/v1/chat/completions`, {
       method: 'OPTIONS',
       headers: {
         origin: ALLOWED,
@@ -157,7 +150,7 @@ describe('cross-origin browser requests', () => {
     expect(pre.status).toBe(204)
     expect(pre.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST')
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    const res = await fetch(`${env.url}/v1/chat/completions`, {
       method: 'POST',
       headers: {
         origin: ALLOWED,
@@ -172,17 +165,17 @@ describe('cross-origin browser requests', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED)
     expect(res.headers.get('access-control-expose-headers')).toContain('x-tracegate-trace-id')
     // The browser's headers stay with the gateway: the provider sees a server, not a page.
-    const sent = mock.calls.at(-1)!.headers
+    const sent = env.mock.calls.at(-1)!.headers
     expect([sent.origin, sent.cookie, sent.referer]).toEqual([undefined, undefined, undefined])
   })
 })
 
 describe('the explorer is served locked down', () => {
   it('strict CSP, nosniff, no framing, no referrer on the page and its assets', async () => {
-    const page = await fetch(`${gw.url}/traces`, { headers: { accept: 'text/html' } })
+    const page = await fetch(`${env.url}/traces`, { headers: { accept: 'text/html' } })
     const html = await page.text()
     const asset = html.match(/src="(\/assets\/[^"]+\.js)"/)![1]!
-    for (const res of [page, await fetch(`${gw.url}/`), await fetch(`${gw.url}${asset}`)]) {
+    for (const res of [page, await fetch(`${env.url}/`), await fetch(`${env.url}${asset}`)]) {
       const csp = res.headers.get('content-security-policy')!
       expect(csp).toContain("script-src 'self'")
       expect(csp).toContain("frame-ancestors 'none'")
@@ -199,9 +192,9 @@ describe('the explorer is served locked down', () => {
     p.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) violations.push(m.text())
     })
-    await p.goto(`${gw.url}/traces`)
+    await p.goto(`${env.url}/traces`)
     await p.getByRole('heading', { name: 'Traces' }).waitFor({ timeout: 10_000 })
-    await p.goto(`${gw.url}/incidents`)
+    await p.goto(`${env.url}/incidents`)
     await p.getByText('Alert at error rate').waitFor({ timeout: 10_000 })
     expect(violations).toEqual([])
     await p.close()
@@ -210,7 +203,7 @@ describe('the explorer is served locked down', () => {
   it('a real attacker page in Chromium cannot spend keys or read traces', async () => {
     const p = await browser.newPage()
     await p.goto(evilOrigin)
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     const outcome = await p.evaluate(
       async ([gateway, body]) => {
         const results: string[] = []
@@ -232,11 +225,11 @@ describe('the explorer is served locked down', () => {
           )
         return results
       },
-      [gw.url, chatBody] as const,
+      [env.url, chatBody] as const,
     )
     expect(outcome).toEqual(['sent', 'unreadable'])
     await new Promise((r) => setTimeout(r, 200))
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
     await p.close()
   })
 })

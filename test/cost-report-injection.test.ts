@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { CostReport } from '@tracegate/schemas'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
+import { tracegate, useGateway } from './harness.ts'
 
 /**
  * Team names are attacker-controlled (any client sets x-tracegate-team), and the cost report is
@@ -18,38 +14,26 @@ const KEYS = [
   { key: 'tg-key-cr-team-0001', name: 'cr', team: '\rCR team' },
 ]
 
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway((mock) => ({
+  providers: { openai: { base_url: `${mock.url}/v1`, api_key: 'sk-upstream' } },
+  keys: KEYS,
+}))
 
 async function send(key: string, team?: string): Promise<void> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${key}`,
-      ...(team === undefined ? {} : { 'x-tracegate-team': team }),
-    },
-    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'report me' }] }),
+  const res = await env.chat('gpt-4o', {
+    authorization: `Bearer ${key}`,
+    ...(team === undefined ? {} : { 'x-tracegate-team': team }),
   })
   expect(res.status).toBe(200)
   await res.text()
-  await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
+  await env.trace(res)
 }
 
 beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: { openai: { base_url: `${mock.url}/v1`, api_key: 'sk-upstream' } },
-    keys: KEYS,
-  })
   for (const team of HEADER_TEAMS) await send(KEYS[0]!.key, team)
   await send(KEYS[1]!.key)
   await send(KEYS[2]!.key)
-  await gw.writer.flush()
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
+  await env.gw.writer.flush()
 })
 
 const range = () =>
@@ -91,7 +75,7 @@ const groupRow = (rows: string[][], group: string) => {
 
 describe('cost report CSV against formula injection', () => {
   it('cells that a spreadsheet would run as a formula start with a quote; the total row is marked as one', async () => {
-    const res = await fetch(`${gw.url}/api/reports/cost?${range()}&format=csv&group_by=team`)
+    const res = await fetch(`${env.url}/api/reports/cost?${range()}&format=csv&group_by=team`)
     expect(res.status).toBe(200)
     const text = await res.text()
     const rows = parseCsv(text)
@@ -127,12 +111,11 @@ describe('cost report CSV against formula injection', () => {
   })
 
   it('the CLI (npx tracegate report) writes the same CSV', async () => {
-    const api = await (await fetch(`${gw.url}/api/reports/cost?${range()}&format=csv&group_by=team`)).text()
+    const api = await (await fetch(`${env.url}/api/reports/cost?${range()}&format=csv&group_by=team`)).text()
     const [from, to] = range()
       .split('&')
       .map((p) => p.slice(p.indexOf('=') + 1))
-    const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, [
+    const { stdout } = await tracegate([
       'report',
       '--group-by',
       'team',
@@ -143,7 +126,7 @@ describe('cost report CSV against formula injection', () => {
       '--format',
       'csv',
       '--url',
-      gw.url,
+      env.url,
     ])
     const rows = parseCsv(stdout)
     expect(rows.map((r) => r.slice(0, 3))).toEqual(parseCsv(api).map((r) => r.slice(0, 3)))
@@ -153,7 +136,7 @@ describe('cost report CSV against formula injection', () => {
   })
 
   it('JSON keeps the names as recorded (it is data, not a spreadsheet) and the totals apart', async () => {
-    const report = (await (await fetch(`${gw.url}/api/reports/cost?${range()}&group_by=team`)).json()) as CostReport
+    const report = (await (await fetch(`${env.url}/api/reports/cost?${range()}&group_by=team`)).json()) as CostReport
     expect(report.rows.map((r) => r.group).sort()).toEqual([...HEADER_TEAMS, '\tTab team', '\rCR team'].sort())
     expect(report.totals.requests).toBe(8)
   })

@@ -1,27 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
-import OpenAI from 'openai'
-import {
-  QUERY_DIMENSIONS,
-  QUERY_METRICS,
-  type CostReport,
-  type ErrorBody,
-  type QueryResponse,
-} from '@tracegate/schemas'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { QUERY_DIMENSIONS, QUERY_METRICS, type CostReport, type QueryResponse } from '@tracegate/schemas'
+import { errorOf, tracegate, useGateway, serverSpan } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }))
 const costs: Record<string, number> = {}
 const counts: Record<string, number> = {}
 
 beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
-  const client = new OpenAI({ apiKey: 'sk-report', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  const client = env.openai('sk-report')
   const traffic: Array<[string, string, number]> = [
     ['growth', 'gpt-4o', 3],
     ['search', 'gpt-4o-mini', 2],
@@ -35,16 +21,12 @@ beforeAll(async () => {
           { headers: { 'x-tracegate-team': team } },
         )
         .withResponse()
-      const span = serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!))
+      const span = serverSpan(await env.trace(response))
       costs[team] = (costs[team] ?? 0) + span.cost_usd!
       counts[team] = (counts[team] ?? 0) + 1
     }
   }
-  await gw.writer.flush()
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
+  await env.gw.writer.flush()
 })
 
 const range = () => ({
@@ -56,7 +38,7 @@ describe('cost reports', () => {
   it('JSON by team: each team its exact request count and cost, and the totals', async () => {
     const { from, to } = range()
     const report = (await (
-      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=team`)
+      await fetch(`${env.url}/api/reports/cost?from=${from}&to=${to}&group_by=team`)
     ).json()) as CostReport
     const byTeam = Object.fromEntries(report.rows.map((r) => [r.group, r]))
     expect(Object.keys(byTeam).sort()).toEqual(['growth', 'search'])
@@ -70,8 +52,7 @@ describe('cost reports', () => {
 
   it('CSV from the CLI (npx tracegate report) has a group row per model and a total row that adds up', async () => {
     const { from, to } = range()
-    const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, [
+    const { stdout } = await tracegate([
       'report',
       '--group-by',
       'model',
@@ -82,7 +63,7 @@ describe('cost reports', () => {
       '--format',
       'csv',
       '--url',
-      gw.url,
+      env.url,
     ])
     const lines = stdout
       .trim()
@@ -114,19 +95,14 @@ describe('cost reports', () => {
 
   it('a bad group-by is a 400 naming the parameter', async () => {
     const { from, to } = range()
-    const res = await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=DROP TABLE`)
+    const res = await fetch(`${env.url}/api/reports/cost?from=${from}&to=${to}&group_by=DROP TABLE`)
     expect(res.status).toBe(400)
-    expect(((await res.json()) as ErrorBody).error.param).toBe('group_by')
+    expect((await errorOf(res)).param).toBe('group_by')
   })
 })
 
 describe('POST /api/query', () => {
-  const query = (body: object) =>
-    fetch(`${gw.url}/api/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...range(), ...body }),
-    })
+  const query = (body: object) => env.post('/api/query', { ...range(), ...body })
 
   it('requests and cost by team, from the rollup, match the traffic', async () => {
     const res = (await (
@@ -194,7 +170,7 @@ describe('POST /api/query', () => {
 describe('trace search', () => {
   const list = async (params: string) => {
     const { from, to } = range()
-    const res = await fetch(`${gw.url}/api/traces?from=${from}&to=${to}&${params}`)
+    const res = await fetch(`${env.url}/api/traces?from=${from}&to=${to}&${params}`)
     return {
       status: res.status,
       body: (await res.json()) as {
@@ -225,11 +201,7 @@ describe('trace search', () => {
   it('outcome from the rollup agrees with outcome from raw spans', async () => {
     const q = async (extra: object) =>
       (await (
-        await fetch(`${gw.url}/api/query`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ ...range(), group_by: ['outcome'], metrics: ['requests'], ...extra }),
-        })
+        await env.post('/api/query', { ...range(), group_by: ['outcome'], metrics: ['requests'], ...extra })
       ).json()) as QueryResponse
     const rollup = await q({})
     const raw = await q({ filters: [{ dimension: 'user', op: 'neq', value: 'nobody' }] })

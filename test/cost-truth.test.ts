@@ -1,12 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
 import { calcPrice } from '@pydantic/genai-prices'
 import type { CostReport, QueryResponse, Span } from '@tracegate/schemas'
 import { launchBrowser } from './browser.ts'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, clientSpans, serverSpan, type TestGateway } from './helpers.ts'
+import { tracegate, useGateway, clientSpans, serverSpan } from './harness.ts'
 import { USAGE_CASES, longResponses, type Billed, type UsageCase } from './fixtures/provider-usage.ts'
 
 /**
@@ -14,12 +10,8 @@ import { USAGE_CASES, longResponses, type Billed, type UsageCase } from './fixtu
  * its usage quirks) replayed through the real gateway, non-streamed and streamed. Tokens must be
  * what the provider bills and cost what the price data says for them, to 1e-9, the same both ways.
  */
-let mock: MockUpstream
-let gw: TestGateway
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
+const env = useGateway(
+  (mock) => ({
     providers: {
       openai: { base_url: `${mock.url}/v1` },
       anthropic: { base_url: mock.url },
@@ -33,13 +25,9 @@ beforeAll(async () => {
       dashscope: { type: 'openai-compatible', base_url: `${mock.url}/dashscope/compatible-mode/v1` },
     },
     max_body_bytes: 4096,
-  })
-})
-afterEach(() => mock.clearFaults())
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
+  }),
+  { apiKey: 'sk-replay' },
+)
 
 const expectedCost = (c: { price: { providerId: string; model: string }; billed: Billed[] }) =>
   c.billed.reduce(
@@ -56,7 +44,7 @@ const total = (billed: Billed[], key: string) =>
 async function replay(c: UsageCase, stream: boolean): Promise<Span> {
   const upstreamModel = c.model.includes('/') ? c.model.slice(c.model.indexOf('/') + 1) : c.model
   const arrayStream = stream && c.stream!.startsWith('[')
-  mock.fault({
+  env.mock.fault({
     ...(c.route === 'gemini' ? { pathPrefix: '/gemini/' } : { model: upstreamModel }),
     times: 1,
     reply: {
@@ -77,14 +65,10 @@ async function replay(c: UsageCase, stream: boolean): Promise<Span> {
             '/v1/chat/completions',
             { model: c.model, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), messages },
           ]
-  const res = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
-    body: JSON.stringify(body),
-  })
+  const res = await env.post(path, body)
   expect(res.status).toBe(200)
   await res.text()
-  return clientSpans(await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!))[0]!
+  return clientSpans(await env.trace(res))[0]!
 }
 
 describe('usage quirks priced like the provider bills them', () => {
@@ -136,19 +120,15 @@ describe('usage quirks priced like the provider bills them', () => {
 describe('a long Responses stream', () => {
   const body = (stream: boolean) => JSON.stringify({ model: 'gpt-4.1', input: 'write a lot', stream })
   const send = async (reply: string, stream: boolean) => {
-    mock.fault({
+    env.mock.fault({
       model: 'gpt-4.1',
       times: 1,
       reply: { contentType: stream ? 'text/event-stream' : 'application/json', body: reply, chunkBytes: 1024 },
     })
-    const res = await fetch(`${gw.url}/v1/responses`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
-      body: body(stream),
-    })
+    const res = await env.post('/v1/responses', body(stream))
     expect(res.status).toBe(200)
     expect((await res.text()).length).toBe(reply.length)
-    return clientSpans(await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!))[0]!
+    return clientSpans(await env.trace(res))[0]!
   }
 
   it('keeps its usage when response.completed repeats megabytes of output, read in 1 KB writes', async () => {
@@ -172,19 +152,15 @@ describe('a long Responses stream', () => {
 
 describe('unpriced models', () => {
   it('stay flagged unpriced with their tokens', async () => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
-      body: JSON.stringify({ model: 'dashscope/qwen-max', messages: [{ role: 'user', content: 'hi' }] }),
-    })
-    const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
+    const res = await env.chat('dashscope/qwen-max')
+    const trace = await env.trace(res)
     const [attempt] = clientSpans(trace)
     expect([attempt!.cost_usd, attempt!.cost_source, serverSpan(trace).cost_source]).toEqual([
       null,
       'unpriced',
       'unpriced',
     ])
-    expect(attempt!.input_tokens).toBe(mock.calls.at(-1)!.usage!.prompt_tokens)
+    expect(attempt!.input_tokens).toBe(env.mock.calls.at(-1)!.usage!.prompt_tokens)
   })
 })
 
@@ -192,11 +168,11 @@ describe('provider-reported cost beside ours', () => {
   it('reports and slices show both, and where they disagree', async () => {
     const openrouter = USAGE_CASES.find((c) => c.name === 'OpenRouter reported cost kept next to ours')!
     for (let i = 0; i < 3; i++) await replay({ ...openrouter, model: 'or-bill/openai/gpt-4o' }, false)
-    await gw.writer.flush()
+    await env.gw.writer.flush()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
     const report = (await (
-      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider`)
+      await fetch(`${env.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider`)
     ).json()) as CostReport
     const row = (p: string) => report.rows.find((r) => r.group === p)!
     const ours = expectedCost(openrouter)
@@ -209,7 +185,7 @@ describe('provider-reported cost beside ours', () => {
     expect(row('anthropic').provider_reported_requests).toBe(0)
 
     const csv = await (
-      await fetch(`${gw.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider&format=csv`)
+      await fetch(`${env.url}/api/reports/cost?from=${from}&to=${to}&group_by=provider&format=csv`)
     ).text()
     const lines = csv
       .trim()
@@ -219,7 +195,7 @@ describe('provider-reported cost beside ours', () => {
     expect(Number(lines.find((l) => l[1] === 'or-bill')!.at(-1))).toBeCloseTo(3 * (ours - 0.00525), 10)
 
     const slice = (await (
-      await fetch(`${gw.url}/api/query`, {
+      await fetch(`${env.url}/api/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ from, to, group_by: ['provider'], metrics: ['provider_cost_usd', 'cost_gap_usd'] }),
@@ -233,7 +209,7 @@ describe('provider-reported cost beside ours', () => {
     try {
       const page = await browser.newPage()
       await page.goto(
-        `${gw.url}/reports?from=${from.slice(0, 10)}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&group_by=provider`,
+        `${env.url}/reports?from=${from.slice(0, 10)}&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&group_by=provider`,
       )
       const table = page.getByTestId('report-table')
       await table.getByRole('columnheader', { name: 'Provider-reported (USD)' }).waitFor({ timeout: 10_000 })
@@ -247,29 +223,18 @@ describe('provider-reported cost beside ours', () => {
 describe('tracegate prices missing', () => {
   it('lists the unpriced models seen, with their token volumes and the config key to price them', async () => {
     for (let i = 0; i < 2; i++) {
-      await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-replay' },
-        body: JSON.stringify({ model: 'dashscope/qwen-max', messages: [{ role: 'user', content: `unpriced ${i}` }] }),
+      await env.post('/v1/chat/completions', {
+        model: 'dashscope/qwen-max',
+        messages: [{ role: 'user', content: `unpriced ${i}` }],
       })
     }
-    const usage = mock.calls
+    const usage = env.mock.calls
       .filter((c) => c.path === '/dashscope/compatible-mode/v1/chat/completions')
       .map((c) => c.usage!)
-    await gw.writer.flush()
+    await env.gw.writer.flush()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
-    const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
-    const { stdout } = await promisify(execFile)(bin, [
-      'prices',
-      'missing',
-      '--from',
-      from,
-      '--to',
-      to,
-      '--url',
-      gw.url,
-    ])
+    const { stdout } = await tracegate(['prices', 'missing', '--from', from, '--to', to, '--url', env.url])
     const [header, ...rest] = stdout
       .split('\n\n')[0]!
       .split('\n')

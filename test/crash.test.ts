@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Agent, request } from 'undici'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
+import { useSpawnedGateway } from './harness.ts'
 
-let mock: MockUpstream
-let work: GatewayWorkdir
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  work = gatewayWorkdir(mock.url, 'tracegate-crash-')
-})
-afterAll(async () => {
-  await mock.close()
-  work.cleanup()
+const env = useSpawnedGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
+  start: false,
 })
 
 describe('a gateway killed with SIGKILL', () => {
   it('after a restart, every request that completed more than 100 ms before the kill has its spans, none twice', async () => {
-    const { env, dir } = work
-    const first = spawnGateway(['--config', 'tracegate.yaml'], env, dir)
+    const first = env.spawn(['--config', 'tracegate.yaml'])
     first.child.stdout!.on('data', () => undefined)
     const url = await first.ready()
     const agent = new Agent({ connections: 16 })
@@ -51,7 +42,7 @@ describe('a gateway killed with SIGKILL', () => {
     const mustHave = done.filter((d) => d.at < killedAt - 100)
     expect(mustHave.length).toBeGreaterThan(500)
 
-    const second = spawnGateway(['--config', 'tracegate.yaml'], env, dir)
+    const second = env.spawn(['--config', 'tracegate.yaml'])
     const url2 = await second.ready()
     const until = Date.now() + 60_000
     for (;;) {

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import OpenAI from 'openai'
 import { calcPrice } from '@pydantic/genai-prices'
 import type { Browser, Page } from 'playwright-core'
 import type { QueryResponse } from '@tracegate/schemas'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
+import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
 
 /**
@@ -16,8 +14,38 @@ import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
  * token, so the browser first has to get past the token prompt.
  */
 const TOKEN = 'e2e-admin-token'
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway(
+  (mock) => ({
+    providers: {
+      openai: { base_url: `${mock.url}/v1` },
+      flaky: { type: 'openai-compatible', base_url: `${mock.url}/flaky/v1` },
+    },
+    models: [
+      {
+        name: 'retrying',
+        retries: 1,
+        backoff: { initial_ms: 20, max_ms: 20, multiplier: 1, jitter: 0 },
+        targets: [{ provider: 'openai', model: 'gpt-4o' }],
+      },
+      {
+        name: 'resilient',
+        retries: 0,
+        targets: [
+          { provider: 'flaky', model: 'flaky-model' },
+          { provider: 'openai', model: 'gpt-4o-mini' },
+        ],
+      },
+    ],
+  }),
+  {
+    adminToken: TOKEN,
+    // Lets the last test stage a storage outage.
+    faults: true,
+    beforeStart: async () => {
+      await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
+    },
+  },
+)
 let browser: Browser
 let page: Page
 
@@ -31,7 +59,7 @@ const sent = {
 }
 
 async function traffic(): Promise<void> {
-  const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+  const client = env.openai('sk-e2e-byok')
   const call = async (model: string, team: string, workflow: string, extra: Record<string, string> = {}) => {
     sent.requests++
     try {
@@ -63,12 +91,12 @@ async function traffic(): Promise<void> {
   for (let i = 0; i < 4; i++)
     await call('gpt-4o-mini', 'growth', 'summarize', { 'x-tracegate-meta-ticket': `T-${i % 2}` })
   for (let i = 0; i < 3; i++) await call('gpt-4o', 'search', 'classify')
-  mock.fault({ model: 'gpt-4o', status: 500, times: 1 })
+  env.mock.fault({ model: 'gpt-4o', status: 500, times: 1 })
   sent.retryTrace = await call('retrying', 'growth', 'chat')
   sent.fallbackTrace = await call('resilient', 'search', 'chat')
   for (let i = 0; i < 3; i++) await call('flaky/flaky-model', 'search', 'chat')
-  await waitForTrace(gw.url, sent.retryTrace, 3, 10_000, TOKEN)
-  await waitForTrace(gw.url, sent.fallbackTrace, 3, 10_000, TOKEN)
+  await env.trace(sent.retryTrace, 3)
+  await env.trace(sent.fallbackTrace, 3)
   // The rollup is filled by the same insert; wait until every request is counted there.
   for (let i = 0; i < 100; i++) {
     const res = await apiQuery({ metrics: ['requests'] })
@@ -80,15 +108,11 @@ async function traffic(): Promise<void> {
 
 async function apiQuery(body: object): Promise<QueryResponse> {
   const now = Date.now()
-  const res = await fetch(`${gw.url}/api/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify({
-      from: new Date(now - 3_600_000).toISOString(),
-      to: new Date(now + 120_000).toISOString(),
-      ...body,
-    }),
-  })
+  const res = await env.post(
+    '/api/query',
+    { from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 120_000).toISOString(), ...body },
+    { authorization: `Bearer ${TOKEN}` },
+  )
   return (await res.json()) as QueryResponse
 }
 
@@ -99,36 +123,7 @@ const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${n
 const title = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('title'))
 
 beforeAll(async () => {
-  // Lets the last test stage a storage outage (this file runs in its own process).
-  process.env.TRACEGATE_FAULTS = '1'
-  await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
-  mock = await startMockUpstream()
-  gw = await startTestGateway(
-    {
-      providers: {
-        openai: { base_url: `${mock.url}/v1` },
-        flaky: { type: 'openai-compatible', base_url: `${mock.url}/flaky/v1` },
-      },
-      models: [
-        {
-          name: 'retrying',
-          retries: 1,
-          backoff: { initial_ms: 20, max_ms: 20, multiplier: 1, jitter: 0 },
-          targets: [{ provider: 'openai', model: 'gpt-4o' }],
-        },
-        {
-          name: 'resilient',
-          retries: 0,
-          targets: [
-            { provider: 'flaky', model: 'flaky-model' },
-            { provider: 'openai', model: 'gpt-4o-mini' },
-          ],
-        },
-      ],
-    },
-    { TRACEGATE_ADMIN_TOKEN: TOKEN },
-  )
-  mock.fault({ model: 'flaky-model', status: 503 })
+  env.mock.fault({ model: 'flaky-model', status: 503 })
   await traffic()
   browser = await launchBrowser()
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } })
@@ -138,24 +133,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  await gw?.stop()
-  await mock?.close()
 })
 
 describe('explorer in headless Chromium', () => {
   it('the API refuses requests without the admin token, and the UI asks for it', async () => {
     for (const path of ['/api/traces', '/api/tail', '/api/meta-keys', '/api/reports/cost'])
-      expect((await fetch(`${gw.url}${path}`)).status, path).toBe(401)
+      expect((await fetch(`${env.url}${path}`)).status, path).toBe(401)
     expect(
       (
-        await fetch(`${gw.url}/api/query`, {
+        await fetch(`${env.url}/api/query`, {
           method: 'POST',
           body: '{}',
           headers: { 'content-type': 'application/json' },
         })
       ).status,
     ).toBe(401)
-    await page.goto(`${gw.url}/?range=1h`)
+    await page.goto(`${env.url}/?range=1h`)
     await page.getByLabel('Admin token').fill(TOKEN)
     await shot('token-prompt')
     await page.getByRole('button', { name: 'Continue' }).click()
@@ -163,7 +156,7 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('overview: request count, error rate and cost equal the traffic sent', async () => {
-    await page.goto(`${gw.url}/?range=1h`)
+    await page.goto(`${env.url}/?range=1h`)
     await poll(() => page.getByTestId('kpi-requests-value').textContent()).toBe(String(sent.requests))
     expect(sent.errors).toBe(3)
     expect(await page.getByTestId('kpi-error_rate-value').textContent()).toBe(
@@ -176,7 +169,7 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('explore grouped by team shows both teams with their exact costs', async () => {
-    await page.goto(`${gw.url}/explore?range=1h&group=team&m=requests,cost_usd`)
+    await page.goto(`${env.url}/explore?range=1h&group=team&m=requests,cost_usd`)
     const table = page.getByTestId('explore-table')
     await table.locator('tbody tr').nth(1).waitFor()
     for (const team of ['growth', 'search']) {
@@ -197,7 +190,7 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('the trace with a retry shows two attempts in its waterfall, the second with its reason', async () => {
-    await page.goto(`${gw.url}/traces?range=1h&team=growth`)
+    await page.goto(`${env.url}/traces?range=1h&team=growth`)
     await page.locator(`tr[data-trace="${sent.retryTrace}"]`).waitFor()
     expect(await page.getByTestId('traces-table').locator('tbody tr').count()).toBe(5)
     await shot('traces')
@@ -207,7 +200,7 @@ describe('explorer in headless Chromium', () => {
     expect(await page.getByTestId('attempt-count').textContent()).toBe('2')
     expect(await page.getByTestId('wf-attempt').nth(1).textContent()).toContain('retry: 500')
     await shot('trace-retry')
-    await page.goto(`${gw.url}/traces/${sent.fallbackTrace}`)
+    await page.goto(`${env.url}/traces/${sent.fallbackTrace}`)
     await page.getByTestId('waterfall').waitFor()
     expect(await page.getByTestId('wf-attempt').nth(1).textContent()).toContain('fallback')
     await shot('trace-fallback')
@@ -218,7 +211,7 @@ describe('explorer in headless Chromium', () => {
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
     const keys = await (
       await fetch(
-        `${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`,
+        `${env.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now + 60_000).toISOString()}`,
         auth,
       )
     ).json()
@@ -232,7 +225,7 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('incidents names the failing provider and model, and links to its failing traces', async () => {
-    await page.goto(`${gw.url}/incidents?range=1h`)
+    await page.goto(`${env.url}/incidents?range=1h`)
     await poll(() => page.getByTestId('incident-target').textContent()).toBe('flaky / flaky-model')
     expect(await page.getByTestId('incident-headline').textContent()).toContain('100.0%')
     expect(await page.getByTestId('incident-types').textContent()).toContain('5xx')
@@ -243,7 +236,7 @@ describe('explorer in headless Chromium', () => {
 
   it('cost report: the CSV download has a row per team and a total that match', async () => {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-    await page.goto(`${gw.url}/reports?from=${day(Date.now())}&to=${day(Date.now() + 86_400_000)}&group_by=team`)
+    await page.goto(`${env.url}/reports?from=${day(Date.now())}&to=${day(Date.now() + 86_400_000)}&group_by=team`)
     await page.getByTestId('report-total').waitFor()
     await shot('reports')
     const [download] = await Promise.all([
@@ -266,9 +259,9 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('live tail shows a request as it arrives', async () => {
-    await page.goto(`${gw.url}/live`)
+    await page.goto(`${env.url}/live`)
     await poll(() => page.getByTestId('tail-state').textContent()).toBe('live')
-    const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const client = env.openai('sk-e2e-byok')
     await client.chat.completions.create(
       { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tail me' }] },
       { headers: { 'x-tracegate-team': 'tail-team' } },
@@ -278,19 +271,12 @@ describe('explorer in headless Chromium', () => {
   })
 
   it('when ClickHouse refuses spans, every page says so instead of silently missing requests', async () => {
-    const fault = (storage: string) =>
-      fetch(`${gw.url}/debug/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ storage }),
-      })
+    const fault = (storage: string) => env.post('/debug/faults', { storage }, { authorization: `Bearer ${TOKEN}` })
     // Start from an empty backlog, so the banner's count is exactly this test's spans.
-    await poll(
-      async () => ((await (await fetch(`${gw.url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending,
-    ).toBe(0)
+    await poll(async () => (await env.readyz()).body.spans.pending).toBe(0)
     expect((await fault('detached')).status).toBe(200)
     try {
-      const client = new OpenAI({ apiKey: 'sk-e2e-byok', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+      const client = env.openai('sk-e2e-byok')
       for (let i = 0; i < 4; i++) {
         await client.chat.completions.create({
           model: 'gpt-4o-mini',
@@ -298,7 +284,7 @@ describe('explorer in headless Chromium', () => {
         })
         await new Promise((r) => setTimeout(r, 150))
       }
-      await page.goto(`${gw.url}/traces?range=1h`)
+      await page.goto(`${env.url}/traces?range=1h`)
       // Four requests, a request span and an attempt span each; /readyz names the missing table (a 503 the banner reads all the same).
       await poll(() => page.getByTestId('storage-banner').textContent()).toBe(
         'The spans table is missing in ClickHouse: 8 spans wait in the spool and appear here once it is back.',

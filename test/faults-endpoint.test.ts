@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { networkInterfaces } from 'node:os'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
-import { gatewayWorkdir, spawnGateway } from './spawn-gateway.ts'
+import { errorOf, useGateway, useSpawnedGateway } from './harness.ts'
 
 /**
  * /debug/faults detaches the spans table: with TRACEGATE_FAULTS=1 it must still need the admin
  * token, and only answer a peer on this machine, even when the gateway listens on every interface.
  */
 const TOKEN = 'faults-admin-token'
-let gw: TestGateway
-let port: number
+const env = useGateway({ server: { host: '0.0.0.0', port: 0 } }, { adminToken: TOKEN, faults: true })
+const port = () => Number(new URL(env.url).port)
 
 /** This machine's first non-loopback IPv4 address: a peer that is not local to the gateway. */
 function externalIPv4(): string {
@@ -21,22 +19,12 @@ function externalIPv4(): string {
   return found.address
 }
 
-beforeAll(async () => {
-  process.env.TRACEGATE_FAULTS = '1' // read by startGateway; this file runs in its own process
-  gw = await startTestGateway({ server: { host: '0.0.0.0', port: 0 } }, { TRACEGATE_ADMIN_TOKEN: TOKEN })
-  port = Number(new URL(gw.url).port)
-})
-afterAll(async () => {
-  await gw?.stop()
-})
-
 const fault = (host: string, storage: string, token?: string) =>
-  fetch(`http://${host}:${port}/debug/faults`, {
+  fetch(`http://${host}:${port()}/debug/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ storage }),
   })
-const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; type: string } }).error
 
 describe('fault injection endpoint', () => {
   it('needs the admin token from loopback: 401 without it or with a wrong one, 200 with it', async () => {
@@ -47,8 +35,8 @@ describe('fault injection endpoint', () => {
     const tables = async () =>
       (
         await (
-          await gw.store.client.query({
-            query: `SHOW TABLES FROM ${gw.store.database} LIKE 'spans'`,
+          await env.gw.store.client.query({
+            query: `SHOW TABLES FROM ${env.gw.store.database} LIKE 'spans'`,
             format: 'JSONEachRow',
           })
         ).json()
@@ -74,31 +62,14 @@ describe('fault injection endpoint', () => {
 })
 
 describe('fault injection without an admin token', () => {
-  let mock: MockUpstream
-  beforeAll(async () => {
-    mock = await startMockUpstream()
-  })
-  afterAll(async () => {
-    await mock?.close()
+  const spawned = useSpawnedGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
+    faults: true,
   })
 
   it('is not registered at all, and the gateway logs why', async () => {
-    const work = gatewayWorkdir(mock.url, 'tracegate-faults-')
-    const child = spawnGateway([], { ...work.env, TRACEGATE_FAULTS: '1', TRACEGATE_ADMIN_TOKEN: '' }, work.dir)
-    try {
-      const url = await child.ready()
-      const res = await fetch(`${url}/debug/faults`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ storage: 'detached' }),
-      })
-      expect(res.status).toBe(404)
-      expect((await errorOf(res)).code).toBe('not_found')
-      expect(child.out()).toMatch(/TRACEGATE_FAULTS=1 is ignored.*TRACEGATE_ADMIN_TOKEN/)
-    } finally {
-      child.child.kill('SIGTERM')
-      await child.exited
-      work.cleanup()
-    }
+    const res = await spawned.post('/debug/faults', { storage: 'detached' })
+    expect(res.status).toBe(404)
+    expect((await errorOf(res)).code).toBe('not_found')
+    expect(spawned.proc.out()).toMatch(/TRACEGATE_FAULTS=1 is ignored.*TRACEGATE_ADMIN_TOKEN/)
   })
 })

@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { gatewayWorkdir, spawnGateway, type GatewayWorkdir } from './spawn-gateway.ts'
+import { describe, expect, it } from 'vitest'
+import { useSpawnedGateway } from './harness.ts'
 
-let mock: MockUpstream
-let work: GatewayWorkdir
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  work = gatewayWorkdir(mock.url, 'tracegate-term-')
-})
-afterAll(async () => {
-  await mock.close()
-  work.cleanup()
+const env = useSpawnedGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
+  start: false,
 })
 
 describe('SIGTERM', () => {
   it('during 20 open streams: all 20 complete for the client and are recorded, then the process exits 0', async () => {
-    const { env, dir } = work
-    const gw = spawnGateway([], env, dir)
+    const gw = env.spawn()
     const url = await gw.ready()
     let firstChunks = 0
     let signalled!: () => void
@@ -46,7 +37,7 @@ describe('SIGTERM', () => {
     expect(await gw.exited).toBe(0)
     expect(results.filter((r) => r.done && r.content === 'Hello from the mock upstream.')).toHaveLength(20)
 
-    const again = spawnGateway([], env, dir)
+    const again = env.spawn()
     const url2 = await again.ready()
     const counts = await Promise.all(
       results.map(

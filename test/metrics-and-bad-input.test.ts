@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import OpenAI from 'openai'
-import type { ErrorBody } from '@tracegate/schemas'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { errorOf, useGateway } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: { openai: { base_url: `${mock.url}/v1` } },
-    server: { host: '127.0.0.1', port: 0, request_timeout_ms: 1000 },
-    max_request_bytes: 100_000,
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
+const env = useGateway((mock) => ({
+  providers: { openai: { base_url: `${mock.url}/v1` } },
+  server: { host: '127.0.0.1', port: 0, request_timeout_ms: 1000 },
+  max_request_bytes: 100_000,
+}))
 
 /** Send raw bytes on a fresh connection and return what came back (first line and body). */
 function raw(bytes: Buffer | string, { trickleMs = 0 } = {}): Promise<string> {
-  const { port } = new URL(gw.url)
+  const { port } = new URL(env.url)
   return new Promise((resolve) => {
     const sock = connect(Number(port), '127.0.0.1')
     let out = ''
@@ -39,16 +26,11 @@ function raw(bytes: Buffer | string, { trickleMs = 0 } = {}): Promise<string> {
   })
 }
 
-const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
-  })
+const post = (body: string | Uint8Array) => env.post('/v1/chat/completions', body)
 
 describe('/metrics', () => {
   it('parses as Prometheus text and counts exactly the traffic sent', async () => {
-    const client = new OpenAI({ apiKey: 'sk-metrics', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const client = env.openai('sk-metrics')
     for (let i = 0; i < 5; i++)
       await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: `m${i}` }] })
     for (let i = 0; i < 2; i++)
@@ -66,9 +48,9 @@ describe('/metrics', () => {
     for await (const _ of stream) {
       /* drain */
     }
-    const usage = mock.calls.filter((c) => c.usage).map((c) => c.usage!)
+    const usage = env.mock.calls.filter((c) => c.usage).map((c) => c.usage!)
     await new Promise((r) => setTimeout(r, 100))
-    const res = await fetch(`${gw.url}/metrics`)
+    const res = await fetch(`${env.url}/metrics`)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
     const text = await res.text()
     const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]))
@@ -96,12 +78,12 @@ describe('/metrics', () => {
 describe('bad input', () => {
   it('each gets a clear error and the process keeps serving', async () => {
     const truncated = await post('{"model":"gpt-4o","messages":[{"role":"us')
-    expect([truncated.status, ((await truncated.json()) as ErrorBody).error.code]).toEqual([400, 'invalid_json'])
+    expect([truncated.status, (await errorOf(truncated)).code]).toEqual([400, 'invalid_json'])
 
     const tooBig = await post(
       JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(200_000) }] }),
     )
-    expect([tooBig.status, ((await tooBig.json()) as ErrorBody).error.code]).toEqual([413, 'request_too_large'])
+    expect([tooBig.status, (await errorOf(tooBig)).code]).toEqual([413, 'request_too_large'])
 
     const badUtf8 = await post(
       Buffer.concat([
@@ -110,9 +92,9 @@ describe('bad input', () => {
         Buffer.from('"}]}'),
       ]),
     )
-    const badUtf8Body = (await badUtf8.json()) as ErrorBody
-    expect([badUtf8.status, badUtf8Body.error.code]).toEqual([400, 'invalid_json'])
-    expect(badUtf8Body.error.message).toMatch(/UTF-8/)
+    const badUtf8Error = await errorOf(badUtf8)
+    expect([badUtf8.status, badUtf8Error.code]).toEqual([400, 'invalid_json'])
+    expect(badUtf8Error.message).toMatch(/UTF-8/)
 
     const huge = await raw(
       `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\ncontent-length: 2\r\n\r\n{}`,
@@ -126,8 +108,8 @@ describe('bad input', () => {
     expect(dupLength.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request')
     expect(JSON.parse(dupLength.split('\r\n\r\n')[1]!).error.code).toBe('malformed_http')
 
-    const unknown = await fetch(`${gw.url}/v2/whatever`, { method: 'POST' })
-    expect([unknown.status, ((await unknown.json()) as ErrorBody).error.code]).toEqual([404, 'not_found'])
+    const unknown = await fetch(`${env.url}/v2/whatever`, { method: 'POST' })
+    expect([unknown.status, (await errorOf(unknown)).code]).toEqual([404, 'not_found'])
 
     const started = Date.now()
     const slow = await raw(
@@ -140,6 +122,6 @@ describe('bad input', () => {
 
     const after = await post(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'still here?' }] }))
     expect(after.status).toBe(200)
-    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
+    expect((await fetch(`${env.url}/healthz`)).status).toBe(200)
   })
 })

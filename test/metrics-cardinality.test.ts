@@ -1,41 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import { Agent, request } from 'undici'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { gatewayWorkdir, spawnGateway, type GatewayWorkdir, type SpawnedGateway } from './spawn-gateway.ts'
+import { useSpawnedGateway } from './harness.ts'
 
 /**
  * Label cardinality: a client chooses model names and raw paths, so they must never become label
  * values. The gateway runs as its own process (100,000 requests need a core of their own).
  */
-let mock: MockUpstream
-let work: GatewayWorkdir
-let gw: SpawnedGateway
-let url: string
+const env = useSpawnedGateway((mock) => ({
+  providers: { openai: { base_url: `${mock.url}/v1` } },
+  models: [{ name: 'smart', targets: [{ provider: 'openai', model: 'gpt-4o' }] }],
+  capture_bodies: false,
+}))
 const N = 100_000
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  work = gatewayWorkdir(mock.url, 'tracegate-cardinality-')
-  writeFileSync(
-    join(work.dir, 'tracegate.yaml'),
-    [
-      `providers:\n  openai: { base_url: "${mock.url}/v1" }`,
-      'models:\n  - { name: smart, targets: [{ provider: openai, model: gpt-4o }] }',
-      'capture_bodies: false',
-    ].join('\n'),
-  )
-  gw = spawnGateway([], work.env, work.dir)
-  url = await gw.ready()
-}, 60_000)
-afterAll(async () => {
-  gw?.child.kill('SIGKILL') // its spans are of no interest here
-  await gw?.exited
-  await mock?.close()
-  work?.cleanup()
-})
 
 type Family = { metrics: Array<{ value?: string; labels?: Record<string, string> }> }
 
@@ -52,7 +29,7 @@ describe('/metrics under hostile label values', () => {
       // Half invent a model name, half a raw path too; a few use the alias or a priced model, which keep their labels.
       const model = i % 1000 === 0 ? 'smart' : i % 1000 === 2 ? 'gpt-4o' : `made-up-model-${i}`
       const path = i % 2 ? `/p/openai/unique/path/${i}?q=${i}` : '/v1/chat/completions'
-      return request(`${url}${path}`, {
+      return request(`${env.url}${path}`, {
         method: 'POST',
         dispatcher: agent,
         headers: { 'content-type': 'application/json', authorization: 'Bearer sk-card' },
@@ -71,7 +48,7 @@ describe('/metrics under hostile label values', () => {
     let families = new Map<string, Family>()
     for (let i = 0; i < 100 && total(families, 'tracegate_requests_total') < N; i++) {
       await new Promise((r) => setTimeout(r, 100))
-      text = await (await fetch(`${url}/metrics`)).text()
+      text = await (await fetch(`${env.url}/metrics`)).text()
       families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f as unknown as Family]))
     }
     expect(Buffer.byteLength(text)).toBeLessThan(200 * 1024)

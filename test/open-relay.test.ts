@@ -1,85 +1,65 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import OpenAI from 'openai'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, serverSpan, type TestGateway } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useGateway, serverSpan } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
 const OPERATOR_KEY = 'sk-operator-key-never-for-anonymous-callers'
 
 /** The operator configured provider keys but no gateway keys: bring-your-own-key callers only. */
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
-    providers: {
-      openai: { base_url: `${mock.url}/v1`, api_key: OPERATOR_KEY },
-      groq: { base_url: `${mock.url}/groq/v1` }, // no key in config: stays open, the caller's own key or none
+const env = useGateway((mock) => ({
+  providers: {
+    openai: { base_url: `${mock.url}/v1`, api_key: OPERATOR_KEY },
+    groq: { base_url: `${mock.url}/groq/v1` }, // no key in config: stays open, the caller's own key or none
+  },
+  models: [
+    {
+      name: 'groq-then-openai',
+      retries: 0,
+      targets: [
+        { provider: 'groq', model: 'g-model' },
+        { provider: 'openai', model: 'o-model' },
+      ],
     },
-    models: [
-      {
-        name: 'groq-then-openai',
-        retries: 0,
-        targets: [
-          { provider: 'groq', model: 'g-model' },
-          { provider: 'openai', model: 'o-model' },
-        ],
-      },
-    ],
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
+  ],
+}))
 
-const operatorKeySent = () => mock.calls.some((c) => JSON.stringify(c.headers).includes(OPERATOR_KEY))
+const operatorKeySent = () => env.mock.calls.some((c) => JSON.stringify(c.headers).includes(OPERATOR_KEY))
 
 describe('no open relay on the operator keys', () => {
   it('a caller without any key is refused with 401 and nothing reaches the provider', async () => {
-    const before = mock.calls.length
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'free tokens please' }] }),
+    const before = env.mock.calls.length
+    const res = await env.post('/v1/chat/completions', {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'free tokens please' }],
     })
     expect(res.status).toBe(401)
     const body = (await res.json()) as { error: { code: string; type: string } }
     expect([body.error.code, body.error.type]).toEqual(['missing_api_key', 'authentication_error'])
-    expect(mock.calls.length).toBe(before)
-    const raw = await fetch(`${gw.url}/p/openai/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
-    })
+    expect(env.mock.calls.length).toBe(before)
+    const raw = await env.post('/p/openai/chat/completions', { model: 'gpt-4o', messages: [] })
     expect(raw.status).toBe(401)
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
     expect(operatorKeySent()).toBe(false)
   })
 
   it('GET /v1/models for an anonymous caller does not list the provider models with the operator key', async () => {
-    const res = await fetch(`${gw.url}/v1/models`)
+    const res = await fetch(`${env.url}/v1/models`)
     expect(res.status).toBe(200)
     expect(operatorKeySent()).toBe(false)
   })
 
   it('a caller with its own key is forwarded with that key, never the operator one', async () => {
-    const client = new OpenAI({ apiKey: 'sk-caller-own-key-123456', baseURL: `${gw.url}/v1`, maxRetries: 0 })
+    const client = env.openai('sk-caller-own-key-123456')
     const { response } = await client.chat.completions
       .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
       .withResponse()
-    expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key-123456')
+    expect(env.mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-caller-own-key-123456')
     expect(operatorKeySent()).toBe(false)
-    expect(serverSpan(await waitForTrace(gw.url, response.headers.get('x-tracegate-trace-id')!)).status).toBe('ok')
+    expect(serverSpan(await env.trace(response)).status).toBe('ok')
   })
 
   it("a caller's own key goes only to the provider it called, never to a fallback of another provider", async () => {
-    mock.fault({ model: 'g-model', status: 503, times: 1 })
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer gsk-callers-groq-key-0001' },
-      body: JSON.stringify({ model: 'groq-then-openai', messages: [{ role: 'user', content: 'hi' }] }),
-    })
-    const [groq, openai] = mock.calls.slice(-2)
+    env.mock.fault({ model: 'g-model', status: 503, times: 1 })
+    const res = await env.chat('groq-then-openai', { authorization: 'Bearer gsk-callers-groq-key-0001' })
+    const [groq, openai] = env.mock.calls.slice(-2)
     expect([groq!.path, groq!.headers.authorization]).toEqual([
       '/groq/v1/chat/completions',
       'Bearer gsk-callers-groq-key-0001',
@@ -90,13 +70,9 @@ describe('no open relay on the operator keys', () => {
   })
 
   it('a provider with no key in config stays open to anonymous callers (the provider decides)', async () => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'groq/llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'hi' }] }),
-    })
+    const res = await env.chat('groq/llama-3.3-70b-versatile')
     expect(res.status).toBe(200)
-    expect(mock.calls.at(-1)!.path).toBe('/groq/v1/chat/completions')
-    expect(mock.calls.at(-1)!.headers.authorization).toBeUndefined()
+    expect(env.mock.calls.at(-1)!.path).toBe('/groq/v1/chat/completions')
+    expect(env.mock.calls.at(-1)!.headers.authorization).toBeUndefined()
   })
 })

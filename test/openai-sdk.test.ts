@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { calcPrice } from '@pydantic/genai-prices'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, serverSpan, clientSpans, type TestGateway } from './helpers.ts'
+import { useGateway, serverSpan, clientSpans } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }))
 let client: OpenAI
+beforeAll(() => {
+  client = env.openai('sk-test-openai-byok-0123456789abcdef')
+})
 
 /** What the upstream for this call saw and reported (the mock records every call). */
-const lastCall = () => mock.calls.at(-1)!
+const lastCall = () => env.mock.calls.at(-1)!
 
 async function withTrace<T>(p: { withResponse(): Promise<{ data: T; response: Response }> }) {
   const { data, response } = await p.withResponse()
   return { data, traceId: response.headers.get('x-tracegate-trace-id')!, response }
 }
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
-  client = new OpenAI({ apiKey: 'sk-test-openai-byok-0123456789abcdef', baseURL: `${gw.url}/v1`, maxRetries: 0 })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
 
 describe('openai SDK through the gateway', () => {
   it('chat, non-streaming: response unchanged, tokens, cached tokens and cost recorded', async () => {
@@ -42,7 +33,7 @@ describe('openai SDK through the gateway', () => {
     const sent = lastCall()
     expect(sent.headers.authorization).toBe('Bearer sk-test-openai-byok-0123456789abcdef')
     const u = sent.usage!
-    const trace = await waitForTrace(gw.url, traceId)
+    const trace = await env.trace(traceId)
     const req = serverSpan(trace)
     const [attempt] = clientSpans(trace)
     expect(trace.spans).toHaveLength(2)
@@ -90,7 +81,7 @@ describe('openai SDK through the gateway', () => {
     expect(text).toBe('Hello from the mock upstream.')
     const u = lastCall().usage!
     expect(usageChunk?.prompt_tokens).toBe(u.prompt_tokens)
-    const trace = await waitForTrace(gw.url, stream.response.headers.get('x-tracegate-trace-id')!)
+    const trace = await env.trace(stream.response)
     const [attempt] = clientSpans(trace)
     expect(attempt!.stream).toBe(true)
     expect(attempt!.input_tokens).toBe(u.prompt_tokens)
@@ -122,7 +113,7 @@ describe('openai SDK through the gateway', () => {
     expect(chunks.filter((c) => c.choices.length === 0)).toHaveLength(0)
     expect(chunks.some((c) => c.usage)).toBe(false)
     expect(chunks).toHaveLength(8)
-    const trace = await waitForTrace(gw.url, stream.response.headers.get('x-tracegate-trace-id')!)
+    const trace = await env.trace(stream.response)
     expect(clientSpans(trace)[0]!.input_tokens).toBe(lastCall().usage!.prompt_tokens)
     expect(clientSpans(trace)[0]!.output_tokens).toBe(6)
   })
@@ -151,7 +142,7 @@ describe('openai SDK through the gateway', () => {
     expect(data.data).toHaveLength(2)
     expect(data.data[0]!.embedding[1]).toBeCloseTo(-0.2, 5)
     const u = lastCall().usage!
-    const trace = await waitForTrace(gw.url, traceId)
+    const trace = await env.trace(traceId)
     const [attempt] = clientSpans(trace)
     expect(attempt!.operation).toBe('embeddings')
     expect(attempt!.input_tokens).toBe(u.prompt_tokens)
@@ -166,7 +157,7 @@ describe('openai SDK through the gateway', () => {
     const { data, traceId } = await withTrace(client.responses.create({ model: 'gpt-4.1', input: 'Tell me something' }))
     expect(data.output_text).toBe('Hello from the mock upstream.')
     const u = lastCall().usage!
-    const trace = await waitForTrace(gw.url, traceId)
+    const trace = await env.trace(traceId)
     const [attempt] = clientSpans(trace)
     expect(attempt!.input_tokens).toBe(u.input_tokens)
     expect(attempt!.output_tokens).toBe(u.output_tokens)
@@ -184,7 +175,7 @@ describe('openai SDK through the gateway', () => {
     for await (const ev of stream.data) if (ev.type === 'response.output_text.delta') text += ev.delta
     expect(text).toBe('Hello from the mock upstream.')
     const su = lastCall().usage!
-    const strace = await waitForTrace(gw.url, stream.response.headers.get('x-tracegate-trace-id')!)
+    const strace = await env.trace(stream.response)
     const [sattempt] = clientSpans(strace)
     expect(sattempt!.input_tokens).toBe(su.input_tokens)
     expect(sattempt!.output_tokens).toBe(su.output_tokens)
@@ -197,7 +188,7 @@ describe('openai SDK through the gateway', () => {
       client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Once upon' }),
     )
     expect(data.choices[0]!.text).toBe('Hello from the mock upstream.')
-    const trace = await waitForTrace(gw.url, traceId)
+    const trace = await env.trace(traceId)
     expect(clientSpans(trace)[0]!.operation).toBe('text_completion')
     expect(clientSpans(trace)[0]!.input_tokens).toBe(lastCall().usage!.prompt_tokens)
   })

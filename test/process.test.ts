@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { spawnGateway } from './spawn-gateway.ts'
+import { useSpawnedGateway } from './harness.ts'
 import type { TraceResponse } from '@tracegate/schemas'
 
-let dir: string
-let mock: MockUpstream
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tracegate-proc-'))
-  mock = await startMockUpstream()
-})
-afterAll(async () => {
-  await mock.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+// No tracegate.yaml: each test writes the config it is about.
+const env = useSpawnedGateway(null, { start: false })
+const { dir } = env
 
 describe('the tracegate process', () => {
   it('a config naming an unknown provider exits 2 with one line per problem, naming its path', async () => {
@@ -33,7 +24,7 @@ describe('the tracegate process', () => {
         '      - { provider: opnai, model: gpt-4o }',
       ].join('\n'),
     )
-    const run = spawnGateway(['--config', file], {}, dir)
+    const run = env.spawn(['--config', file])
     expect(await run.exited).toBe(2)
     const lines = run.err().trim().split('\n')
     expect(lines).toContain('config error: models[1].targets[0].provider: unknown provider "opnai"')
@@ -45,9 +36,9 @@ describe('the tracegate process', () => {
     // Anonymous callers on the operator's key: allowed only when said so, and warned about at every start.
     writeFileSync(
       join(dir, 'tracegate.yaml'),
-      `providers:\n  openai: { base_url: "${mock.url}/v1", api_key: "\${MY_KEY}" }\nauth: { allow_anonymous: true }\nstorage: { flush_ms: 1000 }\n`,
+      `providers:\n  openai: { base_url: "${env.mock.url}/v1", api_key: "\${MY_KEY}" }\nauth: { allow_anonymous: true }\nstorage: { flush_ms: 1000 }\n`,
     )
-    const run = spawnGateway([], { PORT: '0', MY_KEY: 'sk-from-env', TRACEGATE_DATA_DIR: join(dir, 'data') }, dir)
+    const run = env.spawn([], { MY_KEY: 'sk-from-env' })
     const url = await run.ready()
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
@@ -55,14 +46,14 @@ describe('the tracegate process', () => {
       body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
     })
     expect(res.status).toBe(200)
-    expect(mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-from-env')
+    expect(env.mock.calls.at(-1)!.headers.authorization).toBe('Bearer sk-from-env')
     expect(run.out()).toContain('auth.allow_anonymous is on')
     run.child.kill('SIGTERM')
     expect(await run.exited).toBe(0)
     expect(run.out()).toContain('shutting down')
 
     // Restarted on the same data dir, the span written at shutdown is there.
-    const again = spawnGateway([], { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data'), MY_KEY: 'x' }, dir)
+    const again = env.spawn([], { MY_KEY: 'x' })
     const url2 = await again.ready()
     const trace = (await (
       await fetch(`${url2}/api/traces/${res.headers.get('x-tracegate-trace-id')}`)

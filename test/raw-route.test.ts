@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect } from 'node:net'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { errorOf, useGateway } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
 const OPERATOR_KEY = 'sk-operator-raw-route-secret'
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
+const env = useGateway(
+  (mock) => ({
     providers: { openai: { base_url: `${mock.url}/v1`, api_key: OPERATOR_KEY } },
     keys: [{ key: 'tg-raw-route-key-1', name: 'raw', team: 'raw' }],
-  })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
+  }),
+  { apiKey: 'tg-raw-route-key-1' },
+)
 
 /** Raw HTTP, so methods and paths reach the gateway exactly as an attacker would write them. */
 function send(method: string, path: string): Promise<{ status: number; head: string; body: string }> {
-  const { port } = new URL(gw.url)
+  const { port } = new URL(env.url)
   return new Promise((resolve, reject) => {
     const sock = connect(Number(port), '127.0.0.1')
     let out = ''
@@ -39,7 +31,7 @@ function send(method: string, path: string): Promise<{ status: number; head: str
 
 describe('/p/{provider}/* methods', () => {
   it('TRACE is refused with 405 and never forwarded (it would echo the provider key back)', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     for (const method of ['TRACE', 'PROPFIND', 'OPTIONS']) {
       const res = await send(method, '/p/openai/models')
       expect([method, res.status]).toEqual([method, 405])
@@ -47,20 +39,20 @@ describe('/p/{provider}/* methods', () => {
       expect(res.body).not.toContain(OPERATOR_KEY)
       expect(JSON.parse(res.body).error.code).toBe('method_not_allowed')
     }
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it('GET, POST, PUT, PATCH and DELETE are forwarded', async () => {
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
       await send(method, '/p/openai/models')
-      expect(mock.calls.at(-1)!.method).toBe(method)
+      expect(env.mock.calls.at(-1)!.method).toBe(method)
     }
   })
 })
 
 describe('/p/{provider}/* paths', () => {
   it('dot segments and backslashes, in any encoding, are a 400 and reach no upstream', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     for (const path of [
       '/%70/openai/models',
       '/p/%6fpenai/models',
@@ -78,26 +70,22 @@ describe('/p/{provider}/* paths', () => {
       expect([path, res.status]).toEqual([path, 400])
       expect(JSON.parse(res.body).error.code).toBe('invalid_path')
     }
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it('encoded path characters are forwarded still encoded, never turned into path or query syntax', async () => {
     await send('GET', '/p/openai/files/a%2Fb%3Fc')
-    expect(mock.calls.at(-1)!.url).toBe('/v1/files/a%2Fb%3Fc')
+    expect(env.mock.calls.at(-1)!.url).toBe('/v1/files/a%2Fb%3Fc')
   })
 
   it('x-tracegate-fallbacks is refused: a provider-specific path means nothing to another provider', async () => {
-    const res = await fetch(`${gw.url}/p/openai/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: 'Bearer tg-raw-route-key-1',
-        'x-tracegate-fallbacks': 'openai/gpt-4o-mini',
-      },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
-    })
+    const res = await env.post(
+      '/p/openai/chat/completions',
+      { model: 'gpt-4o', messages: [] },
+      { 'x-tracegate-fallbacks': 'openai/gpt-4o-mini' },
+    )
     expect(res.status).toBe(400)
-    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('x-tracegate-fallbacks')
+    expect((await errorOf(res)).param).toBe('x-tracegate-fallbacks')
   })
 
   it('a local-service provider (ollama) exists only when configured', async () => {

@@ -1,21 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { describe, expect, it } from 'vitest'
+import { useGateway, type TestGateway } from './harness.ts'
 
-const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-retention-'))
-let gw: TestGateway | undefined
-afterAll(async () => {
-  await gw?.close()
-  rmSync(dataDir, { recursive: true, force: true })
-})
+const retention = (days: number) => ({ storage: { retention_days: days } })
+const env = useGateway(retention(30))
 
-const start = async (days: number) => {
-  await gw?.close()
-  gw = await startTestGateway({ storage: { retention_days: days } }, {}, dataDir)
-  return gw
-}
 async function ttls(g: TestGateway): Promise<Record<string, string>> {
   const rs = await g.store.client.query({
     query:
@@ -31,12 +19,12 @@ const changes = (g: TestGateway) =>
 
 describe('storage.retention_days', () => {
   it('a changed value is applied at the next start, to the spans, trace lookup and rollup tables', async () => {
-    expect(await ttls(await start(30))).toEqual({
+    expect(await ttls(env.gw)).toEqual({
       spans: 'toDateTime(Timestamp) + toIntervalDay(30)',
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(30)',
       spans_1m: 'Minute + toIntervalDay(120)',
     })
-    const second = await start(7)
+    const second = await env.restart(retention(7))
     expect(await ttls(second)).toEqual({
       spans: 'toDateTime(Timestamp) + toIntervalDay(7)',
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(7)',
@@ -50,7 +38,7 @@ describe('storage.retention_days', () => {
   })
 
   it('an unchanged value alters nothing', async () => {
-    const third = await start(7)
+    const third = await env.restart(retention(7))
     expect(changes(third)).toEqual([])
     expect((await ttls(third)).spans).toBe('toDateTime(Timestamp) + toIntervalDay(7)')
   })

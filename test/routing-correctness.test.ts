@@ -1,13 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, serverSpan, clientSpans, type TestGateway } from './helpers.ts'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { useGateway, serverSpan, clientSpans } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({
+const env = useGateway(
+  (mock) => ({
     providers: {
       openai: { base_url: `${mock.url}/v1` },
       backup: { type: 'openai-compatible', base_url: `${mock.url}/backup/v1` },
@@ -52,38 +47,26 @@ beforeAll(async () => {
         ],
       },
     ],
-  })
-})
+  }),
+  { apiKey: 'sk-routing' },
+)
 afterEach(() => {
-  mock.clearFaults()
   vi.restoreAllMocks()
 })
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
 
-const post = (path: string, body: object, headers: Record<string, string> = {}) =>
-  fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-routing', ...headers },
-    body: JSON.stringify(body),
-  })
-const chat = (model: string, headers: Record<string, string> = {}) =>
-  post('/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] }, headers)
 const messages = (model: string, headers: Record<string, string> = {}) =>
-  post('/v1/messages', { model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, headers)
+  env.post('/v1/messages', { model, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }, headers)
 
 describe('cooldowns admit a target only when it is tried', () => {
   it('after both targets cooled down and the primary recovered, the fallback still answers the next failure', async () => {
-    mock.fault({ model: 'flip-a', status: 500, times: 1 })
-    mock.fault({ model: 'flip-b', status: 500, times: 1 })
-    expect((await chat('flip')).status).toBe(500) // both fail: both cool down
+    env.mock.fault({ model: 'flip-a', status: 500, times: 1 })
+    env.mock.fault({ model: 'flip-b', status: 500, times: 1 })
+    expect((await env.chat('flip')).status).toBe(500) // both fail: both cool down
     await new Promise((r) => setTimeout(r, 350))
-    const recovered = await chat('flip') // both cooldowns are over: the primary is probed and answers
+    const recovered = await env.chat('flip') // both cooldowns are over: the primary is probed and answers
     expect([recovered.status, recovered.headers.get('x-tracegate-model')]).toEqual([200, 'flip-a'])
-    mock.fault({ model: 'flip-a', status: 500, times: 1 })
-    const res = await chat('flip')
+    env.mock.fault({ model: 'flip-a', status: 500, times: 1 })
+    const res = await env.chat('flip')
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-model')).toBe('flip-b')
     expect(res.headers.get('x-tracegate-attempts')).toBe('2')
@@ -92,8 +75,8 @@ describe('cooldowns admit a target only when it is tried', () => {
 
 describe('retries within the deadline', () => {
   it('a Retry-After longer than the time left moves on to the fallback instead of answering 504', async () => {
-    mock.fault({ model: 'sd-primary', status: 429, retryAfter: '5', times: 1 })
-    const res = await chat('short-deadline')
+    env.mock.fault({ model: 'sd-primary', status: 429, retryAfter: '5', times: 1 })
+    const res = await env.chat('short-deadline')
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-model')).toBe('sd-backup')
     expect(res.headers.get('x-tracegate-attempts')).toBe('2')
@@ -102,18 +85,18 @@ describe('retries within the deadline', () => {
 
 describe('a half-open probe', () => {
   it('is settled by its response headers: while the probe streams, other requests use the recovered target', async () => {
-    mock.fault({ model: 'pr-a', status: 500, times: 1 })
-    expect((await chat('probed')).headers.get('x-tracegate-model')).toBe('pr-b') // pr-a cools down
+    env.mock.fault({ model: 'pr-a', status: 500, times: 1 })
+    expect((await env.chat('probed')).headers.get('x-tracegate-model')).toBe('pr-b') // pr-a cools down
     await new Promise((r) => setTimeout(r, 250))
-    mock.fault({ model: 'pr-a', chunkDelayMs: 150, times: 1 })
-    const probe = post('/v1/chat/completions', {
+    env.mock.fault({ model: 'pr-a', chunkDelayMs: 150, times: 1 })
+    const probe = env.post('/v1/chat/completions', {
       model: 'probed',
       stream: true,
       messages: [{ role: 'user', content: 'slow probe' }],
     })
     const probeRes = await probe
     expect(probeRes.headers.get('x-tracegate-model')).toBe('pr-a')
-    const during = await chat('probed') // the probe is still streaming (6 chunks x 150 ms)
+    const during = await env.chat('probed') // the probe is still streaming (6 chunks x 150 ms)
     expect(during.headers.get('x-tracegate-model')).toBe('pr-a')
     await probeRes.text()
   })
@@ -121,17 +104,17 @@ describe('a half-open probe', () => {
 
 describe('fallbacks speak the request wire format', () => {
   it('an Anthropic request refuses an OpenAI-wire fallback with a 400 naming the target, before calling anyone', async () => {
-    const before = mock.calls.length
+    const before = env.mock.calls.length
     const res = await messages('claude-sonnet-4-6', { 'x-tracegate-fallbacks': 'openai/gpt-4o' })
     expect(res.status).toBe(400)
     const body = (await res.json()) as { error: { code: string; message: string } }
     expect(body.error.code).toBe('unsupported_route_for_provider')
     expect(body.error.message).toContain('"openai/gpt-4o"')
-    expect(mock.calls.length).toBe(before)
+    expect(env.mock.calls.length).toBe(before)
   })
 
   it("a bare model name in x-tracegate-fallbacks on /v1/messages resolves to Anthropic, like the body's model", async () => {
-    mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
+    env.mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
     const res = await messages('claude-sonnet-4-6', { 'x-tracegate-fallbacks': 'claude-haiku-4-5' })
     expect(res.status).toBe(200)
     expect([res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-model')]).toEqual([
@@ -141,14 +124,14 @@ describe('fallbacks speak the request wire format', () => {
   })
 
   it('an Anthropic-wire fallback is reached at /v1/messages even when its base URL ends in /v1', async () => {
-    mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
+    env.mock.fault({ model: 'claude-sonnet-4-6', status: 529, times: 1 })
     const res = await messages('claude-sonnet-4-6', { 'x-tracegate-fallbacks': 'claude-backup/claude-haiku-4-5' })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-provider')).toBe('claude-backup')
-    expect(mock.calls.at(-1)!.path).toBe('/cb/v1/messages')
+    expect(env.mock.calls.at(-1)!.path).toBe('/cb/v1/messages')
     const direct = await messages('claude-backup/claude-haiku-4-5')
     expect(direct.status).toBe(200)
-    expect(mock.calls.at(-1)!.path).toBe('/cb/v1/messages')
+    expect(env.mock.calls.at(-1)!.path).toBe('/cb/v1/messages')
   })
 })
 
@@ -156,36 +139,36 @@ describe('one monotonic clock', () => {
   it('a wall clock that jumps an hour ahead mid-request does not time the request out; span times follow the wall clock', async () => {
     const realNow = Date.now.bind(Date)
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 3_600_000)
-    const res = await chat('flip')
+    const res = await env.chat('flip')
     const wall = Date.now()
     vi.restoreAllMocks()
     expect(res.status).toBe(200)
     expect(res.headers.get('x-tracegate-attempts')).toBe('1')
-    const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!)
+    const trace = await env.trace(res)
     expect(Math.abs(Date.parse(serverSpan(trace).start_time) - wall)).toBeLessThan(5_000)
   })
 })
 
 describe('tracegate.fell_back', () => {
   it('is true when the fallback target answered, even with an error of its own', async () => {
-    mock.fault({ model: 'ab-primary', status: 503, times: 1 })
-    mock.fault({
+    env.mock.fault({ model: 'ab-primary', status: 503, times: 1 })
+    env.mock.fault({
       model: 'ab-secondary',
       status: 400,
       times: 1,
       body: { error: { message: 'bad request at the backup', type: 'invalid_request_error', param: null, code: null } },
     })
-    const res = await chat('answered-by-backup')
+    const res = await env.chat('answered-by-backup')
     expect(res.status).toBe(400)
     expect(res.headers.get('x-tracegate-provider')).toBe('backup')
-    const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!, 3)
+    const trace = await env.trace(res, 3)
     expect(serverSpan(trace).attributes['tracegate.fell_back']).toBe('true')
     expect(clientSpans(trace).find((s) => s.attempt === 2)!.attributes['tracegate.is_fallback']).toBe('true')
   })
 
   it('is false when the first target answered', async () => {
-    const res = await chat('answered-by-backup')
-    const trace = await waitForTrace(gw.url, res.headers.get('x-tracegate-trace-id')!, 2)
+    const res = await env.chat('answered-by-backup')
+    const trace = await env.trace(res, 2)
     expect(serverSpan(trace).attributes['tracegate.fell_back']).toBe('false')
   })
 })

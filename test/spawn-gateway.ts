@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -46,22 +44,4 @@ export function spawnGateway(args: string[], env: Record<string, string>, cwd: s
       check()
     })
   return { child, exited, out: () => stdout, err: () => stderr, ready }
-}
-
-export interface GatewayWorkdir {
-  dir: string
-  /** Environment for spawnGateway: ephemeral port, data under dir. */
-  env: Record<string, string>
-  cleanup(): void
-}
-
-/** A temporary directory holding a tracegate.yaml that sends `openai` to the given mock upstream. */
-export function gatewayWorkdir(mockUrl: string, prefix: string): GatewayWorkdir {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  writeFileSync(join(dir, 'tracegate.yaml'), `providers:\n  openai: { base_url: "${mockUrl}/v1" }\n`)
-  return {
-    dir,
-    env: { PORT: '0', TRACEGATE_DATA_DIR: join(dir, 'data') },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  }
 }

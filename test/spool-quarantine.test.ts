@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Spool } from '../gateway/src/storage/spool.ts'
-import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
+import { tracegate, until, useGateway } from './harness.ts'
 import { requestRowValues, spoolPayload } from './span-fixtures.ts'
 
 /**
@@ -15,19 +13,33 @@ import { requestRowValues, spoolPayload } from './span-fixtures.ts'
  */
 const TOKEN = 'quarantine-admin-token'
 const ids = { poison: 'd'.repeat(32), behind1: 'e'.repeat(32), behind2: 'f'.repeat(32) }
-const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-quarantine-'))
-const spoolDir = join(dataDir, 'spool')
-const quarantineDir = join(spoolDir, 'quarantine')
-const config = { spool: { max_insert_attempts: 2 } }
-let gw: TestGateway
 let poison = ''
+const env = useGateway(
+  { spool: { max_insert_attempts: 2 } },
+  {
+    adminToken: TOKEN,
+    // Written as an earlier run would have left them: the poison segment first, good ones behind it.
+    beforeStart: () => {
+      const spool = new Spool(spoolDir)
+      const bad = requestRowValues(ids.poison)
+      bad[1]![0] = 'not a timestamp'
+      spool.append(spoolPayload(bad))
+      poison = spool.roll()!.name
+      for (const id of [ids.behind1, ids.behind2]) {
+        spool.append(spoolPayload(requestRowValues(id)))
+        spool.roll()
+      }
+    },
+  },
+)
+const spoolDir = join(env.dataDir, 'spool')
+const quarantineDir = join(spoolDir, 'quarantine')
 
-const bin = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tracegate')
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(bin, args, {
-      cwd: dataDir,
-      env: { ...process.env, TRACEGATE_DATA_DIR: dataDir, TRACEGATE_ADMIN_TOKEN: '' },
+    const { stdout, stderr } = await tracegate(args, {
+      cwd: env.dataDir,
+      env: { ...process.env, TRACEGATE_DATA_DIR: env.dataDir, TRACEGATE_ADMIN_TOKEN: '' },
     })
     return { code: 0, stdout, stderr }
   } catch (err) {
@@ -35,49 +47,12 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
     return { code: e.code, stdout: e.stdout, stderr: e.stderr }
   }
 }
-const readyz = async (url: string) => {
-  const res = await fetch(`${url}/readyz`)
-  return {
-    code: res.status,
-    body: (await res.json()) as {
-      status: string
-      reasons: Array<{ code: string; message: string }>
-      spans: Record<string, number>
-    },
-  }
-}
-const until = async (what: string, check: () => boolean) => {
-  const end = Date.now() + 30_000
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what}: not reached in 30 s`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 const mode = (path: string) => statSync(path).mode & 0o777
-
-beforeAll(async () => {
-  // Written as an earlier run would have left them: the poison segment first, good ones behind it.
-  const spool = new Spool(spoolDir)
-  const bad = requestRowValues(ids.poison)
-  bad[1]![0] = 'not a timestamp'
-  spool.append(spoolPayload(bad))
-  poison = spool.roll()!.name
-  for (const id of [ids.behind1, ids.behind2]) {
-    spool.append(spoolPayload(requestRowValues(id)))
-    spool.roll()
-  }
-  gw = await startTestGateway(config, { TRACEGATE_ADMIN_TOKEN: TOKEN }, dataDir)
-})
-afterAll(async () => {
-  await gw?.stop()
-  rmSync(dataDir, { recursive: true, force: true })
-})
 
 describe('a segment ClickHouse keeps rejecting', () => {
   it('is moved to spool/quarantine with its error after max_insert_attempts; the segments behind it are written', async () => {
-    for (const id of [ids.behind1, ids.behind2])
-      expect((await waitForTrace(gw.url, id, 2, 20_000, TOKEN)).spans).toHaveLength(2)
-    await until('quarantined', () => gw.writer.stats.quarantinedSegments === 1)
+    for (const id of [ids.behind1, ids.behind2]) expect((await env.trace(id, 2, 20_000)).spans).toHaveLength(2)
+    await until('quarantined', () => env.gw.writer.stats.quarantinedSegments === 1)
     expect(readdirSync(quarantineDir).sort()).toEqual([`${poison}.json`, `${poison}.seg`])
     expect(readdirSync(spoolDir)).toEqual(['quarantine'])
     const meta = JSON.parse(readFileSync(join(quarantineDir, `${poison}.json`), 'utf8'))
@@ -90,10 +65,10 @@ describe('a segment ClickHouse keeps rejecting', () => {
       mode(join(quarantineDir, `${poison}.json`)),
     ]).toEqual([0o700, 0o600, 0o600])
     expect(
-      (await fetch(`${gw.url}/api/traces/${ids.poison}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+      (await fetch(`${env.url}/api/traces/${ids.poison}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
     ).toBe(404)
 
-    const { code, body } = await readyz(gw.url)
+    const { code, body } = await env.readyz()
     expect(code).toBe(200)
     expect(body.status).toBe('degraded')
     expect(body.reasons).toEqual([
@@ -104,14 +79,14 @@ describe('a segment ClickHouse keeps rejecting', () => {
       },
     ])
     expect(body.spans).toMatchObject({ quarantined_segments: 1, quarantined_spans: 2, spool_segments: 0 })
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text()
+    const metrics = await (await fetch(`${env.url}/metrics`)).text()
     expect(metrics).toContain('\ntracegate_spool_quarantined_segments 1\n')
     expect(metrics).toContain('\ntracegate_spool_quarantined_spans 2\n')
   })
 
   it('`tracegate spool list` shows it; `spool retry` re-queues it, and it returns to quarantine when rejected again', async () => {
-    expect((await fetch(`${gw.url}/api/spool/quarantine`)).status).toBe(401)
-    const list = await cli(['spool', 'list', '--url', gw.url, '--token', TOKEN])
+    expect((await fetch(`${env.url}/api/spool/quarantine`)).status).toBe(401)
+    const list = await cli(['spool', 'list', '--url', env.url, '--token', TOKEN])
     expect(list.code).toBe(0)
     const lines = list.stdout
       .trim()
@@ -122,24 +97,24 @@ describe('a segment ClickHouse keeps rejecting', () => {
     expect(lines[1]!.slice(0, 3)).toEqual([poison, '2', '2'])
     expect(lines[1]![4]).toMatch(/^CANNOT_PARSE_DATETIME: Cannot read DateTime/)
 
-    const failedBefore = gw.writer.stats.failedInserts
-    const retry = await cli(['spool', 'retry', poison, '--url', gw.url, '--token', TOKEN])
+    const failedBefore = env.gw.writer.stats.failedInserts
+    const retry = await cli(['spool', 'retry', poison, '--url', env.url, '--token', TOKEN])
     expect(retry).toMatchObject({ code: 0, stdout: `re-queued ${poison}\n` })
     await until(
       'rejected twice more',
-      () => gw.writer.stats.failedInserts === failedBefore + 2 && gw.writer.stats.quarantinedSegments === 1,
+      () => env.gw.writer.stats.failedInserts === failedBefore + 2 && env.gw.writer.stats.quarantinedSegments === 1,
     )
     expect(readdirSync(quarantineDir).sort()).toEqual([`${poison}.json`, `${poison}.seg`])
-    expect(gw.logs.filter((l) => l.includes('moved to spool/quarantine'))).toHaveLength(2)
+    expect(env.gw.logs.filter((l) => l.includes('moved to spool/quarantine'))).toHaveLength(2)
 
-    const unknown = await cli(['spool', 'retry', '000000000000000-000000009', '--url', gw.url, '--token', TOKEN])
+    const unknown = await cli(['spool', 'retry', '000000000000000-000000009', '--url', env.url, '--token', TOKEN])
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toContain('no quarantined spool segment 000000000000000-000000009')
   })
 
   it('with the gateway stopped, the CLI lists and moves it back from the data directory; fixed, it lands at the next start', async () => {
-    await gw.close()
-    const closedUrl = gw.url
+    await env.close()
+    const closedUrl = env.url
     // Repair the content by hand, as an operator would after reading the error.
     const fixDir = mkdtempSync(join(tmpdir(), 'tracegate-fix-'))
     const fixer = new Spool(fixDir)
@@ -158,10 +133,10 @@ describe('a segment ClickHouse keeps rejecting', () => {
     expect(readdirSync(quarantineDir)).toEqual([])
     expect(readdirSync(spoolDir).sort()).toEqual([`${poison}.seg`, 'quarantine'])
 
-    gw = await startTestGateway(config, { TRACEGATE_ADMIN_TOKEN: TOKEN }, dataDir)
-    expect((await waitForTrace(gw.url, ids.poison, 2, 20_000, TOKEN)).spans).toHaveLength(2)
-    await until('replayed', () => gw.writer.stats.segments === 0)
-    const { code, body } = await readyz(gw.url)
+    await env.restart()
+    expect((await env.trace(ids.poison, 2, 20_000)).spans).toHaveLength(2)
+    await until('replayed', () => env.gw.writer.stats.segments === 0)
+    const { code, body } = await env.readyz()
     expect(code).toBe(200)
     expect(body.status).toBe('ready')
     expect(body.spans).toMatchObject({ quarantined_segments: 0, quarantined_spans: 0 })

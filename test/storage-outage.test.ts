@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Agent, request } from 'undici'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, type TestGateway } from './helpers.ts'
+import { useGateway } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
-
-beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } }, storage: { flush_ms: 100 } })
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
-})
+const env = useGateway((mock) => ({
+  providers: { openai: { base_url: `${mock.url}/v1` } },
+  storage: { flush_ms: 100 },
+}))
 
 const count = async (sql: string) =>
-  Number((await (await gw.store.client.query({ query: sql, format: 'JSONEachRow' })).json<{ c: number }>())[0]!.c)
+  Number((await (await env.gw.store.client.query({ query: sql, format: 'JSONEachRow' })).json<{ c: number }>())[0]!.c)
 
 describe('storage outage', () => {
   it('500 requests while the spans table is detached are answered normally, then all their spans appear exactly once', async () => {
-    const db = gw.store.database
-    await gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
+    const db = env.gw.store.database
+    await env.gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
     const agent = new Agent({ connections: 16 })
     const latencies: number[] = []
     const ids: string[] = []
@@ -29,7 +21,7 @@ describe('storage outage', () => {
       await Promise.all(
         Array.from({ length: 25 }, async (_, j) => {
           const t = performance.now()
-          const res = await request(`${gw.url}/v1/chat/completions`, {
+          const res = await request(`${env.url}/v1/chat/completions`, {
             method: 'POST',
             dispatcher: agent,
             headers: { 'content-type': 'application/json', 'x-tracegate-team': 'outage' },
@@ -46,16 +38,11 @@ describe('storage outage', () => {
     latencies.sort((a, b) => a - b)
     expect(ids).toHaveLength(500)
     expect(latencies[249]!).toBeLessThan(50)
-    expect(gw.writer.stats.failedInserts).toBeGreaterThan(0)
-    expect(gw.writer.stats.pending).toBe(1000)
-    const readyRes = await fetch(`${gw.url}/readyz`)
-    const ready = (await readyRes.json()) as {
-      status: string
-      reasons: Array<{ code: string; message: string }>
-      spans: Record<string, number>
-    }
+    expect(env.gw.writer.stats.failedInserts).toBeGreaterThan(0)
+    expect(env.gw.writer.stats.pending).toBe(1000)
+    const { code, body: ready } = await env.readyz()
     // chDB itself answers, but the table is gone: not ready, and the reason says which table.
-    expect(readyRes.status).toBe(503)
+    expect(code).toBe(503)
     expect(ready.status).toBe('not_ready')
     expect(ready.reasons[0]).toEqual({
       code: 'spans_table_missing',
@@ -63,16 +50,16 @@ describe('storage outage', () => {
     })
     expect(ready.spans.spool_bytes).toBeGreaterThan(0)
 
-    await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
+    await env.gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
     const until = Date.now() + 40_000
-    while (gw.writer.stats.pending > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-    expect(gw.writer.stats.pending).toBe(0)
+    while (env.gw.writer.stats.pending > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    expect(env.gw.writer.stats.pending).toBe(0)
     expect(await count(`SELECT count() c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
     expect(await count(`SELECT uniqExact(SpanId) c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
     expect(
       await count(`SELECT uniqExact(TraceId) c FROM ${db}.spans WHERE Team = 'outage' AND SpanKind = 'Server'`),
     ).toBe(500)
     expect(await count(`SELECT sum(Requests) c FROM ${db}.spans_1m WHERE Team = 'outage'`)).toBe(500)
-    expect(gw.writer.stats.spoolBytes).toBe(0)
+    expect(env.gw.writer.stats.spoolBytes).toBe(0)
   }, 90_000)
 })

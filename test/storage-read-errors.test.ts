@@ -1,61 +1,49 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { storageError } from '../gateway/src/api/storage-errors.ts'
-import { startMockUpstream, type MockUpstream } from './mock-upstream.ts'
-import { startTestGateway, waitForTrace, type TestGateway } from './helpers.ts'
+import { errorOf, useGateway } from './harness.ts'
 
-let mock: MockUpstream
-let gw: TestGateway
+const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
+  apiKey: 'sk-read-errors',
+})
 let traceId: string
 
 beforeAll(async () => {
-  mock = await startMockUpstream()
-  gw = await startTestGateway({ providers: { openai: { base_url: `${mock.url}/v1` } } })
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-read-errors' },
-    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'read me back' }] }),
-  })
+  const res = await env.chat('gpt-4o')
   traceId = res.headers.get('x-tracegate-trace-id')!
-  await waitForTrace(gw.url, traceId)
-})
-afterAll(async () => {
-  await gw?.stop()
-  await mock?.close()
+  await env.trace(traceId)
 })
 
-const errorOf = async (res: Response) =>
-  ((await res.json()) as { error: { code: string; type: string; param: string | null; message: string } }).error
 /** A cursor in the gateway's own format (`<DateTime64 text>|<span id>`), base64url as the API hands it out. */
 const cursor = (ts: string) => Buffer.from(`${ts}|0123456789abcdef`).toString('base64url')
 
 describe('explorer reads: what went wrong decides the status', () => {
   it('a well-formed cursor holding an impossible or out-of-range time is a 400 on the cursor, not a storage outage', async () => {
     for (const ts of ['9999-12-31 23:59:59', '1000-01-01 00:00:00', '2026-99-99 99:99:99', '2026-02-30 10:00:00']) {
-      const res = await fetch(`${gw.url}/api/traces?cursor=${cursor(ts)}`)
+      const res = await fetch(`${env.url}/api/traces?cursor=${cursor(ts)}`)
       expect(res.status, ts).toBe(400)
       const error = await errorOf(res)
       expect(error.code).toBe('invalid_request')
       expect(error.param).toBe('cursor')
     }
-    const good = await fetch(`${gw.url}/api/traces?cursor=${cursor('2026-01-01 00:00:00.123456789')}`)
+    const good = await fetch(`${env.url}/api/traces?cursor=${cursor('2026-01-01 00:00:00.123456789')}`)
     expect(good.status).toBe(200)
   })
 
   it('with the spans table gone, reads are 503 storage_unavailable with a one-line reason', async () => {
-    const db = gw.store.database
-    await gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
+    const db = env.gw.store.database
+    await env.gw.store.client.command({ query: `DETACH TABLE ${db}.spans` })
     try {
       const now = Date.now()
       const reads = [
-        fetch(`${gw.url}/api/traces`),
-        fetch(`${gw.url}/api/traces/${traceId}`),
+        fetch(`${env.url}/api/traces`),
+        fetch(`${env.url}/api/traces/${traceId}`),
         fetch(
-          `${gw.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`,
+          `${env.url}/api/meta-keys?from=${new Date(now - 3_600_000).toISOString()}&to=${new Date(now).toISOString()}`,
         ),
-        fetch(`${gw.url}/api/query`, {
+        fetch(`${env.url}/api/query`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
@@ -75,9 +63,9 @@ describe('explorer reads: what went wrong decides the status', () => {
         expect(error.message).not.toContain('\n')
       }
     } finally {
-      await gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
+      await env.gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
     }
-    expect((await fetch(`${gw.url}/api/traces/${traceId}`)).status).toBe(200)
+    expect((await fetch(`${env.url}/api/traces/${traceId}`)).status).toBe(200)
   })
 })
 
@@ -90,7 +78,7 @@ const failure = (read: Promise<unknown>) =>
 
 describe('storage errors reaching the API are classified by what ClickHouse and its client report', () => {
   it('a value ClickHouse cannot use is a 400, running out of time a 504, a missing table a 503', async () => {
-    const client = gw.store.client
+    const client = env.gw.store.client
     const badValue = await failure(
       client.query({
         query: 'SELECT {t:DateTime64(9)} AS t',
@@ -115,7 +103,7 @@ describe('storage errors reaching the API are classified by what ClickHouse and 
     expect(storageError(slow).status).toBe(504)
 
     const missing = await failure(
-      client.query({ query: `SELECT 1 FROM ${gw.store.database}.no_such_table`, format: 'JSONEachRow' }),
+      client.query({ query: `SELECT 1 FROM ${env.gw.store.database}.no_such_table`, format: 'JSONEachRow' }),
     )
     expect(storageError(missing).code).toBe('storage_unavailable')
     expect(storageError(missing).status).toBe(503)
