@@ -2,6 +2,10 @@ import type { Logger } from 'pino'
 import { retentionTtls } from './migrations.ts'
 import type { Store } from './client.ts'
 
+/** The statement that sets a table's TTL to `ttl`. */
+export const retentionStatement = (db: string, table: string, ttl: string) =>
+  `ALTER TABLE ${db}.${table} MODIFY TTL ${ttl}`
+
 const ttlOf = (engineFull: string) => / TTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1] ?? ''
 
 /**
@@ -23,7 +27,7 @@ export async function applyRetention(store: Store, days: number, log: Logger): P
   for (const [table, ttl] of Object.entries(wanted)) {
     const was = current.get(table)
     if (was === undefined || was === ttl) continue
-    await client.command({ query: `ALTER TABLE ${db}.${table} MODIFY TTL ${ttl}` })
+    await client.command({ query: retentionStatement(db, table, ttl) })
     log.info({ table, ttl, previous: was }, 'retention changed: table TTL updated')
   }
 }
