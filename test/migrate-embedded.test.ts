@@ -7,6 +7,8 @@ import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
 import { ledgerStatements, migrations } from '../gateway/src/storage/migrations.ts'
+import type { Layout } from '../gateway/src/storage/layout.ts'
+import { ddlStatements } from './ddl-statements.ts'
 
 const log = createLogger('silent')
 const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-migrate-'))
@@ -37,7 +39,7 @@ async function schema(store: Store): Promise<string> {
 /** A database left by a gateway that knew migrations up to `version`: its statements run, its ledger rows written. */
 async function databaseAt(store: Store, version: number): Promise<void> {
   const { client, database } = store
-  for (const query of ledgerStatements(database)) await client.command({ query })
+  for (const query of ledgerStatements(store)) await client.command({ query })
   for (const m of migrations({ database, retentionDays: 30 }).filter((m) => m.version <= version)) {
     for (const query of m.statements) await client.command({ query })
     await client.insert({
@@ -100,5 +102,22 @@ describe('migrations on the embedded engine', () => {
       ['after', 'ok', 1],
       ['before', '', 1],
     ])
+  })
+
+  it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
+    // No server runs here, let alone a cluster: the engine's parser is what can check cluster DDL.
+    const formatted = async (layout: Layout) => {
+      const out: string[] = []
+      for (const q of ddlStatements(layout).flatMap((s) => s.statements)) {
+        const rs = await engine.client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q } })
+        out.push((await rs.json<{ f: string }>()).data[0]!.f)
+      }
+      return out
+    }
+    expect(engine.cluster).toBe('')
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(22)
+    const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
+    expect(cluster).toHaveLength(28)
+    expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })
