@@ -134,6 +134,20 @@ describe('cluster mode on a one-shard cluster', () => {
     ])
   })
 
+  it('a restart with nothing to apply sends no DDL, so no ON CLUSTER statement waits for a host that is down', async () => {
+    sent.commands.length = 0
+    expect(await migrate(store, 30, log)).toEqual([])
+    expect(sent.commands).toEqual([])
+  })
+
+  it('a database made without a cluster is refused in cluster mode, not written on one host', async () => {
+    const single = { ...store, database: 'single', cluster: '' }
+    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    await expect(migrate({ ...single, cluster: CLUSTER }, 30, log)).rejects.toThrow(
+      'storage.cluster is set, but single.spans is a ReplacingMergeTree table on this host: the database was made without a cluster.',
+    )
+  })
+
   it('a segment inserted twice (a crash before its deletion) counts once, rollup and trace lookup included', async () => {
     const spool = new Spool(spoolDir)
     const seg = spool.append(spoolPayload(requestRowValues(TRACE)))
