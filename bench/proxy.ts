@@ -2,6 +2,8 @@
  * `npm run bench`: the same load sent straight to the mock upstream and through the gateway
  * (tracing on, embedded ClickHouse), side by side in one run. Reports added latency at
  * concurrency 1 and sustained requests/s at concurrency 32, non-streaming and streaming.
+ * BENCH_STORAGE=sink replaces the embedded engine with a stand-in server that keeps nothing
+ * (bench/clickhouse-sink.mjs): the gateway's own cost when ClickHouse runs on other machines.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -111,6 +113,10 @@ interface Row {
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
   const mock = await startProcess([join(ROOT, 'bench/mock-server.ts')], {}, /(http:\/\/\S+)/)
+  const sink =
+    process.env.BENCH_STORAGE === 'sink'
+      ? await startProcess([join(ROOT, 'bench/clickhouse-sink.mjs')], {}, /listening on (http:\/\/\S+)/)
+      : null
   const config = join(dataDir, 'tracegate.yaml')
   writeFileSync(
     config,
@@ -128,6 +134,7 @@ async function main() {
     {
       PORT: '0',
       TRACEGATE_DATA_DIR: join(dataDir, 'data'),
+      ...(sink && { CLICKHOUSE_URL: sink.url }),
     },
     /listening on (http:\/\/[^"\s]+)/,
     (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -164,12 +171,18 @@ async function main() {
     for (const stream of [false, true]) {
       const payload = body(stream)
       const dr = await throughput(direct, '/v1/chat/completions', payload)
-      const before = [cpuSeconds(gw.child.pid), cpuSeconds(mock.child.pid), process.cpuUsage()] as const
+      const before = [
+        cpuSeconds(gw.child.pid),
+        cpuSeconds(mock.child.pid),
+        process.cpuUsage(),
+        cpuSeconds(sink?.child.pid),
+      ] as const
       const gr = await throughput(gateway, '/v1/chat/completions', payload)
       const self = process.cpuUsage(before[2])
       const n = gr * THROUGHPUT_SECONDS
       const per = (sec: number) => ((sec * 1e6) / n).toFixed(0)
-      const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs`
+      const sinkCpu = sink ? `, sink ${per(cpuSeconds(sink.child.pid) - before[3])} µs` : ''
+      const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs${sinkCpu}`
       const br = await throughput(bareProxy, '/v1/chat/completions', payload)
       rps.push({ scenario: stream ? 'streaming' : 'non-streaming', direct: dr, gateway: gr, bare: br, cpu })
     }
@@ -179,7 +192,7 @@ async function main() {
       spans: { written: number; pending: number; dropped: number }
     }
     console.log(
-      `\nnode ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${LATENCY_REQUESTS} sequential requests per latency row, ${THROUGHPUT_SECONDS}s per throughput row\n`,
+      `\nnode ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${LATENCY_REQUESTS} sequential requests per latency row, ${THROUGHPUT_SECONDS}s per throughput row, storage ${sink ? 'a sink server (BENCH_STORAGE=sink)' : 'embedded'}\n`,
     )
     console.log('Latency at concurrency 1 (ms)')
     console.log('| case | direct | through gateway | added |')
@@ -205,6 +218,7 @@ async function main() {
     bare.child.kill('SIGTERM')
     gw.child.kill('SIGTERM')
     mock.child.kill('SIGTERM')
+    sink?.child.kill('SIGTERM')
     await new Promise((r) => gw.child.once('exit', r))
     rmSync(dataDir, { recursive: true, force: true })
   }

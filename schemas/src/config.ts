@@ -137,6 +137,14 @@ export const StorageConfigSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .default('tracegate'),
+    /**
+     * A ClickHouse cluster (a `remote_servers` name) to create the tables on: replicated tables on
+     * every shard, Distributed tables over them. A server only; it becomes DDL text, hence an identifier.
+     */
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name is letters, digits and underscores, not starting with a digit')
+      .optional(),
     data_dir: z.string().default('./data'),
     retention_days: z.number().int().positive().default(30),
     batch_rows: z.number().int().positive().default(5000),

@@ -57,6 +57,23 @@ describe('config', () => {
     expect(problems({}, { PORT: 'abc' })).toEqual(['PORT: "abc" is not a valid port'])
   })
 
+  it('storage.cluster is an identifier, and only for a ClickHouse server', () => {
+    const server = { clickhouse_url: 'http://ch:8123' }
+    expect(parseConfig({ storage: { ...server, cluster: 'tracegate_cluster' } }, {}).storage.cluster).toBe(
+      'tracegate_cluster',
+    )
+    expect(parseConfig({ storage: { cluster: 'c1' } }, { CLICKHOUSE_URL: 'http://ch:8123' }).storage.cluster).toBe('c1')
+    expect(problems({ storage: { ...server, cluster: 'c1 ON CLUSTER x' } })).toEqual([
+      'storage.cluster: a cluster name is letters, digits and underscores, not starting with a digit',
+    ])
+    expect(problems({ storage: { ...server, cluster: '' } })).toEqual([
+      'storage.cluster: a cluster name is letters, digits and underscores, not starting with a digit',
+    ])
+    expect(problems({ storage: { cluster: 'c1' } })).toEqual([
+      'storage.cluster: a cluster needs a ClickHouse server (storage.clickhouse_url or CLICKHOUSE_URL); the embedded engine is one process on one machine',
+    ])
+  })
+
   it("server.allowed_hosts takes host names without a port (the Host header's port is ignored)", () => {
     expect(problems({ server: { allowed_hosts: ['gateway.internal', '[::1]'] } })).toEqual([])
     expect(problems({ server: { allowed_hosts: ['gateway.internal:4000'] } })).toEqual([

@@ -80,6 +80,12 @@ function applyEnv(cfg: Config, env: NodeJS.ProcessEnv): Config {
     (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`)
   if (otlp) cfg.otlp = { endpoint: otlp, headers: cfg.otlp?.headers ?? {} }
   if (env.LOG_LEVEL) cfg.log_level = env.LOG_LEVEL as Config['log_level']
+  // Checked once the environment has had its say: CLICKHOUSE_URL is what usually names the server.
+  if (cfg.storage.cluster && !cfg.storage.clickhouse_url) {
+    throw new ConfigError([
+      'storage.cluster: a cluster needs a ClickHouse server (storage.clickhouse_url or CLICKHOUSE_URL); the embedded engine is one process on one machine',
+    ])
+  }
   if (!Number.isInteger(cfg.server.port) || cfg.server.port < 0 || cfg.server.port > 65535) {
     throw new ConfigError([`PORT: "${env.PORT}" is not a valid port`])
   }

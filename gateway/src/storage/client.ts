@@ -2,11 +2,14 @@ import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { Config } from '@tracegate/schemas'
 import { privateDir } from './files.ts'
+import type { Layout } from './layout.ts'
 
-export interface Store {
+export interface Store extends Layout {
   client: ClickHouseClient
   database: string
   engine: 'chdb' | 'server'
+  /** The ClickHouse cluster the tables span (storage.cluster); empty on one node. */
+  cluster: string
   /** Where the embedded engine keeps its files ('' on a server). */
   path: string
 }
@@ -27,7 +30,7 @@ export async function openStore(config: Config): Promise<Store> {
       clickhouse_settings: SETTINGS,
       request_timeout: 30_000,
     })
-    return { client, database: storage.database, engine: 'server', path: '' }
+    return { client, database: storage.database, engine: 'server', cluster: storage.cluster ?? '', path: '' }
   }
   const { createChdbConnection } = await import('chdb/connection')
   // The data directory holds every span, bodies included: private, like the spool in it.
@@ -35,5 +38,5 @@ export async function openStore(config: Config): Promise<Store> {
   const path = resolve(join(storage.data_dir, 'clickhouse'))
   privateDir(path)
   const client = createClient({ connection: createChdbConnection({ path }) as never, clickhouse_settings: SETTINGS })
-  return { client, database: storage.database, engine: 'chdb', path }
+  return { client, database: storage.database, engine: 'chdb', cluster: '', path }
 }

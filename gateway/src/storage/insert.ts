@@ -23,6 +23,14 @@ export const spoolPayload = (values: unknown[][]) => Buffer.from(values.map((v) 
 const MAX_BACKOFF_MS = 30_000
 
 /**
+ * On a cluster `spans` is a Distributed table. Written in the foreground it answers only once every
+ * shard holds its rows, so an acknowledged segment is safe to delete and a failed one is retried
+ * whole: the shards that already took their part drop it again by the same token. (Its newer name
+ * is distributed_foreground_insert; this one is accepted by every version.)
+ */
+const CLUSTER_INSERT = { insert_distributed_sync: 1 } as const
+
+/**
  * Inserts one batch at a time and decides what a failure means: an outage is waited out with
  * backoff; content ClickHouse keeps refusing while it otherwise answers is set aside in the
  * quarantine after `maxAttempts`, so the segments behind it are not held up.
@@ -55,6 +63,7 @@ export class SegmentInserter {
           clickhouse_settings: {
             insert_deduplication_token: batch.seg.name,
             deduplicate_blocks_in_dependent_materialized_views: 1,
+            ...(this.store.cluster && CLUSTER_INSERT),
           },
         })
       }

@@ -1,7 +1,13 @@
+import { addColumns, distributedTable, engine, localTable, onCluster, type Layout } from './layout.ts'
+
 /**
  * ClickHouse DDL for the span store, as ordered, idempotent migrations. Every statement is
  * safe to run twice (IF NOT EXISTS), so two gateways starting at once against one server
  * cannot break each other; the ledger table only avoids redoing work.
+ *
+ * One set of statements serves every mode: on a cluster the same versions create and alter the
+ * shard-local tables ON CLUSTER and add the Distributed tables (see layout.ts), so a cluster's
+ * ledger holds the same versions as a single node's and later migrations are written once.
  */
 export interface Migration {
   version: number
@@ -9,10 +15,12 @@ export interface Migration {
   statements: string[]
 }
 
-export interface DdlOptions {
-  database: string
+export interface DdlOptions extends Layout {
   retentionDays: number
 }
+
+/** A trace's spans and its lookup row live on one shard, so a trace is read from one place and replaced spans meet. */
+const SHARD_BY_TRACE = 'cityHash64(TraceId)'
 
 /**
  * The TTL of every table kept for `retention_days` (the rollup 4x as long), in one place: the
@@ -27,8 +35,8 @@ export function retentionTtls(days: number): Record<'spans' | 'spans_trace_id_ts
   }
 }
 
-const spansTable = (db: string, days: number) => `
-CREATE TABLE IF NOT EXISTS ${db}.spans (
+const spansTable = (l: Layout, days: number) => `
+CREATE TABLE IF NOT EXISTS ${localTable(l, 'spans')}${onCluster(l)} (
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
   TraceId String CODEC(ZSTD(1)),
   SpanId String CODEC(ZSTD(1)),
@@ -74,23 +82,25 @@ CREATE TABLE IF NOT EXISTS ${db}.spans (
   ResponseBody String CODEC(ZSTD(3)),
   BodyTruncated Bool,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1
-) ENGINE = ReplacingMergeTree
+) ENGINE = ${engine(l, 'ReplacingMergeTree', 'spans')}
 PARTITION BY toDate(Timestamp)
 ORDER BY (SpanKind, toStartOfMinute(Timestamp), Provider, Timestamp, SpanId)
 TTL ${retentionTtls(days).spans}
 SETTINGS ttl_only_drop_parts = 1`
 
-const traceLookup = (db: string, days: number) => [
-  `CREATE TABLE IF NOT EXISTS ${db}.spans_trace_id_ts (
+const traceLookup = (l: Layout, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'spans_trace_id_ts')}${onCluster(l)} (
   TraceId String CODEC(ZSTD(1)),
   Start DateTime64(9),
   End DateTime64(9)
-) ENGINE = MergeTree ORDER BY (TraceId, Start)
+) ENGINE = ${engine(l, 'MergeTree', 'spans_trace_id_ts')} ORDER BY (TraceId, Start)
 TTL ${retentionTtls(days).spans_trace_id_ts}
 SETTINGS ttl_only_drop_parts = 1`,
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_trace_id_ts_mv TO ${db}.spans_trace_id_ts AS
+  ...distributedTable(l, 'spans_trace_id_ts', SHARD_BY_TRACE),
+  // On a cluster the view sits on each shard's local spans and fills that shard's lookup rows.
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.spans_trace_id_ts_mv${onCluster(l)} TO ${localTable(l, 'spans_trace_id_ts')} AS
 SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
-FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
+FROM ${localTable(l, 'spans')} WHERE TraceId != '' GROUP BY TraceId`,
 ]
 
 /**
@@ -98,7 +108,7 @@ FROM ${db}.spans WHERE TraceId != '' GROUP BY TraceId`,
  * with them, v6 leaves out requests the gateway refused itself; all come from here so the
  * definitions cannot drift apart.
  */
-function rollupView(db: string, version: 3 | 5 | 6 | 7): string {
+function rollupView(l: Layout, version: 3 | 5 | 6 | 7): string {
   const withOutcome = version >= 5
   const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,` : ''
   const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
@@ -111,7 +121,7 @@ function rollupView(db: string, version: 3 | 5 | 6 | 7): string {
   sumIf(ifNull(s.CostUsd, 0), s.ProviderCostUsd IS NOT NULL) AS CostUsdProviderReported,
   countIf(s.ProviderCostUsd IS NOT NULL) AS ProviderReportedRequests,`
       : ''
-  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.spans_1m_mv TO ${db}.spans_1m AS
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.spans_1m_mv${onCluster(l)} TO ${localTable(l, 'spans_1m')} AS
 SELECT
   toStartOfMinute(Timestamp) AS Minute, Provider, ResponseModel AS Model, KeyName, Team, Workflow,
   StatusCode AS Status,${outcome}
@@ -123,13 +133,18 @@ SELECT
   sum(ifNull(CostUsd, 0)) AS CostUsd,${providerCost}
   quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
   quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${db}.spans${version >= 7 ? ' AS s' : ''} WHERE SpanKind = 'Server'${where}
+FROM ${localTable(l, 'spans')}${version >= 7 ? ' AS s' : ''} WHERE SpanKind = 'Server'${where}
 GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}`
 }
 
-/** Per-minute rollup of request (SERVER) spans for dashboards over long ranges. */
-const rollup = (db: string, days: number) => [
-  `CREATE TABLE IF NOT EXISTS ${db}.spans_1m (
+const dropRollupView = (l: Layout) => `DROP VIEW IF EXISTS ${l.database}.spans_1m_mv${onCluster(l)}`
+
+/**
+ * Per-minute rollup of request (SERVER) spans for dashboards over long ranges. On a cluster each
+ * shard rolls up its own requests; reads through the Distributed table merge the shards' rows.
+ */
+const rollup = (l: Layout, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'spans_1m')}${onCluster(l)} (
   Minute DateTime,
   Provider LowCardinality(String),
   Model LowCardinality(String),
@@ -145,12 +160,13 @@ const rollup = (db: string, days: number) => [
   CostUsd SimpleAggregateFunction(sum, Float64),
   DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
   TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
-) ENGINE = AggregatingMergeTree
+) ENGINE = ${engine(l, 'AggregatingMergeTree', 'spans_1m')}
 PARTITION BY toYYYYMM(Minute)
 ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status)
 TTL ${retentionTtls(days).spans_1m}
 SETTINGS ttl_only_drop_parts = 1`,
-  rollupView(db, 3),
+  ...distributedTable(l, 'spans_1m'),
+  rollupView(l, 3),
 ]
 
 /** A request the gateway refused itself (4xx) before trying any upstream. */
@@ -173,62 +189,84 @@ export const OUTCOME_SQL = `multiIf(
   'error')`
 
 /**
+ * v4: spool replays reuse the segment name as insert_deduplication_token; these windows make the
+ * tables (views included) remember recent tokens. A non-replicated table keeps none by default.
+ * Replicated tables keep them in Keeper; recent ClickHouse keeps them only an hour, too short for a
+ * gateway that restarts after a long outage, hence a week (the count still bounds Keeper's load).
+ */
+function dedupWindow(l: Layout): string[] {
+  const setting = l.cluster
+    ? 'replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 604800'
+    : 'non_replicated_deduplication_window = 10000'
+  return ['spans', 'spans_trace_id_ts', 'spans_1m'].map(
+    (t) => `ALTER TABLE ${localTable(l, t)}${onCluster(l)} MODIFY SETTING ${setting}`,
+  )
+}
+
+/**
  * v5: the rollup learns each request's outcome and whether it fell back, so the overview and
  * incident pages never scan raw spans. Rows written before it have Outcome ''. The view is
  * replaced, which on a shared server leaves a moment when inserts skip the rollup.
  */
-const rollupOutcome = (db: string) => [
-  `ALTER TABLE ${db}.spans_1m
-  ADD COLUMN IF NOT EXISTS Outcome LowCardinality(String),
-  ADD COLUMN IF NOT EXISTS Fallbacks SimpleAggregateFunction(sum, UInt64),
-  MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome)`,
-  `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
-  rollupView(db, 5),
+const rollupOutcome = (l: Layout) => [
+  ...addColumns(
+    l,
+    'spans_1m',
+    [
+      'ADD COLUMN IF NOT EXISTS Outcome LowCardinality(String)',
+      'ADD COLUMN IF NOT EXISTS Fallbacks SimpleAggregateFunction(sum, UInt64)',
+    ],
+    ['MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome)'],
+  ),
+  dropRollupView(l),
+  rollupView(l, 5),
 ]
 
 /**
  * v6: requests the gateway refused before any upstream attempt (bad key, bad input, wrong origin)
  * stay out of the rollup: they are neither traffic a provider served nor its errors or cost.
  */
-const rollupWithoutRefusals = (db: string) => [`DROP VIEW IF EXISTS ${db}.spans_1m_mv`, rollupView(db, 6)]
+const rollupWithoutRefusals = (l: Layout) => [dropRollupView(l), rollupView(l, 6)]
 
 /**
  * v7: the cost a provider reports itself (xAI, OpenRouter) is kept next to ours, on each span and
  * in the rollup with our own cost over the same requests, so reports can show where they disagree.
  */
-const providerCost = (db: string) => [
-  `ALTER TABLE ${db}.spans ADD COLUMN IF NOT EXISTS ProviderCostUsd Nullable(Float64) AFTER CostSource`,
-  `ALTER TABLE ${db}.spans_1m
-  ADD COLUMN IF NOT EXISTS ProviderCostUsd SimpleAggregateFunction(sum, Float64),
-  ADD COLUMN IF NOT EXISTS CostUsdProviderReported SimpleAggregateFunction(sum, Float64),
-  ADD COLUMN IF NOT EXISTS ProviderReportedRequests SimpleAggregateFunction(sum, UInt64)`,
-  `DROP VIEW IF EXISTS ${db}.spans_1m_mv`,
-  rollupView(db, 7),
+const providerCost = (l: Layout) => [
+  ...addColumns(l, 'spans', ['ADD COLUMN IF NOT EXISTS ProviderCostUsd Nullable(Float64) AFTER CostSource']),
+  ...addColumns(l, 'spans_1m', [
+    'ADD COLUMN IF NOT EXISTS ProviderCostUsd SimpleAggregateFunction(sum, Float64)',
+    'ADD COLUMN IF NOT EXISTS CostUsdProviderReported SimpleAggregateFunction(sum, Float64)',
+    'ADD COLUMN IF NOT EXISTS ProviderReportedRequests SimpleAggregateFunction(sum, UInt64)',
+  ]),
+  dropRollupView(l),
+  rollupView(l, 7),
 ]
 
-export function migrations({ database: db, retentionDays: days }: DdlOptions): Migration[] {
+export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [
-    { version: 1, name: 'spans', statements: [spansTable(db, days)] },
-    { version: 2, name: 'trace id lookup', statements: traceLookup(db, days) },
-    { version: 3, name: 'per-minute rollup', statements: rollup(db, days) },
-    {
-      // Spool replays reuse the segment name as insert_deduplication_token; these windows make
-      // non-replicated tables (chDB, a single server) remember recent tokens, views included.
-      version: 4,
-      name: 'insert deduplication for spool replays',
-      statements: ['spans', 'spans_trace_id_ts', 'spans_1m'].map(
-        (t) => `ALTER TABLE ${db}.${t} MODIFY SETTING non_replicated_deduplication_window = 10000`,
-      ),
-    },
-    { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(db) },
-    { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(db) },
-    { version: 7, name: 'provider-reported cost', statements: providerCost(db) },
+    { version: 1, name: 'spans', statements: [spansTable(l, days), ...distributedTable(l, 'spans', SHARD_BY_TRACE)] },
+    { version: 2, name: 'trace id lookup', statements: traceLookup(l, days) },
+    { version: 3, name: 'per-minute rollup', statements: rollup(l, days) },
+    { version: 4, name: 'insert deduplication for spool replays', statements: dedupWindow(l) },
+    { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(l) },
+    { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(l) },
+    { version: 7, name: 'provider-reported cost', statements: providerCost(l) },
   ]
 }
 
-export const ledgerStatements = (db: string) => [
-  `CREATE DATABASE IF NOT EXISTS ${db}`,
-  `CREATE TABLE IF NOT EXISTS ${db}.tracegate_migrations (
+/**
+ * The database and the ledger of applied versions. On a cluster the ledger is one replicated table
+ * across every host (its Keeper path names no shard; its replica name does), so a gateway reads the
+ * same versions whichever host it reaches.
+ */
+export const ledgerStatements = (l: Layout) => [
+  `CREATE DATABASE IF NOT EXISTS ${l.database}${onCluster(l)}`,
+  `CREATE TABLE IF NOT EXISTS ${l.database}.tracegate_migrations${onCluster(l)} (
   version UInt32, name String, applied_at DateTime64(3) DEFAULT now64(3)
-) ENGINE = ReplacingMergeTree ORDER BY version`,
+) ENGINE = ${
+    l.cluster
+      ? `ReplicatedReplacingMergeTree('/clickhouse/tables/${l.cluster}/${l.database}/tracegate_migrations', '{shard}-{replica}')`
+      : 'ReplacingMergeTree'
+  } ORDER BY version`,
 ]

@@ -1,0 +1,171 @@
+/**
+ * `npm run bench:ingest`: what storing spans costs ClickHouse, per span. The gateway's own rows (a
+ * request span and an attempt span per request, built by its span builder, 20 teams, 50 workflows,
+ * 200 keys) go into the embedded engine in batches of storage.batch_rows with the writer's insert
+ * settings, through the spans table and its two views. Reported: spans/s, CPU per span (all of the
+ * engine's threads, background merges included, until they settle) and bytes on disk per span.
+ * BENCH_SPANS (default 400,000) sets the size; BENCH_BODY_BYTES=n captures a request body of about
+ * n bytes and a response of about n/4, in words drawn from a 4,096-word vocabulary (it compresses
+ * about as well as prose; real prompts that repeat a template compress better).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../gateway/src/config/load.ts'
+import { createLogger } from '../gateway/src/log.ts'
+import { openStore, type Store } from '../gateway/src/storage/client.ts'
+import { migrate } from '../gateway/src/storage/migrate.ts'
+import { SPAN_COLUMNS } from '../gateway/src/storage/span-row.ts'
+import { formatTimestamp } from '../gateway/src/spans/time.ts'
+import { requestRowValues } from '../test/span-fixtures.ts'
+
+const SPANS = Number(process.env.BENCH_SPANS ?? 400_000)
+const BODY_BYTES = Number(process.env.BENCH_BODY_BYTES ?? 0)
+const BATCH_ROWS = 5_000 // storage.batch_rows' default
+const TEMPLATE_BATCHES = 8
+
+/** mulberry32: deterministic, and in 32-bit integer arithmetic (an LCG in doubles loses bits and cycles early). */
+let seed = 7
+const rand = () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), seed | 1)
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+}
+const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!
+const col = (name: string) => SPAN_COLUMNS.indexOf(name as (typeof SPAN_COLUMNS)[number])
+
+const SYLLABLES = 'ka lo mi ne ru sa te vi do fu ga hi jo be pa zu'.split(' ')
+const VOCABULARY = Array.from({ length: 4096 }, (_, i) =>
+  [i & 15, (i >> 4) & 15, (i >> 8) & 15].map((s) => SYLLABLES[s]).join(''),
+)
+const prose = (bytes: number) => {
+  let text = ''
+  while (text.length < bytes) text += `${pick(VOCABULARY)} `
+  return text
+}
+
+/** Rows for a few batches, reused with fresh ids each round: building them is not what is measured. */
+function templates(): unknown[][][] {
+  const teams = Array.from({ length: 20 }, (_, i) => `team-${i}`)
+  const workflows = Array.from({ length: 50 }, (_, i) => `workflow-${i}`)
+  const keys = Array.from({ length: 200 }, (_, i) => `key-${i}`)
+  const batches: unknown[][][] = []
+  for (let b = 0; b < TEMPLATE_BATCHES; b++) {
+    const rows: unknown[][] = []
+    while (rows.length < BATCH_ROWS) {
+      const [server, attempt] = requestRowValues('0'.repeat(32))
+      const input = 200 + Math.floor(rand() * 3000)
+      const output = 20 + Math.floor(rand() * 800)
+      const request = {
+        Team: pick(teams),
+        Workflow: pick(workflows),
+        KeyName: pick(keys),
+        User: `user-${Math.floor(rand() * 5000)}`,
+        Duration: Math.round((300 + rand() * 4000) * 1e6),
+        InputTokens: input,
+        OutputTokens: output,
+        CostUsd: (input * 0.0025 + output * 0.01) / 1000,
+      }
+      for (const r of [server!, attempt!]) for (const [k, v] of Object.entries(request)) r[col(k)] = v
+      if (BODY_BYTES) {
+        server![col('RequestBody')] = JSON.stringify({ messages: [{ role: 'user', content: prose(BODY_BYTES) }] })
+        attempt![col('ResponseBody')] = JSON.stringify({ choices: [{ message: { content: prose(BODY_BYTES / 4) } }] })
+      }
+      rows.push(server!, attempt!)
+    }
+    batches.push(rows)
+  }
+  return batches
+}
+
+const START_MS = Date.now() - 3_600_000
+
+/** Fresh trace and span ids, and times 100 µs apart, so no round's rows replace another's. */
+function renumber(rows: unknown[][], round: number): void {
+  const prefix = round.toString(16).padStart(8, '0')
+  rows.forEach((r, i) => {
+    r[col('Timestamp')] = formatTimestamp(START_MS + (round * BATCH_ROWS + i) / 10)
+    const request = (i >> 1).toString(16).padStart(24, '0')
+    const serverSpan = `${prefix}0${request.slice(-7)}`
+    r[col('TraceId')] = prefix + request
+    r[col('SpanId')] = i & 1 ? `${prefix}1${request.slice(-7)}` : serverSpan
+    r[col('ParentSpanId')] = i & 1 ? serverSpan : ''
+  })
+}
+
+async function settle(store: Store): Promise<void> {
+  for (;;) {
+    const rs = await store.client.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
+    if (Number((await rs.json<{ n: number }>())[0]!.n) === 0) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+async function onDisk(store: Store): Promise<Array<{ table: string; rows: number; bytes: number }>> {
+  const rs = await store.client.query({
+    query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS bytes FROM system.parts
+      WHERE database = {db:String} AND active AND table LIKE 'spans%' GROUP BY table ORDER BY table`,
+    query_params: { db: store.database },
+    format: 'JSONEachRow',
+  })
+  return (await rs.json<{ table: string; rows: string; bytes: string }>()).map((r) => ({
+    table: r.table,
+    rows: Number(r.rows),
+    bytes: Number(r.bytes),
+  }))
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tracegate-bench-ingest-'))
+  const store = await openStore(parseConfig({ storage: { data_dir: dir } }, {}))
+  try {
+    await migrate(store, 30, createLogger('warn'))
+    const batches = templates()
+    const rounds = Math.ceil(SPANS / BATCH_ROWS)
+    // What the client does on our side of the wire (ids, JSON lines): the gateway's cost, not ClickHouse's.
+    const clientSide = process.cpuUsage()
+    for (let round = 0; round < rounds; round++) {
+      const rows = batches[round % TEMPLATE_BATCHES]!
+      renumber(rows, round)
+      rows.map((r) => JSON.stringify(r)).join('\n')
+    }
+    const client = process.cpuUsage(clientSide)
+    const cpu = process.cpuUsage()
+    const began = performance.now()
+    for (let round = 0; round < rounds; round++) {
+      const rows = batches[round % TEMPLATE_BATCHES]!
+      renumber(rows, round)
+      await store.client.insert({
+        table: `${store.database}.spans`,
+        values: rows,
+        format: 'JSONCompactEachRow',
+        columns: [...SPAN_COLUMNS],
+        clickhouse_settings: {
+          insert_deduplication_token: `bench-${round}`,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        },
+      })
+    }
+    const insertSeconds = (performance.now() - began) / 1000
+    await settle(store)
+    const used = process.cpuUsage(cpu)
+    const spans = rounds * BATCH_ROWS
+    const tables = await onDisk(store)
+    console.log(`node ${process.version}, body bytes ${BODY_BYTES} (+${BODY_BYTES / 4} response), ${spans} spans`)
+    console.log(`  inserted in ${insertSeconds.toFixed(1)} s: ${Math.round(spans / insertSeconds)} spans/s`)
+    const perSpan = (u: NodeJS.CpuUsage) => (u.user + u.system) / spans
+    console.log(
+      `  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, of which ${perSpan(client).toFixed(1)} µs on the client's side (ids, JSON)`,
+    )
+    console.log(`  on disk per span: ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)} B`).join(', ')}`)
+  } finally {
+    await store.client.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

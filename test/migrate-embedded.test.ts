@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../gateway/src/config/load.ts'
+import { createLogger } from '../gateway/src/log.ts'
+import { openStore, type Store } from '../gateway/src/storage/client.ts'
+import { migrate } from '../gateway/src/storage/migrate.ts'
+import { ledgerStatements, migrations } from '../gateway/src/storage/migrations.ts'
+import type { Layout } from '../gateway/src/storage/layout.ts'
+import { ddlStatements } from './ddl-statements.ts'
+
+const log = createLogger('silent')
+const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-migrate-'))
+let engine: Store
+// chDB binds one data directory per process: each case gets its own database in it instead.
+const storeFor = (database: string): Store => ({ ...engine, database })
+
+beforeAll(async () => {
+  engine = await openStore(parseConfig({ storage: { data_dir: dataDir } }, {}))
+})
+afterAll(async () => {
+  await engine?.client.close()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+const rows = async <T>(store: Store, query: string) =>
+  (await store.client.query({ query, query_params: { db: store.database }, format: 'JSONEachRow' })).json<T>()
+
+/** Every table and view of the database as the engine describes it, named as if the database were `tracegate`. */
+async function schema(store: Store): Promise<string> {
+  const tables = await rows<{ create_table_query: string }>(
+    store,
+    'SELECT create_table_query FROM system.tables WHERE database = {db:String} ORDER BY name',
+  )
+  return tables.map((t) => t.create_table_query.replaceAll(`${store.database}.`, 'tracegate.')).join(';\n\n') + ';\n'
+}
+
+/** A database left by a gateway that knew migrations up to `version`: its statements run, its ledger rows written. */
+async function databaseAt(store: Store, version: number): Promise<void> {
+  const { client, database } = store
+  for (const query of ledgerStatements(store)) await client.command({ query })
+  for (const m of migrations({ database, retentionDays: 30 }).filter((m) => m.version <= version)) {
+    for (const query of m.statements) await client.command({ query })
+    await client.insert({
+      table: `${database}.tracegate_migrations`,
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    })
+  }
+}
+
+const insertRequest = (store: Store, team: string) =>
+  store.client.command({
+    query: `INSERT INTO ${store.database}.spans (Timestamp, TraceId, SpanId, SpanKind, StatusCode, Provider, ResponseModel, Team, Attempt, HttpStatus)
+      VALUES (now64(9), '0123456789abcdef0123456789abcdef', '0123456789abcdef', 'Server', 'Ok', 'openai', 'gpt-4o', '${team}', 1, 200)`,
+  })
+const ledger = async (store: Store) =>
+  (
+    await rows<{ version: number }>(
+      store,
+      `SELECT DISTINCT version FROM ${store.database}.tracegate_migrations ORDER BY version`,
+    )
+  ).map((r) => Number(r.version))
+const rollupTeams = async (store: Store) =>
+  (
+    await rows<{ Team: string; Outcome: string; n: number }>(
+      store,
+      `SELECT Team, Outcome, sum(Requests) AS n FROM ${store.database}.spans_1m GROUP BY Team, Outcome ORDER BY Team`,
+    )
+  ).map((r) => [r.Team, r.Outcome, Number(r.n)])
+
+describe('migrations on the embedded engine', () => {
+  it('a fresh data directory gets every version and the schema it has always had', async () => {
+    const fresh = storeFor('tracegate')
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
+  })
+
+  it('a database already at v7 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v7')
+    await databaseAt(old, 7)
+    await insertRequest(old, 'before')
+    const before = await schema(old)
+    expect(await migrate(old, 30, log)).toEqual([])
+    expect(await schema(old)).toBe(before)
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+    expect(await rollupTeams(old)).toEqual([['before', 'ok', 1]])
+  })
+
+  it('a database at v4 gets v5 to v7 and ends with the same schema as a fresh one', async () => {
+    const old = storeFor('at_v4')
+    await databaseAt(old, 4)
+    await insertRequest(old, 'before')
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+    await insertRequest(old, 'after')
+    // The rollup row written before v5 has no outcome; the one after has.
+    expect(await rollupTeams(old)).toEqual([
+      ['after', 'ok', 1],
+      ['before', '', 1],
+    ])
+  })
+
+  it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
+    // No server runs here, let alone a cluster: the engine's parser is what can check cluster DDL.
+    const formatted = async (layout: Layout) => {
+      const out: string[] = []
+      for (const q of ddlStatements(layout).flatMap((s) => s.statements)) {
+        const rs = await engine.client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q } })
+        out.push((await rs.json<{ f: string }>()).data[0]!.f)
+      }
+      return out
+    }
+    expect(engine.cluster).toBe('')
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(22)
+    const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
+    expect(cluster).toHaveLength(28)
+    expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
+  })
+})
