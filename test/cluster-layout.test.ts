@@ -55,10 +55,11 @@ function recording(client: ClickHouseClient) {
           commands.push(p.query)
           return target.command({ ...p, query: oneShard(p.query) })
         }
-      if (key === 'insert')
-        return (p: { table: string; clickhouse_settings?: object }) => {
-          inserts.push({ table: p.table, ...p.clickhouse_settings })
-          return target.insert(p as never)
+      if (key === 'exec')
+        return (p: { query: string; clickhouse_settings?: object }) => {
+          const into = /^INSERT INTO (\S+)/.exec(p.query)
+          if (into) inserts.push({ table: into[1], ...p.clickhouse_settings })
+          return target.exec(p as never)
         }
       const v = Reflect.get(target, key) as unknown
       return typeof v === 'function' ? v.bind(target) : v

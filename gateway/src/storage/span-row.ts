@@ -118,3 +118,6 @@ export function spanColumnsFor(width: number): readonly string[] {
 export function spanRowValues(row: SpanRow): unknown[] {
   return SPAN_COLUMNS.map((c) => row[c])
 }
+
+/** One row as a JSONCompactEachRow line: how the spool keeps it and ClickHouse takes it. */
+export const spanRowLine = (row: SpanRow): string => JSON.stringify(spanRowValues(row))

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino'
-import { spanRowValues, type SpanRow } from './span-row.ts'
+import { spanRowLine, type SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { Spool } from './spool.ts'
 import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
-import { SegmentInserter, spoolPayload, type Batch } from './insert.ts'
+import { SegmentInserter, joined, spoolPayload, type Batch } from './insert.ts'
 import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
 
 export type { WriterStats } from './writer-health.ts'
@@ -21,7 +21,8 @@ export interface WriterOptions {
 }
 
 interface OpenBatch {
-  values: unknown[][]
+  payloads: Buffer[]
+  rows: number
   held: boolean
 }
 
@@ -67,7 +68,7 @@ export class SpanWriter {
         'spool segments are in quarantine: see `tracegate spool list`',
       )
     for (const seg of this.spool.leftovers())
-      this.queue.push({ seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
+      this.queue.push({ seg, rows: 0, payloads: null, held: false, replay: true, attempts: 0 })
     if (this.queue.length) {
       log.warn(
         { segments: this.queue.length, bytes: this.spool.bytesOnDisk },
@@ -85,38 +86,45 @@ export class SpanWriter {
         rows.length,
         'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped',
       )
-    let values = rows.map(spanRowValues)
+    // Encoded once: the same bytes go to the spool and, later, to ClickHouse.
+    let lines = rows.map(spanRowLine)
+    let payload = spoolPayload(lines)
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
-    const open = (this.open ??= { values: [], held: this.stats.memoryRows > 0 })
-    if (!open.held) this.append(open, values)
-    if (open.held) values = this.hold(values)
-    for (const v of values) open.values.push(v)
-    this.stats.pending += values.length
+    const open = (this.open ??= { payloads: [], rows: 0, held: this.stats.memoryRows > 0 })
+    if (!open.held) this.append(open, payload)
+    if (open.held) {
+      const kept = this.hold(lines)
+      if (kept.length < lines.length) payload = spoolPayload(kept)
+      lines = kept
+    }
+    if (lines.length) open.payloads.push(payload)
+    open.rows += lines.length
+    this.stats.pending += lines.length
     this.refreshStats()
-    if (open.values.length >= this.opts.batchRows) this.schedule(0)
+    if (open.rows >= this.opts.batchRows) this.schedule(0)
     else this.schedule(this.opts.flushMs)
   }
 
-  private append(open: OpenBatch, values: unknown[][]): void {
+  private append(open: OpenBatch, payload: Buffer): void {
     try {
-      this.spool.append(spoolPayload(values))
+      this.spool.append(payload)
       this.health.spoolWorks()
     } catch (err) {
       this.health.spoolFailed(err)
       open.held = true
-      this.stats.memoryRows += open.values.length // the rows before it: their segment is rewritten whole later
+      this.stats.memoryRows += open.rows // the rows before it: their segment is rewritten whole later
     }
   }
 
   /** Keep rows that could not reach the spool in memory, up to spool.max_memory_rows; the rest are dropped, counted. */
-  private hold(values: unknown[][]): unknown[][] {
+  private hold(lines: string[]): string[] {
     const room = Math.max(0, this.opts.maxMemoryRows - this.stats.memoryRows)
-    if (values.length > room)
+    if (lines.length > room)
       this.health.drop(
-        values.length - room,
+        lines.length - room,
         'the spool cannot be written and spool.max_memory_rows spans already wait in memory: spans dropped',
       )
-    const kept = values.slice(0, room)
+    const kept = lines.slice(0, room)
     this.stats.memoryRows += kept.length
     this.scheduleHeldRetry()
     return kept
@@ -139,7 +147,7 @@ export class SpanWriter {
     for (const batch of this.queue) {
       if (!batch.held) continue
       try {
-        this.spool.rewrite(batch.seg, spoolPayload(batch.values!))
+        this.spool.rewrite(batch.seg, joined(batch.payloads!))
       } catch (err) {
         return this.health.spoolFailed(err)
       }
@@ -181,17 +189,17 @@ export class SpanWriter {
     if (!open) return
     this.open = null
     const seg = this.spool.roll() ?? this.spool.segment(this.spool.nextName())
-    if (!open.values.length) return this.inserter.discard(seg)
+    if (!open.rows) return this.inserter.discard(seg)
     let held = open.held
     if (!held && !this.spool.holds(seg)) {
       // Written to a file whose directory was deleted since: the rows are only in memory now.
       this.health.spoolFailed(new Error(`spool segment ${seg.path} vanished before its spans reached ClickHouse`))
       this.spool.forget(seg)
-      this.stats.memoryRows += open.values.length
+      this.stats.memoryRows += open.rows
       this.scheduleHeldRetry()
       held = true
     }
-    this.queue.push({ seg, rows: open.values.length, values: open.values, held, replay: false, attempts: 0 })
+    this.queue.push({ seg, rows: open.rows, payloads: open.payloads, held, replay: false, attempts: 0 })
     this.refreshStats()
   }
 
@@ -223,7 +231,7 @@ export class SpanWriter {
       const back = this.quarantine.restore(name)
       if (!back) continue
       this.spool.adopt(back.seg)
-      this.queue.push({ seg: back.seg, rows: 0, values: null, held: false, replay: true, attempts: 0 })
+      this.queue.push({ seg: back.seg, rows: 0, payloads: null, held: false, replay: true, attempts: 0 })
       this.stats.quarantinedSegments--
       this.stats.quarantinedRows -= back.spans
       moved.push(name)
