@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client'
 import { storageError } from '../gateway/src/api/storage-errors.ts'
+import type { TraceResponse } from '@tracegate/schemas'
 import { errorOf, useGateway } from './harness.ts'
 
 const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
@@ -66,6 +67,37 @@ describe('explorer reads: what went wrong decides the status', () => {
       await env.gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
     }
     expect((await fetch(`${env.url}/api/traces/${traceId}`)).status).toBe(200)
+  })
+
+  it('a column of another type than the gateway reads is a 503 naming the column, not a 500 or a wrong value', async () => {
+    // A table altered by hand (or by a gateway version that disagrees): Stream now holds the text 'true'/'false'.
+    const spans = `${env.gw.store.database}.spans`
+    const alter = (type: string) =>
+      env.gw.store.client.command({
+        query: `ALTER TABLE ${spans} MODIFY COLUMN Stream ${type}`,
+        clickhouse_settings: { mutations_sync: '2' },
+      })
+    await alter('String')
+    try {
+      for (const [read, url] of [
+        ['trace list', `${env.url}/api/traces`],
+        ['trace detail', `${env.url}/api/traces/${traceId}`],
+      ] as const) {
+        const res = await fetch(url)
+        expect(res.status, read).toBe(503)
+        const error = await errorOf(res)
+        expect(error.code).toBe('storage_unavailable')
+        expect(error.type).toBe('server_error')
+        expect(error.message).toBe(
+          `the span store answered rows this gateway cannot read: ${read}, row 1, column Stream: expected boolean, received string`,
+        )
+      }
+    } finally {
+      await alter('Bool')
+    }
+    const trace = await fetch(`${env.url}/api/traces/${traceId}`)
+    expect(trace.status).toBe(200)
+    expect(((await trace.json()) as TraceResponse).spans.map((s) => s.stream)).toEqual([false, false])
   })
 })
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import type { SpanWriter, WriterStats } from '../storage/writer.ts'
+import { column, queryRows, rowSchema } from '../storage/rows.ts'
 
 /** Spans dropped this recently mean they are being dropped now: not ready. Older drops are history. */
 const DROPPING_MS = 60_000
@@ -21,17 +23,21 @@ const NOT_READY = new Set(['spans_table_missing', 'spans_dropping'])
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 
+const COUNT_ROWS = rowSchema('spans table count', z.object({ n: column.int }))
+
 async function probe(store: Store): Promise<StorageState> {
   const ping = await store.client.ping().catch(() => ({ success: false as const }))
   if (!ping.success) return { reachable: false, spansTable: null }
   try {
-    const rs = await store.client.query({
-      query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-      query_params: { db: store.database, table: 'spans' },
-      format: 'JSONEachRow',
-    })
-    const [row] = await rs.json<{ n: number }>()
-    return { reachable: true, spansTable: Number(row?.n) > 0 }
+    const [row] = await queryRows(
+      store.client,
+      {
+        query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+        query_params: { db: store.database, table: 'spans' },
+      },
+      COUNT_ROWS,
+    )
+    return { reachable: true, spansTable: (row?.n ?? 0) > 0 }
   } catch {
     return { reachable: false, spansTable: null }
   }

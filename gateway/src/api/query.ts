@@ -1,27 +1,55 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { MetaKeysQuerySchema, QueryRequestSchema, type MetaKeysResponse, type QueryResponse } from '@tracegate/schemas'
+import { z } from 'zod'
+import {
+  MetaKeysQuerySchema,
+  QueryRequestSchema,
+  type MetaKeysResponse,
+  type QueryRequest,
+  type QueryResponse,
+} from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { compileMetaKeys, compileQuery, type CompiledQuery } from '../storage/query-compiler.ts'
 import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
+import { column, queryRows, rowSchema, type RowSchema } from '../storage/rows.ts'
 
-/** ClickHouse writes NaN (a percentile of nothing) as null; keep it null rather than letting Number() make it 0. */
-const num = (v: unknown) => {
-  if (v === null || v === undefined) return null
-  const n = Number(v)
-  return Number.isFinite(n) ? n : null
+type SliceRow = QueryResponse['rows'][number]
+/** One column of a slice: its name in the response, its alias in the SQL, and how ClickHouse writes it. */
+interface SliceColumn {
+  name: string
+  alias: string
+  type: z.ZodType<string | number | null>
 }
+
+const isoSecond = (t: string) => `${t.slice(0, 10)}T${t.slice(11, 19)}Z`
+
+/**
+ * The rows of a compiled slice: `time` when there is an interval, the dimensions as `d0`… (their
+ * names, `meta:<name>`, are not SQL identifiers), the metrics by name; mapped to the response's
+ * columns. A metric of no rows (a percentile of nothing, 0/0) is NaN in ClickHouse: null here, not 0.
+ */
+function sliceRows(q: QueryRequest): RowSchema<SliceRow> {
+  const columns: SliceColumn[] = [
+    ...(q.interval ? [{ name: 'time', alias: 'time', type: column.dateTime.transform(isoSecond) }] : []),
+    ...q.group_by.map((d, i) => ({ name: d, alias: `d${i}`, type: column.string })),
+    ...q.metrics.map((m) => ({ name: m, alias: m, type: column.metric })),
+  ]
+  const row = z.object(Object.fromEntries(columns.map((c) => [c.alias, c.type])))
+  return rowSchema(
+    'slice',
+    row.transform((r): SliceRow => Object.fromEntries(columns.map((c) => [c.name, r[c.alias] ?? null]))),
+  )
+}
+
+const META_KEY_ROWS = rowSchema('metadata names', z.object({ key: column.string }))
 
 /**
  * Run compiled SQL; only the compiler's text and bound parameters reach the store. Reading the
  * rows is part of the read: from a server they stream, and a timeout can end them halfway.
  */
-async function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery): Promise<T[]> {
-  return fromStore(
-    req,
-    store.client.query({ query: c.sql, query_params: c.params, format: 'JSONEachRow' }).then((rs) => rs.json<T>()),
-  )
+function run<T>(req: FastifyRequest, store: Store, c: CompiledQuery, rows: RowSchema<T>): Promise<T[]> {
+  return fromStore(req, queryRows(store.client, { query: c.sql, query_params: c.params }, rows))
 }
 
 /** `POST /api/query`: a zod-validated slice, compiled to parameterised SQL (storage/query-compiler.ts). */
@@ -36,24 +64,18 @@ export async function queryApi(
     const q = QueryRequestSchema.safeParse(body?.json)
     if (!q.success) throw invalidInput(q.error.issues, 'body')
     const compiled = compileQuery(q.data, opts.store.database, opts.queryTimeoutMs)
-    const dims = q.data.group_by.length
-    const rows = (await run<Record<string, unknown>>(req, opts.store, compiled)).map((r) => {
-      const out: Record<string, string | number | null> = {}
-      if (q.data.interval) out.time = `${String(r.time).slice(0, 10)}T${String(r.time).slice(11, 19)}Z`
-      for (let i = 0; i < dims; i++) out[q.data.group_by[i]!] = String(r[`d${i}`] ?? '')
-      for (const m of q.data.metrics) out[m] = num(r[m])
-      return out
-    })
+    const rows = await run(req, opts.store, compiled, sliceRows(q.data))
     return { source: compiled.source, columns: compiled.columns, rows }
   })
 
   app.get('/api/meta-keys', async (req): Promise<MetaKeysResponse> => {
     const q = MetaKeysQuerySchema.safeParse(req.query)
     if (!q.success) throw invalidInput(q.error.issues, 'query')
-    const rows = await run<{ key: string }>(
+    const rows = await run(
       req,
       opts.store,
       compileMetaKeys(q.data, opts.store.database, opts.queryTimeoutMs),
+      META_KEY_ROWS,
     )
     return { keys: rows.map((r) => r.key) }
   })

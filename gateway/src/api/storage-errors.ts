@@ -9,7 +9,8 @@ const reason = (err: unknown) => messageOf(err).split('\n')[0]!.trim().slice(0, 
 /**
  * A read the span store could not answer, as the status that says whose problem it is: 400 when
  * ClickHouse could not use the request's values, 504 when the read ran out of time
- * (storage.query_timeout_ms), 503 when the store is down or broken. The explorer tells its user
+ * (storage.query_timeout_ms), 503 when the store is down or broken, or its rows are not the shape
+ * this gateway reads (a column renamed or of another type: storage/rows.ts). The explorer tells its user
  * which; the full message is logged.
  */
 export function storageError(err: unknown): GatewayError {
@@ -23,6 +24,11 @@ export function storageError(err: unknown): GatewayError {
       )
     case 'unavailable':
       return new GatewayError('storage_unavailable', `the span store could not answer: ${reason(err)}`)
+    case 'shape':
+      return new GatewayError(
+        'storage_unavailable',
+        `the span store answered rows this gateway cannot read: ${reason(err)}`,
+      )
   }
 }
 

@@ -1,7 +1,12 @@
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import { ledgerStatements, migrations } from './migrations.ts'
 import type { Store } from './client.ts'
 import { applyRetention } from './retention.ts'
+import { column, queryRows, rowSchema } from './rows.ts'
+
+const APPLIED_ROWS = rowSchema('applied migrations', z.object({ version: column.int }))
+const ENGINE_ROWS = rowSchema('table engine', z.object({ engine: column.string }))
 
 /** Apply the migrations this database has not seen yet, in order, then a changed retention. */
 export async function migrate(store: Store, retentionDays: number, log: Logger): Promise<number[]> {
@@ -10,11 +15,12 @@ export async function migrate(store: Store, retentionDays: number, log: Logger):
   // none, so gateways still start while one ClickHouse host is down.
   if (!store.cluster || !(await tableEngine(store, 'tracegate_migrations')))
     for (const query of ledgerStatements(store)) await client.command({ query })
-  const rs = await client.query({
-    query: `SELECT DISTINCT version FROM ${db}.tracegate_migrations`,
-    format: 'JSONEachRow',
-  })
-  const applied = new Set((await rs.json<{ version: number }>()).map((r) => Number(r.version)))
+  const ledger = await queryRows(
+    client,
+    { query: `SELECT DISTINCT version FROM ${db}.tracegate_migrations` },
+    APPLIED_ROWS,
+  )
+  const applied = new Set(ledger.map((r) => r.version))
   const done: number[] = []
   for (const m of migrations({ database: db, cluster: store.cluster, retentionDays })) {
     if (applied.has(m.version)) continue
@@ -34,12 +40,15 @@ export async function migrate(store: Store, retentionDays: number, log: Logger):
 
 /** The engine of a table on the host this gateway reaches; '' when there is no such table. */
 async function tableEngine(store: Store, table: string): Promise<string> {
-  const rs = await store.client.query({
-    query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {table:String}',
-    query_params: { db: store.database, table },
-    format: 'JSONEachRow',
-  })
-  return (await rs.json<{ engine: string }>())[0]?.engine ?? ''
+  const rows = await queryRows(
+    store.client,
+    {
+      query: 'SELECT engine FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+      query_params: { db: store.database, table },
+    },
+    ENGINE_ROWS,
+  )
+  return rows[0]?.engine ?? ''
 }
 
 /**

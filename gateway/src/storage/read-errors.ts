@@ -1,5 +1,10 @@
-/** Why a span store read failed, in the terms the explorer API answers with. */
-export type ReadFailure = 'input' | 'timeout' | 'unavailable'
+import { RowShapeError } from './rows.ts'
+
+/**
+ * Why a span store read failed, in the terms the explorer API answers with. `shape`: the store
+ * answered, but with rows this gateway cannot read (a column renamed or of another type).
+ */
+export type ReadFailure = 'input' | 'timeout' | 'unavailable' | 'shape'
 
 /**
  * ClickHouse error types a bound parameter's value can cause: the request is wrong, not the store.
@@ -25,6 +30,7 @@ const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.'
  * client parses `(TYPE)` out of the message into `type`); anything unrecognised is an outage.
  */
 export function classifyReadError(err: unknown): ReadFailure {
+  if (err instanceof RowShapeError) return 'shape'
   const { type, message } = (err ?? {}) as { type?: unknown; message?: unknown }
   if (typeof type === 'string' && TIMEOUT_ERRORS.has(type)) return 'timeout'
   if (typeof type === 'string' && (INPUT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_'))) return 'input'

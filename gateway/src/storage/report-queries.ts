@@ -1,7 +1,14 @@
-import { REPORT_DIMENSIONS, type CostReport, type CostReportQuery, type CostReportRow } from '@tracegate/schemas'
+import {
+  CostReportRowSchema,
+  REPORT_DIMENSIONS,
+  type CostReport,
+  type CostReportQuery,
+  type CostReportRow,
+} from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
+import { apiRow, queryRows, rowSchema } from './rows.ts'
 
 /**
  * Cost per team / key / workflow / model / provider over a period, from the per-minute rollup:
@@ -21,10 +28,21 @@ const NUMERIC = [
   'cost_gap_usd',
 ] as const
 
+/** The columns are aliased to the report row's fields; the gap is computed from two of them. */
+const COST_REPORT_ROWS = rowSchema(
+  'cost report',
+  apiRow(CostReportRowSchema.omit({ cost_gap_usd: true })).transform((r): CostReportRow => ({
+    ...r,
+    cost_gap_usd: r.cost_usd_provider_reported - r.provider_cost_usd,
+  })),
+)
+
 export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: number): Promise<CostReport> {
   const column = REPORT_DIMENSIONS[q.group_by]
-  const rs = await store.client.query({
-    query: `SELECT ${column} AS group,
+  const rows = await queryRows(
+    store.client,
+    {
+      query: `SELECT ${column} AS group,
         sum(Requests) AS requests, sumIf(Requests, Status = 'Error') AS errors,
         sum(InputTokens) AS input_tokens, sum(OutputTokens) AS output_tokens,
         sum(CacheReadTokens) AS cache_read_tokens, sum(CostUsd) AS cost_usd,
@@ -33,22 +51,10 @@ export async function costReport(store: Store, q: CostReportQuery, timeoutMs?: n
       FROM ${store.database}.spans_1m
       WHERE Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}
       GROUP BY group ORDER BY cost_usd DESC, group${readLimitSql(timeoutMs)}`,
-    query_params: { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()) },
-    format: 'JSONEachRow',
-  })
-  const rows = (await rs.json<Record<string, unknown>>()).map((r): CostReportRow => ({
-    group: String(r.group),
-    requests: Number(r.requests),
-    errors: Number(r.errors),
-    input_tokens: Number(r.input_tokens),
-    output_tokens: Number(r.output_tokens),
-    cache_read_tokens: Number(r.cache_read_tokens),
-    cost_usd: Number(r.cost_usd),
-    provider_reported_requests: Number(r.provider_reported_requests),
-    provider_cost_usd: Number(r.provider_cost_usd),
-    cost_usd_provider_reported: Number(r.cost_usd_provider_reported),
-    cost_gap_usd: Number(r.cost_usd_provider_reported) - Number(r.provider_cost_usd),
-  }))
+      query_params: { from: formatTimestamp(q.from.getTime()), to: formatTimestamp(q.to.getTime()) },
+    },
+    COST_REPORT_ROWS,
+  )
   const totals = Object.fromEntries(NUMERIC.map((k) => [k, rows.reduce((s, r) => s + r[k], 0)])) as Omit<
     CostReportRow,
     'group'

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import { retentionTtls } from './migrations.ts'
 import { localName, localTable, onCluster, type Layout } from './layout.ts'
 import type { Store } from './client.ts'
+import { column, queryRows, rowSchema } from './rows.ts'
+
+const TABLE_ROWS = rowSchema('table TTLs', z.object({ name: column.string, engine_full: column.string }))
 
 /** The statement that sets a table's TTL to `ttl`: on a cluster, on every shard's local table. */
 export const retentionStatement = (l: Layout, table: string, ttl: string) =>
@@ -18,14 +22,16 @@ const ttlOf = (engineFull: string) => / TTL (.+?)(?: SETTINGS |$)/.exec(engineFu
 export async function applyRetention(store: Store, days: number, log: Logger): Promise<void> {
   const { client, database: db } = store
   const wanted = retentionTtls(days)
-  const rs = await client.query({
-    query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-    query_params: { db, names: Object.keys(wanted).map((t) => localName(store, t)) },
-    format: 'JSONEachRow',
-  })
-  const current = new Map(
-    (await rs.json<{ name: string; engine_full: string }>()).map((r) => [r.name, ttlOf(r.engine_full)]),
+  const tables = await queryRows(
+    client,
+    {
+      query:
+        'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+      query_params: { db, names: Object.keys(wanted).map((t) => localName(store, t)) },
+    },
+    TABLE_ROWS,
   )
+  const current = new Map(tables.map((r) => [r.name, ttlOf(r.engine_full)]))
   for (const [table, ttl] of Object.entries(wanted)) {
     const was = current.get(localName(store, table))
     if (was === undefined || was === ttl) continue

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import {
   CostSourceSchema,
   InstantSchema,
@@ -11,6 +12,7 @@ import type { SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
+import { column, DATETIME_TEXT, queryRows, rowSchema } from './rows.ts'
 
 /** Filters of the trace list: query key → column. Only these names ever reach SQL text. */
 const FILTER_COLUMNS = {
@@ -64,41 +66,86 @@ function extraFilters(q: TraceListQuery, where: string[], params: Record<string,
 
 const DAY_MS = 86_400_000
 
-/** The columns the trace list selects, as ClickHouse returns them (64-bit integers as numbers, see client.ts). */
-type SummaryRow = Pick<
-  SpanRow,
-  | 'TraceId'
-  | 'SpanId'
-  | 'SpanName'
-  | 'Timestamp'
-  | 'Duration'
-  | 'StatusCode'
-  | 'Provider'
-  | 'RequestModel'
-  | 'ResponseModel'
-  | 'Operation'
-  | 'Stream'
-  | 'InputTokens'
-  | 'OutputTokens'
-  | 'CostUsd'
-  | 'HttpStatus'
-  | 'ErrorType'
-  | 'Workflow'
-  | 'Team'
-  | 'KeyName'
-  | 'User'
-  | 'Attempt'
->
+/**
+ * The columns of `spans` the explorer reads, as JSONEachRow writes them; the SELECT lists are these
+ * names. SpanKind and StatusCode stay text: a kind or status this gateway never writes (an OTel
+ * collector's `Internal` span in the same table) is shown, not refused.
+ */
+const DetailColumns = z.object({
+  TraceId: column.string,
+  SpanId: column.string,
+  ParentSpanId: column.string,
+  SpanName: column.string,
+  SpanKind: column.string,
+  Timestamp: column.dateTime,
+  Duration: column.int,
+  StatusCode: column.string,
+  StatusMessage: column.string,
+  Provider: column.string,
+  RequestModel: column.string,
+  ResponseModel: column.string,
+  Operation: column.string,
+  Stream: column.bool,
+  InputTokens: column.int.nullable(),
+  OutputTokens: column.int.nullable(),
+  TokensEstimated: column.bool,
+  CacheReadTokens: column.int.nullable(),
+  CacheWriteTokens: column.int.nullable(),
+  ReasoningTokens: column.int.nullable(),
+  CostUsd: column.float.nullable(),
+  CostSource: column.string,
+  ProviderCostUsd: column.float.nullable(),
+  TtftMs: column.float.nullable(),
+  HttpStatus: column.int,
+  ErrorType: column.string,
+  Attempt: column.int,
+  Workflow: column.string,
+  Team: column.string,
+  KeyName: column.string,
+  User: column.string,
+  SessionId: column.string,
+  Tags: z.array(column.string),
+  SpanAttributes: column.map,
+  'Events.Timestamp': z.array(column.dateTime),
+  'Events.Name': z.array(column.string),
+  'Events.Attributes': z.array(column.map),
+  RequestBody: column.string,
+  ResponseBody: column.string,
+  BodyTruncated: column.bool,
+} satisfies Partial<Record<keyof SpanRow, z.ZodType>>)
 
-/** The columns a span's detail selects (DETAIL_COLUMNS). */
-type DetailRow = Omit<
-  SpanRow,
-  'TraceState' | 'ServiceName' | 'ResourceAttributes' | 'ScopeName' | 'ScopeVersion' | 'Route'
->
+/** What the trace list shows of a request span; a freshly built SpanRow (the live tail) has it too. */
+const SummaryColumns = DetailColumns.pick({
+  TraceId: true,
+  SpanId: true,
+  SpanName: true,
+  Timestamp: true,
+  Duration: true,
+  StatusCode: true,
+  Provider: true,
+  RequestModel: true,
+  ResponseModel: true,
+  Operation: true,
+  Stream: true,
+  InputTokens: true,
+  OutputTokens: true,
+  CostUsd: true,
+  HttpStatus: true,
+  ErrorType: true,
+  Workflow: true,
+  Team: true,
+  KeyName: true,
+  User: true,
+  Attempt: true,
+})
+type SummaryRow = z.output<typeof SummaryColumns>
+type DetailRow = z.output<typeof DetailColumns>
+const SUMMARY_ROWS = rowSchema('trace list', SummaryColumns)
+const DETAIL_ROWS = rowSchema('trace detail', DetailColumns)
+const selectList = (columns: z.ZodObject) => Object.keys(columns.shape).join(', ')
 
-const status = (r: Pick<SpanRow, 'ErrorType' | 'StatusCode'>) =>
+const status = (r: { ErrorType: string; StatusCode: string }) =>
   r.ErrorType === 'cancelled' ? 'cancelled' : r.StatusCode === 'Error' ? 'error' : 'ok'
-const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const costSource = (v: string): Span['cost_source'] => CostSourceSchema.safeParse(v).data ?? 'no_usage'
 
 function encodeCursor(ts: string, spanId: string): string {
@@ -111,7 +158,6 @@ export interface TraceCursor {
   spanId: string
 }
 
-const CURSOR_TS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/
 const SPAN_ID = /^[0-9a-f]{16}$/
 
 /**
@@ -122,7 +168,7 @@ const SPAN_ID = /^[0-9a-f]{16}$/
 export function decodeCursor(cursor: string): TraceCursor | null {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
   const [ts, spanId] = parts
-  if (parts.length !== 2 || !ts || !spanId || !CURSOR_TS.test(ts) || !SPAN_ID.test(spanId)) return null
+  if (parts.length !== 2 || !ts || !spanId || !DATETIME_TEXT.test(ts) || !SPAN_ID.test(spanId)) return null
   if (!InstantSchema.safeParse(`${ts.replace(' ', 'T')}Z`).success) return null
   return { ts, spanId }
 }
@@ -154,15 +200,16 @@ export async function listTraces(
     params.cursor_ts = after.ts
     params.cursor_span = after.spanId
   }
-  const rs = await store.client.query({
-    query: `SELECT TraceId, SpanId, SpanName, Timestamp, Duration, StatusCode, Provider, RequestModel, ResponseModel,
-      Operation, Stream, InputTokens, OutputTokens, CostUsd, HttpStatus, ErrorType, Workflow, Team, KeyName, User, Attempt
+  const rows = await queryRows(
+    store.client,
+    {
+      query: `SELECT ${selectList(SummaryColumns)}
     FROM ${db}.spans WHERE ${where.join(' AND ')}
     ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}${readLimitSql(timeoutMs)}`,
-    query_params: params,
-    format: 'JSONEachRow',
-  })
-  const rows = await rs.json<SummaryRow>()
+      query_params: params,
+    },
+    SUMMARY_ROWS,
+  )
   const more = rows.length > q.limit
   const page = more ? rows.slice(0, q.limit) : rows
   const last = page.at(-1)
@@ -181,28 +228,27 @@ function toSummary(r: SummaryRow): TraceSummary {
     span_id: r.SpanId,
     name: r.SpanName,
     start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6,
+    duration_ms: r.Duration / 1e6,
     status: status(r),
     provider: r.Provider,
     request_model: r.RequestModel,
     response_model: r.ResponseModel,
     operation: r.Operation,
-    stream: Boolean(r.Stream),
-    input_tokens: n(r.InputTokens),
-    output_tokens: n(r.OutputTokens),
-    cost_usd: n(r.CostUsd),
-    http_status: Number(r.HttpStatus),
+    stream: r.Stream,
+    input_tokens: r.InputTokens,
+    output_tokens: r.OutputTokens,
+    cost_usd: r.CostUsd,
+    http_status: r.HttpStatus,
     error_type: r.ErrorType,
     workflow: r.Workflow,
     team: r.Team,
     key_name: r.KeyName,
     user: r.User,
-    attempts: Number(r.Attempt),
+    attempts: r.Attempt,
   }
 }
 
 function toSpan(r: DetailRow): Span {
-  const evTimes = r['Events.Timestamp'] ?? []
   return {
     trace_id: r.TraceId,
     span_id: r.SpanId,
@@ -210,61 +256,61 @@ function toSpan(r: DetailRow): Span {
     name: r.SpanName,
     kind: r.SpanKind === 'Server' ? 'server' : 'client',
     start_time: isoFromClickHouse(r.Timestamp),
-    duration_ms: Number(r.Duration) / 1e6,
+    duration_ms: r.Duration / 1e6,
     status: status(r),
     status_message: r.StatusMessage,
     provider: r.Provider,
     request_model: r.RequestModel,
     response_model: r.ResponseModel,
     operation: r.Operation,
-    stream: Boolean(r.Stream),
-    input_tokens: n(r.InputTokens),
-    output_tokens: n(r.OutputTokens),
-    tokens_estimated: Boolean(r.TokensEstimated),
-    cache_read_tokens: n(r.CacheReadTokens),
-    cache_write_tokens: n(r.CacheWriteTokens),
-    reasoning_tokens: n(r.ReasoningTokens),
-    cost_usd: n(r.CostUsd),
+    stream: r.Stream,
+    input_tokens: r.InputTokens,
+    output_tokens: r.OutputTokens,
+    tokens_estimated: r.TokensEstimated,
+    cache_read_tokens: r.CacheReadTokens,
+    cache_write_tokens: r.CacheWriteTokens,
+    reasoning_tokens: r.ReasoningTokens,
+    cost_usd: r.CostUsd,
     cost_source: costSource(r.CostSource),
-    provider_cost_usd: n(r.ProviderCostUsd),
-    ttft_ms: n(r.TtftMs),
-    http_status: Number(r.HttpStatus),
+    provider_cost_usd: r.ProviderCostUsd,
+    ttft_ms: r.TtftMs,
+    http_status: r.HttpStatus,
     error_type: r.ErrorType,
-    attempt: Number(r.Attempt),
+    attempt: r.Attempt,
     workflow: r.Workflow,
     team: r.Team,
     key_name: r.KeyName,
     user: r.User,
     session_id: r.SessionId,
-    tags: r.Tags ?? [],
-    attributes: r.SpanAttributes ?? {},
-    events: evTimes.map((t, i) => ({
+    tags: r.Tags,
+    attributes: r.SpanAttributes,
+    events: r['Events.Timestamp'].map((t, i) => ({
       time: isoFromClickHouse(t),
-      name: r['Events.Name']?.[i] ?? '',
-      attributes: r['Events.Attributes']?.[i] ?? {},
+      name: r['Events.Name'][i] ?? '',
+      attributes: r['Events.Attributes'][i] ?? {},
     })),
     request_body: r.RequestBody,
     response_body: r.ResponseBody,
-    body_truncated: Boolean(r.BodyTruncated),
+    body_truncated: r.BodyTruncated,
   }
 }
 
-/** What a span's detail shows: every column but links and the resource (about 10% less to decompress). */
-const DETAIL_COLUMNS = `TraceId, SpanId, ParentSpanId, SpanName, SpanKind, Timestamp, Duration, StatusCode, StatusMessage, Provider,
-  RequestModel, ResponseModel, Operation, Stream, InputTokens, OutputTokens, TokensEstimated, CacheReadTokens, CacheWriteTokens,
-  ReasoningTokens, CostUsd, CostSource, ProviderCostUsd, TtftMs, HttpStatus, ErrorType, Attempt, Workflow, Team, KeyName, User, SessionId, Tags,
-  SpanAttributes, Events.Timestamp, Events.Name, Events.Attributes, RequestBody, ResponseBody, BodyTruncated`
-
-/** All spans of one trace; the lookup table narrows the time range so the scan touches few parts. */
+/**
+ * All spans of one trace, with every column but links and the resource (about 10% less to
+ * decompress); the lookup table narrows the time range so the scan touches few parts.
+ */
 export async function getTrace(store: Store, traceId: string, timeoutMs?: number): Promise<Span[]> {
   const db = store.database
-  const rs = await store.client.query({
-    query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
-    SELECT ${DETAIL_COLUMNS} FROM ${db}.spans
+  const rows = await queryRows(
+    store.client,
+    {
+      query: `WITH (SELECT (min(Start), max(End)) FROM ${db}.spans_trace_id_ts WHERE TraceId = {id:String}) AS range
+    SELECT ${selectList(DetailColumns)} FROM ${db}.spans
     WHERE TraceId = {id:String} AND Timestamp >= range.1 AND Timestamp <= range.2
     ORDER BY Timestamp, SpanKind DESC${readLimitSql(timeoutMs)}`,
-    query_params: { id: traceId },
-    format: 'JSONEachRow',
-  })
-  return (await rs.json<DetailRow>()).map(toSpan)
+      query_params: { id: traceId },
+    },
+    DETAIL_ROWS,
+  )
+  return rows.map(toSpan)
 }
