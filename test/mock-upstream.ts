@@ -104,7 +104,15 @@ function usageFor(json: Json) {
 const sse = (res: ServerResponse, data: unknown, event?: string) =>
   res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/**
+ * Wait at least `ms` of real time. A timer counts from the event loop's cached clock, which lags
+ * while the loop is busy (the gateway shares this process in tests), so one can fire early.
+ */
+async function sleep(ms: number): Promise<void> {
+  const until = performance.now() + ms
+  do await new Promise((r) => setTimeout(r, Math.max(0, until - performance.now())))
+  while (performance.now() < until)
+}
 
 interface HandlerOptions {
   delay: number

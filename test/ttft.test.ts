@@ -22,8 +22,9 @@ async function expectTokenTiming(response: Response) {
   const [attempt] = clientSpans(trace)
   const ttfb = Number(attempt!.attributes['tracegate.ttfb_ms'])
   expect(attempt!.ttft_ms).toBeGreaterThanOrEqual(TOKEN_DELAY_MS - 5)
-  // Timers fire late, never early: the gap between first byte and first token is at least the delay.
-  expect(attempt!.ttft_ms! - ttfb).toBeGreaterThanOrEqual(TOKEN_DELAY_MS - 5)
+  // The mock waits the delay in real time after its first byte; the gateway may note that byte a
+  // little late while its event loop is busy (other test files share the cores), never early.
+  expect(attempt!.ttft_ms! - ttfb).toBeGreaterThanOrEqual(TOKEN_DELAY_MS - 50)
   expect(serverSpan(trace).ttft_ms).toBeGreaterThanOrEqual(attempt!.ttft_ms!)
 }
 

@@ -115,6 +115,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     loggerInstance: log as FastifyBaseLogger,
     // Per-request log lines cost throughput and carry nothing the spans do not.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino serialises its bindings each time): the few per-request lines name their trace id.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.max_request_bytes,
     requestTimeout: config.server.request_timeout_ms,
     // Node checks request timeouts on this tick; its 30 s default would let a slow body linger.

@@ -5,6 +5,20 @@ import type { RowSink } from '../spans/recorder.ts'
 import type { SpanWriter } from '../storage/writer.ts'
 import type { MetricLabels } from './metric-labels.ts'
 
+/** Cached label children beyond this are dropped and made again: a bound, never reached with bounded labels. */
+const MAX_SERIES = 10_000
+
+interface AttemptSeries {
+  attempts: Counter.Internal
+  duration: Histogram.Internal<string>
+  ttft: Histogram.Internal<string>
+  inputUsage: Histogram.Internal<string>
+  outputUsage: Histogram.Internal<string>
+  inputTokens: Counter.Internal
+  outputTokens: Counter.Internal
+  cost: Counter.Internal
+}
+
 /** Bucket boundaries the GenAI semantic conventions recommend. */
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
@@ -131,6 +145,31 @@ export class GatewayMetrics implements RowSink {
     )
   }
 
+  /** Label children per attempt series, so a span costs no label hashing (labels are bounded by MetricLabels). */
+  private readonly series = new Map<string, AttemptSeries>()
+
+  private attemptSeries(r: SpanRow, provider: string, model: string): AttemptSeries {
+    const op = r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation
+    const genaiProvider = r.SpanAttributes['gen_ai.provider.name'] ?? provider
+    const key = `${provider}\0${model}\0${op}\0${genaiProvider}\0${r.ErrorType}`
+    let s = this.series.get(key)
+    if (s) return s
+    if (this.series.size >= MAX_SERIES) this.series.clear()
+    const base = { gen_ai_operation_name: op, gen_ai_provider_name: genaiProvider, gen_ai_request_model: model }
+    s = {
+      attempts: this.attempts.labels({ provider, model, error_type: r.ErrorType }),
+      duration: this.duration.labels({ ...base, error_type: r.ErrorType }),
+      ttft: this.ttft.labels(base),
+      inputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'input' }),
+      outputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'output' }),
+      inputTokens: this.tokens.labels({ provider, model, type: 'input' }),
+      outputTokens: this.tokens.labels({ provider, model, type: 'output' }),
+      cost: this.cost.labels({ provider, model }),
+    }
+    this.series.set(key, s)
+    return s
+  }
+
   add(rows: SpanRow[]): void {
     const L = this.labels
     for (const r of rows) {
@@ -140,23 +179,19 @@ export class GatewayMetrics implements RowSink {
         this.requests.inc({ route: L.route(r.Route), status: L.status(r.HttpStatus), provider, model })
         continue
       }
-      const base = {
-        gen_ai_operation_name: r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation,
-        gen_ai_provider_name: r.SpanAttributes['gen_ai.provider.name'] ?? provider,
-        gen_ai_request_model: model,
-      }
-      this.attempts.inc({ provider, model, error_type: r.ErrorType })
-      this.duration.observe({ ...base, error_type: r.ErrorType }, r.Duration / 1e9)
-      if (r.TtftMs !== null) this.ttft.observe(base, r.TtftMs / 1000)
+      const s = this.attemptSeries(r, provider, model)
+      s.attempts.inc()
+      s.duration.observe(r.Duration / 1e9)
+      if (r.TtftMs !== null) s.ttft.observe(r.TtftMs / 1000)
       if (r.InputTokens !== null) {
-        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, r.InputTokens)
-        this.tokens.inc({ provider, model, type: 'input' }, r.InputTokens)
+        s.inputUsage.observe(r.InputTokens)
+        s.inputTokens.inc(r.InputTokens)
       }
       if (r.OutputTokens !== null) {
-        this.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, r.OutputTokens)
-        this.tokens.inc({ provider, model, type: 'output' }, r.OutputTokens)
+        s.outputUsage.observe(r.OutputTokens)
+        s.outputTokens.inc(r.OutputTokens)
       }
-      if (r.CostUsd !== null) this.cost.inc({ provider, model }, r.CostUsd)
+      if (r.CostUsd !== null) s.cost.inc(r.CostUsd)
     }
   }
 }

@@ -139,7 +139,7 @@ export async function handleProxy(
     const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
     await answer(deps.recorder, reply, obs, outcome)
   } catch (err) {
-    if (!(err instanceof GatewayError)) req.log.error({ err }, 'proxy failure')
+    if (!(err instanceof GatewayError)) req.log.error({ err, trace_id: obs.traceId }, 'proxy failure')
     if (!identity) untrusted(obs)
     const gerr = err instanceof GatewayError ? err : new GatewayError('internal_error', 'internal gateway error')
     refuse(deps.recorder, reply, obs, gerr)
