@@ -1,4 +1,4 @@
-# The gateway image: the repo as is, run with node + tsx; only the explorer is built (Vite).
+# The gateway image: the gateway bundled by esbuild (as `npm start` does) and the explorer built by Vite.
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,8 +10,8 @@ COPY schemas schemas
 COPY gateway gateway
 COPY ui ui
 # Build the explorer into the image, so containers start without building it.
-RUN npm run build -w @tracegate/ui
+RUN npm run build -w @tracegate/ui && node gateway/scripts/bundle.mjs
 ENV HOST=0.0.0.0 PORT=4000 TRACEGATE_DATA_DIR=/data NODE_ENV=production
 VOLUME /data
 EXPOSE 4000
-CMD ["node", "--import", "tsx", "gateway/src/main.ts"]
+CMD ["node", "gateway/dist/main.mjs"]

@@ -5,7 +5,7 @@ import svelte from 'eslint-plugin-svelte'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'ui/dist/**', 'data/**', 'test-artifacts/**'] },
+  { ignores: ['**/node_modules/**', 'ui/dist/**', 'gateway/dist*/**', 'data/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],

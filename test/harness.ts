@@ -48,6 +48,8 @@ export interface SpawnedOptions extends CommonOptions {
   args?: string[]
   /** false: no process before the tests; each test starts its own with `spawn`. */
   start?: boolean
+  /** Run this bundle (gateway/scripts/bundle.mjs's main.mjs, what `npm start` runs) instead of the sources. */
+  bundle?: string
 }
 
 /** The body of GET /readyz, every field a test reads. */
@@ -300,6 +302,7 @@ export class SpawnedGatewayEnv extends GatewayClient {
         ...env,
       },
       this.dir,
+      this.options.bundle,
     )
     this.processes.push(proc)
     return proc

@@ -17,10 +17,17 @@ export interface SpawnedGateway {
 
 /**
  * The gateway as its own process, for exit codes, signals and kills: node with tsx's loader, one
- * process (the tsx CLI would put a parent in between that a SIGKILL would hit instead).
+ * process (the tsx CLI would put a parent in between that a SIGKILL would hit instead). `bundle`
+ * runs a bundle built by gateway/scripts/bundle.mjs instead, as `npm start` does.
  */
-export function spawnGateway(args: string[], env: Record<string, string>, cwd: string): SpawnedGateway {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts'), ...args], {
+export function spawnGateway(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  bundle?: string,
+): SpawnedGateway {
+  const entry = bundle ? [bundle] : ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts')]
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,6 @@ import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { SpanRecorder } from './spans/recorder.ts'
-import { OtlpExport } from './spans/otlp-export.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { migrate } from './storage/migrate.ts'
 import { SpanWriter } from './storage/writer.ts'
@@ -95,7 +94,14 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     },
     log,
   )
-  const otlp = config.otlp ? new OtlpExport(config.otlp.endpoint, config.otlp.headers, config.service_name) : null
+  // Loaded only when configured: the OpenTelemetry SDK is a fair share of the start-up time.
+  const otlp = config.otlp
+    ? new (await import('./spans/otlp-export.ts')).OtlpExport(
+        config.otlp.endpoint,
+        config.otlp.headers,
+        config.service_name,
+      )
+    : null
   const router = new ModelRouter(config, providers)
   const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router))
   const tail = new LiveTail()

@@ -3,8 +3,16 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 
+/** The repository's `ui/`, found upward from this module: it runs from gateway/src or from the bundle in gateway/dist. */
+function findUiDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'ui', 'package.json'))) return join(dir, 'ui')
+    if (dirname(dir) === dir) return resolve(from, '../../../ui')
+  }
+}
+
 /** The explorer's Vite project and where its build lands. */
-export const UI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../ui')
+export const UI_DIR = findUiDir(dirname(fileURLToPath(import.meta.url)))
 export const UI_DIST = join(UI_DIR, 'dist')
 
 function newestMtime(path: string): number {
