@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Session } from 'chdb'
-import type { ClickHouseClient } from '@clickhouse/client'
 import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
-import { openStore, type Store } from '../gateway/src/storage/client.ts'
+import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
 import { applyRetention } from '../gateway/src/storage/retention.ts'
 import { SpanWriter } from '../gateway/src/storage/writer.ts'
@@ -44,8 +43,8 @@ const oneShard = (sql: string) =>
       'non_replicated_deduplication_window = 10000',
     )
 
-/** The client as the gateway uses it, with what it sends recorded; DDL is made one-shard on the way. */
-function recording(client: ClickHouseClient) {
+/** The store as the gateway uses it, with what it sends recorded; DDL is made one-shard on the way. */
+function recording({ client, insertRaw }: Store) {
   const commands: string[] = []
   const inserts: Array<Record<string, unknown>> = []
   const proxy = new Proxy(client, {
@@ -65,7 +64,11 @@ function recording(client: ClickHouseClient) {
       return typeof v === 'function' ? v.bind(target) : v
     },
   })
-  return { client: proxy, commands, inserts }
+  const raw = async (p: RawInsert) => {
+    inserts.push({ table: p.table, ...p.settings })
+    return insertRaw!(p)
+  }
+  return { client: proxy, insertRaw: raw, commands, inserts }
 }
 
 const logs: string[] = []
@@ -88,8 +91,8 @@ beforeAll(async () => {
   // The engine is bound to its directory once per process: the store opened next shares this one, config included.
   session = new Session(join(dir, 'clickhouse'), { connectionArgs: [`--config-file=${join(dir, 'config.xml')}`] })
   const embedded = await openStore(parseConfig({ storage: { data_dir: dir } }, {}))
-  sent = recording(embedded.client)
-  store = { ...embedded, cluster: CLUSTER, client: sent.client }
+  sent = recording(embedded)
+  store = { ...embedded, cluster: CLUSTER, client: sent.client, insertRaw: sent.insertRaw }
 })
 afterAll(async () => {
   await store?.client.close()
@@ -163,6 +166,7 @@ describe('cluster mode on a one-shard cluster', () => {
         table: 'tracegate.spans',
         insert_deduplication_token: seg.name,
         deduplicate_blocks_in_dependent_materialized_views: 1,
+        optimize_on_insert: 0,
         insert_distributed_sync: 1,
       }),
     )

@@ -147,7 +147,7 @@ export const StorageConfigSchema = z
       .optional(),
     data_dir: z.string().default('./data'),
     retention_days: z.number().int().positive().default(30),
-    batch_rows: z.number().int().positive().default(5000),
+    batch_rows: z.number().int().positive().default(10_000),
     flush_ms: z.number().int().positive().max(1000).default(1000),
     /** Explorer API reads (traces, slices, reports) stop after this long and answer 504. */
     query_timeout_ms: z.number().int().positive().default(30_000),

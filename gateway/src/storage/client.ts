@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client'
 import type { Config } from '@tracegate/schemas'
 import { privateDir } from './files.ts'
 import type { Layout } from './layout.ts'
@@ -12,6 +12,16 @@ export interface Store extends Layout {
   cluster: string
   /** Where the embedded engine keeps its files ('' on a server). */
   path: string
+  /** The embedded engine only: an insert whose payload goes to the engine as the bytes it is. */
+  insertRaw?: (insert: RawInsert) => Promise<void>
+}
+
+/** Rows already encoded as JSONCompactEachRow lines, for the named columns. */
+export interface RawInsert {
+  table: string
+  columns: readonly string[]
+  settings: Record<string, string | number>
+  values: Buffer
 }
 
 const SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const
@@ -37,6 +47,19 @@ export async function openStore(config: Config): Promise<Store> {
   privateDir(resolve(storage.data_dir))
   const path = resolve(join(storage.data_dir, 'clickhouse'))
   privateDir(path)
-  const client = createClient({ connection: createChdbConnection({ path }) as never, clickhouse_settings: SETTINGS })
-  return { client, database: storage.database, engine: 'chdb', cluster: '', path }
+  const connection = createChdbConnection({ path })
+  const client = createClient({ connection: connection as never, clickhouse_settings: SETTINGS })
+  // The client's insert would turn the payload into one JS string and copy it again into the
+  // engine, megabytes on the event loop per batch; the raw insert hands the Buffer over as is and
+  // the engine parses it on its own threads.
+  const insertRaw = async (insert: RawInsert) => {
+    try {
+      await connection.chdb.rawInsert({ ...insert, format: 'JSONCompactEachRow' })
+    } catch (err) {
+      throw parseError(errorText(err)) // ClickHouse's code and error name, as from a server
+    }
+  }
+  return { client, database: storage.database, engine: 'chdb', cluster: '', path, insertRaw }
 }
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
