@@ -1,50 +1,31 @@
 /**
- * `npm run bench`: the same load sent straight to the mock upstream and through the gateway
- * (tracing on, embedded ClickHouse), side by side in one run. Reports added latency at
- * concurrency 1 and sustained requests/s at concurrency 32, non-streaming and streaming.
- * BENCH_STORAGE=sink replaces the embedded engine with a stand-in server that keeps nothing
- * (bench/clickhouse-sink.mjs): the gateway's own cost when ClickHouse runs on other machines.
+ * `npm run bench`: one run, side by side, of the mock upstream called directly, through a bare
+ * Fastify + undici pass-through with no tracing (the floor for a Node gateway), and through
+ * tracegate as `npm start` runs it (the bundle, default config: full tracing, bodies captured,
+ * the embedded engine). Prints latency at concurrency 1, throughput at 32, the cost per stream
+ * chunk, event-loop delay, memory, startup and span ingest, then each target of issue 11 with
+ * PASS or MISS. BENCH_SECONDS (10) sets each throughput run; BENCH_STORAGE=sink puts a server
+ * that keeps nothing in place of the embedded engine (the gateway's cost with storage elsewhere).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { Pool } from 'undici'
-import { percentile } from './percentile.ts'
+import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
+import { createLogger } from '../gateway/src/log.ts'
+import { loadGenerator, run, type Load, type LoadResult } from './load.ts'
+import { ROOT, cpuSeconds, memoryMb, startNode, startSink, stop, type Started } from './processes.ts'
 
-const ROOT = join(import.meta.dirname, '..')
-const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000)
-const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
-const CONCURRENCY = 32
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5)
+const PATH = '/v1/chat/completions'
+const FEW_CHUNKS = 10
+const MANY_CHUNKS = 200
+const sink = process.env.BENCH_STORAGE === 'sink'
 
-const children: ChildProcess[] = []
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')))
-
-function startProcess(
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  children.push(child)
-  let out = ''
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)))
-    child.stdout!.on('data', (d) => {
-      out += d
-      const m = ready.exec(out)
-      if (m) resolve({ child, url: m[1]! })
-    })
-  })
-}
-
-const body = (stream: boolean, model = 'gpt-4o') =>
+const body = (stream: boolean) =>
   JSON.stringify({
-    model,
+    model: 'gpt-4o',
     stream,
     messages: [
       { role: 'system', content: 'You are terse.' },
@@ -52,176 +33,181 @@ const body = (stream: boolean, model = 'gpt-4o') =>
     ],
   })
 
-async function once(pool: Pool, path: string, payload: string): Promise<void> {
-  const res = await pool.request({
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench' },
-    body: payload,
-  })
-  await res.body.dump({ limit: Infinity })
-  if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const dir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
+const loopFile = join(dir, 'loop.json')
+
+interface LoopDelay {
+  max: number
+  p99: number
+  mean: number
+  gc: { count: number; totalMs: number; maxMs: number }
 }
 
-async function latency(pool: Pool, path: string, payload: string) {
-  for (let i = 0; i < 1000; i++) await once(pool, path, payload) // warm-up: JIT, keep-alive sockets, first inserts
-  const samples: number[] = []
-  for (let i = 0; i < LATENCY_REQUESTS; i++) {
-    const t = performance.now()
-    await once(pool, path, payload)
-    samples.push(performance.now() - t)
-  }
-  samples.sort((a, b) => a - b)
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks
-  } catch {
-    return 0
-  }
-}
-
-async function throughput(pool: Pool, path: string, payload: string): Promise<number> {
-  const until = performance.now() + THROUGHPUT_SECONDS * 1000
-  let done = 0
-  const worker = async () => {
-    while (performance.now() < until) {
-      await once(pool, path, payload)
-      done++
+/** The gateway's event-loop delay since the last call (bench/loop-monitor.mjs inside it). */
+async function loopDelay(gw: Started): Promise<LoopDelay> {
+  rmSync(loopFile, { force: true })
+  gw.child.kill('SIGUSR2')
+  for (let i = 0; i < 100; i++) {
+    await sleep(20)
+    try {
+      return JSON.parse(readFileSync(loopFile, 'utf8')) as LoopDelay
+    } catch {
+      // not written yet
     }
   }
-  const start = performance.now()
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  return done / ((performance.now() - start) / 1000)
+  throw new Error('the gateway did not report its event-loop delay')
 }
 
-const fmt = (n: number, d = 3) => n.toFixed(d)
-
-interface Row {
-  scenario: string
-  direct: number
-  gateway: number
-  bare?: number
-  cpu?: string
-}
-
-async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tracegate-bench-'))
-  const mock = await startProcess([join(ROOT, 'bench/mock-server.ts')], {}, /(http:\/\/\S+)/)
-  const sink =
-    process.env.BENCH_STORAGE === 'sink'
-      ? await startProcess([join(ROOT, 'bench/clickhouse-sink.mjs')], {}, /listening on (http:\/\/\S+)/)
-      : null
-  const config = join(dataDir, 'tracegate.yaml')
-  writeFileSync(
-    config,
-    [
-      'providers:',
-      `  openai: { base_url: "${mock.url}/v1" }`,
-      'models:',
-      '  - { name: single, targets: [{ provider: openai, model: gpt-4o }] }',
-      '  - { name: routed, strategy: loadbalance, targets: [{ provider: openai, model: gpt-4o }, { provider: openai, model: gpt-4o-mini }] }',
-      process.env.BENCH_EXTRA_CONFIG ?? '',
-    ].join('\n'),
-  )
-  const gw = await startProcess(
-    [join(ROOT, 'gateway/src/main.ts'), '--config', config],
-    {
+async function startGateway(config: string, dataDir: string, storageUrl: string): Promise<Started> {
+  return startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config], {
+    env: {
       PORT: '0',
-      TRACEGATE_DATA_DIR: join(dataDir, 'data'),
-      ...(sink && { CLICKHOUSE_URL: sink.url }),
+      TRACEGATE_DATA_DIR: dataDir,
+      BENCH_LOOP_FILE: loopFile,
+      ...(storageUrl && { CLICKHOUSE_URL: storageUrl }),
     },
-    /listening on (http:\/\/[^"\s]+)/,
-    (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  ) // e.g. --cpu-prof
-  const bare = await startProcess([join(ROOT, 'bench/bare-proxy.mjs'), mock.url], {}, /listening on (http:\/\/\S+)/)
-  const direct = new Pool(mock.url, { connections: CONCURRENCY, pipelining: 1 })
-  const bareProxy = new Pool(bare.url, { connections: CONCURRENCY, pipelining: 1 })
-  const gateway = new Pool(gw.url, { connections: CONCURRENCY, pipelining: 1 })
-  const lat: Row[] = []
-  const rps: Row[] = []
-  try {
-    // All latency rows first, while storage is idle; the throughput rows leave merges behind them.
-    for (const stream of [false, true]) {
-      const name = stream ? 'streaming' : 'non-streaming'
-      const d = await latency(direct, '/v1/chat/completions', body(stream))
-      const g = await latency(gateway, '/v1/chat/completions', body(stream))
-      lat.push(
-        { scenario: `${name} p50`, direct: d.p50, gateway: g.p50 },
-        { scenario: `${name} p99`, direct: d.p99, gateway: g.p99 },
-      )
-    }
-    // Routing cost: an alias with two load-balanced targets against an alias with one.
-    const d = await latency(direct, '/v1/chat/completions', body(false))
-    const single = await latency(gateway, '/v1/chat/completions', body(false, 'single'))
-    const routed = await latency(gateway, '/v1/chat/completions', body(false, 'routed'))
-    lat.push(
-      { scenario: 'alias, 1 target p50', direct: d.p50, gateway: single.p50 },
-      { scenario: 'alias, 2 load-balanced targets p50', direct: d.p50, gateway: routed.p50 },
-    )
-    lat.push(
-      { scenario: 'alias, 1 target p99', direct: d.p99, gateway: single.p99 },
-      { scenario: 'alias, 2 load-balanced targets p99', direct: d.p99, gateway: routed.p99 },
-    )
-    for (const stream of [false, true]) {
-      const payload = body(stream)
-      const dr = await throughput(direct, '/v1/chat/completions', payload)
-      const before = [
-        cpuSeconds(gw.child.pid),
-        cpuSeconds(mock.child.pid),
-        process.cpuUsage(),
-        cpuSeconds(sink?.child.pid),
-      ] as const
-      const gr = await throughput(gateway, '/v1/chat/completions', payload)
-      const self = process.cpuUsage(before[2])
-      const n = gr * THROUGHPUT_SECONDS
-      const per = (sec: number) => ((sec * 1e6) / n).toFixed(0)
-      const sinkCpu = sink ? `, sink ${per(cpuSeconds(sink.child.pid) - before[3])} µs` : ''
-      const cpu = `gateway ${per(cpuSeconds(gw.child.pid) - before[0])} µs, mock ${per(cpuSeconds(mock.child.pid) - before[1])} µs, load ${per((self.user + self.system) / 1e6)} µs${sinkCpu}`
-      const br = await throughput(bareProxy, '/v1/chat/completions', payload)
-      rps.push({ scenario: stream ? 'streaming' : 'non-streaming', direct: dr, gateway: gr, bare: br, cpu })
-    }
-    // Every request above must have been recorded: ask the gateway how many request spans it holds.
-    await new Promise((r) => setTimeout(r, 1500))
-    const listed = (await fetch(`${gw.url}/readyz`).then((r) => r.json())) as {
-      spans: { written: number; pending: number; dropped: number }
-    }
-    console.log(
-      `\nnode ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${LATENCY_REQUESTS} sequential requests per latency row, ${THROUGHPUT_SECONDS}s per throughput row, storage ${sink ? 'a sink server (BENCH_STORAGE=sink)' : 'embedded'}\n`,
-    )
-    console.log('Latency at concurrency 1 (ms)')
-    console.log('| case | direct | through gateway | added |')
-    console.log('|---|---:|---:|---:|')
-    for (const r of lat)
-      console.log(`| ${r.scenario} | ${fmt(r.direct)} | ${fmt(r.gateway)} | ${fmt(r.gateway - r.direct)} |`)
-    console.log(`\nThroughput at concurrency ${CONCURRENCY} (requests/s)`)
-    console.log(
-      '| case | direct | through gateway | gateway / direct | bare node proxy, no tracing (floor) | CPU per request through the gateway |',
-    )
-    console.log('|---|---:|---:|---:|---:|---|')
-    for (const r of rps)
-      console.log(
-        `| ${r.scenario} | ${fmt(r.direct, 0)} | ${fmt(r.gateway, 0)} | ${fmt((100 * r.gateway) / r.direct, 1)}% | ${fmt(r.bare!, 0)} (${fmt((100 * r.bare!) / r.direct, 1)}%) | ${r.cpu} |`,
-      )
-    console.log(
-      `\nspans written ${listed.spans.written}, pending ${listed.spans.pending}, dropped ${listed.spans.dropped}`,
-    )
-  } finally {
-    await direct.close()
-    await gateway.close()
-    await bareProxy.close()
-    bare.child.kill('SIGTERM')
-    gw.child.kill('SIGTERM')
-    mock.child.kill('SIGTERM')
-    sink?.child.kill('SIGTERM')
-    await new Promise((r) => gw.child.once('exit', r))
-    rmSync(dataDir, { recursive: true, force: true })
-  }
+    ready: /listening on (http:\/\/[^"\s]+)/,
+    nodeArgs: ['--import', join(ROOT, 'bench/loop-monitor.mjs')],
+  })
 }
 
-await main()
+/** Spans the gateway holds: written to storage, still pending, dropped. */
+async function spans(gw: Started) {
+  const ready = (await fetch(`${gw.url}/readyz`).then((r) => r.json())) as {
+    spans: { written: number; pending: number; dropped: number }
+  }
+  return ready.spans
+}
+
+async function drained(gw: Started) {
+  for (let i = 0; i < 300; i++) {
+    const s = await spans(gw)
+    if (s.pending === 0) return s
+    await sleep(100)
+  }
+  return spans(gw)
+}
+
+/** spans/s from one `npm run bench:ingest`, embedded or into the sink. */
+function ingest(into: 'embedded' | 'sink'): number {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/ingest.ts')], {
+    env: { ...process.env, BENCH_SPANS: process.env.BENCH_INGEST_SPANS ?? '400000', BENCH_STORAGE: into },
+    encoding: 'utf8',
+  })
+  process.stdout.write(out)
+  return Number(/(\d+) spans\/s/.exec(out)?.[1] ?? 0)
+}
+
+type Target = 'direct' | 'bare' | 'tracegate'
+const TARGETS: Target[] = ['direct', 'bare', 'tracegate']
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, [join(ROOT, 'gateway/scripts/bundle.mjs')], { stdio: 'inherit' })
+  await buildExplorerIfStale(createLogger('warn')) // the first `npm start` builds it; not part of startup
+  const mock = await startNode(join(ROOT, 'bench/mock-server.ts'), [], { ready: /(http:\/\/\S+)/ })
+  const storage = sink ? await startSink() : null
+  const config = join(dir, 'tracegate.yaml')
+  writeFileSync(config, ['providers:', `  openai: { base_url: "${mock.url}/v1" }`, ''].join('\n'))
+  const dataDir = join(dir, 'data')
+  let gw = await startGateway(config, dataDir, storage?.url ?? '')
+  const startupFresh = gw.readyMs
+  await sleep(3000)
+  const idle = memoryMb(gw.child.pid).rss
+  const bare = await startNode(join(ROOT, 'bench/bare-proxy.mjs'), [mock.url], { ready: /listening on (http:\/\/\S+)/ })
+  const url: Record<Target, string> = { direct: mock.url, bare: bare.url, tracegate: gw.url }
+  const at = (t: Target, load: Omit<Load, 'url' | 'path'>) => run({ url: url[t], path: PATH, ...load })
+
+  const latency = {} as Record<Target, LoadResult>
+  const streams = {} as Record<Target, { few: LoadResult; many: LoadResult }>
+  const throughput = {} as Record<Target, LoadResult>
+  const streaming = {} as Record<Target, LoadResult>
+  let loop: LoopDelay | null = null
+  let gatewayCpu = 0
+  const chunkCpu = {} as Record<'few' | 'many', number>
+  for (const t of TARGETS) await at(t, { body: body(false), connections: 32, seconds: 2 }) // warm-up: JIT, pools
+  for (const t of TARGETS) latency[t] = await at(t, { body: body(false), connections: 1, seconds: LATENCY_SECONDS })
+  for (const t of TARGETS) {
+    const stream = async (n: number, size: 'few' | 'many') => {
+      const cpu = cpuSeconds(gw.child.pid)
+      const headers = { 'x-mock-chunks': String(n) }
+      const r = await at(t, { body: body(true), headers, connections: 1, seconds: LATENCY_SECONDS })
+      if (t === 'tracegate') chunkCpu[size] = (cpuSeconds(gw.child.pid) - cpu) / r.requests
+      return r
+    }
+    streams[t] = { few: await stream(FEW_CHUNKS, 'few'), many: await stream(MANY_CHUNKS, 'many') }
+  }
+  for (const t of TARGETS) {
+    if (t === 'tracegate') await loopDelay(gw)
+    const cpu = cpuSeconds(gw.child.pid)
+    throughput[t] = await at(t, { body: body(false), connections: 32, seconds: SECONDS })
+    if (t === 'tracegate') gatewayCpu = (cpuSeconds(gw.child.pid) - cpu) / throughput[t].requests
+    streaming[t] = await at(t, { body: body(true), connections: 32, seconds: SECONDS })
+    if (t === 'tracegate') loop = await loopDelay(gw)
+  }
+  const peak = memoryMb(gw.child.pid).peak
+  const recorded = await drained(gw)
+  await stop(gw)
+  gw = await startGateway(config, dataDir, storage?.url ?? '')
+  const startupExisting = gw.readyMs
+  await stop(gw)
+  await Promise.all([stop(bare), stop(mock), stop(storage)])
+  const ingestEmbedded = ingest('embedded')
+  const ingestServer = ingest('sink')
+
+  const f = (n: number, d = 2) => n.toFixed(d)
+  const added = (k: 'p50' | 'p99') => latency.tracegate[k] - latency.direct[k]
+  /** µs per chunk: the slope of p50 between a 10-chunk and a 200-chunk stream, over what direct shows. */
+  const perChunk = (t: Target) =>
+    ((streams[t].many.p50 - streams.direct.many.p50 - (streams[t].few.p50 - streams.direct.few.p50)) * 1000) /
+    (MANY_CHUNKS - FEW_CHUNKS)
+  /** The gateway's CPU per chunk (all threads): the slope of CPU per request between the two streams. */
+  const cpuPerChunk = ((chunkCpu.many - chunkCpu.few) * 1e6) / (MANY_CHUNKS - FEW_CHUNKS)
+  const stall = loop!
+  const floorRatio = throughput.tracegate.rps / throughput.bare.rps
+  console.log(
+    `\n## ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${f(totalmem() / 2 ** 30, 1)} GB; load from ${loadGenerator}; storage ${sink ? 'a sink server (BENCH_STORAGE=sink)' : 'embedded chDB'}\n`,
+  )
+  console.log('| | direct | bare Fastify + undici (floor) | tracegate | tracegate / floor | tracegate / direct |')
+  console.log('|---|---:|---:|---:|---:|---:|')
+  const row = (name: string, pick: (t: Target) => number, d = 2, ratios = false) =>
+    console.log(
+      `| ${name} | ${TARGETS.map((t) => f(pick(t), d)).join(' | ')} | ${ratios ? f(pick('tracegate') / pick('bare')) : ''} | ${ratios ? f(pick('tracegate') / pick('direct')) : ''} |`,
+    )
+  row('c=32 non-streaming, requests/s', (t) => throughput[t].rps, 0, true)
+  row('c=32 streaming (6 chunks), requests/s', (t) => streaming[t].rps, 0, true)
+  row('c=1 non-streaming p50, ms', (t) => latency[t].p50, 3)
+  row('c=1 non-streaming p99, ms', (t) => latency[t].p99, 3)
+  row(`c=1 stream of ${FEW_CHUNKS} chunks p50, ms`, (t) => streams[t].few.p50, 3)
+  row(`c=1 stream of ${MANY_CHUNKS} chunks p50, ms`, (t) => streams[t].many.p50, 3)
+  console.log(
+    `\ntracegate CPU per request at c=32: ${f(gatewayCpu * 1e6, 0)} µs (all threads, the engine's included); spans written ${recorded.written}, pending ${recorded.pending}, dropped ${recorded.dropped}`,
+  )
+  console.log(
+    `per stream chunk, added to p50 over direct: bare ${f(perChunk('bare'), 1)} µs, tracegate ${f(perChunk('tracegate'), 1)} µs`,
+  )
+  console.log(
+    `tracegate event loop during the c=32 runs: delay max ${f(stall.max)} ms, p99 ${f(stall.p99)} ms, mean ${f(stall.mean)} ms; GC ${stall.gc.count} pauses, ${f(stall.gc.totalMs, 0)} ms in all, longest ${f(stall.gc.maxMs)} ms\n`,
+  )
+  const targets: Array<[string, string, boolean]> = [
+    [`throughput c=32 ≥ 0.6 × floor`, `${f(floorRatio)} ×`, floorRatio >= 0.6],
+    ['added latency c=1 p50 ≤ 0.15 ms', `${f(added('p50'), 3)} ms`, added('p50') <= 0.15],
+    ['added latency c=1 p99 ≤ 1 ms', `${f(added('p99'), 3)} ms`, added('p99') <= 1],
+    ['streaming adds ≤ 20 µs per chunk (gateway CPU)', `${f(cpuPerChunk, 1)} µs`, cpuPerChunk <= 20],
+    ['no event-loop stall over 5 ms under load', `max delay ${f(stall.max)} ms`, stall.max <= 5],
+    ['span ingest, embedded ≥ 50k/s', `${ingestEmbedded}/s`, ingestEmbedded >= 50_000],
+    ['span ingest into a server ≥ 200k/s (our side, into a sink)', `${ingestServer}/s`, ingestServer >= 200_000],
+    ['idle RSS ≤ 250 MB', `${f(idle, 0)} MB`, idle <= 250],
+    ['peak RSS under load ≤ 600 MB', `${f(peak, 0)} MB`, peak <= 600],
+    ['startup to ready ≤ 1.5 s (fresh data dir)', `${f(startupFresh / 1000)} s`, startupFresh <= 1500],
+    ['startup to ready ≤ 1.5 s (existing data dir)', `${f(startupExisting / 1000)} s`, startupExisting <= 1500],
+  ]
+  console.log('| target | measured | |\n|---|---:|---|')
+  for (const [name, value, ok] of targets) console.log(`| ${name} | ${value} | ${ok ? 'PASS' : 'MISS'} |`)
+}
+
+try {
+  await main()
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}

@@ -109,12 +109,16 @@ const sse = (res: ServerResponse, data: unknown, event?: string) =>
  * while the loop is busy (the gateway shares this process in tests), so one can fire early.
  */
 async function sleep(ms: number): Promise<void> {
+  // No delay still yields once, so each stream chunk leaves in its own write (a 0 ms timer would cost ~1 ms).
+  if (ms <= 0) return new Promise((r) => setImmediate(r))
   const until = performance.now() + ms
   do await new Promise((r) => setTimeout(r, Math.max(0, until - performance.now())))
   while (performance.now() < until)
 }
 
 interface HandlerOptions {
+  /** Chat streams: this many content chunks instead of the six words (`x-mock-chunks`), for per-chunk benchmarks. */
+  chunks: number
   delay: number
   cutAfter: number
   firstDelay: number
@@ -122,9 +126,10 @@ interface HandlerOptions {
 }
 type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
-const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDelay }) => {
+const chat: Handler = async (call, res, { chunks, delay, cutAfter, firstDelay, tokenDelay }) => {
   const j = call.json
-  const u = usageFor(j)
+  const words = chunks > 0 ? Array.from({ length: chunks }, (_, i) => WORDS[i % WORDS.length]!) : WORDS
+  const u = { ...usageFor(j), output: words.length }
   const usage = {
     prompt_tokens: u.input,
     completion_tokens: u.output,
@@ -148,7 +153,7 @@ const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDela
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content: WORDS.join(''), refusal: null },
+            message: { role: 'assistant', content: words.join(''), refusal: null },
             logprobs: null,
             finish_reason: 'stop',
           },
@@ -171,7 +176,7 @@ const chat: Handler = async (call, res, { delay, cutAfter, firstDelay, tokenDela
     choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
     ...extra,
   })
-  for (const [i, w] of WORDS.entries()) {
+  for (const [i, w] of words.entries()) {
     await sleep(i === 0 ? delay + tokenDelay : delay)
     if (res.destroyed) return
     sse(res, {
@@ -502,6 +507,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
       const handler = ROUTES.find(([re]) => re.test(path))?.[1]
       if (!handler) return fail(res, 404, false)
       await handler(call, res, {
+        chunks: Math.min(10_000, Number(req.headers['x-mock-chunks'] ?? 0) || 0),
         delay: fault?.chunkDelayMs ?? Number(req.headers['x-mock-chunk-delay-ms'] ?? 0),
         cutAfter: fault?.cutAfterChunks ?? 0,
         firstDelay: fault?.firstChunkDelayMs ?? 0,

@@ -1,0 +1,24 @@
+// Loaded into the gateway by `npm run bench` (node --import): the main thread's event-loop delay,
+// sampled every millisecond, and V8's garbage-collection pauses. SIGUSR2 writes what was seen
+// since the last signal to $BENCH_LOOP_FILE and starts over, so the bench reads one load run.
+import { writeFileSync } from 'node:fs'
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
+
+const delay = monitorEventLoopDelay({ resolution: 1 })
+delay.enable()
+let gc = { count: 0, totalMs: 0, maxMs: 0 }
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++
+    gc.totalMs += e.duration
+    gc.maxMs = Math.max(gc.maxMs, e.duration)
+  }
+}).observe({ entryTypes: ['gc'] })
+
+process.on('SIGUSR2', () => {
+  const ms = (ns) => ns / 1e6
+  const loop = { max: ms(delay.max), p99: ms(delay.percentile(99)), mean: ms(delay.mean) }
+  writeFileSync(process.env.BENCH_LOOP_FILE, JSON.stringify({ ...loop, gc }))
+  delay.reset()
+  gc = { count: 0, totalMs: 0, maxMs: 0 }
+})
