@@ -84,16 +84,19 @@ function templates(): unknown[][][] {
 
 const START_MS = Date.now() - 3_600_000
 
-/** Fresh trace and span ids, and times 100 µs apart, so no round's rows replace another's. */
+/** Fresh trace and span ids and distinct times, so no round's rows replace another's. */
 function renumber(rows: unknown[][], round: number): void {
   const prefix = round.toString(16).padStart(8, '0')
+  // Rounds start BATCH_ROWS / 10 ms apart; a round's rows are 1 ns apart (the last digits of DateTime64(9)).
+  const second = formatTimestamp(START_MS + (round * BATCH_ROWS) / 10).slice(0, 23)
+  const [ts, trace, span, parent] = [col('Timestamp'), col('TraceId'), col('SpanId'), col('ParentSpanId')]
   rows.forEach((r, i) => {
-    r[col('Timestamp')] = formatTimestamp(START_MS + (round * BATCH_ROWS + i) / 10)
+    r[ts] = second + String(i).padStart(6, '0')
     const request = (i >> 1).toString(16).padStart(24, '0')
     const serverSpan = `${prefix}0${request.slice(-7)}`
-    r[col('TraceId')] = prefix + request
-    r[col('SpanId')] = i & 1 ? `${prefix}1${request.slice(-7)}` : serverSpan
-    r[col('ParentSpanId')] = i & 1 ? serverSpan : ''
+    r[trace] = prefix + request
+    r[span] = i & 1 ? `${prefix}1${request.slice(-7)}` : serverSpan
+    r[parent] = i & 1 ? serverSpan : ''
   })
 }
 

@@ -59,6 +59,15 @@ async function loopDelay(gw: Started): Promise<LoopDelay> {
   throw new Error('the gateway did not report its event-loop delay')
 }
 
+/** The node flags `npm start` runs the gateway with: the bench measures exactly that. */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
+    .start
+  const flags = /node ((?:--\S+ )*)gateway\/dist\/main\.mjs/.exec(start)
+  if (!flags) throw new Error(`npm start no longer runs gateway/dist/main.mjs: ${start}`)
+  return flags[1]!.split(' ').filter(Boolean)
+}
+
 async function startGateway(config: string, dataDir: string, storageUrl: string): Promise<Started> {
   return startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config], {
     env: {
@@ -68,7 +77,7 @@ async function startGateway(config: string, dataDir: string, storageUrl: string)
       ...(storageUrl && { CLICKHOUSE_URL: storageUrl }),
     },
     ready: /listening on (http:\/\/[^"\s]+)/,
-    nodeArgs: ['--import', join(ROOT, 'bench/loop-monitor.mjs')],
+    nodeArgs: [...startFlags(), '--import', join(ROOT, 'bench/loop-monitor.mjs')],
   })
 }
 

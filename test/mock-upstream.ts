@@ -446,7 +446,9 @@ function fail(res: ServerResponse, status: number, anthropic: boolean, fault?: F
   )
 }
 
-export async function startMockUpstream(): Promise<MockUpstream> {
+/** `record: false` keeps no calls (benchmarks: a growing list would measure the mock's garbage collector). */
+export async function startMockUpstream(opts: { record?: boolean } = {}): Promise<MockUpstream> {
+  const record = opts.record ?? true
   const calls: MockCall[] = []
   let faults: Array<Fault & { left: number }> = []
   const takeFault = (path: string, model: unknown): Fault | null => {
@@ -491,7 +493,7 @@ export async function startMockUpstream(): Promise<MockUpstream> {
         abortedAt: 0,
         fault,
       }
-      calls.push(call)
+      if (record) calls.push(call)
       res.on('finish', () => {
         call.finishedAt = Date.now()
       })

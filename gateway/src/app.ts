@@ -10,6 +10,7 @@ import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { openStore, type Store } from './storage/client.ts'
+import { yieldToEventLoop } from './storage/engine-priority.ts'
 import { migrate } from './storage/migrate.ts'
 import { SpanWriter } from './storage/writer.ts'
 import { spoolDirOf } from './storage/spool.ts'
@@ -82,6 +83,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   checkExposure(config, opts, providers)
   const store = await openStore(config)
   await migrate(store, config.storage.retention_days, log)
+  const stopYielding = store.engine === 'chdb' ? yieldToEventLoop(config.storage.background_nice) : () => undefined
   const writer = new SpanWriter(
     store,
     {
@@ -220,6 +222,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       await writer.close()
       await otlp?.close()
       await providers.close()
+      stopYielding()
       await store.client.close()
     })())
   return { app, store, writer, recorder, url, close }

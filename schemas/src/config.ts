@@ -149,6 +149,11 @@ export const StorageConfigSchema = z
     retention_days: z.number().int().positive().default(30),
     batch_rows: z.number().int().positive().default(10_000),
     flush_ms: z.number().int().positive().max(1000).default(1000),
+    /**
+     * The embedded engine's threads (and every other thread but the event loop's) run at this
+     * nice value, so inserts and merges use the CPU the request path leaves; 0 keeps them equal. Linux only.
+     */
+    background_nice: z.number().int().min(0).max(19).default(10),
     /** Explorer API reads (traces, slices, reports) stop after this long and answer 504. */
     query_timeout_ms: z.number().int().positive().default(30_000),
   })
