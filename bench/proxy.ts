@@ -166,10 +166,6 @@ async function main(): Promise<void> {
 
   const f = (n: number, d = 2) => n.toFixed(d)
   const added = (k: 'p50' | 'p99') => latency.tracegate[k] - latency.direct[k]
-  /** µs per chunk: the slope of p50 between a 10-chunk and a 200-chunk stream, over what direct shows. */
-  const perChunk = (t: Target) =>
-    ((streams[t].many.p50 - streams.direct.many.p50 - (streams[t].few.p50 - streams.direct.few.p50)) * 1000) /
-    (MANY_CHUNKS - FEW_CHUNKS)
   /** The gateway's CPU per chunk (all threads): the slope of CPU per request between the two streams. */
   const cpuPerChunk = ((chunkCpu.many - chunkCpu.few) * 1e6) / (MANY_CHUNKS - FEW_CHUNKS)
   const stall = loop!
@@ -191,9 +187,6 @@ async function main(): Promise<void> {
   row(`c=1 stream of ${MANY_CHUNKS} chunks p50, ms`, (t) => streams[t].many.p50, 3)
   console.log(
     `\ntracegate CPU per request at c=32: ${f(gatewayCpu * 1e6, 0)} µs (all threads, the engine's included); spans written ${recorded.written}, pending ${recorded.pending}, dropped ${recorded.dropped}`,
-  )
-  console.log(
-    `per stream chunk, added to p50 over direct: bare ${f(perChunk('bare'), 1)} µs, tracegate ${f(perChunk('tracegate'), 1)} µs`,
   )
   console.log(
     `tracegate event loop during the c=32 runs: delay max ${f(stall.max)} ms, p99 ${f(stall.p99)} ms, mean ${f(stall.mean)} ms; GC ${stall.gc.count} pauses, ${f(stall.gc.totalMs, 0)} ms in all, longest ${f(stall.gc.maxMs)} ms\n`,
