@@ -4,7 +4,7 @@
  * in this process (costlier, so every column is lower; the ratios stay comparable).
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -43,17 +43,14 @@ export const loadGenerator = hasWrk ? 'wrk (1 thread)' : 'a Node loop over an un
 export const run = (load: Load): Promise<LoadResult> => (hasWrk ? wrk(load) : nodeLoad(load))
 
 const scripts = mkdtempSync(join(tmpdir(), 'tracegate-wrk-'))
+process.on('exit', () => rmSync(scripts, { recursive: true, force: true }))
+let scriptCount = 0
 
 /** A wrk Lua script that POSTs the body with our headers. */
 function script(load: Load): string {
   const lines = ['wrk.method = "POST"', `wrk.body = [==[${load.body}]==]`]
   for (const [k, v] of Object.entries({ ...HEADERS, ...load.headers })) lines.push(`wrk.headers["${k}"] = "${v}"`)
-  const file = join(
-    scripts,
-    `${Buffer.from(load.body + JSON.stringify(load.headers))
-      .toString('base64url')
-      .slice(-40)}.lua`,
-  )
+  const file = join(scripts, `${scriptCount++}.lua`)
   writeFileSync(file, lines.join('\n'))
   return file
 }

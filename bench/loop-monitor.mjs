@@ -16,6 +16,7 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] })
 
 process.on('SIGUSR2', () => {
+  if (!process.env.BENCH_LOOP_FILE) return
   const ms = (ns) => ns / 1e6
   const loop = { max: ms(delay.max), p99: ms(delay.percentile(99)), mean: ms(delay.mean) }
   writeFileSync(process.env.BENCH_LOOP_FILE, JSON.stringify({ ...loop, gc }))

@@ -112,6 +112,8 @@ type Target = 'direct' | 'bare' | 'tracegate'
 const TARGETS: Target[] = ['direct', 'bare', 'tracegate']
 
 async function main(): Promise<void> {
+  // CPU time, memory and thread counts come from /proc.
+  if (process.platform !== 'linux') throw new Error('npm run bench reads /proc: it runs on Linux only')
   execFileSync(process.execPath, [join(ROOT, 'gateway/scripts/bundle.mjs')], { stdio: 'inherit' })
   await buildExplorerIfStale(createLogger('warn')) // the first `npm start` builds it; not part of startup
   const mock = await startNode(join(ROOT, 'bench/mock-server.ts'), [], { ready: /(http:\/\/\S+)/ })

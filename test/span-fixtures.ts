@@ -1,4 +1,4 @@
-import { spanRowValues } from '../gateway/src/storage/span-row.ts'
+import { spanRowValues, type SpanRow } from '../gateway/src/storage/span-row.ts'
 import { buildRows } from '../gateway/src/spans/build.ts'
 import { Pricer } from '../gateway/src/spans/pricing.ts'
 import { ProviderRegistry } from '../gateway/src/providers/registry.ts'
@@ -10,7 +10,10 @@ const adapter = new ProviderRegistry(parseConfig({})).get('openai')!
 const opts = { serviceName: 'tracegate', captureBodies: true, maxBodyBytes: 1000, pricer: new Pricer({}), resource: {} }
 
 /** The span rows (as the spool stores them) one recorded request would have produced: a request span and one attempt. */
-export function requestRowValues(traceId: string): unknown[][] {
+export const requestRowValues = (traceId: string): unknown[][] => requestRows(traceId).map(spanRowValues)
+
+/** The rows of one recorded request, as the recorder hands them to the writer. */
+export function requestRows(traceId: string): SpanRow[] {
   const t = Date.now() - 60_000
   const o: RequestObservation = {
     traceId,
@@ -58,7 +61,7 @@ export function requestRowValues(traceId: string): unknown[][] {
       },
     ],
   }
-  return buildRows(o, opts).map(spanRowValues)
+  return buildRows(o, opts)
 }
 
 /** One spool record payload: JSON lines. */

@@ -56,10 +56,11 @@ export async function openStore(config: Config): Promise<Store> {
     try {
       await connection.chdb.rawInsert({ ...insert, format: 'JSONCompactEachRow' })
     } catch (err) {
-      throw parseError(errorText(err)) // ClickHouse's code and error name, as from a server
+      // ClickHouse's numeric code and error name, as a server's error carries them.
+      const mapped = parseError(err instanceof Error ? err : String(err))
+      if (mapped !== err) mapped.cause = err
+      throw mapped
     }
   }
   return { client, database: storage.database, engine: 'chdb', cluster: '', path, insertRaw }
 }
-
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))

@@ -118,6 +118,8 @@ export class SpanWriter {
   private spoolSoon(payload: Buffer): void {
     this.unspooled.push(payload)
     this.unspooledBytes += payload.length
+    // Shutting down: the process may exit before a timer fires.
+    if (this.closed) return this.writeUnspooled()
     this.spoolTimer ??= setTimeout(() => this.writeUnspooled(), SPOOL_WRITE_MS)
   }
 
