@@ -116,7 +116,7 @@ const CONTENT_ERRORS = new Set([
 const isContentError = (type: string) => CONTENT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_')
 
 /** ClickHouse's own errors carry its numeric code and error name. Checked by shape: chDB and the client may load separate copies of ClickHouseError. */
-const fromClickHouse = (err: unknown): err is Error & { type: string } =>
+const fromClickHouse = (err: unknown): err is Error & { code: string; type: string } =>
   err instanceof Error &&
   /^\d+$/.test(String((err as { code?: unknown }).code)) &&
   typeof (err as { type?: unknown }).type === 'string'
@@ -124,13 +124,23 @@ const fromClickHouse = (err: unknown): err is Error & { type: string } =>
 /**
  * Whether a failed insert was about the segment's content rather than an outage: ClickHouse
  * itself answered with an error about the data, and the spans table still answers a trivial query.
+ * The error's name is asked of ClickHouse by its numeric code: the client reads it from the first
+ * parenthesised capitals in the message, which can be a word quoted from the rows, "(NASA)".
+ * The name found is kept on the error (`type`), for the quarantine record.
  */
 export async function rejectedForContent(store: Store, err: unknown): Promise<boolean> {
-  if (!fromClickHouse(err) || !isContentError(err.type)) return false
+  if (!fromClickHouse(err)) return false
   try {
     await store.client.command({ query: `SELECT 1 FROM ${store.database}.spans LIMIT 0` })
-    return true
+    const named = await store.client.query({
+      query: 'SELECT errorCodeToName({code:UInt32}) AS name',
+      query_params: { code: Number(err.code) },
+      format: 'JSONEachRow',
+    })
+    const [row] = await named.json<{ name: string }>()
+    if (row?.name) err.type = row.name
   } catch {
     return false
   }
+  return isContentError(err.type)
 }
