@@ -226,7 +226,7 @@ describe('keys never leak', () => {
     const res = await env.chat('gpt-4o', { 'x-tracegate-team': 'leak-check' })
     const req = serverSpan(await env.trace(res))
     expect(req.key_name).toMatch(new RegExp(`^sha256:[0-9a-f]{12}…${BYO_KEY.slice(-4)}$`))
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const db = env.gw.store.database
     let dumped = 0
     for (const table of ['spans', 'spans_trace_id_ts', 'spans_1m']) {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   for (const team of HEADER_TEAMS) await send(KEYS[0]!.key, team)
   await send(KEYS[1]!.key)
   await send(KEYS[2]!.key)
-  await env.gw.writer.flush()
+  await env.gw.flushSpans()
 })
 
 const range = () =>

@@ -26,7 +26,7 @@ beforeAll(async () => {
       counts[team] = (counts[team] ?? 0) + 1
     }
   }
-  await env.gw.writer.flush()
+  await env.gw.flushSpans()
 })
 
 const range = () => ({

@@ -168,7 +168,7 @@ describe('provider-reported cost beside ours', () => {
   it('reports and slices show both, and where they disagree', async () => {
     const openrouter = USAGE_CASES.find((c) => c.name === 'OpenRouter reported cost kept next to ours')!
     for (let i = 0; i < 3; i++) await replay({ ...openrouter, model: 'or-bill/openai/gpt-4o' }, false)
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
     const report = (await (
@@ -231,7 +231,7 @@ describe('tracegate prices missing', () => {
     const usage = env.mock.calls
       .filter((c) => c.path === '/dashscope/compatible-mode/v1/chat/completions')
       .map((c) => c.usage!)
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const from = new Date(Date.now() - 3_600_000).toISOString()
     const to = new Date(Date.now() + 60_000).toISOString()
     const { stdout } = await tracegate(['prices', 'missing', '--from', from, '--to', to, '--url', env.url])

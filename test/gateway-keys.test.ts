@@ -98,7 +98,7 @@ describe('a gateway key never reaches a provider', () => {
     const trace = await env.trace(res)
     const attempt = trace.spans.find((s) => s.kind === 'client')!
     expect(attempt.attributes['url.path']).toBe('/v1/models?api_key=[redacted]&token=[redacted]&limit=5')
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const dump = await (
       await env.gw.store.client.query({ query: `SELECT * FROM ${env.gw.store.database}.spans`, format: 'JSONEachRow' })
     ).text()

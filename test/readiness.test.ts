@@ -17,7 +17,7 @@ const db = () => env.gw.store.database
 describe('GET /readyz', () => {
   it('is 200 ready with no reasons when storage answers and nothing is wrong', async () => {
     await send()
-    await until('spans written', () => env.gw.writer.stats.pending === 0, 20_000)
+    await until('spans written', () => env.gw.pendingSpans() === 0, 20_000)
     const { code, body } = await env.readyz()
     expect(code).toBe(200)
     expect(body.status).toBe('ready')
@@ -30,7 +30,8 @@ describe('GET /readyz', () => {
     try {
       await send() // its spans fill the one-byte spool
       await until('an insert failed', () => env.gw.writer.stats.failedInserts > 0, 20_000)
-      await send() // its spans find the spool full
+      await send() // its spans find the spool full, once their rows are built (within a few ms)
+      await until('spans dropped', () => env.gw.writer.stats.dropped === 2, 5_000)
       const { code, body } = await env.readyz()
       expect(code).toBe(503)
       expect(body.status).toBe('not_ready')
@@ -41,7 +42,7 @@ describe('GET /readyz', () => {
     } finally {
       await env.gw.store.client.command({ query: `ATTACH TABLE ${db()}.spans` })
     }
-    await until('spans written', () => env.gw.writer.stats.pending === 0, 20_000)
+    await until('spans written', () => env.gw.pendingSpans() === 0, 20_000)
     // The table is back, but spans were dropped a moment ago: still not ready, for that reason only.
     const after = await env.readyz()
     expect(after.code).toBe(503)

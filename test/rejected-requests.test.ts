@@ -57,7 +57,7 @@ describe('requests the gateway refuses', () => {
       const span = serverSpan(await env.trace(id, 1))
       expect([span.http_status, span.request_body, span.attempt]).toEqual([cases[i]![1], '', 0])
     }
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const dump = await (
       await env.gw.store.client.query({ query: `SELECT * FROM ${env.gw.store.database}.spans`, format: 'JSONEachRow' })
     ).text()
@@ -66,7 +66,7 @@ describe('requests the gateway refuses', () => {
 
   it('they never enter the rollup or the raw-span slices, so no provider looks like it failed', async () => {
     for (let i = 0; i < 2; i++) expect((await post(chat())).status).toBe(200)
-    await env.gw.writer.flush()
+    await env.gw.flushSpans()
     const query = async (body: object) =>
       (await (
         await fetch(`${env.url}/api/query`, {

@@ -39,7 +39,7 @@ describe('storage outage', () => {
     expect(ids).toHaveLength(500)
     expect(latencies[249]!).toBeLessThan(50)
     expect(env.gw.writer.stats.failedInserts).toBeGreaterThan(0)
-    expect(env.gw.writer.stats.pending).toBe(1000)
+    expect(env.gw.pendingSpans()).toBe(1000)
     const { code, body: ready } = await env.readyz()
     // chDB itself answers, but the table is gone: not ready, and the reason says which table.
     expect(code).toBe(503)
@@ -52,8 +52,8 @@ describe('storage outage', () => {
 
     await env.gw.store.client.command({ query: `ATTACH TABLE ${db}.spans` })
     const until = Date.now() + 40_000
-    while (env.gw.writer.stats.pending > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
-    expect(env.gw.writer.stats.pending).toBe(0)
+    while (env.gw.pendingSpans() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
+    expect(env.gw.pendingSpans()).toBe(0)
     expect(await count(`SELECT count() c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
     expect(await count(`SELECT uniqExact(SpanId) c FROM ${db}.spans WHERE Team = 'outage'`)).toBe(1000)
     expect(

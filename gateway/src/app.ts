@@ -36,6 +36,10 @@ export interface Gateway {
   store: Store
   writer: SpanWriter
   recorder: SpanRecorder
+  /** Spans recorded and not yet acknowledged by ClickHouse. */
+  pendingSpans(): number
+  /** Build the rows of every recorded request now and insert everything waiting. */
+  flushSpans(): Promise<void>
   /** http://host:port the gateway listens on. */
   url: string
   /** Stop accepting, write every recorded span, release storage. */
@@ -105,7 +109,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
     : null
   const router = new ModelRouter(config, providers)
-  const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router))
+  // Recorded and not yet acknowledged: queued for row building (a few ms), or in the writer.
+  const pendingSpans = (): number => recorder.queued + writer.stats.pending
+  const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router), pendingSpans)
   const tail = new LiveTail()
   const recorder = new SpanRecorder(
     {
@@ -195,7 +201,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(reportsApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(queryApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
-  await app.register(healthApi, { store, writer })
+  await app.register(healthApi, { store, writer, pendingSpans })
   await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
@@ -225,5 +231,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       stopYielding()
       await store.client.close()
     })())
-  return { app, store, writer, recorder, url, close }
+  const flushSpans = async () => {
+    recorder.drain()
+    await writer.flush()
+  }
+  return { app, store, writer, recorder, pendingSpans, flushSpans, url, close }
 }

@@ -83,11 +83,14 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
 }
 
 /** Liveness says the process serves; readiness says whether spans are safe, and if not, why. */
-export async function healthApi(app: FastifyInstance, opts: { store: Store; writer: SpanWriter }): Promise<void> {
+export async function healthApi(
+  app: FastifyInstance,
+  opts: { store: Store; writer: SpanWriter; pendingSpans: () => number },
+): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const storage = await probe(opts.store)
-    const s = opts.writer.stats
+    const s = { ...opts.writer.stats, pending: opts.pendingSpans() }
     const reasons = readinessReasons(storage, s, opts.store.database, Date.now())
     const notReady = reasons.some((r) => NOT_READY.has(r.code))
     return reply.code(notReady ? 503 : 200).send({

@@ -79,6 +79,7 @@ export class GatewayMetrics implements RowSink {
   constructor(
     writer: SpanWriter,
     private readonly labels: MetricLabels,
+    pendingSpans: () => number,
   ) {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
     const gauge = (name: string, help: string, read: () => number) =>
@@ -106,11 +107,7 @@ export class GatewayMetrics implements RowSink {
     }
     gauge('tracegate_spool_bytes', 'Bytes in the write-ahead spool', () => writer.stats.spoolBytes)
     gauge('tracegate_spool_segments', 'Spool segments waiting for ClickHouse', () => writer.stats.segments)
-    gauge(
-      'tracegate_spans_pending',
-      'Spans recorded but not yet acknowledged by ClickHouse',
-      () => writer.stats.pending,
-    )
+    gauge('tracegate_spans_pending', 'Spans recorded but not yet acknowledged by ClickHouse', pendingSpans)
     counter('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
     counter(
       'tracegate_spans_replayed_total',

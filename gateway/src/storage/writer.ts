@@ -27,12 +27,6 @@ interface OpenBatch {
 }
 
 const HELD_RETRY_MS = 1_000
-/**
- * Rows reach the spool in one write per this many milliseconds rather than one per batch of
- * finished requests: a write to the spool costs ~15 µs of the event loop on a small VM, which a
- * client sending one request at a time otherwise waits out before its next request is read.
- */
-const SPOOL_WRITE_MS = 5
 
 /**
  * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
@@ -50,10 +44,6 @@ export class SpanWriter {
   private readonly queue: Batch[] = []
   private timer: NodeJS.Timeout | null = null
   private heldTimer: NodeJS.Timeout | null = null
-  /** Payloads of the open batch still to be written to the spool (within SPOOL_WRITE_MS). */
-  private unspooled: Buffer[] = []
-  private unspooledBytes = 0
-  private spoolTimer: NodeJS.Timeout | null = null
   private draining: Promise<void> | null = null
   private closed = false
   readonly stats: WriterStats
@@ -91,7 +81,7 @@ export class SpanWriter {
 
   /** Never throws: the request path must not die of span storage. After close() rows still reach the spool; the next start replays them. */
   add(rows: SpanRow[]): void {
-    if (this.spool.bytesOnDisk + this.unspooledBytes >= this.opts.maxSpoolBytes)
+    if (this.spool.bytesOnDisk >= this.opts.maxSpoolBytes)
       return this.health.drop(
         rows.length,
         'span spool is full (spool.max_bytes) and storage is not draining it: spans dropped',
@@ -101,7 +91,7 @@ export class SpanWriter {
     let payload = spoolPayload(lines)
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
     const open = (this.open ??= { payloads: [], rows: 0, held: this.stats.memoryRows > 0 })
-    if (!open.held) this.spoolSoon(payload)
+    if (!open.held) this.append(open, payload)
     if (open.held) {
       const kept = this.hold(lines)
       if (kept.length < lines.length) payload = spoolPayload(kept)
@@ -113,28 +103,6 @@ export class SpanWriter {
     this.refreshStats()
     if (open.rows >= this.opts.batchRows) this.schedule(0)
     else this.schedule(this.opts.flushMs)
-  }
-
-  private spoolSoon(payload: Buffer): void {
-    this.unspooled.push(payload)
-    this.unspooledBytes += payload.length
-    // Shutting down: the process may exit before a timer fires.
-    if (this.closed) return this.writeUnspooled()
-    this.spoolTimer ??= setTimeout(() => this.writeUnspooled(), SPOOL_WRITE_MS)
-  }
-
-  /** Write the open batch's waiting payloads to the spool in one record. */
-  private writeUnspooled(): void {
-    if (this.spoolTimer) clearTimeout(this.spoolTimer)
-    this.spoolTimer = null
-    const payloads = this.unspooled
-    this.unspooled = []
-    this.unspooledBytes = 0
-    // Held: the spool failed meanwhile and the open batch's rows, these included, wait in memory.
-    if (!this.open || this.open.held || !payloads.length) return
-    this.append(this.open, payloads.length === 1 ? payloads[0]! : joined(payloads))
-    if (this.open.held) this.scheduleHeldRetry()
-    this.refreshStats()
   }
 
   private append(open: OpenBatch, payload: Buffer): void {
@@ -217,7 +185,6 @@ export class SpanWriter {
   }
 
   private roll(): void {
-    this.writeUnspooled()
     const open = this.open
     if (!open) return
     this.open = null
