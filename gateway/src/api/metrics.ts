@@ -142,29 +142,33 @@ export class GatewayMetrics implements RowSink {
     )
   }
 
-  /** Label children per attempt series, so a span costs no label hashing (labels are bounded by MetricLabels). */
+  /** Label children by their label values, so a span costs no label hashing (labels are bounded by MetricLabels). */
   private readonly series = new Map<string, AttemptSeries>()
+  private readonly requestSeries = new Map<string, ReturnType<Counter['labels']>>()
+
+  private requestCounter(route: string, status: string, provider: string, model: string) {
+    return cached(this.requestSeries, `${route}\0${status}\0${provider}\0${model}`, () =>
+      this.requests.labels({ route, status, provider, model }),
+    )
+  }
 
   private attemptSeries(r: SpanRow, provider: string, model: string): AttemptSeries {
     const op = r.SpanAttributes['gen_ai.operation.name'] ?? r.Operation
     const genaiProvider = r.SpanAttributes['gen_ai.provider.name'] ?? provider
     const key = `${provider}\0${model}\0${op}\0${genaiProvider}\0${r.ErrorType}`
-    let s = this.series.get(key)
-    if (s) return s
-    if (this.series.size >= MAX_SERIES) this.series.clear()
-    const base = { gen_ai_operation_name: op, gen_ai_provider_name: genaiProvider, gen_ai_request_model: model }
-    s = {
-      attempts: this.attempts.labels({ provider, model, error_type: r.ErrorType }),
-      duration: this.duration.labels({ ...base, error_type: r.ErrorType }),
-      ttft: this.ttft.labels(base),
-      inputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'input' }),
-      outputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'output' }),
-      inputTokens: this.tokens.labels({ provider, model, type: 'input' }),
-      outputTokens: this.tokens.labels({ provider, model, type: 'output' }),
-      cost: this.cost.labels({ provider, model }),
-    }
-    this.series.set(key, s)
-    return s
+    return cached(this.series, key, () => {
+      const base = { gen_ai_operation_name: op, gen_ai_provider_name: genaiProvider, gen_ai_request_model: model }
+      return {
+        attempts: this.attempts.labels({ provider, model, error_type: r.ErrorType }),
+        duration: this.duration.labels({ ...base, error_type: r.ErrorType }),
+        ttft: this.ttft.labels(base),
+        inputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'input' }),
+        outputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'output' }),
+        inputTokens: this.tokens.labels({ provider, model, type: 'input' }),
+        outputTokens: this.tokens.labels({ provider, model, type: 'output' }),
+        cost: this.cost.labels({ provider, model }),
+      }
+    })
   }
 
   add(rows: SpanRow[]): void {
@@ -173,7 +177,7 @@ export class GatewayMetrics implements RowSink {
       const provider = L.provider(r.Provider)
       const model = L.model(r.Provider, r.RequestModel)
       if (r.SpanKind === 'Server') {
-        this.requests.inc({ route: L.route(r.Route), status: L.status(r.HttpStatus), provider, model })
+        this.requestCounter(L.route(r.Route), L.status(r.HttpStatus), provider, model).inc()
         continue
       }
       const s = this.attemptSeries(r, provider, model)
@@ -191,6 +195,16 @@ export class GatewayMetrics implements RowSink {
       if (r.CostUsd !== null) s.cost.inc(r.CostUsd)
     }
   }
+}
+
+/** The entry for `key`, made once; a full map starts over rather than grow. */
+function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let v = map.get(key)
+  if (v !== undefined) return v
+  if (map.size >= MAX_SERIES) map.clear()
+  v = make()
+  map.set(key, v)
+  return v
 }
 
 export async function metricsApi(app: FastifyInstance, opts: { metrics: GatewayMetrics }): Promise<void> {
