@@ -4,6 +4,7 @@ import { spanColumnsFor } from './span-row.ts'
 import type { Store } from './client.ts'
 import { Spool, type Segment } from './spool.ts'
 import { Quarantine, rejectedForContent } from './quarantine.ts'
+import { clickHouseErrorName } from './clickhouse-errors.ts'
 import { errorMessage, type WriterHealth } from './writer-health.ts'
 
 /** A closed segment on its way to ClickHouse; its name is the insert deduplication token. */
@@ -204,7 +205,7 @@ export class SegmentInserter {
       const q = this.quarantine.put(batch.seg, {
         spans: batch.rows,
         attempts: batch.attempts,
-        error_code: (err as { type?: string }).type ?? '',
+        error_code: clickHouseErrorName(err),
         error: errorMessage(err).split('\n')[0]!.slice(0, 1000),
       })
       this.spool.forget(batch.seg)

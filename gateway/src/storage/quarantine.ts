@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Store } from './client.ts'
+import { clickHouseErrorName } from './clickhouse-errors.ts'
 import { PRIVATE_FILE, privateDir } from './files.ts'
 import { SEGMENT_NAME, type Segment } from './spool.ts'
 
@@ -113,34 +114,18 @@ const CONTENT_ERRORS = new Set([
   'TOO_LARGE_ARRAY_SIZE',
   'UNKNOWN_TYPE',
 ])
-const isContentError = (type: string) => CONTENT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_')
-
-/** ClickHouse's own errors carry its numeric code and error name. Checked by shape: chDB and the client may load separate copies of ClickHouseError. */
-const fromClickHouse = (err: unknown): err is Error & { code: string; type: string } =>
-  err instanceof Error &&
-  /^\d+$/.test(String((err as { code?: unknown }).code)) &&
-  typeof (err as { type?: unknown }).type === 'string'
+const isContentError = (name: string) => CONTENT_ERRORS.has(name) || name.startsWith('CANNOT_PARSE_')
 
 /**
  * Whether a failed insert was about the segment's content rather than an outage: ClickHouse
  * itself answered with an error about the data, and the spans table still answers a trivial query.
- * The error's name is asked of ClickHouse by its numeric code: the client reads it from the first
- * parenthesised capitals in the message, which can be a word quoted from the rows, "(NASA)".
- * The name found is kept on the error (`type`), for the quarantine record.
  */
 export async function rejectedForContent(store: Store, err: unknown): Promise<boolean> {
-  if (!fromClickHouse(err)) return false
+  if (!isContentError(clickHouseErrorName(err))) return false
   try {
     await store.client.command({ query: `SELECT 1 FROM ${store.database}.spans LIMIT 0` })
-    const named = await store.client.query({
-      query: 'SELECT errorCodeToName({code:UInt32}) AS name',
-      query_params: { code: Number(err.code) },
-      format: 'JSONEachRow',
-    })
-    const [row] = await named.json<{ name: string }>()
-    if (row?.name) err.type = row.name
+    return true
   } catch {
     return false
   }
-  return isContentError(err.type)
 }

@@ -1,3 +1,4 @@
+import { clickHouseErrorName } from './clickhouse-errors.ts'
 import { RowShapeError } from './rows.ts'
 
 /**
@@ -26,14 +27,14 @@ const TIMEOUT_ERRORS = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW'])
 const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.'
 
 /**
- * Classify a failed read. ClickHouse names its errors the same on chDB and on a server (the
- * client parses `(TYPE)` out of the message into `type`); anything unrecognised is an outage.
+ * Classify a failed read by ClickHouse's error code (the same on chDB and on a server); anything
+ * unrecognised is an outage.
  */
 export function classifyReadError(err: unknown): ReadFailure {
   if (err instanceof RowShapeError) return 'shape'
-  const { type, message } = (err ?? {}) as { type?: unknown; message?: unknown }
-  if (typeof type === 'string' && TIMEOUT_ERRORS.has(type)) return 'timeout'
-  if (typeof type === 'string' && (INPUT_ERRORS.has(type) || type.startsWith('CANNOT_PARSE_'))) return 'input'
-  if (message === CLIENT_TIMEOUT_MESSAGE) return 'timeout'
+  const name = clickHouseErrorName(err)
+  if (TIMEOUT_ERRORS.has(name)) return 'timeout'
+  if (INPUT_ERRORS.has(name) || name.startsWith('CANNOT_PARSE_')) return 'input'
+  if ((err as { message?: unknown } | null)?.message === CLIENT_TIMEOUT_MESSAGE) return 'timeout'
   return 'unavailable'
 }
