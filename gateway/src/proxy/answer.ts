@@ -6,9 +6,8 @@ import type { RequestObservation } from '../spans/observation.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
 import { downstreamHeaders } from './headers.ts'
 
-/** The x-tracegate-* headers every answer carries: the trace to look up and who answered. */
-function ours(obs: RequestObservation): Record<string, string> {
-  const last = obs.attempts.at(-1)
+/** The x-tracegate-* headers every answer carries: the trace to look up and who answered (by default the last attempt). */
+function ours(obs: RequestObservation, last = obs.attempts.at(-1)): Record<string, string> {
   const headers: Record<string, string> = {
     'x-tracegate-trace-id': obs.traceId,
     'x-tracegate-attempts': String(obs.attempts.length),
@@ -59,12 +58,13 @@ export async function answer(
     return recorder.record(obs)
   }
   if (outcome.kind === 'held') {
-    // The provider's own error, unchanged, when retrying and falling back did not help.
-    const { held } = outcome
-    settle(obs, held.status, String(held.status), obs.attempts.at(-1)?.errorMessage ?? '')
+    // The provider's own error, unchanged, when retrying and falling back did not help; named as
+    // that attempt's, even when a later one failed without an answer.
+    const { held, attempt } = outcome
+    settle(obs, held.status, String(held.status), attempt.errorMessage)
     recorder.record(obs)
-    res.writeHead(held.status, downstreamHeaders(held.headers, ours(obs), false))
-    return void res.end(Buffer.concat(held.body))
+    res.writeHead(held.status, downstreamHeaders(held.headers, ours(obs, attempt), false))
+    return void res.end(held.body)
   }
   if (outcome.reason === 'cancelled') {
     settle(obs, 499, 'cancelled', 'client went away')

@@ -19,7 +19,8 @@ const CAPTURE_TAIL = 64 << 10
 /** How a request's plan ended: one response to relay, the provider's own error, or nothing at all. */
 export type Outcome =
   | { kind: 'relay'; response: UpstreamResponse }
-  | { kind: 'held'; held: HeldResponse }
+  /** `attempt`: the attempt whose error this is, not necessarily the last one tried. */
+  | { kind: 'held'; held: HeldResponse; attempt: AttemptObservation }
   | { kind: 'failed'; reason: 'timeout' | 'cancelled' | 'unreachable' }
 
 /** One request, as the plan runner needs it: what to send where, and where the answer goes. */
@@ -51,7 +52,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function outcomeOf(a: AttemptObservation, held: HeldResponse | null): AttemptOutcome {
   if (!a.errorType) return { kind: 'ok' }
   if (a.httpStatus >= 400) {
-    const body = held ? Buffer.concat(held.body).toString('utf8') : ''
+    const body = held ? held.body.toString('utf8') : ''
     return {
       kind: 'http',
       status: a.httpStatus,
@@ -95,10 +96,16 @@ function* admitted(cooldowns: Cooldowns, obs: RequestObservation, order: Target[
   if (skipped.length === order.length) yield* skipped
 }
 
+/** A provider's error response held back, with the attempt that got it. */
+interface Held {
+  held: HeldResponse
+  attempt: AttemptObservation
+}
+
 /** The plan ended without a response to relay: the provider's last held error, unless time or the client ran out. */
-function ended(held: HeldResponse | null, failure: string): Outcome {
+function ended(held: Held | null, failure: string): Outcome {
   if (failure === 'timeout' || failure === 'cancelled') return { kind: 'failed', reason: failure }
-  return held ? { kind: 'held', held } : { kind: 'failed', reason: 'unreachable' }
+  return held ? { kind: 'held', ...held } : { kind: 'failed', reason: 'unreachable' }
 }
 
 function newAttempt(
@@ -147,7 +154,7 @@ export async function runPlan(deps: PlanDeps, run: PlanRun): Promise<Outcome> {
   const deadline = obs.startMs + policy.timeout_ms
   const order = attemptOrder(policy.strategy, plan.tree)
   const bodies = new Map<string, Buffer | null>()
-  let held: HeldResponse | null = null
+  let held: Held | null = null
   let wait = 0
   let why = ''
   let first: Target | undefined
@@ -199,8 +206,8 @@ export async function runPlan(deps: PlanDeps, run: PlanRun): Promise<Outcome> {
         )
         return { kind: 'relay', response: result }
       }
-      const thisHeld = result.kind === 'held' ? result.held : null
-      const outcome = outcomeOf(attempt, thisHeld)
+      const thisHeld = result.kind === 'held' ? { held: result.held, attempt } : null
+      const outcome = outcomeOf(attempt, thisHeld?.held ?? null)
       recordHealth(deps.cooldowns, target, plan, attempt, outcome)
       if (attempt.errorType === 'cancelled') return ended(null, 'cancelled')
       held = thisHeld ?? held

@@ -39,7 +39,7 @@ export interface UpstreamCall {
 export interface HeldResponse {
   status: number
   headers: UpstreamHeaders
-  body: Buffer[]
+  body: Buffer
 }
 
 /** The rest of an upstream body, still arriving: relayed to the client as it comes, never buffered. */
@@ -85,7 +85,8 @@ class Stop extends Error {
 class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   private controller: Dispatcher.DispatchController | null = null
   private stop: Stop | null = null
-  private held: HeldResponse | null = null
+  /** An error response held back whole (its chunks until it ends), in case another attempt answers. */
+  private held: { status: number; headers: UpstreamHeaders; chunks: Buffer[] } | null = null
   private capture: BodyCapture | null = null
   private filter: UsageChunkFilter | null = null
   private scanner: FirstTokenScanner | null = null
@@ -148,7 +149,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
       obs.errorType = String(status)
       obs.errorMessage = `upstream answered ${status}`
       if (req.mayHold) {
-        this.held = { status, headers, body: [] }
+        this.held = { status, headers, chunks: [] }
         return
       }
     }
@@ -163,7 +164,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const { obs } = this
     this.capture!.push(chunk)
-    if (this.held) return void this.held.body.push(chunk)
+    if (this.held) return void this.held.chunks.push(chunk)
     if (obs.ttfbMs === null) obs.ttfbMs = nowMs() - obs.startMs
     if (this.scanner?.seen(chunk)) {
       obs.ttftMs = nowMs() - obs.startMs
@@ -181,7 +182,10 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   }
 
   onResponseEnd(): void {
-    if (this.held) return this.finish({ kind: 'held', held: this.held })
+    if (this.held) {
+      const { status, headers, chunks } = this.held
+      return this.finish({ kind: 'held', held: { status, headers, body: Buffer.concat(chunks) } })
+    }
     if (!this.handedOver) this.handOver()
     this.upstreamEnded = true
     if (this.sink) this.endSink()
