@@ -174,7 +174,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody)
   app.setErrorHandler((err, req, reply) => {
     const gerr = err instanceof GatewayError ? err : fromFrameworkError(err as { code?: string; statusCode?: number })
-    if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
+    // No per-request logger binds a request id: say which request it was.
+    if (gerr.code === 'internal_error')
+      req.log.error({ err, method: req.method, path: req.url.split('?')[0] }, 'unhandled error')
     void reply.code(gerr.status).type('application/json').send(gerr.toJSON())
   })
   const explorerPage = appPage(opts.explorerDir)

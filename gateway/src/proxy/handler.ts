@@ -155,10 +155,11 @@ export function recordRefusal(
   err: unknown,
 ): void {
   const gerr = err instanceof GatewayError ? err : fromFrameworkError(err as { code?: string; statusCode?: number })
-  if (gerr.code === 'internal_error') req.log.error({ err }, 'unhandled error')
   const route =
     spec?.route ?? (req.routeOptions.url === '/p/:provider/*' ? '/p/{provider}/*' : (req.routeOptions.url ?? ''))
   const obs = observation(req, route, spec?.wire ?? unknownWire)
+  // The trace id the client got back is how an operator finds this line (no per-request logger binds one).
+  if (gerr.code === 'internal_error') req.log.error({ err, trace_id: obs.traceId }, 'unhandled error')
   untrusted(obs)
   refuse(deps.recorder, reply, obs, gerr)
 }

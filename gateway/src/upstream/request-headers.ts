@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { AUTH_HEADERS } from '../providers/auth.ts'
 import type { ProviderAdapter } from '../providers/types.ts'
 
 /**
@@ -18,10 +19,8 @@ const DROP_UPSTREAM = new Set([
   'transfer-encoding',
   'content-length',
   'accept-encoding',
-  'authorization',
-  'x-api-key',
-  'api-key',
-  'x-goog-api-key',
+  // Every header a key can come in: a header added to AuthHeader is never forwarded by omission.
+  ...Object.keys(AUTH_HEADERS),
   'traceparent',
   'tracestate',
   'expect',
