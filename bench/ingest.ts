@@ -16,7 +16,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
-import { insertSpans } from '../gateway/src/storage/insert.ts'
+import { insertSpans, spoolPayload } from '../gateway/src/storage/insert.ts'
 import { SPAN_COLUMNS } from '../gateway/src/storage/span-row.ts'
 import { formatTimestamp } from '../gateway/src/spans/time.ts'
 import { requestRowValues } from '../test/span-fixtures.ts'
@@ -101,7 +101,7 @@ function renumber(rows: unknown[][], round: number): void {
 }
 
 /** JSON lines, as the gateway's recorder encodes each span once. */
-const encode = (rows: unknown[][]) => Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'))
+const encode = (rows: unknown[][]) => spoolPayload(rows.map((r) => JSON.stringify(r)))
 
 async function settle(store: Store): Promise<void> {
   for (;;) {

@@ -113,7 +113,7 @@ export class SegmentInserter {
     try {
       rows = this.load(batch)
       if (!rows) return true
-      if (rows.count) await this.insert(batch, rows.payloads)
+      if (rows.count) await insertSpans(this.store, rows.payloads, batch.seg.name)
     } catch (err) {
       return this.failed(batch, err)
     }
@@ -122,10 +122,6 @@ export class SegmentInserter {
     this.backoffMs = 0
     this.discard(batch.seg)
     return true
-  }
-
-  private insert(batch: Batch, payloads: Buffer[]): Promise<void> {
-    return insertSpans(this.store, payloads, batch.seg.name)
   }
 
   /** Remove a segment whose rows went elsewhere; one left on disk is inserted again at the next start and deduplicated by its name. */
@@ -161,13 +157,13 @@ export class SegmentInserter {
           segment: batch.seg.name,
           corrupt_records: read.corrupt,
           truncated_bytes: read.truncatedBytes,
-          rows_kept: read.lines.length,
+          rows_kept: read.rows,
         },
         'damaged spool segment: good records replayed, damaged ones skipped',
       )
     }
-    if (batch.replay) batch.rows = read.lines.length
-    return { payloads: read.lines.length ? [spoolPayload(read.lines)] : [], count: read.lines.length }
+    if (batch.replay) batch.rows = read.rows
+    return { payloads: read.payloads, count: read.rows }
   }
 
   /** After a failed insert: quarantine the batch if its content is what ClickHouse keeps refusing, else back off. */

@@ -24,7 +24,10 @@ export interface Segment {
 }
 
 export interface SegmentContents {
-  lines: string[]
+  /** The good records' payloads, as written: JSON lines, ready to be inserted as they are. */
+  payloads: Buffer[]
+  /** Rows in them. */
+  rows: number
   /** Records whose checksum did not match (skipped). */
   corrupt: number
   /** Bytes at the end that do not form a whole record (a write cut by a crash). */
@@ -208,7 +211,8 @@ export class Spool {
   /** Read back a segment, verifying each record; damage is reported, never fatal. */
   static read(seg: Segment): SegmentContents {
     const buf = readFileSync(seg.path)
-    const lines: string[] = []
+    const payloads: Buffer[] = []
+    let rows = 0
     let corrupt = 0
     let at = 0
     while (at + HEADER <= buf.length) {
@@ -216,13 +220,20 @@ export class Spool {
       const sum = buf.readUInt32LE(at + 4)
       if (at + HEADER + len > buf.length) break
       const payload = buf.subarray(at + HEADER, at + HEADER + len)
-      if (crc32(payload) === sum) {
-        for (const l of payload.toString('utf8').split('\n')) if (l) lines.push(l)
-      } else {
-        corrupt++
+      if (crc32(payload) !== sum) corrupt++
+      else if (payload.length) {
+        payloads.push(payload)
+        rows += lineCount(payload)
       }
       at += HEADER + len
     }
-    return { lines, corrupt, truncatedBytes: buf.length - at }
+    return { payloads, rows, corrupt, truncatedBytes: buf.length - at }
   }
+}
+
+/** Lines in a payload: rows are joined by newlines, with none at the end. */
+function lineCount(payload: Buffer): number {
+  let n = 1
+  for (let i = payload.indexOf(0x0a); i >= 0; i = payload.indexOf(0x0a, i + 1)) n++
+  return n
 }
