@@ -34,16 +34,18 @@ export function startNode(
   child.once('exit', () => children.delete(child))
   let out = ''
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not print ${opts.ready} within 60 s`)), 60_000)
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)))
-    child.stdout!.on('data', (d) => {
-      if (out === null) return
+    const onData = (d: Buffer) => {
       out += d
       const m = opts.ready.exec(out)
       if (!m) return
+      clearTimeout(timer)
       resolve({ child, url: m[1]!, readyMs: performance.now() - began })
-      out = null as unknown as string // stop buffering the gateway's log
-      child.stdout!.resume()
-    })
+      // Stop keeping the gateway's log; the pipe is still read, so the child never blocks on it.
+      child.stdout!.off('data', onData).resume()
+    }
+    child.stdout!.on('data', onData)
   })
 }
 

@@ -35,7 +35,6 @@ export interface Gateway {
   app: FastifyInstance
   store: Store
   writer: SpanWriter
-  recorder: SpanRecorder
   /** Spans recorded and not yet acknowledged by ClickHouse. */
   pendingSpans(): number
   /** Build the rows of every recorded request now and insert everything waiting. */
@@ -109,7 +108,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
     : null
   const router = new ModelRouter(config, providers)
-  // Recorded and not yet acknowledged: queued for row building (a few ms), or in the writer.
+  // Recorded and not yet acknowledged: queued for row building (a few ms), or in the writer. Read only
+  // at scrape or /readyz time, after the recorder below exists (it takes the metrics as a sink).
   const pendingSpans = (): number => recorder.queued + writer.stats.pending
   const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router), pendingSpans)
   const tail = new LiveTail()
@@ -237,5 +237,5 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     recorder.drain()
     await writer.flush()
   }
-  return { app, store, writer, recorder, pendingSpans, flushSpans, url, close }
+  return { app, store, writer, pendingSpans, flushSpans, url, close }
 }
