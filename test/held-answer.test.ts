@@ -38,3 +38,21 @@ describe("a provider's error answered after a later attempt failed without an an
     expect(clientSpans(trace).map((s) => s.provider)).toEqual(['openai', 'backup'])
   })
 })
+
+describe('an error response too large to hold back', () => {
+  it('goes to the client as it comes, from the provider that sent it, instead of growing in memory', async () => {
+    const before = env.mock.calls.length
+    const big = JSON.stringify({ error: { message: 'x'.repeat(3 << 20), type: 'server_error' } })
+    env.mock.fault({
+      model: 'held-primary',
+      reply: { status: 500, contentType: 'application/json', body: big, chunkBytes: 64 << 10 },
+      times: 1,
+    })
+    const res = await env.post('/v1/chat/completions', { model: 'pair', messages: [{ role: 'user', content: 'hi' }] })
+    expect(res.status).toBe(500)
+    expect(res.headers.get('x-tracegate-provider')).toBe('openai')
+    expect(res.headers.get('x-tracegate-attempts')).toBe('1')
+    expect((await res.text()).length).toBe(big.length)
+    expect(env.mock.calls.slice(before).map((c) => c.json?.model)).toEqual(['held-primary'])
+  })
+})

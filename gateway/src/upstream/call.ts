@@ -36,6 +36,9 @@ export interface UpstreamCall {
 }
 
 /** An upstream error response read whole, kept back while other attempts may still answer. */
+/** The most of an error response held back in memory per attempt. */
+const MAX_HELD_BYTES = 1 << 20
+
 export interface HeldResponse {
   status: number
   headers: UpstreamHeaders
@@ -86,7 +89,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   private controller: Dispatcher.DispatchController | null = null
   private stop: Stop | null = null
   /** An error response held back whole (its chunks until it ends), in case another attempt answers. */
-  private held: { status: number; headers: UpstreamHeaders; chunks: Buffer[] } | null = null
+  private held: { status: number; headers: UpstreamHeaders; chunks: Buffer[]; bytes: number } | null = null
   private capture: BodyCapture | null = null
   private filter: UsageChunkFilter | null = null
   private scanner: FirstTokenScanner | null = null
@@ -149,7 +152,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
       obs.errorType = String(status)
       obs.errorMessage = `upstream answered ${status}`
       if (req.mayHold) {
-        this.held = { status, headers, chunks: [] }
+        this.held = { status, headers, chunks: [], bytes: 0 }
         return
       }
     }
@@ -164,7 +167,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const { obs } = this
     this.capture!.push(chunk)
-    if (this.held) return void this.held.chunks.push(chunk)
+    if (this.held) return this.hold(chunk)
     if (obs.ttfbMs === null) obs.ttfbMs = nowMs() - obs.startMs
     if (this.scanner?.seen(chunk)) {
       obs.ttftMs = nowMs() - obs.startMs
@@ -199,6 +202,21 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
     if (!this.handedOver) return this.finish({ kind: 'failed' })
     this.broken = e
     if (this.sink) this.breakSink()
+  }
+
+  /**
+   * Keep a chunk of an error response held back. One larger than MAX_HELD_BYTES is no error body
+   * a retry decision needs; memory per request stays bounded: it goes to the client as it comes.
+   */
+  private hold(chunk: Buffer): void {
+    const held = this.held!
+    held.chunks.push(chunk)
+    held.bytes += chunk.length
+    if (held.bytes <= MAX_HELD_BYTES) return
+    this.held = null
+    this.headers = held.headers
+    this.queued = held.chunks
+    this.handOver()
   }
 
   private handOver(): void {
