@@ -2,13 +2,10 @@ import { isUtf8 } from 'node:buffer'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import type { Json } from '../wires/sse.ts'
+import type { ParsedRequestBody } from '../wires/types.ts'
 
-/** The body as received (forwarded byte for byte) and, when it is JSON, its parsed form. */
-export interface ParsedBody {
-  raw: Buffer
-  json: Json
-  jsonError: string | null
-}
+/** The body as received (forwarded byte for byte) and, when it is JSON, its parsed form: what the wire formats read. */
+export type ParsedBody = ParsedRequestBody
 
 /** Deeper JSON is refused: nothing an LLM API takes nests this far, and deep trees cost stack later. */
 export const MAX_JSON_DEPTH = 64

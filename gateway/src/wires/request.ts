@@ -53,5 +53,5 @@ export function anyRequest(
   pathStreams?: boolean,
 ): RequestFacts {
   const model = pathModel ?? (typeof body?.json?.model === 'string' ? body.json.model : '')
-  return facts(body, model, pathStreams ?? body?.json?.stream === true)
+  return facts(body, model, pathStreams)
 }
