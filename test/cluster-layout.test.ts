@@ -120,12 +120,15 @@ describe('cluster mode on a one-shard cluster', () => {
       `SELECT is_local FROM system.clusters WHERE cluster = '${CLUSTER}'`,
     )
     expect(Number(cluster?.is_local)).toBe(1)
-    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     expect(sent.commands.filter((c) => !c.trim().split('\n')[0]!.includes(` ON CLUSTER ${CLUSTER}`))).toEqual([])
     const tables = await rows<{ name: string; engine: string }>(
       "SELECT name, engine FROM system.tables WHERE database = 'tracegate' ORDER BY name",
     )
     expect(tables.map((t) => [t.name, t.engine])).toEqual([
+      ['attempts_1m', 'Distributed'],
+      ['attempts_1m_local', 'AggregatingMergeTree'],
+      ['attempts_1m_mv', 'MaterializedView'],
       ['spans', 'Distributed'],
       ['spans_1m', 'Distributed'],
       ['spans_1m_local', 'AggregatingMergeTree'],
@@ -146,7 +149,7 @@ describe('cluster mode on a one-shard cluster', () => {
 
   it('a database made without a cluster is refused in cluster mode, not written on one host', async () => {
     const single = { ...store, database: 'single', cluster: '' }
-    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     await expect(migrate({ ...single, cluster: CLUSTER }, 30, log)).rejects.toThrow(
       'storage.cluster is set, but single.spans is a ReplacingMergeTree table on this host: the database was made without a cluster.',
     )
@@ -172,9 +175,10 @@ describe('cluster mode on a one-shard cluster', () => {
     )
     const [counts] = await rows<Record<string, number>>(
       `SELECT (SELECT count() FROM tracegate.spans) AS spans, (SELECT count() FROM tracegate.spans_local) AS local,
-        (SELECT sum(Requests) FROM tracegate.spans_1m) AS requests, (SELECT count() FROM tracegate.spans_trace_id_ts) AS lookups`,
+        (SELECT sum(Requests) FROM tracegate.spans_1m) AS requests, (SELECT count() FROM tracegate.spans_trace_id_ts) AS lookups,
+        (SELECT sum(Attempts) FROM tracegate.attempts_1m) AS attempts`,
     )
-    expect(counts).toEqual({ spans: 2, local: 2, requests: 1, lookups: 1 })
+    expect(counts).toEqual({ spans: 2, local: 2, requests: 1, lookups: 1, attempts: 1 })
   })
 
   it('every read the explorer makes answers through the Distributed tables', async () => {
@@ -215,9 +219,15 @@ describe('cluster mode on a one-shard cluster', () => {
       `ALTER TABLE tracegate.spans_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(Timestamp) + toIntervalDay(7)`,
       `ALTER TABLE tracegate.spans_trace_id_ts_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(Start) + toIntervalDay(7)`,
       `ALTER TABLE tracegate.spans_1m_local ON CLUSTER ${CLUSTER} MODIFY TTL Minute + toIntervalDay(28)`,
+      `ALTER TABLE tracegate.attempts_1m_local ON CLUSTER ${CLUSTER} MODIFY TTL Minute + toIntervalDay(28)`,
     ])
     const changed = logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention changed: table TTL updated')
-    expect(changed.map((l) => l.table)).toEqual(['spans_local', 'spans_trace_id_ts_local', 'spans_1m_local'])
+    expect(changed.map((l) => l.table)).toEqual([
+      'spans_local',
+      'spans_trace_id_ts_local',
+      'spans_1m_local',
+      'attempts_1m_local',
+    ])
     sent.commands.length = 0
     await applyRetention(store, 7, log)
     expect(sent.commands).toEqual([])

@@ -50,10 +50,12 @@ async function databaseAt(store: Store, version: number): Promise<void> {
   }
 }
 
+/** A request answered by its first attempt: its SERVER span and its one CLIENT span. */
 const insertRequest = (store: Store, team: string) =>
   store.client.command({
-    query: `INSERT INTO ${store.database}.spans (Timestamp, TraceId, SpanId, SpanKind, StatusCode, Provider, ResponseModel, Team, Attempt, HttpStatus)
-      VALUES (now64(9), '0123456789abcdef0123456789abcdef', '0123456789abcdef', 'Server', 'Ok', 'openai', 'gpt-4o', '${team}', 1, 200)`,
+    query: `INSERT INTO ${store.database}.spans (Timestamp, TraceId, SpanId, ParentSpanId, SpanKind, StatusCode, Provider, RequestModel, ResponseModel, Team, Attempt, HttpStatus)
+      VALUES (now64(9), '0123456789abcdef0123456789abcdef', '0123456789abcdef', '', 'Server', 'Ok', 'openai', 'gpt-4o', 'gpt-4o', '${team}', 1, 200),
+             (now64(9), '0123456789abcdef0123456789abcdef', '1123456789abcdef', '0123456789abcdef', 'Client', 'Ok', 'openai', 'gpt-4o', 'gpt-4o', '${team}', 1, 200)`,
   })
 const ledger = async (store: Store) =>
   (
@@ -73,14 +75,14 @@ const rollupTeams = async (store: Store) =>
 describe('migrations on the embedded engine', () => {
   it('a fresh data directory gets every version and the schema it has always had', async () => {
     const fresh = storeFor('tracegate')
-    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7])
-    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
   })
 
-  it('a database already at v7 is left as it is, its spans kept', async () => {
-    const old = storeFor('at_v7')
-    await databaseAt(old, 7)
+  it('a database already at v8 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v8')
+    await databaseAt(old, 8)
     await insertRequest(old, 'before')
     const before = await schema(old)
     expect(await migrate(old, 30, log)).toEqual([])
@@ -89,12 +91,12 @@ describe('migrations on the embedded engine', () => {
     expect(await rollupTeams(old)).toEqual([['before', 'ok', 1]])
   })
 
-  it('a database at v4 gets v5 to v7 and ends with the same schema as a fresh one', async () => {
+  it('a database at v4 gets v5 to v8 and ends with the same schema as a fresh one', async () => {
     const old = storeFor('at_v4')
     await databaseAt(old, 4)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([5, 6, 7])
-    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     // The rollup row written before v5 has no outcome; the one after has.
@@ -102,6 +104,28 @@ describe('migrations on the embedded engine', () => {
       ['after', 'ok', 1],
       ['before', '', 1],
     ])
+  })
+
+  it('a database at v7 gets v8: requests written before it have no result, later ones do, and attempts roll up', async () => {
+    const old = storeFor('at_v7')
+    await databaseAt(old, 7)
+    await insertRequest(old, 'before')
+    expect(await migrate(old, 30, log)).toEqual([8])
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+    await insertRequest(old, 'after')
+    const results = await rows<{ Team: string; Result: string; n: number }>(
+      old,
+      `SELECT Team, Result, sum(Requests) AS n FROM ${old.database}.spans_1m GROUP BY Team, Result ORDER BY Team`,
+    )
+    expect(results.map((r) => [r.Team, r.Result, Number(r.n)])).toEqual([
+      ['after', 'first_try', 1],
+      ['before', '', 1],
+    ])
+    const attempts = await rows<{ Team: string; ErrorClass: string; Kind: string; n: number }>(
+      old,
+      `SELECT Team, ErrorClass, Kind, sum(Attempts) AS n FROM ${old.database}.attempts_1m GROUP BY ALL ORDER BY Team`,
+    )
+    expect(attempts.map((r) => [r.Team, r.ErrorClass, r.Kind, Number(r.n)])).toEqual([['after', 'ok', 'first', 1]])
   })
 
   it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
@@ -115,9 +139,9 @@ describe('migrations on the embedded engine', () => {
       return out
     }
     expect(engine.cluster).toBe('')
-    expect(await formatted({ database: 'tracegate' })).toHaveLength(22)
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(29)
     const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
-    expect(cluster).toHaveLength(28)
+    expect(cluster).toHaveLength(37)
     expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })

@@ -7,7 +7,7 @@ const env = useGateway(retention(30))
 async function ttls(g: TestGateway): Promise<Record<string, string>> {
   const rs = await g.store.client.query({
     query:
-      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN ('spans', 'spans_trace_id_ts', 'spans_1m')",
+      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN ('spans', 'spans_trace_id_ts', 'spans_1m', 'attempts_1m')",
     query_params: { db: g.store.database },
     format: 'JSONEachRow',
   })
@@ -18,22 +18,25 @@ const changes = (g: TestGateway) =>
   g.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention changed: table TTL updated')
 
 describe('storage.retention_days', () => {
-  it('a changed value is applied at the next start, to the spans, trace lookup and rollup tables', async () => {
+  it('a changed value is applied at the next start, to the spans, trace lookup and both rollup tables', async () => {
     expect(await ttls(env.gw)).toEqual({
       spans: 'toDateTime(Timestamp) + toIntervalDay(30)',
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(30)',
       spans_1m: 'Minute + toIntervalDay(120)',
+      attempts_1m: 'Minute + toIntervalDay(120)',
     })
     const second = await env.restart(retention(7))
     expect(await ttls(second)).toEqual({
       spans: 'toDateTime(Timestamp) + toIntervalDay(7)',
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(7)',
       spans_1m: 'Minute + toIntervalDay(28)',
+      attempts_1m: 'Minute + toIntervalDay(28)',
     })
     expect(changes(second).map((l) => [l.table, l.ttl])).toEqual([
       ['spans', 'toDateTime(Timestamp) + toIntervalDay(7)'],
       ['spans_trace_id_ts', 'toDateTime(Start) + toIntervalDay(7)'],
       ['spans_1m', 'Minute + toIntervalDay(28)'],
+      ['attempts_1m', 'Minute + toIntervalDay(28)'],
     ])
   })
 

@@ -26,12 +26,15 @@ const SHARD_BY_TRACE = 'cityHash64(TraceId)'
  * The TTL of every table kept for `retention_days` (the rollup 4x as long), in one place: the
  * CREATE statements below and the start-up check that applies a changed value both use these.
  */
-export function retentionTtls(days: number): Record<'spans' | 'spans_trace_id_ts' | 'spans_1m', string> {
+export function retentionTtls(
+  days: number,
+): Record<'spans' | 'spans_trace_id_ts' | 'spans_1m' | 'attempts_1m', string> {
   if (!Number.isInteger(days) || days <= 0) throw new Error(`retention_days must be a positive integer, got ${days}`)
   return {
     spans: `toDateTime(Timestamp) + toIntervalDay(${days})`,
     spans_trace_id_ts: `toDateTime(Start) + toIntervalDay(${days})`,
     spans_1m: `Minute + toIntervalDay(${days * 4})`,
+    attempts_1m: `Minute + toIntervalDay(${days * 4})`,
   }
 }
 
@@ -108,9 +111,10 @@ FROM ${localTable(l, 'spans')} WHERE TraceId != '' GROUP BY TraceId`,
  * with them, v6 leaves out requests the gateway refused itself; all come from here so the
  * definitions cannot drift apart.
  */
-function rollupView(l: Layout, version: 3 | 5 | 6 | 7): string {
+function rollupView(l: Layout, version: 3 | 5 | 6 | 7 | 8): string {
   const withOutcome = version >= 5
-  const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,` : ''
+  const result = version >= 8 ? `\n  ${RESULT_SQL} AS Result,` : ''
+  const outcome = withOutcome ? `\n  ${OUTCOME_SQL} AS Outcome,${result}` : ''
   const fallbacks = withOutcome ? `\n  countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS Fallbacks,` : ''
   const where = version >= 6 ? ` AND NOT (${REJECTED_SQL})` : ''
   // Columns read through the table alias: the output aliases (CostUsd…) would shadow them.
@@ -134,7 +138,7 @@ SELECT
   quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
   quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
 FROM ${localTable(l, 'spans')}${version >= 7 ? ' AS s' : ''} WHERE SpanKind = 'Server'${where}
-GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}`
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, Status${withOutcome ? ', Outcome' : ''}${version >= 8 ? ', Result' : ''}`
 }
 
 const dropRollupView = (l: Layout) => `DROP VIEW IF EXISTS ${l.database}.spans_1m_mv${onCluster(l)}`
@@ -189,18 +193,34 @@ export const OUTCOME_SQL = `multiIf(
   'error')`
 
 /**
+ * How a request ended for its caller: answered by its first attempt, saved by a retry of the same
+ * target or by a fallback to another, or lost (an error reached the client). What tells a team
+ * whether a provider incident hurt its users, which the error class alone cannot.
+ */
+export const RESULT_SQL = `multiIf(
+  ErrorType = 'cancelled', 'cancelled',
+  ErrorType != '', 'lost',
+  SpanAttributes['tracegate.fell_back'] = 'true', 'saved_by_fallback',
+  Attempt > 1, 'saved_by_retry',
+  'first_try')`
+
+/** Whether an upstream attempt was the request's first, a retry of the same target, or a fallback to another. */
+export const ATTEMPT_KIND_SQL = `multiIf(
+  SpanAttributes['tracegate.is_fallback'] = 'true', 'fallback',
+  Attempt > 1, 'retry',
+  'first')`
+
+/**
  * v4: spool replays reuse the segment name as insert_deduplication_token; these windows make the
  * tables (views included) remember recent tokens. A non-replicated table keeps none by default.
  * Replicated tables keep them in Keeper; recent ClickHouse keeps them only an hour, too short for a
  * gateway that restarts after a long outage, hence a week (the count still bounds Keeper's load).
  */
-function dedupWindow(l: Layout): string[] {
+function dedupWindow(l: Layout, tables = ['spans', 'spans_trace_id_ts', 'spans_1m']): string[] {
   const setting = l.cluster
     ? 'replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 604800'
     : 'non_replicated_deduplication_window = 10000'
-  return ['spans', 'spans_trace_id_ts', 'spans_1m'].map(
-    (t) => `ALTER TABLE ${localTable(l, t)}${onCluster(l)} MODIFY SETTING ${setting}`,
-  )
+  return tables.map((t) => `ALTER TABLE ${localTable(l, t)}${onCluster(l)} MODIFY SETTING ${setting}`)
 }
 
 /**
@@ -243,6 +263,53 @@ const providerCost = (l: Layout) => [
   rollupView(l, 7),
 ]
 
+/**
+ * v8: provider health is judged per upstream attempt, not per request: a request a fallback saved
+ * still had a failing primary, and blaming the target that answered points on-call at the wrong
+ * provider. A per-minute rollup of the attempt (CLIENT) spans by target, error class and kind
+ * (first try, retry, fallback), and each request's result in the request rollup.
+ */
+const attemptRollup = (l: Layout, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'attempts_1m')}${onCluster(l)} (
+  Minute DateTime,
+  Provider LowCardinality(String),
+  Model LowCardinality(String),
+  KeyName LowCardinality(String),
+  Team LowCardinality(String),
+  Workflow LowCardinality(String),
+  ErrorClass LowCardinality(String),
+  Kind LowCardinality(String),
+  Attempts SimpleAggregateFunction(sum, UInt64),
+  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
+  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
+) ENGINE = ${engine(l, 'AggregatingMergeTree', 'attempts_1m')}
+PARTITION BY toYYYYMM(Minute)
+ORDER BY (Minute, Provider, Model, ErrorClass, Kind, KeyName, Team, Workflow)
+TTL ${retentionTtls(days).attempts_1m}
+SETTINGS ttl_only_drop_parts = 1`,
+  ...distributedTable(l, 'attempts_1m'),
+  ...dedupWindow(l, ['attempts_1m']),
+  // The target model (what was asked of that provider): an attempt that failed has no response model.
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.attempts_1m_mv${onCluster(l)} TO ${localTable(l, 'attempts_1m')} AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model, KeyName, Team, Workflow,
+  ${OUTCOME_SQL} AS ErrorClass,
+  ${ATTEMPT_KIND_SQL} AS Kind,
+  count() AS Attempts,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`,
+  ...addColumns(
+    l,
+    'spans_1m',
+    ['ADD COLUMN IF NOT EXISTS Result LowCardinality(String)'],
+    ['MODIFY ORDER BY (Minute, Provider, Model, KeyName, Team, Workflow, Status, Outcome, Result)'],
+  ),
+  dropRollupView(l),
+  rollupView(l, 8),
+]
+
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(l, days), ...distributedTable(l, 'spans', SHARD_BY_TRACE)] },
@@ -252,6 +319,7 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 5, name: 'rollup outcome and fallbacks', statements: rollupOutcome(l) },
     { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(l) },
     { version: 7, name: 'provider-reported cost', statements: providerCost(l) },
+    { version: 8, name: 'attempt rollup and request results', statements: attemptRollup(l, days) },
   ]
 }
 
