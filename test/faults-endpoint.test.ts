@@ -7,7 +7,10 @@ import { errorOf, useGateway, useSpawnedGateway } from './harness.ts'
  * token, and only answer a peer on this machine, even when the gateway listens on every interface.
  */
 const TOKEN = 'faults-admin-token'
-const env = useGateway({ server: { host: '0.0.0.0', port: 0 } }, { adminToken: TOKEN, faults: true })
+const env = useGateway(
+  (mock) => ({ server: { host: '0.0.0.0', port: 0 }, providers: { openai: { base_url: `${mock.url}/v1` } } }),
+  { adminToken: TOKEN, faults: true },
+)
 const port = () => Number(new URL(env.url).port)
 
 /** This machine's first non-loopback IPv4 address: a peer that is not local to the gateway. */
@@ -19,11 +22,11 @@ function externalIPv4(): string {
   return found.address
 }
 
-const fault = (host: string, storage: string, token?: string) =>
+const fault = (host: string, storage: string | object, token?: string) =>
   fetch(`http://${host}:${port()}/debug/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ storage }),
+    body: JSON.stringify(typeof storage === 'string' ? { storage } : storage),
   })
 
 describe('fault injection endpoint', () => {
@@ -49,6 +52,21 @@ describe('fault injection endpoint', () => {
     expect(await tables()).toBe(0)
     expect((await fault('127.0.0.1', 'attached', TOKEN)).status).toBe(200)
     expect(await tables()).toBe(1)
+  })
+
+  it('a clock skew stamps spans that much earlier, so a test replays minutes of span time; out of bounds is a 400', async () => {
+    const skew = -2 * 3_600_000
+    const set = await fault('127.0.0.1', { clock_skew_ms: skew }, TOKEN)
+    expect(await set.json()).toEqual({ clock_skew_ms: skew })
+    const before = Date.now()
+    const trace = await env.trace(await env.chat('gpt-4o'))
+    expect((await fault('127.0.0.1', { clock_skew_ms: 0 }, TOKEN)).status).toBe(200)
+    const start = Date.parse(trace.spans.find((s) => s.kind === 'server')!.start_time)
+    expect(start - before).toBeGreaterThan(skew - 1_000)
+    expect(start - before).toBeLessThan(skew + 5_000)
+    const tooFar = await fault('127.0.0.1', { clock_skew_ms: 400 * 86_400_000 }, TOKEN)
+    expect(tooFar.status).toBe(400)
+    expect((await errorOf(tooFar)).message).toContain('clock_skew_ms')
   })
 
   it('refuses a peer that is not on loopback with 403, even with the token', async () => {

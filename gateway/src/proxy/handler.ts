@@ -10,7 +10,7 @@ import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
 import { attributionFrom } from '../spans/attribution.ts'
 import { newSpanId } from '../spans/ids.ts'
-import { nowMs } from '../clock.ts'
+import { nowMs, wallNowMs } from '../clock.ts'
 import { traceContextFrom, traceparentFor } from '../spans/trace-context.ts'
 import { upstreamHeaders } from '../upstream/request-headers.ts'
 import { answer, refuse } from './answer.ts'
@@ -44,7 +44,7 @@ function observation(req: FastifyRequest, route: string, wire: WireFormat): Requ
     requestParams: {},
     attempts: [],
     events: [],
-    clockOffsetMs: Date.now() - startMs,
+    clockOffsetMs: wallNowMs() - startMs,
     recorded: false,
   }
 }
