@@ -23,6 +23,7 @@ import { proxyRoutes, rawMethodNotAllowed } from './proxy/routes.ts'
 import { traceApi } from './api/traces.ts'
 import { reportsApi } from './api/reports.ts'
 import { queryApi } from './api/query.ts'
+import { incidentsApi } from './api/incidents.ts'
 import { healthApi } from './api/health.ts'
 import { spoolApi } from './api/spool.ts'
 import { GatewayMetrics, metricsApi } from './api/metrics.ts'
@@ -203,6 +204,12 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(reportsApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
   await app.register(queryApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
+  await app.register(incidentsApi, {
+    store,
+    adminToken: opts.adminToken,
+    queryTimeoutMs,
+    settings: config.incidents,
+  })
   await app.register(healthApi, { store, writer, pendingSpans })
   await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })

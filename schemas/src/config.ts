@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { IncidentSettingsSchema } from './incidents.ts'
 
 import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
 
@@ -254,6 +255,7 @@ export const ConfigSchema = z
     storage: StorageConfigSchema.default(StorageConfigSchema.parse({})),
     spool: SpoolConfigSchema.default(SpoolConfigSchema.parse({})),
     otlp: OtlpConfigSchema.optional(),
+    incidents: IncidentSettingsSchema.default(IncidentSettingsSchema.parse({})),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

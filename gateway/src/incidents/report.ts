@@ -1,0 +1,147 @@
+import type {
+  Incident,
+  IncidentSettings,
+  IncidentsQuery,
+  IncidentsResponse,
+  ResultCounts,
+  TargetHealth,
+} from '@tracegate/schemas'
+import type { Store } from '../storage/client.ts'
+import {
+  affectedCallers,
+  exampleTraces,
+  failuresByClass,
+  fateOfFailedRequests,
+  minutesOfFailingTargets,
+  resultCounts,
+  resultSeries,
+  retriesOf,
+  targetHealth,
+  type Range,
+  type Target,
+} from '../storage/incident-queries.ts'
+import { detectIncidents, type DetectedIncident, type MinuteStat } from './detect.ts'
+
+const MINUTE = 60_000
+/** Incidents described in full per request (each costs a few reads); the newest first. */
+const MAX_INCIDENTS = 20
+/** Latency before an incident is read over this long before it started. */
+const BEFORE_MS = 60 * MINUTE
+
+const iso = (ms: number) => new Date(ms).toISOString()
+const rate = (errors: number, attempts: number) => (attempts ? errors / attempts : 0)
+
+/** About a hundred buckets over the range, in steps a reader counts in. */
+export function bucketSeconds(rangeMs: number): number {
+  for (const s of [60, 300, 900, 3600]) if (rangeMs / (s * 1000) <= 180) return s
+  return 10_800
+}
+
+/**
+ * The incidents page in one answer: the incidents found in the range (each with what it hit and
+ * what it cost), every target's attempt health, and what became of the requests over time.
+ */
+export async function incidentsReport(
+  store: Store,
+  q: IncidentsQuery,
+  settings: IncidentSettings,
+  timeoutMs?: number,
+): Promise<IncidentsResponse> {
+  const range = { from: q.from.getTime(), to: q.to.getTime() }
+  const lookback = { from: range.from - settings.baseline_minutes * MINUTE, to: range.to }
+  const [minutes, health, classes, series] = await Promise.all([
+    minutesOfFailingTargets(store, lookback, timeoutMs),
+    targetHealth(store, range, timeoutMs),
+    failuresByClass(store, range, timeoutMs),
+    resultSeries(store, range, bucketSeconds(range.to - range.from), timeoutMs),
+  ])
+  const found = findIncidents(minutes, settings, range)
+  const incidents = await Promise.all(
+    found.slice(0, MAX_INCIDENTS).map((f) => describeIncident(store, f, range, timeoutMs)),
+  )
+  return {
+    from: iso(range.from),
+    to: iso(range.to),
+    settings: { min_attempts_per_minute: settings.min_attempts_per_minute, error_rate: settings.error_rate },
+    incidents,
+    health: health.map((h) => withErrorTypes(h, classes)),
+    results: resultCounts(series),
+    result_series: seriesByTime(series),
+  }
+}
+
+type Found = DetectedIncident & Target & { stats: MinuteStat[] }
+
+/** Every target's incidents that overlap the range, ongoing first, then the most recent. */
+function findIncidents(rows: Array<Target & MinuteStat>, settings: IncidentSettings, range: Range): Found[] {
+  const byTarget = new Map<string, { target: Target; stats: MinuteStat[] }>()
+  for (const r of rows) {
+    const key = JSON.stringify([r.provider, r.model])
+    const entry = byTarget.get(key) ?? { target: { provider: r.provider, model: r.model }, stats: [] }
+    entry.stats.push({ minute: r.minute, attempts: r.attempts, errors: r.errors })
+    byTarget.set(key, entry)
+  }
+  const found: Found[] = []
+  for (const { target, stats } of byTarget.values())
+    for (const d of detectIncidents(stats, settings))
+      if ((d.recoveredAt ?? Infinity) > range.from && d.since < range.to) found.push({ ...d, ...target, stats })
+  return found.sort((a, b) => Number(a.recoveredAt !== null) - Number(b.recoveredAt !== null) || b.since - a.since)
+}
+
+async function describeIncident(store: Store, f: Found, range: Range, timeoutMs?: number): Promise<Incident> {
+  const end = f.recoveredAt ?? range.to
+  const window = { from: f.since, to: Math.max(end, f.since + MINUTE) }
+  const target = { provider: f.provider, model: f.model }
+  const [during, before, classes, affected, retries, fate, examples] = await Promise.all([
+    targetHealth(store, window, timeoutMs, target),
+    targetHealth(store, { from: window.from - BEFORE_MS, to: window.from }, timeoutMs, target),
+    failuresByClass(store, window, timeoutMs, target),
+    affectedCallers(store, window, target, timeoutMs),
+    retriesOf(store, window, target, timeoutMs),
+    fateOfFailedRequests(store, window, target, timeoutMs),
+    exampleTraces(store, window, target, timeoutMs),
+  ])
+  const minutes = f.stats.filter((m) => m.minute >= window.from && m.minute < window.to)
+  const attempts = minutes.reduce((n, m) => n + m.attempts, 0)
+  const errors = minutes.reduce((n, m) => n + m.errors, 0)
+  const pick = (dimension: string) =>
+    affected.filter((a) => a.dimension === dimension).map(({ name, attempts, errors }) => ({ name, attempts, errors }))
+  return {
+    ...target,
+    status: f.recoveredAt === null ? 'ongoing' : 'resolved',
+    since: iso(f.since),
+    recovered_at: f.recoveredAt === null ? null : iso(f.recoveredAt),
+    attempts,
+    errors,
+    error_rate: rate(errors, attempts),
+    baseline_error_rate: f.baseline,
+    error_types: Object.fromEntries(classes.map((c) => [c.class, c.attempts])),
+    latency: { p95_before_ms: before[0]?.p95_ms ?? null, p95_during_ms: during[0]?.p95_ms ?? null },
+    affected: { keys: pick('key'), teams: pick('team'), workflows: pick('workflow') },
+    retries,
+    fallbacks: fate.fallbacks,
+    requests: fate.requests,
+    example_traces: examples.map((e) => e.trace_id),
+    minutes: minutes.map((m) => ({ time: iso(m.minute), attempts: m.attempts, errors: m.errors })),
+  }
+}
+
+function withErrorTypes(
+  h: Omit<TargetHealth, 'error_rate' | 'error_types'>,
+  classes: Array<Target & { class: string; attempts: number }>,
+): TargetHealth {
+  const mine = classes.filter((c) => c.provider === h.provider && c.model === h.model)
+  return {
+    ...h,
+    error_rate: rate(h.errors, h.attempts),
+    error_types: Object.fromEntries(mine.map((c) => [c.class, c.attempts])),
+  }
+}
+
+function seriesByTime(rows: Array<{ time: number; result: string; requests: number }>) {
+  const times = [...new Set(rows.map((r) => r.time))].sort((a, b) => a - b)
+  return times.map((t) => ({
+    time: iso(t),
+    ...(resultCounts(rows.filter((r) => r.time === t)) satisfies ResultCounts),
+  }))
+}

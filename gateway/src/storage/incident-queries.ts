@@ -1,0 +1,215 @@
+import { z } from 'zod'
+import { REQUEST_RESULTS, type ResultCounts } from '@tracegate/schemas'
+import type { Store } from './client.ts'
+import { formatTimestamp } from '../spans/time.ts'
+import { RESULT_SQL } from './migrations.ts'
+import { readLimitSql } from './read-limits.ts'
+import { column, queryRows, rowSchema } from './rows.ts'
+
+/**
+ * The reads behind the incidents page. Provider health comes from the attempt rollup (one row per
+ * upstream attempt, so a failing primary is seen even when a fallback answered); what became of the
+ * requests comes from the request rollup; only an incident's own window touches the raw spans.
+ */
+
+/** Failed attempts: every error class but a caller hanging up, which is no provider's fault. */
+const FAILED = `ErrorClass NOT IN ('ok', 'cancelled')`
+
+export interface Range {
+  from: number
+  to: number
+}
+export interface Target {
+  provider: string
+  model: string
+}
+
+const rangeParams = (r: Range) => ({ from: formatTimestamp(r.from), to: formatTimestamp(r.to) })
+const IN_RANGE = 'Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {to:DateTime64(9)}'
+const FOR_TARGET = 'Provider = {provider:String} AND Model = {model:String}'
+
+const count = column.int
+const MINUTE_ROWS = rowSchema(
+  'attempts per target and minute',
+  z.object({ provider: column.string, model: column.string, minute: count, attempts: count, errors: count }),
+)
+
+/** At most this many target-minutes are read for detection: a week of minutes for ~50 failing targets. */
+const MAX_MINUTE_ROWS = 500_000
+
+/** Attempts and failures per minute, for every target that failed at least once in the range. */
+export function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?: number) {
+  const db = store.database
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT Provider AS provider, Model AS model, toUnixTimestamp(Minute) * 1000 AS minute,
+        sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors
+      FROM ${db}.attempts_1m
+      WHERE ${IN_RANGE} AND (Provider, Model) IN (
+        SELECT Provider, Model FROM ${db}.attempts_1m WHERE ${IN_RANGE} AND ${FAILED} GROUP BY Provider, Model)
+      GROUP BY provider, model, minute ORDER BY provider, model, minute
+      LIMIT ${MAX_MINUTE_ROWS}${readLimitSql(timeoutMs)}`,
+      query_params: rangeParams(r),
+    },
+    MINUTE_ROWS,
+  )
+}
+
+const HEALTH_ROWS = rowSchema(
+  'target health',
+  z.object({
+    provider: column.string,
+    model: column.string,
+    attempts: count,
+    errors: count,
+    p50_ms: column.metric,
+    p95_ms: column.metric,
+    ttft_p95_ms: column.metric,
+  }),
+)
+const CLASS_ROWS = rowSchema(
+  'failed attempts by class',
+  z.object({ provider: column.string, model: column.string, class: column.string, attempts: count }),
+)
+
+/** Every target's attempts over the range (or one target's, over one window). */
+export function targetHealth(store: Store, r: Range, timeoutMs?: number, target?: Target) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT Provider AS provider, Model AS model, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
+        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
+        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
+      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}${target ? ` AND ${FOR_TARGET}` : ''}
+      GROUP BY provider, model ORDER BY errors DESC, attempts DESC, provider, model
+      LIMIT 500${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), ...target },
+    },
+    HEALTH_ROWS,
+  )
+}
+
+export function failuresByClass(store: Store, r: Range, timeoutMs?: number, target?: Target) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT Provider AS provider, Model AS model, ErrorClass AS class, sum(Attempts) AS attempts
+      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE} AND ${FAILED}${target ? ` AND ${FOR_TARGET}` : ''}
+      GROUP BY provider, model, class ORDER BY attempts DESC LIMIT 5000${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), ...target },
+    },
+    CLASS_ROWS,
+  )
+}
+
+const AFFECTED_ROWS = rowSchema(
+  'affected callers',
+  z.object({ dimension: column.string, name: column.string, attempts: count, errors: count }),
+)
+
+/** The keys, teams and workflows whose attempts to the target failed in the window, most failures first. */
+export function affectedCallers(store: Store, r: Range, target: Target, timeoutMs?: number) {
+  const per = (dimension: string, col: string) => `(SELECT '${dimension}' AS dimension, ${col} AS name,
+      sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors
+    FROM ${store.database}.attempts_1m WHERE ${IN_RANGE} AND ${FOR_TARGET}
+    GROUP BY name HAVING errors > 0 ORDER BY errors DESC, name LIMIT 5)`
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT * FROM (${per('key', 'KeyName')} UNION ALL ${per('team', 'Team')} UNION ALL ${per('workflow', 'Workflow')})
+      ORDER BY dimension, errors DESC, name${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), ...target },
+    },
+    AFFECTED_ROWS,
+  )
+}
+
+const RETRY_ROWS = rowSchema('retries', z.object({ retries: count }))
+
+export async function retriesOf(store: Store, r: Range, target: Target, timeoutMs?: number): Promise<number> {
+  const rows = await queryRows(
+    store.client,
+    {
+      query: `SELECT sum(Attempts) AS retries FROM ${store.database}.attempts_1m
+      WHERE ${IN_RANGE} AND ${FOR_TARGET} AND Kind = 'retry'${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), ...target },
+    },
+    RETRY_ROWS,
+  )
+  return rows[0]?.retries ?? 0
+}
+
+/** A request starts before its attempts: its span is looked for this much before the window. */
+const REQUEST_LEAD_MS = 15 * 60_000
+
+const FAILED_ATTEMPT_TRACES = (db: string) => `SELECT DISTINCT TraceId FROM ${db}.spans
+  WHERE SpanKind = 'Client' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+    AND Provider = {provider:String} AND RequestModel = {model:String}
+    AND StatusCode = 'Error' AND ErrorType != 'cancelled'`
+
+const FATE_ROWS = rowSchema(
+  'fate of requests with a failed attempt',
+  z.object({ result: column.string, requests: count, fell_back: count }),
+)
+
+/** What became of the requests that had a failed attempt on the target in the window, and how many fell back. */
+export async function fateOfFailedRequests(store: Store, r: Range, target: Target, timeoutMs?: number) {
+  const db = store.database
+  const rows = await queryRows(
+    store.client,
+    {
+      query: `SELECT ${RESULT_SQL} AS result, count() AS requests,
+        countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS fell_back
+      FROM ${db}.spans
+      WHERE SpanKind = 'Server' AND Timestamp >= {lead:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+        AND TraceId IN (${FAILED_ATTEMPT_TRACES(db)})
+      GROUP BY result${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), lead: formatTimestamp(r.from - REQUEST_LEAD_MS), ...target },
+    },
+    FATE_ROWS,
+  )
+  return { requests: resultCounts(rows), fallbacks: rows.reduce((n, x) => n + x.fell_back, 0) }
+}
+
+const EXAMPLE_ROWS = rowSchema('example failing traces', z.object({ trace_id: column.string }))
+
+/** The most recent failed attempts on the target in the window: where an investigation starts reading. */
+export function exampleTraces(store: Store, r: Range, target: Target, timeoutMs?: number) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT TraceId AS trace_id FROM ${store.database}.spans
+      WHERE SpanKind = 'Client' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+        AND Provider = {provider:String} AND RequestModel = {model:String}
+        AND StatusCode = 'Error' AND ErrorType != 'cancelled'
+      ORDER BY Timestamp DESC LIMIT 5${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), ...target },
+    },
+    EXAMPLE_ROWS,
+  )
+}
+
+const RESULT_ROWS = rowSchema('request results', z.object({ time: column.int, result: column.string, requests: count }))
+
+/** Requests by result in buckets of `bucketS` seconds (time is the bucket's start, epoch ms). */
+export function resultSeries(store: Store, r: Range, bucketS: number, timeoutMs?: number) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT toUnixTimestamp(toStartOfInterval(Minute, toIntervalSecond({bucket:UInt32}))) * 1000 AS time,
+        Result AS result, sum(Requests) AS requests
+      FROM ${store.database}.spans_1m WHERE ${IN_RANGE} AND Result != ''
+      GROUP BY time, result ORDER BY time${readLimitSql(timeoutMs)}`,
+      query_params: { ...rangeParams(r), bucket: bucketS },
+    },
+    RESULT_ROWS,
+  )
+}
+
+/** Counts per request result, every result present (0 when none). */
+export function resultCounts(rows: ReadonlyArray<{ result: string; requests: number }>): ResultCounts {
+  const out = Object.fromEntries(REQUEST_RESULTS.map((k) => [k, 0])) as ResultCounts
+  for (const row of rows) if (row.result in out) out[row.result as keyof ResultCounts] += row.requests
+  return out
+}
