@@ -43,6 +43,12 @@ export const IncidentsQuerySchema = z
   })
 export type IncidentsQuery = z.infer<typeof IncidentsQuerySchema>
 
+/** The width of the result series' buckets over a range: about a hundred, in steps a reader counts in. */
+export function resultBucketSeconds(rangeMs: number): number {
+  for (const s of [60, 300, 900, 3600]) if (rangeMs / (s * 1000) <= 180) return s
+  return 10_800
+}
+
 /** How a request ended for its caller (the rollup's Result). */
 export const REQUEST_RESULTS = ['first_try', 'saved_by_retry', 'saved_by_fallback', 'lost', 'cancelled'] as const
 export type RequestResult = (typeof REQUEST_RESULTS)[number]

@@ -1,10 +1,11 @@
-import type {
-  Incident,
-  IncidentSettings,
-  IncidentsQuery,
-  IncidentsResponse,
-  ResultCounts,
-  TargetHealth,
+import {
+  resultBucketSeconds,
+  type Incident,
+  type IncidentSettings,
+  type IncidentsQuery,
+  type IncidentsResponse,
+  type ResultCounts,
+  type TargetHealth,
 } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import {
@@ -31,12 +32,6 @@ const BEFORE_MS = 60 * MINUTE
 const iso = (ms: number) => new Date(ms).toISOString()
 const rate = (errors: number, attempts: number) => (attempts ? errors / attempts : 0)
 
-/** About a hundred buckets over the range, in steps a reader counts in. */
-export function bucketSeconds(rangeMs: number): number {
-  for (const s of [60, 300, 900, 3600]) if (rangeMs / (s * 1000) <= 180) return s
-  return 10_800
-}
-
 /**
  * The incidents page in one answer: the incidents found in the range (each with what it hit and
  * what it cost), every target's attempt health, and what became of the requests over time.
@@ -53,7 +48,7 @@ export async function incidentsReport(
     minutesOfFailingTargets(store, lookback, timeoutMs),
     targetHealth(store, range, timeoutMs),
     failuresByClass(store, range, timeoutMs),
-    resultSeries(store, range, bucketSeconds(range.to - range.from), timeoutMs),
+    resultSeries(store, range, resultBucketSeconds(range.to - range.from), timeoutMs),
   ])
   const found = findIncidents(minutes, settings, range)
   const incidents = await Promise.all(

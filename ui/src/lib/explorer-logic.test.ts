@@ -1,35 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { crossing, worstTarget } from './incident.ts'
+import { resultBucketSeconds } from '@tracegate/schemas'
+import { errorTypesText, incidentRange } from './incident.ts'
 import { filterParam, parseFilter, readSlice } from './slice-url.ts'
 import { buckets, intervalFor, previous, rangeFromQuery } from './time.ts'
 import { usd, pct } from './format.ts'
 import { storageWarning } from './health.ts'
 
-describe('incident detection', () => {
-  const row = (time: string, requests: number, error_rate: number) => ({ time, requests, error_rate })
-
-  it('"since" is the start of the latest run over the threshold; quiet buckets neither start nor end it', () => {
-    const rows = [
-      row('2026-11-24T14:00:00Z', 10, 0.5),
-      row('2026-11-24T14:01:00Z', 10, 0),
-      row('2026-11-24T14:05:00Z', 10, 0.2),
-      row('2026-11-24T14:06:00Z', 0, 0),
-      row('2026-11-24T14:07:00Z', 10, 0.3),
-    ]
-    expect(crossing(rows, 0.1)).toEqual({ since: new Date('2026-11-24T14:05:00Z'), ongoing: true })
-    expect(crossing([...rows, row('2026-11-24T14:08:00Z', 10, 0)], 0.1)!.ongoing).toBe(false)
-    expect(crossing(rows, 0.9)).toBeNull()
+describe('incidents page', () => {
+  it('asks for at most the last 7 days and buckets results as the API does', () => {
+    const to = new Date('2026-11-30T00:00:00Z')
+    const r = incidentRange(new Date('2026-11-01T00:00:00Z'), to)
+    expect([r.from.toISOString(), r.clamped]).toEqual(['2026-11-23T00:00:00.000Z', true])
+    expect(incidentRange(new Date('2026-11-29T00:00:00Z'), to).clamped).toBe(false)
+    expect([
+      resultBucketSeconds(3_600_000),
+      resultBucketSeconds(86_400_000),
+      resultBucketSeconds(7 * 86_400_000),
+    ]).toEqual([60, 900, 3600])
   })
 
-  it('the worst target is the one with most errors among those over the threshold', () => {
-    const rows = [
-      { provider: 'a', errors: 50, error_rate: 0.01 },
-      { provider: 'b', errors: 5, error_rate: 0.5 },
-      { provider: 'c', errors: 0, error_rate: 0 },
-    ]
-    expect(worstTarget(rows, 0.05)!.provider).toBe('b')
-    expect(worstTarget(rows, 0.9)!.provider).toBe('a')
-    expect(worstTarget([{ provider: 'c', errors: 0, error_rate: 0 }], 0.05)).toBeUndefined()
+  it('says error classes as a reader would, most first', () => {
+    expect(errorTypesText({ timeout: 2, '5xx': 40 })).toBe('5xx server errors 40 · timeouts 2')
+    expect(errorTypesText({})).toBe('–')
   })
 })
 

@@ -1,0 +1,100 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
+import { useGateway } from './harness.ts'
+import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
+import { FAILING_MINUTES, FAILURES_PER_MINUTE, incidentConfig, replayIncident, type Replay } from './incident-replay.ts'
+
+/**
+ * The incidents page as an on-call engineer meets it: a replayed incident (the primary failing 40%
+ * of its attempts for four minutes, the backup answering) must be named on the primary, with the
+ * minutes it started and recovered, and what became of the requests; the backup is not blamed.
+ */
+const TOKEN = 'incidents-e2e-token'
+const env = useGateway(incidentConfig, {
+  adminToken: TOKEN,
+  faults: true,
+  beforeStart: async () => {
+    await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
+  },
+})
+let browser: Browser
+let page: Page
+let replay: Replay
+const MIN = 60_000
+const failed = FAILING_MINUTES.length * FAILURES_PER_MINUTE + 1
+const attempts = FAILING_MINUTES.length * 25 + 1
+
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000, interval: 100 })
+/** The minute as the page prints it, in the browser's time zone (the test's, here). */
+const hhmm = (ms: number) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
+
+beforeAll(async () => {
+  replay = await replayIncident(env, TOKEN)
+  await env.gw.flushSpans()
+  browser = await launchBrowser()
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+  page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('incidents page in headless Chromium', () => {
+  it('names the primary with its attempt error rate, since and recovered minutes, saved and lost requests', async () => {
+    const from = new Date(replay.start).toISOString()
+    const to = new Date(replay.start + 15 * MIN).toISOString()
+    await page.goto(`${env.url}/incidents?${new URLSearchParams({ from, to })}`)
+    const cards = page.getByTestId('incident')
+    await poll(() => cards.count()).toBe(1)
+    const card = cards.first()
+    expect(await card.getByTestId('incident-target').textContent()).toBe('openai / gpt-4o')
+    expect(await card.getByTestId('incident-status').textContent()).toBe('Resolved')
+    const rate = parseFloat((await card.getByTestId('incident-error-rate').textContent())!)
+    expect(Math.abs(rate - (100 * failed) / attempts)).toBeLessThan(1)
+    expect(await card.getByTestId('incident-since').textContent()).toBe(hhmm(replay.start + 2 * MIN))
+    expect(await card.getByTestId('incident-recovered').textContent()).toBe(hhmm(replay.start + 6 * MIN))
+    expect(await card.getByTestId('saved-by-fallback').textContent()).toBe(String(failed - 1))
+    expect(await card.getByTestId('lost').textContent()).toBe('1')
+    expect(await card.getByTestId('incident-types').textContent()).toBe(`5xx server errors ${failed}`)
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'incidents.png'), fullPage: true })
+  })
+
+  it('the health table carries the failures on the primary; the backup shows only its own one', async () => {
+    const rows = page.getByTestId('incident-targets').locator('tbody tr')
+    await poll(() => rows.count()).toBe(2)
+    const cells = async (i: number) => (await rows.nth(i).locator('td').allTextContents()).slice(0, 4)
+    expect(await cells(0)).toEqual(['openai', 'gpt-4o', '251', String(failed)])
+    expect(await cells(1)).toEqual(['backup', 'gpt-4o-mini', String(failed), '1'])
+  })
+
+  it('the failing-requests link opens the trace list on the primary, errors only, from the incident start', async () => {
+    await page.getByTestId('failing-traces').click()
+    await poll(() => new URL(page.url()).pathname).toBe('/traces')
+    const q = new URL(page.url()).searchParams
+    expect([q.get('provider'), q.get('model'), q.get('status'), q.get('from')]).toEqual([
+      'openai',
+      'gpt-4o',
+      'error',
+      new Date(replay.start + 2 * MIN).toISOString(),
+    ])
+  })
+
+  it('auto-refresh is on by default and refetches; paused, it stops', async () => {
+    let calls = 0
+    page.on('request', (r) => void (new URL(r.url()).pathname === '/api/incidents' && calls++))
+    await page.goto(`${env.url}/incidents?range=1h&refresh=2`)
+    await poll(() => page.getByTestId('result-totals').textContent()).toContain('1 lost')
+    const toggle = page.getByTestId('auto-refresh')
+    expect(await toggle.isChecked()).toBe(true)
+    await poll(() => calls).toBeGreaterThanOrEqual(2)
+    await toggle.uncheck()
+    const paused = calls
+    await new Promise((r) => setTimeout(r, 2_500))
+    expect(calls).toBe(paused)
+  })
+})
