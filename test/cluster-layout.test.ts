@@ -14,7 +14,9 @@ import { Spool } from '../gateway/src/storage/spool.ts'
 import { getTrace, listTraces } from '../gateway/src/storage/trace-queries.ts'
 import { costReport } from '../gateway/src/storage/report-queries.ts'
 import { compileQuery } from '../gateway/src/storage/query-compiler.ts'
-import { QueryRequestSchema, TraceListQuerySchema } from '@tracegate/schemas'
+import { exampleTraces, fateOfFailedRequests } from '../gateway/src/storage/incident-queries.ts'
+import { incidentsReport } from '../gateway/src/incidents/report.ts'
+import { IncidentSettingsSchema, QueryRequestSchema, TraceListQuerySchema } from '@tracegate/schemas'
 import { requestRowValues, spoolPayload } from './span-fixtures.ts'
 
 /**
@@ -193,6 +195,16 @@ describe('cluster mode on a one-shard cluster', () => {
     const range = { from: new Date(now - 3_600_000), to: new Date(now + 60_000) }
     const report = await costReport(store, { ...range, group_by: 'workflow', format: 'json' })
     expect(report.rows.map((r) => [r.group, r.requests, r.errors])).toEqual([['replay', 1, 0]])
+    const incidents = await incidentsReport(store, range, IncidentSettingsSchema.parse({}))
+    expect(incidents.health.map((h) => [h.provider, h.model, h.attempts, h.errors])).toEqual([
+      ['openai', 'gpt-4o', 1, 0],
+    ])
+    expect(incidents.results.first_try).toBe(1)
+    // An incident's window reads raw spans with a subquery over the same Distributed table.
+    const window = { from: range.from.getTime(), to: range.to.getTime() }
+    const target = { provider: 'openai', model: 'gpt-4o' }
+    expect((await fateOfFailedRequests(store, window, target)).requests.lost).toBe(0)
+    expect(await exampleTraces(store, window, target)).toEqual([])
     for (const [group_by, source] of [
       ['workflow', 'rollup'],
       ['user', 'spans'],

@@ -12,6 +12,12 @@ import { column, queryRows, rowSchema } from './rows.ts'
  * requests comes from the request rollup; only an incident's own window touches the raw spans.
  */
 
+/**
+ * Subqueries over the same tables use GLOBAL IN: on a cluster a plain IN inside a Distributed query
+ * would run the subquery's Distributed read again on every shard (refused by default); GLOBAL runs
+ * it once and ships the set. On one node it is a plain IN.
+ */
+
 /** Failed attempts: every error class but a caller hanging up, which is no provider's fault. */
 const FAILED = `ErrorClass NOT IN ('ok', 'cancelled')`
 
@@ -46,7 +52,7 @@ export function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?: numb
       query: `SELECT Provider AS provider, Model AS model, toUnixTimestamp(Minute) * 1000 AS minute,
         sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors
       FROM ${db}.attempts_1m
-      WHERE ${IN_RANGE} AND (Provider, Model) IN (
+      WHERE ${IN_RANGE} AND (Provider, Model) GLOBAL IN (
         SELECT Provider, Model FROM ${db}.attempts_1m WHERE ${IN_RANGE} AND ${FAILED} GROUP BY Provider, Model)
       GROUP BY provider, model, minute ORDER BY provider, model, minute
       LIMIT ${MAX_MINUTE_ROWS}${readLimitSql(timeoutMs)}`,
@@ -163,7 +169,7 @@ export async function fateOfFailedRequests(store: Store, r: Range, target: Targe
         countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS fell_back
       FROM ${db}.spans
       WHERE SpanKind = 'Server' AND Timestamp >= {lead:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
-        AND TraceId IN (${FAILED_ATTEMPT_TRACES(db)})
+        AND TraceId GLOBAL IN (${FAILED_ATTEMPT_TRACES(db)})
       GROUP BY result${readLimitSql(timeoutMs)}`,
       query_params: { ...rangeParams(r), lead: formatTimestamp(r.from - REQUEST_LEAD_MS), ...target },
     },
