@@ -103,8 +103,23 @@ function row(base: Partial<SpanRow>): SpanRow {
   }
 }
 
-/** One request: its SERVER span and one CLIENT span per attempt (about 6% retried once). */
+/**
+ * The seeded incident: for half an hour, six hours before the end, 40% of the first attempts to
+ * gpt-4o fail with a 503 and fall back to Claude Sonnet, so the incidents page has one to find.
+ */
+const INCIDENT = { startBeforeEnd: 6 * 3_600_000, ms: 30 * 60_000, model: 'gpt-4o-2024-08-06', share: 0.4 }
+const FALLBACK = MODELS[3]!
+let seedEnd = 0
+
+/** One request: its SERVER span and one CLIENT span per attempt (about 6% retried once, some falling back). */
 function request(i: number, ms: number): SpanRow[] {
+  const rows = plain(i, ms)
+  const since = seedEnd - INCIDENT.startBeforeEnd
+  const hit = rows[0]!.ResponseModel === INCIDENT.model && ms >= since && ms < since + INCIDENT.ms
+  return hit && rand() < INCIDENT.share ? fellBack(i, ms, rows) : rows
+}
+
+function plain(i: number, ms: number): SpanRow[] {
   const [provider, model, inRate, outRate] = pick(MODELS)
   const traceId = `${hex(0xbe7c4, 8)}${hex(i, 24)}`
   const failed = rand() < 0.03
@@ -155,6 +170,7 @@ function request(i: number, ms: number): SpanRow[] {
       SpanName: `chat ${model}`,
       SpanKind: 'Client',
       Duration: duration - 2e5,
+      Attempt: retried ? 2 : 1,
     }),
   ]
   if (retried)
@@ -167,6 +183,7 @@ function request(i: number, ms: number): SpanRow[] {
         SpanName: `chat ${model}`,
         SpanKind: 'Client',
         Duration: 1e7,
+        Attempt: 1,
         StatusCode: 'Error',
         ErrorType: '503',
         HttpStatus: 503,
@@ -176,6 +193,58 @@ function request(i: number, ms: number): SpanRow[] {
       }),
     )
   return [server, ...attempts]
+}
+
+/** A request of the seeded incident: its gpt-4o attempt failed, Claude Sonnet answered. */
+function fellBack(i: number, ms: number, [server, ...clients]: SpanRow[]): SpanRow[] {
+  const [provider, model, inRate, outRate] = FALLBACK
+  const base = clients.at(-1)!
+  const failed = {
+    ...base,
+    Timestamp: formatTimestamp(ms + 0.1),
+    SpanId: hex(i * 4 + 3, 16),
+    TtftMs: null,
+    Provider: 'openai',
+    RequestModel: 'gpt-4o',
+    ResponseModel: '',
+    SpanName: 'chat gpt-4o',
+    Duration: 2e8,
+    StatusCode: 'Error' as const,
+    ErrorType: '503',
+    HttpStatus: 503,
+    InputTokens: null,
+    OutputTokens: null,
+    CostUsd: null,
+    Attempt: 1,
+  }
+  const output = server!.OutputTokens ?? 200
+  const input = server!.InputTokens ?? 1000
+  const answered = {
+    Provider: provider,
+    RequestModel: model.replace(/-\d{8}$/, ''),
+    ResponseModel: model,
+    StatusCode: 'Ok' as const,
+    ErrorType: '',
+    HttpStatus: 200,
+    InputTokens: input,
+    OutputTokens: output,
+    CostUsd: (input * inRate + output * outRate) / 1000,
+  }
+  const fallback = {
+    ...base,
+    ...answered,
+    Timestamp: formatTimestamp(ms + 0.3),
+    SpanName: `chat ${model}`,
+    Attempt: 2,
+    SpanAttributes: { 'tracegate.is_fallback': 'true' },
+  }
+  const request_ = {
+    ...server!,
+    ...answered,
+    Attempt: 2,
+    SpanAttributes: { ...server!.SpanAttributes, 'tracegate.fell_back': 'true' },
+  }
+  return [request_, failed, fallback]
 }
 
 async function count(gw: Gateway): Promise<number> {
@@ -190,6 +259,7 @@ async function count(gw: Gateway): Promise<number> {
 async function seedSpans(gw: Gateway, end: number): Promise<void> {
   const requests = Math.round(SPANS / 2.06)
   const start = end - DAYS * DAY
+  seedEnd = end
   const step = (DAYS * DAY) / requests
   const began = Date.now()
   let batch: SpanRow[] = []
@@ -227,7 +297,7 @@ async function settleMerges(gw: Gateway): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000))
   }
   const parts = await sql(
-    `SELECT table, count() AS parts FROM system.parts WHERE database = '${gw.store.database}' AND active AND table LIKE 'spans%' GROUP BY table ORDER BY table`,
+    `SELECT table, count() AS parts FROM system.parts WHERE database = '${gw.store.database}' AND active AND (table LIKE 'spans%' OR table LIKE 'attempts%') GROUP BY table ORDER BY table`,
   )
   console.log(
     `  merges settled after ${((Date.now() - began) / 1000).toFixed(0)} s; active parts: ${parts.map((p) => `${p.table} ${p.parts}`).join(', ')}`,
@@ -332,34 +402,19 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
     name: 'metadata names (last 7 d of 30 d)',
     run: () => fetch(`${url}/api/meta-keys?from=${iso(end - 30 * DAY)}&to=${iso(end)}`),
   })
-  out.push(
-    q('incidents', 'provider x model 24h', 1, {
-      group_by: ['provider', 'model'],
-      metrics: ['requests', 'errors', 'error_rate', 'p95_latency_ms', 'retries', 'fallbacks'],
-      order_by: 'errors',
-      limit: 200,
-    }),
-  )
-  out.push(
-    q('incidents', 'outcome series 24h, one model', 1, {
-      interval: '15m',
-      group_by: ['outcome'],
-      metrics: ['requests'],
-      filters: [
-        { dimension: 'provider', op: 'eq', value: 'openai' },
-        { dimension: 'model', op: 'eq', value: 'gpt-4o-2024-08-06' },
-      ],
-      limit: 10_000,
-    }),
-  )
-  out.push(
-    q('incidents', 'failed by key 24h', 1, {
-      group_by: ['key'],
-      metrics: ['requests'],
-      filters: [{ dimension: 'outcome', op: 'not_in', value: ['ok', 'cancelled'] }],
-      limit: 20,
-    }),
-  )
+  // The incidents page is one request: detection, per-attempt health and request results.
+  for (const [name, ms] of [
+    ['1h around the seeded incident', 3_600_000],
+    ['24h', DAY],
+    ['7d', 7 * DAY],
+  ] as const) {
+    const to = name.startsWith('1h') ? end - INCIDENT.startBeforeEnd + 40 * 60_000 : end
+    out.push({
+      page: 'incidents',
+      name,
+      run: () => fetch(`${url}/api/incidents?${new URLSearchParams({ from: iso(to - ms), to: iso(to) })}`),
+    })
+  }
   const list = (name: string, params: string): Case => ({
     page: 'traces',
     name,
@@ -432,10 +487,16 @@ async function main(): Promise<void> {
       for (let i = 0; i < (c.runs ?? RUNS) + 2; i++) {
         const t = performance.now()
         const res = await c.run()
-        const body = (await res.json()) as { rows?: unknown[]; traces?: unknown[]; spans?: unknown[]; keys?: unknown[] }
+        const body = (await res.json()) as {
+          rows?: unknown[]
+          traces?: unknown[]
+          spans?: unknown[]
+          keys?: unknown[]
+          incidents?: unknown[]
+        }
         if (!res.ok) throw new Error(`${c.name}: HTTP ${res.status} ${JSON.stringify(body)}`)
         if (i >= 2) times.push(performance.now() - t)
-        rows = (body.rows ?? body.traces ?? body.spans ?? body.keys ?? []).length
+        rows = (body.rows ?? body.traces ?? body.spans ?? body.keys ?? body.incidents ?? []).length
       }
       times.sort((a, b) => a - b)
       console.log(

@@ -68,16 +68,13 @@ export async function incidentsReport(
 type Found = DetectedIncident & Target & { stats: MinuteStat[] }
 
 /** Every target's incidents that overlap the range, ongoing first, then the most recent. */
-function findIncidents(rows: Array<Target & MinuteStat>, settings: IncidentSettings, range: Range): Found[] {
-  const byTarget = new Map<string, { target: Target; stats: MinuteStat[] }>()
-  for (const r of rows) {
-    const key = JSON.stringify([r.provider, r.model])
-    const entry = byTarget.get(key) ?? { target: { provider: r.provider, model: r.model }, stats: [] }
-    entry.stats.push({ minute: r.minute, attempts: r.attempts, errors: r.errors })
-    byTarget.set(key, entry)
-  }
+function findIncidents(
+  targets: Array<Target & { stats: MinuteStat[] }>,
+  settings: IncidentSettings,
+  range: Range,
+): Found[] {
   const found: Found[] = []
-  for (const { target, stats } of byTarget.values())
+  for (const { stats, ...target } of targets)
     for (const d of detectIncidents(stats, settings))
       if ((d.recoveredAt ?? Infinity) > range.from && d.since < range.to) found.push({ ...d, ...target, stats })
   return found.sort((a, b) => Number(a.recoveredAt !== null) - Number(b.recoveredAt !== null) || b.since - a.since)

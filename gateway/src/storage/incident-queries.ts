@@ -35,31 +35,38 @@ const IN_RANGE = 'Minute >= toStartOfMinute({from:DateTime64(9)}) AND Minute < {
 const FOR_TARGET = 'Provider = {provider:String} AND Model = {model:String}'
 
 const count = column.int
+/** Minutes as [minute since the epoch, attempts, failed]: one row per target keeps a week of minutes cheap to read. */
 const MINUTE_ROWS = rowSchema(
   'attempts per target and minute',
-  z.object({ provider: column.string, model: column.string, minute: count, attempts: count, errors: count }),
+  z.object({
+    provider: column.string,
+    model: column.string,
+    minutes: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int()])),
+  }),
 )
 
-/** At most this many target-minutes are read for detection: a week of minutes for ~50 failing targets. */
-const MAX_MINUTE_ROWS = 500_000
-
-/** Attempts and failures per minute, for every target that failed at least once in the range. */
-export function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?: number) {
-  const db = store.database
-  return queryRows(
+/** Attempts and failures per minute (oldest first), for every target that failed at least once in the range. */
+export async function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?: number) {
+  const rows = await queryRows(
     store.client,
     {
-      query: `SELECT Provider AS provider, Model AS model, toUnixTimestamp(Minute) * 1000 AS minute,
-        sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors
-      FROM ${db}.attempts_1m
-      WHERE ${IN_RANGE} AND (Provider, Model) GLOBAL IN (
-        SELECT Provider, Model FROM ${db}.attempts_1m WHERE ${IN_RANGE} AND ${FAILED} GROUP BY Provider, Model)
-      GROUP BY provider, model, minute ORDER BY provider, model, minute
-      LIMIT ${MAX_MINUTE_ROWS}${readLimitSql(timeoutMs)}`,
+      query: `SELECT provider, model, arraySort(m -> m.1, groupArray((minute, attempts, errors))) AS minutes
+      FROM (
+        SELECT Provider AS provider, Model AS model, toUInt32(toUnixTimestamp(Minute) / 60) AS minute,
+          toUInt32(sum(Attempts)) AS attempts, toUInt32(sumIf(Attempts, ${FAILED})) AS errors
+        FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
+        GROUP BY provider, model, minute)
+      GROUP BY provider, model HAVING sum(errors) > 0
+      ORDER BY provider, model${readLimitSql(timeoutMs)}`,
       query_params: rangeParams(r),
     },
     MINUTE_ROWS,
   )
+  return rows.map(({ provider, model, minutes }) => ({
+    provider,
+    model,
+    stats: minutes.map(([minute, attempts, errors]) => ({ minute: minute * 60_000, attempts, errors })),
+  }))
 }
 
 const HEALTH_ROWS = rowSchema(
