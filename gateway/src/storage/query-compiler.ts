@@ -184,7 +184,8 @@ export function compileQuery(q: QueryRequest, database: string, timeoutMs?: numb
     select.push(`${src.metric(m)} AS ${m}`)
     columns.push(m)
   })
-  const rank = `${q.order_by ?? q.metrics[0]} DESC`
+  // The metric's expression, not its alias: order_by may name a metric the slice does not select.
+  const rank = `${src.metric(q.order_by ?? q.metrics[0]!)} DESC`
   const order = q.interval ? 'time' : q.top ? `other, ${rank}` : rank
   const sql = `SELECT ${select.join(', ')}
 FROM ${src.table}

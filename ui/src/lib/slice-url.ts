@@ -10,7 +10,7 @@ export interface SliceState {
   top: number
 }
 
-export const TOP_CHOICES = [5, 10, 20, 50] as const
+export const TOP_CHOICES = [3, 5, 10, 20, 50] as const
 const DEFAULT_TOP = 10
 
 const DEFAULT_METRICS: Metric[] = ['requests', 'error_rate', 'p95_latency_ms', 'cost_usd']
