@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { crossing, worstTarget } from './incident.ts'
 import { filterParam, parseFilter, readSlice } from './slice-url.ts'
 import { buckets, intervalFor, previous, rangeFromQuery } from './time.ts'
-import { cost, costWithUnpriced, count, dateTime, ms, pct, tokens, unpricedNote, usd } from './format.ts'
+import { axisTimes, cost, costWithUnpriced, count, dateTime, ms, pct, tokens, unpricedNote, usd } from './format.ts'
 import { storageWarning } from './health.ts'
 
 describe('incident detection', () => {
@@ -94,6 +94,15 @@ describe('time ranges', () => {
     expect(usd(-0.5)).toBe('-$0.50')
     expect(usd(null)).toBe('–')
     expect(pct(0.25)).toBe('25.0%')
+  })
+
+  it('chart axes use the same 24-hour clock, and dates across days', () => {
+    const t = Date.UTC(2026, 11, 1, 14, 5) / 1000
+    if (Intl.DateTimeFormat().resolvedOptions().timeZone === 'UTC') {
+      expect(axisTimes([t, t + 3600])).toEqual(['14:05', '15:05'])
+      expect(axisTimes([t, t + 3 * 86_400])).toEqual(['01 Dec', '04 Dec'])
+    }
+    expect(axisTimes([t, t + 60])[0]).toMatch(/^\d\d:\d\d$/)
   })
 
   it('an unpriced cost never reads as $0', () => {

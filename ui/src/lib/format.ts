@@ -93,6 +93,16 @@ export function clock(d: Date): string {
     : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`
 }
 
+const HOUR_MINUTE = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+const DAY_MONTH = new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short' })
+
+/** Chart time-axis ticks (epoch seconds) in the same 24-hour clock: "14:05", or "01 Dec" across days. */
+export function axisTimes(ticks: number[]): string[] {
+  const span = ticks.length > 1 ? ticks.at(-1)! - ticks[0]! : 0
+  const fmt = span >= 2 * 86_400 ? DAY_MONTH : HOUR_MINUTE
+  return ticks.map((t) => fmt.format(t * 1000))
+}
+
 /** The browser's time zone as the pages name it ("UTC", "CET"). */
 export const zoneName = (d = new Date()): string =>
   DATE_TIME.formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? ''
