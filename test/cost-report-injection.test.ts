@@ -88,6 +88,8 @@ describe('cost report CSV against formula injection', () => {
       'output_tokens',
       'cache_read_tokens',
       'cost_usd',
+      'priced_requests',
+      'unpriced_requests',
       'provider_reported_requests',
       'provider_cost_usd',
       'cost_gap_usd',

@@ -59,6 +59,10 @@ export const TraceListQuerySchema = z
     status: z.enum(['ok', 'error', 'cancelled']).optional(),
     outcome: z.string().max(50).optional(),
     error_type: z.string().max(200).optional(),
+    /** Requests that cost at least this many dollars (unpriced ones have no cost and never match). */
+    min_cost_usd: z.coerce.number().min(0).max(1e6).optional(),
+    /** Requests that took at least this long, end to end. */
+    min_duration_ms: z.coerce.number().min(0).max(86_400_000).optional(),
     tag: z.string().max(200).optional(),
     /** `name=value`: requests sent with `x-tracegate-meta-<name>: value`. */
     meta: z
@@ -87,6 +91,7 @@ export const TraceSummarySchema = SpanSchema.pick({
   input_tokens: true,
   output_tokens: true,
   cost_usd: true,
+  cost_source: true,
   http_status: true,
   error_type: true,
   workflow: true,
@@ -144,6 +149,12 @@ export const CostReportRowSchema = z.object({
   output_tokens: z.number(),
   cache_read_tokens: z.number(),
   cost_usd: z.number(),
+  /**
+   * Requests with a cost (priced from the price data, an override, or free), and requests of a model
+   * without a price: their spend is missing from cost_usd, not $0. The rest carried no usage (failed).
+   */
+  priced_requests: z.number(),
+  unpriced_requests: z.number(),
   /** Requests whose provider reported a cost itself (xAI, OpenRouter), what it reported, and our cost for the same requests. */
   provider_reported_requests: z.number(),
   provider_cost_usd: z.number(),

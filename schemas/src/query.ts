@@ -30,6 +30,7 @@ export const QUERY_METRICS = [
   'fallbacks',
   'provider_cost_usd',
   'cost_gap_usd',
+  'unpriced_requests',
 ] as const
 export const QUERY_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const
 
@@ -65,9 +66,18 @@ export const QueryRequestSchema = z
     interval: z.enum(QUERY_INTERVALS).optional(),
     order_by: z.enum(QUERY_METRICS).optional(),
     limit: z.number().int().min(1).max(10_000).default(100),
+    /**
+     * Keep the `top` groups (ranked by `order_by`, else the first metric, over the whole range) and
+     * fold every other group into one row with `other: 1`, so nothing is dropped from the totals.
+     */
+    top: z.number().int().min(1).max(100).optional(),
   })
   .strict()
   .refine(toAfterFrom, AFTER_FROM)
+  .refine((q) => !q.top || q.group_by.length > 0, {
+    message: 'top needs at least one group_by dimension',
+    path: ['top'],
+  })
   .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, {
     message: 'the range may span at most 400 days',
     path: ['from'],

@@ -25,13 +25,15 @@ interface SliceColumn {
 const isoSecond = (t: string) => `${t.slice(0, 10)}T${t.slice(11, 19)}Z`
 
 /**
- * The rows of a compiled slice: `time` when there is an interval, the dimensions as `d0`… (their
+ * The rows of a compiled slice: `time` when there is an interval, `other` with `top`, the dimensions as `d0`… (their
  * names, `meta:<name>`, are not SQL identifiers), the metrics by name; mapped to the response's
  * columns. A metric of no rows (a percentile of nothing, 0/0) is NaN in ClickHouse: null here, not 0.
  */
 function sliceRows(q: QueryRequest): RowSchema<SliceRow> {
   const columns: SliceColumn[] = [
     ...(q.interval ? [{ name: 'time', alias: 'time', type: column.dateTime.transform(isoSecond) }] : []),
+    // With `top`: 1 on the row that folds every group outside the top ones.
+    ...(q.top ? [{ name: 'other', alias: 'other', type: column.int }] : []),
     ...q.group_by.map((d, i) => ({ name: d, alias: `d${i}`, type: column.string })),
     ...q.metrics.map((m) => ({ name: m, alias: m, type: column.metric })),
   ]

@@ -67,6 +67,8 @@ const SPAN_METRICS: Record<Metric, string> = {
   provider_cost_usd: 'sum(ifNull(ProviderCostUsd, 0))',
   // Ours minus theirs, over the requests whose provider reported a cost.
   cost_gap_usd: 'sumIf(ifNull(CostUsd, 0), ProviderCostUsd IS NOT NULL) - sum(ifNull(ProviderCostUsd, 0))',
+  // Requests of a model without a price: their spend is missing from cost_usd, not $0.
+  unpriced_requests: "countIf(CostSource = 'unpriced')",
 }
 const INTERVALS: Record<string, string> = {
   '1m': '1 MINUTE',
@@ -105,32 +107,16 @@ function filterSql(f: Filter, i: number, rollup: boolean, params: Record<string,
   return `${col} ${f.op === 'eq' || f.op === 'in' ? 'IN' : 'NOT IN'} {f${i}:Array(String)}`
 }
 
-/** Compile a validated slice into parameterised SQL over the rollup or the raw request spans, bounded to `timeoutMs`. */
-export function compileQuery(q: QueryRequest, database: string, timeoutMs?: number): CompiledQuery {
+/** Where a slice reads from, and the rows it keeps, shared by the slice and its top-groups subquery. */
+interface Source {
+  rollup: boolean
+  table: string
+  where: string
+  metric: (m: Metric) => string
+}
+
+function sourceOf(q: QueryRequest, database: string, params: Record<string, unknown>): Source {
   const rollup = usesRollup(q)
-  const params: Record<string, unknown> = {
-    from: formatTimestamp(q.from.getTime()),
-    to: formatTimestamp(q.to.getTime()),
-    limit: q.limit,
-  }
-  const ts = rollup ? 'Minute' : 'Timestamp'
-  const select: string[] = []
-  const groups: string[] = []
-  const columns: string[] = []
-  if (q.interval) {
-    select.push(`toStartOfInterval(${ts}, INTERVAL ${INTERVALS[q.interval]}) AS time`)
-    groups.push('time')
-    columns.push('time')
-  }
-  q.group_by.forEach((d, i) => {
-    select.push(`${dimensionSql(d, rollup, params, i)} AS d${i}`)
-    groups.push(`d${i}`)
-    columns.push(d)
-  })
-  q.metrics.forEach((m) => {
-    select.push(`${rollup ? ROLLUP_METRICS[m] : SPAN_METRICS[m]} AS ${m}`)
-    columns.push(m)
-  })
   const where = rollup
     ? ['Minute >= toStartOfMinute({from:DateTime64(9)})', 'Minute < {to:DateTime64(9)}']
     : [
@@ -140,13 +126,73 @@ export function compileQuery(q: QueryRequest, database: string, timeoutMs?: numb
         'Timestamp < {to:DateTime64(9)}',
       ]
   q.filters.forEach((f, i) => where.push(filterSql(f, i, rollup, params)))
-  const order = q.interval ? 'time' : `${q.order_by ?? q.metrics[0]} DESC`
+  return {
+    rollup,
+    table: `${database}.${rollup ? 'spans_1m' : 'spans'}`,
+    where: where.join(' AND '),
+    metric: (m) => (rollup ? ROLLUP_METRICS[m]! : SPAN_METRICS[m]),
+  }
+}
+
+/**
+ * The group columns. With `top`, a group is kept when its values are among the top groups of the
+ * whole range; every other group is folded into one row (empty values, `other` = 1).
+ */
+function groupSelect(q: QueryRequest, src: Source, dims: string[], params: Record<string, unknown>): string[] {
+  if (!q.top) return dims.map((d, i) => `${d} AS d${i}`)
+  params.top = q.top
+  const rank = src.metric(q.order_by ?? q.metrics[0]!)
+  const ranked = `SELECT ${dims.join(', ')} FROM ${src.table} WHERE ${src.where}
+  GROUP BY ${dims.join(', ')} ORDER BY ${rank} DESC LIMIT {top:UInt32}`
+  // Aliased once inside the IN, so an arrayJoin (tags) is expanded once, not per use.
+  const key = dims.map((d, i) => `${d} AS r${i}`).join(', ')
+  return [
+    `(${key}) IN (${ranked}) AS is_top`,
+    'NOT is_top AS other',
+    ...dims.map((_, i) => `if(is_top, r${i}, '') AS d${i}`),
+  ]
+}
+
+/** Compile a validated slice into parameterised SQL over the rollup or the raw request spans, bounded to `timeoutMs`. */
+export function compileQuery(q: QueryRequest, database: string, timeoutMs?: number): CompiledQuery {
+  const params: Record<string, unknown> = {
+    from: formatTimestamp(q.from.getTime()),
+    to: formatTimestamp(q.to.getTime()),
+    limit: q.limit,
+  }
+  const src = sourceOf(q, database, params)
+  const ts = src.rollup ? 'Minute' : 'Timestamp'
+  const select: string[] = []
+  const groups: string[] = []
+  const columns: string[] = []
+  if (q.interval) {
+    select.push(`toStartOfInterval(${ts}, INTERVAL ${INTERVALS[q.interval]}) AS time`)
+    groups.push('time')
+    columns.push('time')
+  }
+  const dims = q.group_by.map((d, i) => dimensionSql(d, src.rollup, params, i))
+  select.push(...groupSelect(q, src, dims, params))
+  if (q.top) {
+    groups.push('is_top')
+    columns.push('other')
+  }
+  q.group_by.forEach((d, i) => {
+    groups.push(`d${i}`)
+    columns.push(d)
+  })
+  q.metrics.forEach((m) => {
+    select.push(`${src.metric(m)} AS ${m}`)
+    columns.push(m)
+  })
+  // The metric's expression, not its alias: order_by may name a metric the slice does not select.
+  const rank = `${src.metric(q.order_by ?? q.metrics[0]!)} DESC`
+  const order = q.interval ? 'time' : q.top ? `other, ${rank}` : rank
   const sql = `SELECT ${select.join(', ')}
-FROM ${database}.${rollup ? 'spans_1m' : 'spans'}
-WHERE ${where.join(' AND ')}${groups.length ? `\nGROUP BY ${groups.join(', ')}` : ''}
+FROM ${src.table}
+WHERE ${src.where}${groups.length ? `\nGROUP BY ${groups.join(', ')}` : ''}
 ORDER BY ${order}
 LIMIT {limit:UInt32}${readLimitSql(timeoutMs)}`
-  return { source: rollup ? 'rollup' : 'spans', sql, params, columns }
+  return { source: src.rollup ? 'rollup' : 'spans', sql, params, columns }
 }
 
 const META_PREFIX = 'tracegate.meta.'

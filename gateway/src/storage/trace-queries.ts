@@ -61,6 +61,15 @@ function extraFilters(q: TraceListQuery, where: string[], params: Record<string,
     params.meta_key = `tracegate.meta.${q.meta.slice(0, eq)}`
     params.meta_value = q.meta.slice(eq + 1)
   }
+  if (q.min_cost_usd !== undefined) {
+    where.push('CostUsd >= {min_cost:Float64}')
+    params.min_cost = q.min_cost_usd
+  }
+  if (q.min_duration_ms !== undefined) {
+    // Duration is in nanoseconds.
+    where.push('Duration >= {min_duration_ns:UInt64}')
+    params.min_duration_ns = Math.round(q.min_duration_ms * 1e6)
+  }
   if (q.q) where.push(searchSql(q.q, params))
 }
 
@@ -130,6 +139,7 @@ const SummaryColumns = DetailColumns.pick({
   InputTokens: true,
   OutputTokens: true,
   CostUsd: true,
+  CostSource: true,
   HttpStatus: true,
   ErrorType: true,
   Workflow: true,
@@ -238,6 +248,7 @@ function toSummary(r: SummaryRow): TraceSummary {
     input_tokens: r.InputTokens,
     output_tokens: r.OutputTokens,
     cost_usd: r.CostUsd,
+    cost_source: costSource(r.CostSource),
     http_status: r.HttpStatus,
     error_type: r.ErrorType,
     workflow: r.Workflow,

@@ -3,7 +3,7 @@ import { resultBucketSeconds } from '@tracegate/schemas'
 import { errorTypesText, incidentRange } from './incident.ts'
 import { filterParam, parseFilter, readSlice } from './slice-url.ts'
 import { buckets, intervalFor, previous, rangeFromQuery } from './time.ts'
-import { usd, pct } from './format.ts'
+import { axisTimes, cost, costWithUnpriced, count, dateTime, ms, pct, tokens, unpricedNote, usd } from './format.ts'
 import { storageWarning } from './health.ts'
 
 describe('incidents page', () => {
@@ -76,10 +76,43 @@ describe('time ranges', () => {
     expect(intervalFor(30 * 86_400_000)).toBe('1d')
   })
 
-  it('small costs keep their digits', () => {
+  it('money reads as cents with separators; only amounts below a cent get more digits', () => {
     expect(usd(0.0000123)).toBe('$0.000012')
-    expect(usd(12.5)).toBe('$12.5000')
+    expect(usd(0.0042)).toBe('$0.0042')
+    expect(usd(0.04)).toBe('$0.04')
+    expect(usd(12.5)).toBe('$12.50')
+    expect(usd(1234.561)).toBe('$1,234.56')
+    expect(usd(0)).toBe('$0.00')
+    expect(usd(-0.5)).toBe('-$0.50')
+    expect(usd(null)).toBe('–')
     expect(pct(0.25)).toBe('25.0%')
+  })
+
+  it('chart axes use the same 24-hour clock, and dates across days', () => {
+    const t = Date.UTC(2026, 11, 1, 14, 5) / 1000
+    if (Intl.DateTimeFormat().resolvedOptions().timeZone === 'UTC') {
+      expect(axisTimes([t, t + 3600])).toEqual(['14:05', '15:05'])
+      expect(axisTimes([t, t + 3 * 86_400])).toEqual(['01 Dec', '04 Dec'])
+    }
+    expect(axisTimes([t, t + 60])[0]).toMatch(/^\d\d:\d\d$/)
+  })
+
+  it('an unpriced cost never reads as $0', () => {
+    expect(cost(null, 'unpriced')).toBe('unpriced')
+    expect(cost(null, 'no_usage')).toBe('–')
+    expect(cost(0.02, 'genai-prices')).toBe('$0.02')
+    expect(costWithUnpriced(1.2, 3)).toBe('$1.20 + 3 unpriced')
+    expect(unpricedNote(1)).toBe('1 request unpriced')
+    expect(unpricedNote(0)).toBeNull()
+  })
+
+  it('token counts and latencies have separators; times carry their zone', () => {
+    expect(tokens(1234567)).toBe('1,234,567')
+    expect(count(12345.4)).toBe('12,345')
+    expect(ms(1234)).toBe('1,234 ms')
+    expect(dateTime('2026-12-01T14:05:09.123Z')).toMatch(/^01 Dec 2026, \d\d:\d\d:09 \S+$/)
+    if (Intl.DateTimeFormat().resolvedOptions().timeZone === 'UTC')
+      expect(dateTime(Date.UTC(2026, 11, 1, 14, 5, 9))).toBe('01 Dec 2026, 14:05:09 UTC')
   })
 })
 

@@ -18,6 +18,7 @@ export const METRIC_INFO: Record<Metric, { label: string; fmt: (v: number | stri
   fallbacks: { label: 'Fallbacks', fmt: count },
   provider_cost_usd: { label: 'Provider-reported cost', fmt: usd },
   cost_gap_usd: { label: 'Ours − provider-reported', fmt: usd },
+  unpriced_requests: { label: 'Unpriced requests', fmt: count },
 }
 
 export const DIMENSION_LABELS: Record<string, string> = {

@@ -1,12 +1,17 @@
 import { DimensionSchema, QUERY_METRICS, type Dimension, type Filter, type Metric } from '@tracegate/schemas'
 
-/** Explore's state as it lives in the URL: group=a,b  m=requests,cost_usd  f=team:eq:growth (repeated). */
+/** Explore's state as it lives in the URL: group=a,b  m=requests,cost_usd  f=team:eq:growth (repeated)  top=10. */
 export interface SliceState {
   group: Dimension[]
   metrics: Metric[]
   filters: Filter[]
   chart: Metric
+  /** How many groups are shown; the rest are folded into one "other" row. */
+  top: number
 }
+
+export const TOP_CHOICES = [3, 5, 10, 20, 50] as const
+const DEFAULT_TOP = 10
 
 const DEFAULT_METRICS: Metric[] = ['requests', 'error_rate', 'p95_latency_ms', 'cost_usd']
 const isMetric = (m: string): m is Metric => (QUERY_METRICS as readonly string[]).includes(m)
@@ -24,7 +29,14 @@ export function readSlice(q: URLSearchParams): SliceState {
     .map(parseFilter)
     .filter((f): f is Filter => f !== null)
   const chart = q.get('chart') ?? ''
-  return { group, metrics, filters, chart: isMetric(chart) ? chart : metrics[0]! }
+  const top = Number(q.get('top'))
+  return {
+    group,
+    metrics,
+    filters,
+    chart: isMetric(chart) ? chart : metrics[0]!,
+    top: (TOP_CHOICES as readonly number[]).includes(top) ? top : DEFAULT_TOP,
+  }
 }
 
 export function parseFilter(s: string): Filter | null {
