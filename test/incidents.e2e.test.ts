@@ -84,17 +84,26 @@ describe('incidents page in headless Chromium', () => {
     ])
   })
 
-  it('auto-refresh is on by default and refetches; paused, it stops', async () => {
+  it("the trace list's Outcome filter keeps the one lost request", async () => {
+    const from = new Date(replay.start).toISOString()
+    const to = new Date(replay.start + 15 * MIN).toISOString()
+    await page.goto(`${env.url}/traces?${new URLSearchParams({ from, to, refresh: 'off' })}`)
+    await page.getByLabel('Outcome').selectOption('lost')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await poll(() => new URL(page.url()).searchParams.get('result')).toBe('lost')
+    await poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(1)
+  })
+
+  it('auto-refresh refetches the incidents; paused, it stops', async () => {
     let calls = 0
     page.on('request', (r) => void (new URL(r.url()).pathname === '/api/incidents' && calls++))
-    await page.goto(`${env.url}/incidents?range=1h&refresh=2`)
+    await page.goto(`${env.url}/incidents?range=1h&refresh=5s`)
     await poll(() => page.getByTestId('result-totals').textContent()).toContain('1 lost')
-    const toggle = page.getByTestId('auto-refresh')
-    expect(await toggle.isChecked()).toBe(true)
     await poll(() => calls).toBeGreaterThanOrEqual(2)
-    await toggle.uncheck()
+    await page.getByRole('button', { name: 'Pause auto-refresh' }).click()
+    expect(new URL(page.url()).searchParams.get('refresh')).toBe('off')
     const paused = calls
-    await new Promise((r) => setTimeout(r, 2_500))
+    await new Promise((r) => setTimeout(r, 5_500))
     expect(calls).toBe(paused)
   })
 })

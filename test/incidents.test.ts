@@ -82,6 +82,26 @@ describe('incidents, per attempt', () => {
     expect([minute3?.first_try, minute3?.saved_by_fallback, minute3?.lost]).toEqual([15, 10, 1])
   })
 
+  it('the trace list filters requests by what became of them', async () => {
+    const list = async (result: string) => {
+      const q = new URLSearchParams({
+        from: new Date(replay.start).toISOString(),
+        to: new Date(replay.start + 15 * MIN).toISOString(),
+        limit: '500',
+        result,
+      })
+      const res = await fetch(`${env.url}/api/traces?${q}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      return ((await res.json()) as { traces: Array<{ attempts: number; status: string }> }).traces
+    }
+    const saved = await list('saved_by_fallback')
+    expect([saved.length, new Set(saved.map((t) => t.attempts))]).toEqual([failedPrimary - 1, new Set([2])])
+    const lost = await list('lost')
+    expect(lost.map((t) => [t.attempts, t.status])).toEqual([[2, 'error']])
+    expect(await list('first_try')).toHaveLength(requests - failedPrimary)
+    const bad = await fetch(`${env.url}/api/traces?result=retried`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(bad.status).toBe(400)
+  })
+
   it('an incident that started before the range is still shown, as ongoing when the range ends inside it', async () => {
     const r = await incidents(replay.start + 3 * MIN, replay.start + 5 * MIN)
     expect(r.incidents.map((i) => [i.since, i.status])).toEqual([

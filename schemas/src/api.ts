@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SpanSchema } from './span.ts'
+import { REQUEST_RESULTS } from './results.ts'
 
 /**
  * ClickHouse DateTime64(9) holds 1900-01-01 to 2262-04-11T23:47:16Z. The API takes from the epoch
@@ -58,6 +59,8 @@ export const TraceListQuerySchema = z
     session_id: z.string().max(200).optional(),
     status: z.enum(['ok', 'error', 'cancelled']).optional(),
     outcome: z.string().max(50).optional(),
+    /** What became of the request: ok on the first try, saved by a retry or a fallback, lost, cancelled. */
+    result: z.enum(REQUEST_RESULTS).optional(),
     error_type: z.string().max(200).optional(),
     /** Requests that cost at least this many dollars (unpriced ones have no cost and never match). */
     min_cost_usd: z.coerce.number().min(0).max(1e6).optional(),

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InstantSchema } from './api.ts'
+import { REQUEST_RESULTS, type RequestResult } from './results.ts'
 
 /**
  * Incident detection: a provider/model is in an incident when enough of its upstream attempts fail
@@ -48,10 +49,6 @@ export function resultBucketSeconds(rangeMs: number): number {
   for (const s of [60, 300, 900, 3600]) if (rangeMs / (s * 1000) <= 180) return s
   return 10_800
 }
-
-/** How a request ended for its caller (the rollup's Result). */
-export const REQUEST_RESULTS = ['first_try', 'saved_by_retry', 'saved_by_fallback', 'lost', 'cancelled'] as const
-export type RequestResult = (typeof REQUEST_RESULTS)[number]
 
 const count = z.number().int().nonnegative()
 const ms = z.number().nullable()

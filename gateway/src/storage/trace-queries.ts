@@ -7,7 +7,7 @@ import {
   type TraceListResponse,
   type TraceSummary,
 } from '@tracegate/schemas'
-import { OUTCOME_SQL } from './migrations.ts'
+import { OUTCOME_SQL, RESULT_SQL } from './migrations.ts'
 import type { SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
@@ -45,6 +45,10 @@ function extraFilters(q: TraceListQuery, where: string[], params: Record<string,
   if (q.outcome) {
     where.push(`${OUTCOME_SQL} = {outcome:String}`)
     params.outcome = q.outcome
+  }
+  if (q.result) {
+    where.push(`${RESULT_SQL} = {result:String}`)
+    params.result = q.result
   }
   if (q.model) {
     // Dashboards name the model the provider answered with (dated); callers name what they asked for.

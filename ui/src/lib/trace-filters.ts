@@ -1,4 +1,5 @@
-import { OUTCOMES } from '@tracegate/schemas'
+import { OUTCOMES, REQUEST_RESULTS } from '@tracegate/schemas'
+import { RESULT_LABELS } from './incident.ts'
 import { COMMON_ERROR_TYPES, errorTypeLabel } from './labels.ts'
 
 /**
@@ -36,7 +37,13 @@ export const TRACE_FILTERS: FilterField[] = [
       ['cancelled', 'cancelled'],
     ],
   },
-  { key: 'outcome', label: 'Outcome', kind: 'select', options: OUTCOMES.map((o) => [o, o] as const) },
+  {
+    key: 'result',
+    label: 'Outcome',
+    kind: 'select',
+    options: REQUEST_RESULTS.map((r) => [r, RESULT_LABELS[r]] as const),
+  },
+  { key: 'outcome', label: 'Error class', kind: 'select', options: OUTCOMES.map((o) => [o, o] as const) },
   { key: 'error_type', label: 'Error type', kind: 'text', hint: '429, timeout, …', options: errorTypes },
   { key: 'min_cost_usd', label: 'Min cost (USD)', kind: 'number', step: 'any' },
   { key: 'min_duration_ms', label: 'Min latency (ms)', kind: 'number', step: '1' },
