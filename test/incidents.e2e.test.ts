@@ -94,6 +94,16 @@ describe('incidents page in headless Chromium', () => {
     await poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(1)
   })
 
+  it('the overview charts what became of the requests beside the error classes', async () => {
+    await page.goto(`${env.url}/?range=1h&refresh=off`)
+    const panel = page.getByTestId('overview-results')
+    await panel.locator('.u-legend').waitFor()
+    const legend = await panel.locator('.u-legend').textContent()
+    for (const label of ['ok on first try', 'saved by retry', 'saved by fallback', 'lost (error returned)'])
+      expect(legend).toContain(label)
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'overview-incident.png'), fullPage: true })
+  })
+
   it('auto-refresh refetches the incidents; paused, it stops', async () => {
     let calls = 0
     page.on('request', (r) => void (new URL(r.url()).pathname === '/api/incidents' && calls++))

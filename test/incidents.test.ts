@@ -102,6 +102,26 @@ describe('incidents, per attempt', () => {
     expect(bad.status).toBe(400)
   })
 
+  it('slices group by what became of the requests, from the rollup and from raw spans alike', async () => {
+    const slice = async (group_by: string[]) => {
+      const res = await env.post(
+        '/api/query',
+        {
+          from: new Date(replay.start).toISOString(),
+          to: new Date(replay.start + 15 * MIN).toISOString(),
+          group_by,
+          metrics: ['requests'],
+        },
+        { authorization: `Bearer ${TOKEN}` },
+      )
+      const body = (await res.json()) as { source: string; rows: Array<Record<string, string | number>> }
+      return [body.source, Object.fromEntries(body.rows.map((r) => [r.result, r.requests]))]
+    }
+    const expected = { first_try: requests - failedPrimary, saved_by_fallback: failedPrimary - 1, lost: 1 }
+    expect(await slice(['result'])).toEqual(['rollup', expected])
+    expect(await slice(['result', 'user'])).toEqual(['spans', expected])
+  })
+
   it('an incident that started before the range is still shown, as ongoing when the range ends inside it', async () => {
     const r = await incidents(replay.start + 3 * MIN, replay.start + 5 * MIN)
     expect(r.incidents.map((i) => [i.since, i.status])).toEqual([

@@ -11,6 +11,7 @@ export const QUERY_DIMENSIONS = [
   'session',
   'status',
   'outcome',
+  'result',
   'error_type',
   'tag',
 ] as const

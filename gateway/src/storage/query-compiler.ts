@@ -1,5 +1,5 @@
 import type { Dimension, Filter, MetaKeysQuery, Metric, QueryRequest } from '@tracegate/schemas'
-import { OUTCOME_SQL, REJECTED_SQL } from './migrations.ts'
+import { OUTCOME_SQL, REJECTED_SQL, RESULT_SQL } from './migrations.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
 
@@ -19,6 +19,7 @@ const ROLLUP_DIMENSIONS: Partial<Record<Dimension, string>> = {
   workflow: 'Workflow',
   status: 'Status',
   outcome: 'Outcome',
+  result: 'Result',
 }
 const SPAN_DIMENSIONS: Record<string, string> = {
   workflow: 'Workflow',
@@ -30,6 +31,7 @@ const SPAN_DIMENSIONS: Record<string, string> = {
   session: 'SessionId',
   status: 'StatusCode',
   outcome: OUTCOME_SQL,
+  result: RESULT_SQL,
   error_type: 'ErrorType',
   tag: 'arrayJoin(Tags)',
 }

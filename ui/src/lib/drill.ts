@@ -11,6 +11,7 @@ const TRACE_KEYS: Record<string, string> = {
   session: 'session_id',
   status: 'status',
   outcome: 'outcome',
+  result: 'result',
   error_type: 'error_type',
   tag: 'tag',
 }

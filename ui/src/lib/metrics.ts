@@ -30,7 +30,8 @@ export const DIMENSION_LABELS: Record<string, string> = {
   user: 'User',
   session: 'Session',
   status: 'Status',
-  outcome: 'Outcome',
+  outcome: 'Error class',
+  result: 'Outcome',
   error_type: 'Error type',
   tag: 'Tag',
 }
