@@ -268,7 +268,7 @@ describe('explore', () => {
     // Clicked at the top of the plot, the nearest series is the minute's busiest; on a tie, the one drawn
     // first (busiest over the hour). Traffic may straddle minutes: take a minute whose busiest is a named team.
     const order = ['ops', 'growth', 'search']
-    const busiestOf = (time: string | number | null) =>
+    const busiestOf = (time: unknown) =>
       bucketed.rows
         .filter((r) => r.time === time)
         .sort((a, b) => Number(b.requests) - Number(a.requests) || rank(a) - rank(b))[0]!
