@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
+import { AlertsConfigSchema } from './alerts.ts'
 
 const url = z.string().url()
 
@@ -254,6 +255,7 @@ export const ConfigSchema = z
     storage: StorageConfigSchema.default(StorageConfigSchema.parse({})),
     spool: SpoolConfigSchema.default(SpoolConfigSchema.parse({})),
     otlp: OtlpConfigSchema.optional(),
+    alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
