@@ -12,6 +12,8 @@ export interface Received {
   /** The HMAC matched and `t` was within five minutes of this machine's clock. */
   verified: boolean
   status: number
+  /** Date.now() when it arrived. */
+  at: number
 }
 
 /**
@@ -46,6 +48,7 @@ export class Receiver {
           json: JSON.parse(body) as Record<string, unknown>,
           verified,
           status,
+          at: Date.now(),
         })
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'no')
       })

@@ -129,5 +129,5 @@ async function drain(body: AsyncIterable<Buffer> & { destroy(): void }): Promise
 function describe(err: unknown): string {
   const e = err as { code?: string; name?: string }
   if (e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT') return 'timeout'
-  return [e?.code, e?.name].filter(Boolean).join(' ') || 'error'
+  return e?.code ?? e?.name ?? 'error'
 }
