@@ -71,6 +71,8 @@ describe('alert rules API', () => {
       expect([e.param, e.message.startsWith(message)], message).toEqual([param, true])
     }
     expect((await badRequest('GET', '/api/alerts/history?limit=0', undefined)).param).toBe('limit')
+    expect((await badRequest('GET', '/api/alerts/history?rule=a&rule=b', undefined)).param).toBe('rule')
+    expect((await badRequest('GET', '/api/alerts/states?rule=a', undefined)).param).toBe('rule')
     expect((await badRequest('GET', '/api/alerts/deliveries?rule=x&extra=1', undefined)).param).toBe('extra')
     expect((await badRequest('DELETE', '/api/alerts/rules/DROP%20TABLE', undefined)).param).toBe('id')
     const notJson = await fetch(`${env.url}/api/alerts/rules`, {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { z } from 'zod'
 import {
   AlertLogQuerySchema,
   AlertRuleIdSchema,
@@ -17,6 +18,13 @@ import type { Store } from '../storage/client.ts'
 import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
+
+/** Routes that take no query parameters: naming one is a mistake worth a 400. */
+const NoQuerySchema = z.object({}).strict()
+function noQuery(req: FastifyRequest): void {
+  const q = NoQuerySchema.safeParse(req.query)
+  if (!q.success) throw invalidInput(q.error.issues, 'query')
+}
 
 /** A rule is a few hundred bytes; nothing bigger needs to reach the parser. */
 const RULE_BODY_LIMIT = 16 * 1024
@@ -72,6 +80,7 @@ export async function alertsApi(
   app.addHook('onRequest', adminGuard(opts.adminToken))
 
   app.get('/api/alerts/rules', async (req): Promise<AlertRulesResponse> => {
+    noQuery(req)
     const rules = await fromStore(req, alerts.rules.all())
     const webhooks = alerts.config.webhooks.map((w) => ({ name: w.name, format: w.format }))
     return { rules, webhooks, evaluate: alerts.config.evaluate, evaluate_every_s: alerts.config.evaluate_every_s }
@@ -103,6 +112,7 @@ export async function alertsApi(
   })
 
   app.get('/api/alerts/states', async (req): Promise<AlertStatesResponse> => {
+    noQuery(req)
     const rules = await fromStore(req, alerts.rules.all())
     return { states: await fromStore(req, alerts.states(rules)) }
   })
