@@ -31,6 +31,8 @@ import { MetricLabels } from './api/metric-labels.ts'
 import { faultsApi } from './api/faults.ts'
 import { LiveTail, tailApi } from './api/tail.ts'
 import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.ts'
+import { Alerts } from './alerts/service.ts'
+import { alertsApi } from './api/alerts.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -214,6 +216,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
+  // Links in notifications lead to the explorer: the configured address, else the one this gateway listens on.
+  const alerts = new Alerts(store, config.alerts, log, () => config.alerts.explorer_url ?? url)
+  await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 
@@ -221,6 +226,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
+  await alerts.start()
 
   let closing: Promise<void> | null = null
   const close = () =>
@@ -233,6 +239,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       await app.close()
       clearTimeout(grace)
       clearInterval(idle)
+      await alerts.close()
       recorder.drain()
       await writer.close()
       await otlp?.close()

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { IncidentSettingsSchema } from './incidents.ts'
 
 import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
+import { AlertsConfigSchema } from './alerts.ts'
 
 const url = z.string().url()
 
@@ -256,6 +257,7 @@ export const ConfigSchema = z
     spool: SpoolConfigSchema.default(SpoolConfigSchema.parse({})),
     otlp: OtlpConfigSchema.optional(),
     incidents: IncidentSettingsSchema.default(IncidentSettingsSchema.parse({})),
+    alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

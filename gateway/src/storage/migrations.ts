@@ -310,6 +310,60 @@ GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`,
   rollupView(l, 8),
 ]
 
+/** A ReplacingMergeTree that keeps the row with the highest Version when parts merge, not the last inserted. */
+function versioned(l: Layout, table: string): string {
+  const plain = engine(l, 'ReplacingMergeTree', table)
+  return l.cluster ? plain.replace(/\)$/, ', Version)') : `${plain}(Version)`
+}
+
+/**
+ * v9: alerts. Rules made in the explorer (a new version per change, the newest wins; a deletion is
+ * a version too), every state change of every rule (what a restart rebuilds the states from), and
+ * every try to deliver a notification. Secrets and webhook URLs' paths are never stored.
+ */
+const alertTables = (l: Layout) => [
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_rules')}${onCluster(l)} (
+  Id String,
+  Version UInt64,
+  Deleted Bool,
+  Spec String CODEC(ZSTD(1)),
+  UpdatedAt DateTime64(3)
+) ENGINE = ${versioned(l, 'alert_rules')}
+ORDER BY Id`,
+  ...distributedTable(l, 'alert_rules', 'cityHash64(Id)'),
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_events')}${onCluster(l)} (
+  Time DateTime64(3),
+  RuleId String,
+  RuleName String,
+  Metric LowCardinality(String),
+  State LowCardinality(String),
+  Value Nullable(Float64),
+  Threshold Float64,
+  Since DateTime64(3)
+) ENGINE = ${engine(l, 'MergeTree', 'alert_events')}
+ORDER BY (RuleId, Time)`,
+  ...distributedTable(l, 'alert_events', 'cityHash64(RuleId)'),
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_deliveries')}${onCluster(l)} (
+  Time DateTime64(3),
+  DeliveryId String,
+  RuleId String,
+  RuleName String,
+  State LowCardinality(String),
+  Webhook String,
+  Target String,
+  Attempt UInt16,
+  HttpStatus UInt16,
+  Ok Bool,
+  Error String,
+  DurationMs Float64
+) ENGINE = ${engine(l, 'MergeTree', 'alert_deliveries')}
+PARTITION BY toYYYYMM(Time)
+ORDER BY (Time, DeliveryId)
+TTL toDateTime(Time) + toIntervalDay(90)
+SETTINGS ttl_only_drop_parts = 1`,
+  ...distributedTable(l, 'alert_deliveries', 'cityHash64(DeliveryId)'),
+]
+
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(l, days), ...distributedTable(l, 'spans', SHARD_BY_TRACE)] },
@@ -320,6 +374,7 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 6, name: 'rollup without requests the gateway refused', statements: rollupWithoutRefusals(l) },
     { version: 7, name: 'provider-reported cost', statements: providerCost(l) },
     { version: 8, name: 'attempt rollup and request results', statements: attemptRollup(l, days) },
+    { version: 9, name: 'alert rules, events and deliveries', statements: alertTables(l) },
   ]
 }
 
