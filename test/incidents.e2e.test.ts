@@ -70,6 +70,8 @@ describe('incidents page in headless Chromium', () => {
     const cells = async (i: number) => (await rows.nth(i).locator('td').allTextContents()).slice(0, 4)
     expect(await cells(0)).toEqual(['openai', 'gpt-4o', '251', String(failed)])
     expect(await cells(1)).toEqual(['backup', 'gpt-4o-mini', String(failed), '1'])
+    const key = page.getByTestId('incident-keys').locator('tbody tr')
+    expect((await key.first().locator('td').allTextContents()).slice(1, 3)).toEqual(['292', String(failed + 1)])
   })
 
   it('the failing-requests link opens the trace list on the primary, errors only, from the incident start', async () => {

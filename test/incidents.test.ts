@@ -67,6 +67,9 @@ describe('incidents, per attempt', () => {
     const health = Object.fromEntries(r.health.map((h) => [`${h.provider}/${h.model}`, [h.attempts, h.errors]]))
     expect(health).toEqual({ 'openai/gpt-4o': [requests, failedPrimary], 'backup/gpt-4o-mini': [failedPrimary, 1] })
     expect(r.health.find((h) => h.provider === 'backup')!.error_types).toEqual({ '5xx': 1 })
+    // One caller key sent everything: its attempts are both targets', its failures both targets'.
+    expect(r.key_health.map((k) => [k.attempts, k.errors])).toEqual([[requests + failedPrimary, failedPrimary + 1]])
+    expect(r.key_health[0]!.key).toMatch(/^sha256:/)
   })
 
   it('counts each request by what became of it, in total and per bucket', async () => {

@@ -68,6 +68,17 @@ export const TargetHealthSchema = z.object({
 })
 export type TargetHealth = z.infer<typeof TargetHealthSchema>
 
+/** One caller key's attempts over the range: whose traffic the failures fell on. */
+export const KeyHealthSchema = z.object({
+  key: z.string(),
+  attempts: count,
+  errors: count,
+  error_rate: z.number(),
+  p95_ms: ms,
+  ttft_p95_ms: ms,
+})
+export type KeyHealth = z.infer<typeof KeyHealthSchema>
+
 export const ResultCountsSchema = z.object(
   Object.fromEntries(REQUEST_RESULTS.map((r) => [r, count])) as Record<RequestResult, typeof count>,
 )
@@ -110,6 +121,8 @@ export const IncidentsResponseSchema = z.object({
   settings: z.object({ min_attempts_per_minute: count, error_rate: z.number() }),
   incidents: z.array(IncidentSchema),
   health: z.array(TargetHealthSchema),
+  /** The keys with the most failed attempts (at most 20). */
+  key_health: z.array(KeyHealthSchema),
   results: ResultCountsSchema,
   result_series: z.array(ResultBucketSchema),
 })

@@ -12,6 +12,7 @@ import {
   affectedCallers,
   exampleTraces,
   failuresByClass,
+  keyHealth,
   fateOfFailedRequests,
   minutesOfFailingTargets,
   resultCounts,
@@ -44,9 +45,10 @@ export async function incidentsReport(
 ): Promise<IncidentsResponse> {
   const range = { from: q.from.getTime(), to: q.to.getTime() }
   const lookback = { from: range.from - settings.baseline_minutes * MINUTE, to: range.to }
-  const [minutes, health, classes, series] = await Promise.all([
+  const [minutes, health, keys, classes, series] = await Promise.all([
     minutesOfFailingTargets(store, lookback, timeoutMs),
     targetHealth(store, range, timeoutMs),
+    keyHealth(store, range, timeoutMs),
     failuresByClass(store, range, timeoutMs),
     resultSeries(store, range, resultBucketSeconds(range.to - range.from), timeoutMs),
   ])
@@ -60,6 +62,7 @@ export async function incidentsReport(
     settings: { min_attempts_per_minute: settings.min_attempts_per_minute, error_rate: settings.error_rate },
     incidents,
     health: health.map((h) => withErrorTypes(h, classes)),
+    key_health: keys.map((k) => ({ ...k, error_rate: rate(k.errors, k.attempts) })),
     results: resultCounts(series),
     result_series: seriesByTime(series),
   }

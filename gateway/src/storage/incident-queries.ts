@@ -81,6 +81,33 @@ const HEALTH_ROWS = rowSchema(
     ttft_p95_ms: column.metric,
   }),
 )
+const KEY_ROWS = rowSchema(
+  'key health',
+  z.object({
+    key: column.string,
+    attempts: count,
+    errors: count,
+    p95_ms: column.metric,
+    ttft_p95_ms: column.metric,
+  }),
+)
+
+/** The keys whose attempts failed most over the range. */
+export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT KeyName AS key, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
+        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[2] AS p95_ms,
+        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
+      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
+      GROUP BY key HAVING errors > 0 ORDER BY errors DESC, key LIMIT 20${readLimitSql(timeoutMs)}`,
+      query_params: rangeParams(r),
+    },
+    KEY_ROWS,
+  )
+}
+
 const CLASS_ROWS = rowSchema(
   'failed attempts by class',
   z.object({ provider: column.string, model: column.string, class: column.string, attempts: count }),
