@@ -340,6 +340,7 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
   ] as const) {
     const r = `${days === 1 ? '24h' : '30d'}`
     out.push(q('overview', `KPIs ${r}`, days, { metrics: kpis }))
+    out.push(q('overview', `unpriced requests ${r} (raw spans)`, days, { metrics: ['unpriced_requests'] }))
     out.push(
       q('overview', `requests by outcome ${r}`, days, {
         interval,
@@ -401,6 +402,11 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
     page: 'explore',
     name: 'metadata names (last 7 d of 30 d)',
     run: () => fetch(`${url}/api/meta-keys?from=${iso(end - 30 * DAY)}&to=${iso(end)}`),
+  })
+  out.push({
+    page: 'reports',
+    name: 'cost by team 30d (priced/unpriced from raw spans)',
+    run: () => fetch(`${url}/api/reports/cost?from=${iso(end - 30 * DAY)}&to=${iso(end)}&group_by=team`),
   })
   // The incidents page is one request: detection, per-attempt health and request results.
   for (const [name, ms] of [

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
+import { axeViolations } from './axe.ts'
 
 /**
  * Every page of the explorer, in light and dark mode, at two screen sizes: axe-core finds no
@@ -30,7 +29,6 @@ const env = useGateway(
     },
   },
 )
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 let browser: Browser
 let traceId = ''
 
@@ -61,7 +59,8 @@ const PAGES: Array<[string, string, (p: Page) => Promise<unknown>]> = [
   ['explore', '/explore?range=1h&group=team', (p) => p.getByTestId('explore-table').waitFor()],
   ['traces', '/traces?range=1h&refresh=off', (p) => p.getByTestId('traces-table').locator('tbody tr').nth(3).waitFor()],
   ['trace', '/traces/{trace}', (p) => p.getByTestId('waterfall').waitFor()],
-  ['incidents', '/incidents?range=1h', (p) => p.locator('main h1').waitFor()],
+  ['incidents', '/incidents?range=1h&refresh=off', (p) => p.getByTestId('incident-targets').waitFor()],
+  ['alerts', '/alerts', (p) => p.getByText('No rules yet').waitFor()],
   ['reports', '/reports', (p) => p.getByTestId('report-total').waitFor()],
   ['live', '/live', (p) => p.getByTestId('tail-state').filter({ hasText: 'live' }).waitFor()],
 ]
@@ -71,25 +70,6 @@ async function open(page: Page, path: string, ready: (p: Page) => Promise<unknow
   await ready(page)
   // Charts and late panels draw after the first data: let the page settle.
   await page.waitForTimeout(300)
-}
-
-interface AxeResult {
-  violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>
-  passes: Array<{ id: string }>
-}
-
-/** axe-core's serious and critical violations, as "rule: selector" lines. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE })
-  const result = (await page.evaluate(() =>
-    (window as unknown as { axe: { run: (ctx: Document) => Promise<unknown> } }).axe.run(document),
-  )) as AxeResult
-  // The rules that matter most here did run (and passed, or failed below).
-  const ran = [...result.passes, ...result.violations].map((r) => r.id)
-  expect(ran).toEqual(expect.arrayContaining(['color-contrast', 'button-name', 'select-name', 'link-name']))
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`))
 }
 
 /** Toolbars, KPI rows and grids whose children overlap, and a page wider than the window. */

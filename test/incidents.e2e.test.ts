@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
+import { axeViolations } from './axe.ts'
 import { FAILING_MINUTES, FAILURES_PER_MINUTE, incidentConfig, replayIncident, type Replay } from './incident-replay.ts'
 
 /**
@@ -95,6 +96,23 @@ describe('incidents page in headless Chromium', () => {
     await poll(() => new URL(page.url()).searchParams.get('result')).toBe('lost')
     await poll(() => page.getByTestId('traces-table').locator('tbody tr').count()).toBe(1)
   })
+
+  for (const scheme of ['light', 'dark'] as const)
+    it(`with an incident on it, the page has no serious or critical axe-core violation (${scheme})`, async () => {
+      const context = await browser.newContext({ colorScheme: scheme, bypassCSP: true })
+      await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+      const p = await context.newPage()
+      try {
+        const from = new Date(replay.start).toISOString()
+        const to = new Date(replay.start + 15 * MIN).toISOString()
+        await p.goto(`${env.url}/incidents?${new URLSearchParams({ from, to, refresh: 'off' })}`)
+        await p.getByTestId('incident').waitFor()
+        await p.waitForTimeout(300)
+        expect(await axeViolations(p)).toEqual([])
+      } finally {
+        await context.close()
+      }
+    })
 
   it('the overview charts what became of the requests beside the error classes', async () => {
     await page.goto(`${env.url}/?range=1h&refresh=off`)

@@ -5,20 +5,17 @@ import {
   type IncidentsQuery,
   type IncidentsResponse,
   type ResultCounts,
-  type TargetHealth,
 } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import {
   affectedCallers,
+  incidentWindow,
   exampleTraces,
-  failuresByClass,
-  keyHealth,
   fateOfFailedRequests,
   minutesOfFailingTargets,
   resultCounts,
   resultSeries,
-  retriesOf,
-  targetHealth,
+  attemptHealth,
   type Range,
   type Target,
 } from '../storage/incident-queries.ts'
@@ -45,11 +42,9 @@ export async function incidentsReport(
 ): Promise<IncidentsResponse> {
   const range = { from: q.from.getTime(), to: q.to.getTime() }
   const lookback = { from: range.from - settings.baseline_minutes * MINUTE, to: range.to }
-  const [minutes, health, keys, classes, series] = await Promise.all([
+  const [minutes, health, series] = await Promise.all([
     minutesOfFailingTargets(store, lookback, timeoutMs),
-    targetHealth(store, range, timeoutMs),
-    keyHealth(store, range, timeoutMs),
-    failuresByClass(store, range, timeoutMs),
+    attemptHealth(store, range, timeoutMs),
     resultSeries(store, range, resultBucketSeconds(range.to - range.from), timeoutMs),
   ])
   const found = findIncidents(minutes, settings, range)
@@ -61,8 +56,8 @@ export async function incidentsReport(
     to: iso(range.to),
     settings: { min_attempts_per_minute: settings.min_attempts_per_minute, error_rate: settings.error_rate },
     incidents,
-    health: health.map((h) => withErrorTypes(h, classes)),
-    key_health: keys.map((k) => ({ ...k, error_rate: rate(k.errors, k.attempts) })),
+    health: health.targets.map((h) => ({ ...h, error_rate: rate(h.errors, h.attempts) })),
+    key_health: health.keys.map((k) => ({ ...k, error_rate: rate(k.errors, k.attempts) })),
     results: resultCounts(series),
     result_series: seriesByTime(series),
   }
@@ -87,12 +82,9 @@ async function describeIncident(store: Store, f: Found, range: Range, timeoutMs?
   const end = f.recoveredAt ?? range.to
   const window = { from: f.since, to: Math.max(end, f.since + MINUTE) }
   const target = { provider: f.provider, model: f.model }
-  const [during, before, classes, affected, retries, fate, examples] = await Promise.all([
-    targetHealth(store, window, timeoutMs, target),
-    targetHealth(store, { from: window.from - BEFORE_MS, to: window.from }, timeoutMs, target),
-    failuresByClass(store, window, timeoutMs, target),
+  const [stats, affected, fate, examples] = await Promise.all([
+    incidentWindow(store, window, BEFORE_MS, target, timeoutMs),
     affectedCallers(store, window, target, timeoutMs),
-    retriesOf(store, window, target, timeoutMs),
     fateOfFailedRequests(store, window, target, timeoutMs),
     exampleTraces(store, window, target, timeoutMs),
   ])
@@ -110,26 +102,14 @@ async function describeIncident(store: Store, f: Found, range: Range, timeoutMs?
     errors,
     error_rate: rate(errors, attempts),
     baseline_error_rate: f.baseline,
-    error_types: Object.fromEntries(classes.map((c) => [c.class, c.attempts])),
-    latency: { p95_before_ms: before[0]?.p95_ms ?? null, p95_during_ms: during[0]?.p95_ms ?? null },
+    error_types: stats.error_types,
+    latency: { p95_before_ms: stats.p95_before_ms, p95_during_ms: stats.p95_during_ms },
     affected: { keys: pick('key'), teams: pick('team'), workflows: pick('workflow') },
-    retries,
+    retries: stats.retries,
     fallbacks: fate.fallbacks,
     requests: fate.requests,
     example_traces: examples.map((e) => e.trace_id),
     minutes: minutes.map((m) => ({ time: iso(m.minute), attempts: m.attempts, errors: m.errors })),
-  }
-}
-
-function withErrorTypes(
-  h: Omit<TargetHealth, 'error_rate' | 'error_types'>,
-  classes: Array<Target & { class: string; attempts: number }>,
-): TargetHealth {
-  const mine = classes.filter((c) => c.provider === h.provider && c.model === h.model)
-  return {
-    ...h,
-    error_rate: rate(h.errors, h.attempts),
-    error_types: Object.fromEntries(mine.map((c) => [c.class, c.attempts])),
   }
 }
 

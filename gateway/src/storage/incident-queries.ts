@@ -70,77 +70,51 @@ export async function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?
 }
 
 const HEALTH_ROWS = rowSchema(
-  'target health',
+  'attempt health',
   z.object({
+    by_key: column.int,
     provider: column.string,
     model: column.string,
+    key: column.string,
     attempts: count,
     errors: count,
     p50_ms: column.metric,
     p95_ms: column.metric,
     ttft_p95_ms: column.metric,
-  }),
-)
-const KEY_ROWS = rowSchema(
-  'key health',
-  z.object({
-    key: column.string,
-    attempts: count,
-    errors: count,
-    p95_ms: column.metric,
-    ttft_p95_ms: column.metric,
+    error_types: z.record(z.string(), count),
   }),
 )
 
-/** The keys whose attempts failed most over the range. */
-export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
-  return queryRows(
+/** Keys shown with their health: those with most failed attempts. */
+const TOP_KEYS = 20
+
+/**
+ * Attempts over the range per target and per caller key, in one pass over the rollup (grouping
+ * sets): the digest merges behind the percentiles are most of a week's read.
+ */
+export async function attemptHealth(store: Store, r: Range, timeoutMs?: number) {
+  const rows = await queryRows(
     store.client,
     {
-      query: `SELECT KeyName AS key, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
-        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[2] AS p95_ms,
-        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
-      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
-      GROUP BY key HAVING errors > 0 ORDER BY errors DESC, key LIMIT 20${readLimitSql(timeoutMs)}`,
-      query_params: rangeParams(r),
-    },
-    KEY_ROWS,
-  )
-}
-
-const CLASS_ROWS = rowSchema(
-  'failed attempts by class',
-  z.object({ provider: column.string, model: column.string, class: column.string, attempts: count }),
-)
-
-/** Every target's attempts over the range (or one target's, over one window). */
-export function targetHealth(store: Store, r: Range, timeoutMs?: number, target?: Target) {
-  return queryRows(
-    store.client,
-    {
-      query: `SELECT Provider AS provider, Model AS model, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
+      query: `SELECT grouping(KeyName) = 0 AS by_key, Provider AS provider, Model AS model, KeyName AS key,
+        sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
         quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
-        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
-      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}${target ? ` AND ${FOR_TARGET}` : ''}
-      GROUP BY provider, model ORDER BY errors DESC, attempts DESC, provider, model
-      LIMIT 500${readLimitSql(timeoutMs)}`,
-      query_params: { ...rangeParams(r), ...target },
+        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms,
+        sumMapIf(map(ErrorClass, Attempts), ${FAILED}) AS error_types
+      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
+      GROUP BY GROUPING SETS ((Provider, Model), (KeyName))
+      ORDER BY errors DESC, attempts DESC, provider, model, key
+      LIMIT 5000${readLimitSql(timeoutMs)}`,
+      query_params: rangeParams(r),
     },
     HEALTH_ROWS,
   )
-}
-
-export function failuresByClass(store: Store, r: Range, timeoutMs?: number, target?: Target) {
-  return queryRows(
-    store.client,
-    {
-      query: `SELECT Provider AS provider, Model AS model, ErrorClass AS class, sum(Attempts) AS attempts
-      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE} AND ${FAILED}${target ? ` AND ${FOR_TARGET}` : ''}
-      GROUP BY provider, model, class ORDER BY attempts DESC LIMIT 5000${readLimitSql(timeoutMs)}`,
-      query_params: { ...rangeParams(r), ...target },
-    },
-    CLASS_ROWS,
-  )
+  const targets = rows.filter((x) => !x.by_key).map(({ by_key: _, key: __, ...t }) => t)
+  const keys = rows
+    .filter((x) => x.by_key && x.errors > 0)
+    .slice(0, TOP_KEYS)
+    .map(({ key, attempts, errors, p95_ms, ttft_p95_ms }) => ({ key, attempts, errors, p95_ms, ttft_p95_ms }))
+  return { targets, keys }
 }
 
 const AFFECTED_ROWS = rowSchema(
@@ -165,19 +139,40 @@ export function affectedCallers(store: Store, r: Range, target: Target, timeoutM
   )
 }
 
-const RETRY_ROWS = rowSchema('retries', z.object({ retries: count }))
+const WINDOW_ROWS = rowSchema(
+  'incident window',
+  z.object({
+    p95_before_ms: column.metric,
+    p95_during_ms: column.metric,
+    retries: count,
+    error_types: z.record(z.string(), count),
+  }),
+)
 
-export async function retriesOf(store: Store, r: Range, target: Target, timeoutMs?: number): Promise<number> {
+/**
+ * One target's attempts around an incident, in one read: p95 in the hour before and during the
+ * window, retries of it and its failures by class during the window.
+ */
+export async function incidentWindow(store: Store, r: Range, beforeMs: number, target: Target, timeoutMs?: number) {
   const rows = await queryRows(
     store.client,
     {
-      query: `SELECT sum(Attempts) AS retries FROM ${store.database}.attempts_1m
-      WHERE ${IN_RANGE} AND ${FOR_TARGET} AND Kind = 'retry'${readLimitSql(timeoutMs)}`,
-      query_params: { ...rangeParams(r), ...target },
+      query: `SELECT
+        quantilesTDigestMergeIf(0.5, 0.95, 0.99)(DurationMs, Minute < {start:DateTime64(9)})[2] AS p95_before_ms,
+        quantilesTDigestMergeIf(0.5, 0.95, 0.99)(DurationMs, Minute >= {start:DateTime64(9)})[2] AS p95_during_ms,
+        sumIf(Attempts, Minute >= {start:DateTime64(9)} AND Kind = 'retry') AS retries,
+        sumMapIf(map(ErrorClass, Attempts), Minute >= {start:DateTime64(9)} AND ${FAILED}) AS error_types
+      FROM ${store.database}.attempts_1m
+      WHERE ${IN_RANGE} AND ${FOR_TARGET}${readLimitSql(timeoutMs)}`,
+      query_params: {
+        ...rangeParams({ from: r.from - beforeMs, to: r.to }),
+        start: formatTimestamp(r.from),
+        ...target,
+      },
     },
-    RETRY_ROWS,
+    WINDOW_ROWS,
   )
-  return rows[0]?.retries ?? 0
+  return rows[0] ?? { p95_before_ms: null, p95_during_ms: null, retries: 0, error_types: {} }
 }
 
 /** A request starts before its attempts: its span is looked for this much before the window. */
