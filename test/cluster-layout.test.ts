@@ -125,7 +125,7 @@ describe('cluster mode on a one-shard cluster', () => {
       `SELECT is_local FROM system.clusters WHERE cluster = '${CLUSTER}'`,
     )
     expect(Number(cluster?.is_local)).toBe(1)
-    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     expect(sent.commands.filter((c) => !c.trim().split('\n')[0]!.includes(` ON CLUSTER ${CLUSTER}`))).toEqual([])
     const tables = await rows<{ name: string; engine: string }>(
       "SELECT name, engine FROM system.tables WHERE database = 'tracegate' ORDER BY name",
@@ -148,6 +148,9 @@ describe('cluster mode on a one-shard cluster', () => {
       ['spans_trace_id_ts', 'Distributed'],
       ['spans_trace_id_ts_local', 'MergeTree'],
       ['spans_trace_id_ts_mv', 'MaterializedView'],
+      ['targets_1m', 'Distributed'],
+      ['targets_1m_local', 'AggregatingMergeTree'],
+      ['targets_1m_mv', 'MaterializedView'],
       ['tracegate_migrations', 'ReplacingMergeTree'],
     ])
   })
@@ -160,7 +163,7 @@ describe('cluster mode on a one-shard cluster', () => {
 
   it('a database made without a cluster is refused in cluster mode, not written on one host', async () => {
     const single = { ...store, database: 'single', cluster: '' }
-    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     await expect(migrate({ ...single, cluster: CLUSTER }, 30, log)).rejects.toThrow(
       'storage.cluster is set, but single.spans is a ReplacingMergeTree table on this host: the database was made without a cluster.',
     )
@@ -241,6 +244,7 @@ describe('cluster mode on a one-shard cluster', () => {
       `ALTER TABLE tracegate.spans_trace_id_ts_local ON CLUSTER ${CLUSTER} MODIFY TTL toDateTime(Start) + toIntervalDay(7)`,
       `ALTER TABLE tracegate.spans_1m_local ON CLUSTER ${CLUSTER} MODIFY TTL Minute + toIntervalDay(28)`,
       `ALTER TABLE tracegate.attempts_1m_local ON CLUSTER ${CLUSTER} MODIFY TTL Minute + toIntervalDay(28)`,
+      `ALTER TABLE tracegate.targets_1m_local ON CLUSTER ${CLUSTER} MODIFY TTL Minute + toIntervalDay(28)`,
     ])
     const changed = logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'retention changed: table TTL updated')
     expect(changed.map((l) => l.table)).toEqual([
@@ -248,6 +252,7 @@ describe('cluster mode on a one-shard cluster', () => {
       'spans_trace_id_ts_local',
       'spans_1m_local',
       'attempts_1m_local',
+      'targets_1m_local',
     ])
     sent.commands.length = 0
     await applyRetention(store, 7, log)

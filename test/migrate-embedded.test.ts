@@ -75,14 +75,14 @@ const rollupTeams = async (store: Store) =>
 describe('migrations on the embedded engine', () => {
   it('a fresh data directory gets every version and the schema it has always had', async () => {
     const fresh = storeFor('tracegate')
-    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
-    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
   })
 
-  it('a database already at v9 is left as it is, its spans kept', async () => {
-    const old = storeFor('at_v9')
-    await databaseAt(old, 9)
+  it('a database already at v10 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v10')
+    await databaseAt(old, 10)
     await insertRequest(old, 'before')
     const before = await schema(old)
     expect(await migrate(old, 30, log)).toEqual([])
@@ -91,12 +91,12 @@ describe('migrations on the embedded engine', () => {
     expect(await rollupTeams(old)).toEqual([['before', 'ok', 1]])
   })
 
-  it('a database at v4 gets v5 to v9 and ends with the same schema as a fresh one', async () => {
+  it('a database at v4 gets v5 to v10 and ends with the same schema as a fresh one', async () => {
     const old = storeFor('at_v4')
     await databaseAt(old, 4)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9])
-    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     // The rollup row written before v5 has no outcome; the one after has.
@@ -106,11 +106,11 @@ describe('migrations on the embedded engine', () => {
     ])
   })
 
-  it('a database at v7 gets v8 and v9: requests written before it have no result, later ones do, and attempts roll up', async () => {
+  it('a database at v7 gets v8 to v10: requests written before it have no result, later ones do, and attempts roll up', async () => {
     const old = storeFor('at_v7')
     await databaseAt(old, 7)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([8, 9])
+    expect(await migrate(old, 30, log)).toEqual([8, 9, 10])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     const results = await rows<{ Team: string; Result: string; n: number }>(
@@ -128,6 +128,28 @@ describe('migrations on the embedded engine', () => {
     expect(attempts.map((r) => [r.Team, r.ErrorClass, r.Kind, Number(r.n)])).toEqual([['after', 'ok', 'first', 1]])
   })
 
+  it('a database at v9 gets v10: the target rollup is filled from the attempt rollup once, then by its view', async () => {
+    const old = storeFor('at_v9')
+    await databaseAt(old, 9)
+    await insertRequest(old, 'before')
+    expect(await migrate(old, 30, log)).toEqual([10])
+    const targets = async () =>
+      (
+        await rows<{ Provider: string; Model: string; Kind: string; n: number }>(
+          old,
+          `SELECT Provider, Model, Kind, sum(Attempts) AS n FROM ${old.database}.targets_1m GROUP BY ALL`,
+        )
+      ).map((r) => [r.Provider, r.Model, r.Kind, Number(r.n)])
+    expect(await targets()).toEqual([['openai', 'gpt-4o', 'first', 1]])
+    await insertRequest(old, 'after')
+    expect(await targets()).toEqual([['openai', 'gpt-4o', 'first', 2]])
+    // Run again (a migration interrupted before its ledger row): the fill sees a filled table and adds nothing.
+    const v10 = migrations({ database: old.database, retentionDays: 30 }).find((m) => m.version === 10)!
+    for (const query of v10.statements) await old.client.command({ query })
+    expect(await targets()).toEqual([['openai', 'gpt-4o', 'first', 2]])
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+  })
+
   it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
     // No server runs here, let alone a cluster: the engine's parser is what can check cluster DDL.
     const formatted = async (layout: Layout) => {
@@ -139,9 +161,9 @@ describe('migrations on the embedded engine', () => {
       return out
     }
     expect(engine.cluster).toBe('')
-    expect(await formatted({ database: 'tracegate' })).toHaveLength(32)
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(37)
     const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
-    expect(cluster).toHaveLength(43)
+    expect(cluster).toHaveLength(48)
     expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })

@@ -7,7 +7,7 @@ const env = useGateway(retention(30))
 async function ttls(g: TestGateway): Promise<Record<string, string>> {
   const rs = await g.store.client.query({
     query:
-      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN ('spans', 'spans_trace_id_ts', 'spans_1m', 'attempts_1m')",
+      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN ('spans', 'spans_trace_id_ts', 'spans_1m', 'attempts_1m', 'targets_1m')",
     query_params: { db: g.store.database },
     format: 'JSONEachRow',
   })
@@ -24,6 +24,7 @@ describe('storage.retention_days', () => {
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(30)',
       spans_1m: 'Minute + toIntervalDay(120)',
       attempts_1m: 'Minute + toIntervalDay(120)',
+      targets_1m: 'Minute + toIntervalDay(120)',
     })
     const second = await env.restart(retention(7))
     expect(await ttls(second)).toEqual({
@@ -31,12 +32,14 @@ describe('storage.retention_days', () => {
       spans_trace_id_ts: 'toDateTime(Start) + toIntervalDay(7)',
       spans_1m: 'Minute + toIntervalDay(28)',
       attempts_1m: 'Minute + toIntervalDay(28)',
+      targets_1m: 'Minute + toIntervalDay(28)',
     })
     expect(changes(second).map((l) => [l.table, l.ttl])).toEqual([
       ['spans', 'toDateTime(Timestamp) + toIntervalDay(7)'],
       ['spans_trace_id_ts', 'toDateTime(Start) + toIntervalDay(7)'],
       ['spans_1m', 'Minute + toIntervalDay(28)'],
       ['attempts_1m', 'Minute + toIntervalDay(28)'],
+      ['targets_1m', 'Minute + toIntervalDay(28)'],
     ])
   })
 

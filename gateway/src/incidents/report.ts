@@ -15,7 +15,8 @@ import {
   minutesOfFailingTargets,
   resultCounts,
   resultSeries,
-  attemptHealth,
+  keyHealth,
+  targetHealth,
   type Range,
   type Target,
 } from '../storage/incident-queries.ts'
@@ -42,9 +43,10 @@ export async function incidentsReport(
 ): Promise<IncidentsResponse> {
   const range = { from: q.from.getTime(), to: q.to.getTime() }
   const lookback = { from: range.from - settings.baseline_minutes * MINUTE, to: range.to }
-  const [minutes, health, series] = await Promise.all([
+  const [minutes, health, keys, series] = await Promise.all([
     minutesOfFailingTargets(store, lookback, timeoutMs),
-    attemptHealth(store, range, timeoutMs),
+    targetHealth(store, range, timeoutMs),
+    keyHealth(store, range, timeoutMs),
     resultSeries(store, range, resultBucketSeconds(range.to - range.from), timeoutMs),
   ])
   const found = findIncidents(minutes, settings, range)
@@ -56,8 +58,8 @@ export async function incidentsReport(
     to: iso(range.to),
     settings: { min_attempts_per_minute: settings.min_attempts_per_minute, error_rate: settings.error_rate },
     incidents,
-    health: health.targets.map((h) => ({ ...h, error_rate: rate(h.errors, h.attempts) })),
-    key_health: health.keys.map((k) => ({ ...k, error_rate: rate(k.errors, k.attempts) })),
+    health: health.map((h) => ({ ...h, error_rate: rate(h.errors, h.attempts) })),
+    key_health: keys.map((k) => ({ ...k, error_rate: rate(k.errors, k.attempts) })),
     results: resultCounts(series),
     result_series: seriesByTime(series),
   }

@@ -7,9 +7,10 @@ import { readLimitSql } from './read-limits.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 
 /**
- * The reads behind the incidents page. Provider health comes from the attempt rollup (one row per
- * upstream attempt, so a failing primary is seen even when a fallback answered); what became of the
- * requests comes from the request rollup; only an incident's own window touches the raw spans.
+ * The reads behind the incidents page. Provider health comes from the attempt rollups (upstream
+ * attempts, so a failing primary is seen even when a fallback answered): targets_1m per target,
+ * attempts_1m where the caller matters (keys, teams, workflows); what became of the requests comes
+ * from the request rollup; only an incident's own window touches the raw spans.
  */
 
 /**
@@ -54,7 +55,7 @@ export async function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?
       FROM (
         SELECT Provider AS provider, Model AS model, toUInt32(toUnixTimestamp(Minute) / 60) AS minute,
           toUInt32(sum(Attempts)) AS attempts, toUInt32(sumIf(Attempts, ${FAILED})) AS errors
-        FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
+        FROM ${store.database}.targets_1m WHERE ${IN_RANGE}
         GROUP BY provider, model, minute)
       GROUP BY provider, model HAVING sum(errors) > 0
       ORDER BY provider, model${readLimitSql(timeoutMs)}`,
@@ -70,12 +71,10 @@ export async function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?
 }
 
 const HEALTH_ROWS = rowSchema(
-  'attempt health',
+  'target health',
   z.object({
-    by_key: column.int,
     provider: column.string,
     model: column.string,
-    key: column.string,
     attempts: count,
     errors: count,
     p50_ms: column.metric,
@@ -85,36 +84,49 @@ const HEALTH_ROWS = rowSchema(
   }),
 )
 
-/** Keys shown with their health: those with most failed attempts. */
-const TOP_KEYS = 20
-
-/**
- * Attempts over the range per target and per caller key, in one pass over the rollup (grouping
- * sets): the digest merges behind the percentiles are most of a week's read.
- */
-export async function attemptHealth(store: Store, r: Range, timeoutMs?: number) {
-  const rows = await queryRows(
+/** Every target's attempts over the range, its failures by error class among them. */
+export function targetHealth(store: Store, r: Range, timeoutMs?: number) {
+  return queryRows(
     store.client,
     {
-      query: `SELECT grouping(KeyName) = 0 AS by_key, Provider AS provider, Model AS model, KeyName AS key,
-        sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
+      query: `SELECT Provider AS provider, Model AS model, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
         quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
         quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms,
         sumMapIf(map(ErrorClass, Attempts), ${FAILED}) AS error_types
-      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
-      GROUP BY GROUPING SETS ((Provider, Model), (KeyName))
-      ORDER BY errors DESC, attempts DESC, provider, model, key
-      LIMIT 5000${readLimitSql(timeoutMs)}`,
+      FROM ${store.database}.targets_1m WHERE ${IN_RANGE}
+      GROUP BY provider, model ORDER BY errors DESC, attempts DESC, provider, model
+      LIMIT 500${readLimitSql(timeoutMs)}`,
       query_params: rangeParams(r),
     },
     HEALTH_ROWS,
   )
-  const targets = rows.filter((x) => !x.by_key).map(({ by_key: _, key: __, ...t }) => t)
-  const keys = rows
-    .filter((x) => x.by_key && x.errors > 0)
-    .slice(0, TOP_KEYS)
-    .map(({ key, attempts, errors, p95_ms, ttft_p95_ms }) => ({ key, attempts, errors, p95_ms, ttft_p95_ms }))
-  return { targets, keys }
+}
+
+const KEY_ROWS = rowSchema(
+  'key health',
+  z.object({
+    key: column.string,
+    attempts: count,
+    errors: count,
+    p95_ms: column.metric,
+    ttft_p95_ms: column.metric,
+  }),
+)
+
+/** The keys whose attempts failed most over the range (the caller's side: from the full attempt rollup). */
+export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
+  return queryRows(
+    store.client,
+    {
+      query: `SELECT KeyName AS key, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
+        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[2] AS p95_ms,
+        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
+      FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
+      GROUP BY key HAVING errors > 0 ORDER BY errors DESC, key LIMIT 20${readLimitSql(timeoutMs)}`,
+      query_params: rangeParams(r),
+    },
+    KEY_ROWS,
+  )
 }
 
 const AFFECTED_ROWS = rowSchema(
@@ -162,7 +174,7 @@ export async function incidentWindow(store: Store, r: Range, beforeMs: number, t
         quantilesTDigestMergeIf(0.5, 0.95, 0.99)(DurationMs, Minute >= {start:DateTime64(9)})[2] AS p95_during_ms,
         sumIf(Attempts, Minute >= {start:DateTime64(9)} AND Kind = 'retry') AS retries,
         sumMapIf(map(ErrorClass, Attempts), Minute >= {start:DateTime64(9)} AND ${FAILED}) AS error_types
-      FROM ${store.database}.attempts_1m
+      FROM ${store.database}.targets_1m
       WHERE ${IN_RANGE} AND ${FOR_TARGET}${readLimitSql(timeoutMs)}`,
       query_params: {
         ...rangeParams({ from: r.from - beforeMs, to: r.to }),

@@ -28,13 +28,14 @@ const SHARD_BY_TRACE = 'cityHash64(TraceId)'
  */
 export function retentionTtls(
   days: number,
-): Record<'spans' | 'spans_trace_id_ts' | 'spans_1m' | 'attempts_1m', string> {
+): Record<'spans' | 'spans_trace_id_ts' | 'spans_1m' | 'attempts_1m' | 'targets_1m', string> {
   if (!Number.isInteger(days) || days <= 0) throw new Error(`retention_days must be a positive integer, got ${days}`)
   return {
     spans: `toDateTime(Timestamp) + toIntervalDay(${days})`,
     spans_trace_id_ts: `toDateTime(Start) + toIntervalDay(${days})`,
     spans_1m: `Minute + toIntervalDay(${days * 4})`,
     attempts_1m: `Minute + toIntervalDay(${days * 4})`,
+    targets_1m: `Minute + toIntervalDay(${days * 4})`,
   }
 }
 
@@ -364,6 +365,54 @@ SETTINGS ttl_only_drop_parts = 1`,
   ...distributedTable(l, 'alert_deliveries', 'cityHash64(DeliveryId)'),
 ]
 
+/**
+ * v10: the attempt rollup narrowed to what incident detection and provider health read: per minute,
+ * target, error class and kind. attempts_1m keeps the caller (key, team, workflow) and so, with many
+ * callers, holds nearly a row per attempt; this one stays a few rows per target and minute, which is
+ * what makes a week of incidents cheap. On one node it is first filled from attempts_1m (spans a
+ * second gateway writes to a shared server between that and the view's creation are missed; the
+ * embedded engine has no second writer); on a cluster it starts empty.
+ */
+const targetRollup = (l: Layout, days: number) => [
+  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'targets_1m')}${onCluster(l)} (
+  Minute DateTime,
+  Provider LowCardinality(String),
+  Model LowCardinality(String),
+  ErrorClass LowCardinality(String),
+  Kind LowCardinality(String),
+  Attempts SimpleAggregateFunction(sum, UInt64),
+  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
+  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
+) ENGINE = ${engine(l, 'AggregatingMergeTree', 'targets_1m')}
+PARTITION BY toYYYYMM(Minute)
+ORDER BY (Minute, Provider, Model, ErrorClass, Kind)
+TTL ${retentionTtls(days).targets_1m}
+SETTINGS ttl_only_drop_parts = 1`,
+  ...distributedTable(l, 'targets_1m'),
+  ...dedupWindow(l, ['targets_1m']),
+  // Filled before its view exists, and only while empty, so a rerun after an interruption adds nothing twice.
+  ...(l.cluster
+    ? []
+    : [
+        `INSERT INTO ${l.database}.targets_1m
+SELECT Minute, Provider, Model, ErrorClass, Kind, sum(Attempts),
+  quantilesTDigestMergeState(0.5, 0.95, 0.99)(DurationMs), quantilesTDigestIfMergeState(0.5, 0.95)(TtftMs)
+FROM ${l.database}.attempts_1m
+WHERE (SELECT count() FROM ${l.database}.targets_1m) = 0
+GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
+      ]),
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.targets_1m_mv${onCluster(l)} TO ${localTable(l, 'targets_1m')} AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model,
+  ${OUTCOME_SQL} AS ErrorClass,
+  ${ATTEMPT_KIND_SQL} AS Kind,
+  count() AS Attempts,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
+GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
+]
+
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(l, days), ...distributedTable(l, 'spans', SHARD_BY_TRACE)] },
@@ -375,6 +424,7 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 7, name: 'provider-reported cost', statements: providerCost(l) },
     { version: 8, name: 'attempt rollup and request results', statements: attemptRollup(l, days) },
     { version: 9, name: 'alert rules, events and deliveries', statements: alertTables(l) },
+    { version: 10, name: 'target rollup for incidents', statements: targetRollup(l, days) },
   ]
 }
 
