@@ -70,6 +70,8 @@ describe('incidents, per attempt', () => {
     // One caller key sent everything: its attempts are both targets', its failures both targets'.
     expect(r.key_health.map((k) => [k.attempts, k.errors])).toEqual([[requests + failedPrimary, failedPrimary + 1]])
     expect(r.key_health[0]!.key).toMatch(/^sha256:/)
+    expect(r.key_health[0]!.p50_ms).toBeGreaterThan(0)
+    expect(r.key_health[0]!.p95_ms).toBeGreaterThanOrEqual(r.key_health[0]!.p50_ms!)
   })
 
   it('counts each request by what became of it, in total and per bucket', async () => {

@@ -74,6 +74,7 @@ export const KeyHealthSchema = z.object({
   attempts: count,
   errors: count,
   error_rate: z.number(),
+  p50_ms: ms,
   p95_ms: ms,
   ttft_p95_ms: ms,
 })

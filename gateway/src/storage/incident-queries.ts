@@ -108,6 +108,7 @@ const KEY_ROWS = rowSchema(
     key: column.string,
     attempts: count,
     errors: count,
+    p50_ms: column.metric,
     p95_ms: column.metric,
     ttft_p95_ms: column.metric,
   }),
@@ -119,7 +120,7 @@ export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
     store.client,
     {
       query: `SELECT KeyName AS key, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
-        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs)[2] AS p95_ms,
+        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
         quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
       FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
       GROUP BY key HAVING errors > 0 ORDER BY errors DESC, key LIMIT 20${readLimitSql(timeoutMs)}`,
