@@ -8,6 +8,8 @@ import { ModelRouter } from './routing/resolve.ts'
 import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
+import { Enforcer } from './limits/enforcer.ts'
+import { MemoryLimits } from './limits/memory-store.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { yieldToEventLoop } from './storage/engine-priority.ts'
@@ -116,12 +118,13 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const pendingSpans = (): number => recorder.queued + writer.stats.pending
   const metrics = new GatewayMetrics(writer, new MetricLabels(config, providers, router), pendingSpans)
   const tail = new LiveTail()
+  const pricer = new Pricer(config.prices)
   const recorder = new SpanRecorder(
     {
       serviceName: config.service_name,
       captureBodies: config.capture_bodies,
       maxBodyBytes: config.max_body_bytes,
-      pricer: new Pricer(config.prices),
+      pricer,
       resource: { 'service.name': config.service_name },
     },
     otlp ? [writer, metrics, tail, otlp] : [writer, metrics, tail],
@@ -198,6 +201,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     config,
     router,
     keys: new KeyAuthenticator(config),
+    limits: new Enforcer(config, new MemoryLimits(), pricer),
     recorder,
     providers,
     cooldowns: new Cooldowns(),

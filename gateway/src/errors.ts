@@ -13,6 +13,10 @@ export const ERRORS = {
   invalid_api_key: { status: 401, type: 'authentication_error' },
   missing_api_key: { status: 401, type: 'authentication_error' },
   admin_token_required: { status: 401, type: 'authentication_error' },
+  expired_api_key: { status: 401, type: 'authentication_error' },
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  budget_exceeded: { status: 429, type: 'budget_exceeded' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_exceeded' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
   request_timeout: { status: 408, type: 'invalid_request_error' },
   headers_too_large: { status: 431, type: 'invalid_request_error' },
@@ -37,13 +41,16 @@ export class GatewayError extends Error {
   readonly status: number
   readonly type: string
   readonly param: string | null
+  /** Headers the answer carries besides the body's (Retry-After, x-ratelimit-*). */
+  readonly headers: Record<string, string>
 
-  constructor(code: ErrorCode, message: string, param: string | null = null) {
+  constructor(code: ErrorCode, message: string, param: string | null = null, headers: Record<string, string> = {}) {
     super(message)
     this.code = code
     this.status = ERRORS[code].status
     this.type = ERRORS[code].type
     this.param = param
+    this.headers = headers
   }
 
   toJSON() {

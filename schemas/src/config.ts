@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { IncidentSettingsSchema } from './incidents.ts'
+import { LimitsConfigSchema, LimitsSchema, NamedLimitsSchema } from './limits.ts'
 
 import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
 import { AlertsConfigSchema } from './alerts.ts'
@@ -104,15 +105,17 @@ export const ModelAliasSchema = RoutingPolicySchema.extend({
 
 export const isTargetGroup = (t: ModelTarget | TargetGroup): t is TargetGroup => 'targets' in t
 
-export const GatewayKeySchema = z
-  .object({
-    key: z.string().min(8),
-    name: z.string().min(1),
-    /** A key's team and user win over the x-tracegate-team / -user headers: a caller cannot bill someone else. */
-    team: z.string().default(''),
-    user: z.string().default(''),
-  })
-  .strict()
+export const GatewayKeySchema = LimitsSchema.extend({
+  key: z.string().min(8),
+  name: z.string().min(1),
+  /** A key's team and user win over the x-tracegate-team / -user headers: a caller cannot bill someone else. */
+  team: z.string().default(''),
+  user: z.string().default(''),
+  /** Models this key may ask for (aliases, provider/model, or globs such as `openai/*`); absent: any. */
+  models: z.array(z.string().min(1).max(200)).max(1000).optional(),
+  /** After this instant the key is refused (401). */
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+}).strict()
 
 /** Negotiated prices, per million tokens, keyed by `provider/model`. */
 export const PriceOverrideSchema = z
@@ -245,6 +248,10 @@ export const ConfigSchema = z
     providers: z.record(z.string(), ProviderConfigSchema).default({}),
     models: z.array(ModelAliasSchema).default([]),
     keys: z.array(GatewayKeySchema).default([]),
+    /** Teams and users with budgets and limits of their own (a key's team and user name them). */
+    teams: z.array(NamedLimitsSchema).default([]),
+    users: z.array(NamedLimitsSchema).default([]),
+    limits: LimitsConfigSchema.default(LimitsConfigSchema.parse({})),
     prices: z.record(z.string(), PriceOverrideSchema).default({}),
     capture_bodies: z.boolean().default(true),
     max_body_bytes: z.number().int().min(0).default(65_536),

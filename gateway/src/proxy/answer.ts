@@ -16,7 +16,7 @@ function ours(obs: RequestObservation, last = obs.attempts.at(-1)): Record<strin
     headers['x-tracegate-provider'] = last.adapter.name
     headers['x-tracegate-model'] = last.model
   }
-  return headers
+  return obs.limits ? { ...headers, ...obs.limits.headers } : headers
 }
 
 /** The request's own status and error: those of its last attempt, or the gateway's when it answered itself. */
@@ -90,7 +90,7 @@ export function refuse(recorder: SpanRecorder, reply: FastifyReply, obs: Request
 
 /** An OpenAI-style error body, through Fastify while it still owns the reply (its hooks' headers, CORS, `allow`). */
 function writeError(reply: FastifyReply, obs: RequestObservation, err: GatewayError): void {
-  const headers = { 'content-type': 'application/json', ...ours(obs) }
+  const headers = { 'content-type': 'application/json', ...ours(obs), ...err.headers }
   const body = JSON.stringify(err.toJSON())
   if (!reply.sent) return void reply.code(err.status).headers(headers).send(body)
   const res = reply.raw

@@ -132,6 +132,9 @@ export async function handleProxy(
     const plan = applyOverrides(spec.plan(request.model), req.headers, spec.plan, deps.config.routing)
     spec.check?.(plan)
     deps.keys.assertMayUse(identity, plan.targets)
+    const admitted = deps.limits.admit(identity, plan, request, body?.raw.length ?? 0)
+    const granted = admitted instanceof Promise ? await admitted : admitted
+    if (granted) obs.limits = granted
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
     const run = planRun(deps, spec, req, reply, obs, plan, request, identity)

@@ -4,12 +4,14 @@ import type { WireFormat } from '../wires/types.ts'
 import type { ModelRouter, RoutePlan } from '../routing/resolve.ts'
 import type { Cooldowns } from '../routing/cooldown.ts'
 import type { KeyAuthenticator } from '../keys/authenticate.ts'
+import type { Enforcer } from '../limits/enforcer.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
 
 export interface ProxyDeps {
   config: Config
   router: ModelRouter
   keys: KeyAuthenticator
+  limits: Enforcer
   recorder: SpanRecorder
   cooldowns: Cooldowns
 }

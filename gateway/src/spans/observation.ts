@@ -1,3 +1,4 @@
+import type { Lease } from '../limits/types.ts'
 import type { ProviderAdapter } from '../providers/types.ts'
 import type { WireFormat } from '../wires/types.ts'
 import type { Attribution } from './attribution.ts'
@@ -77,4 +78,6 @@ export interface RequestObservation {
   clockOffsetMs: number
   /** Set once the request was handed to the recorder: a request is recorded once, whatever fails after. */
   recorded: boolean
+  /** What budgets and rate limits hold for this request until its cost is known, and the headers they add. */
+  limits?: { lease: Lease; reservedUsd: number; headers: Record<string, string> }
 }

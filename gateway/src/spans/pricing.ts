@@ -48,6 +48,19 @@ export class Pricer {
     }
   }
 
+  private readonly windows = new Map<string, number | undefined>()
+
+  /** The model's context window (input and output together) from the price data, when it has one. */
+  contextWindow(providerName: string, pricingId: string | undefined, model: string): number | undefined {
+    const key = `${providerName}|${pricingId}|${model}`
+    if (this.windows.has(key)) return this.windows.get(key)
+    const override = this.overrides.get(`${providerName}/${model}`)
+    const opts = override ? { provider: override.provider } : pricingId ? { providerId: pricingId } : null
+    const window = opts ? safeCalc({ input_tokens: 1, output_tokens: 1 }, model, opts)?.model.context_window : undefined
+    remember(this.windows, key, window)
+    return window
+  }
+
   /** Web fetches: not in the price data (Anthropic charges nothing beyond their tokens) unless config says so. */
   webFetchCost(providerName: string, model: string, fetches: number): number {
     return fetches * (this.overrides.get(`${providerName}/${model}`)?.webFetchPerCall ?? 0)

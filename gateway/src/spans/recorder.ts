@@ -3,6 +3,12 @@ import type { SpanRow } from '../storage/span-row.ts'
 import type { RequestObservation } from './observation.ts'
 import { buildRows, type BuildOptions } from './build.ts'
 
+/** What a request cost budgets and token limits: its SERVER row's cost (an unpriced model's is 0) and tokens. */
+const spent = (row: SpanRow) => ({
+  costUsd: row.CostUsd ?? 0,
+  tokens: (row.InputTokens ?? 0) + (row.OutputTokens ?? 0),
+})
+
 export interface RowSink {
   add(rows: SpanRow[]): void
 }
@@ -55,11 +61,15 @@ export class SpanRecorder {
     const rows: SpanRow[] = []
     for (const o of batch) {
       try {
-        rows.push(...buildRows(o, this.opts))
+        const built = buildRows(o, this.opts)
+        rows.push(...built)
+        o.limits?.lease.settle(spent(built[0]!))
       } catch (err) {
         // A bug in row building must not lose the request: record it bare and say so loudly.
         this.log.error({ err, traceId: o.traceId }, 'building span rows failed; recording request without details')
         rows.push(...buildRows({ ...o, attempts: [], requestBody: null }, this.opts))
+        // Its cost is unknown: budgets keep what was held for it, the most it could have cost.
+        o.limits?.lease.settle({ costUsd: o.limits.reservedUsd, tokens: 0 })
       }
     }
     if (!rows.length) return

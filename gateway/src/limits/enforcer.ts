@@ -1,0 +1,109 @@
+import type { Config, Limits } from '@tracegate/schemas'
+import type { KeyIdentity } from '../keys/authenticate.ts'
+import type { RoutePlan } from '../routing/resolve.ts'
+import type { RequestFacts } from '../wires/types.ts'
+import type { Pricer } from '../spans/pricing.ts'
+import { GatewayError } from '../errors.ts'
+import { wallNowMs } from '../clock.ts'
+import { periodOf } from './periods.ts'
+import { worstCase } from './estimate.ts'
+import { standingHeaders, refusalError } from './answers.ts'
+import type { Admission, Lease, LimitsStore, Scope } from './types.ts'
+
+type KeyRules = Limits & { models?: string[]; expires_at?: string }
+
+const hasLimits = (l: Limits) =>
+  l.budget_usd !== undefined || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
+
+/** `*` matches anything within a model name; everything else is literal. */
+function globMatcher(patterns: string[]): (name: string) => boolean {
+  const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`))
+  return (name) => res.some((r) => r.test(name))
+}
+
+export interface Granted {
+  lease: Lease
+  reservedUsd: number
+  headers: Record<string, string>
+}
+
+/**
+ * Budgets, rate limits and key rules, checked before a request is forwarded: the request's key,
+ * team and user are each a scope, and the request is held against all of them at once for the
+ * most it can cost; the recorder settles it at what it did cost. A caller nothing limits passes
+ * through without an estimate or a store call.
+ */
+export class Enforcer {
+  private readonly keys: Map<string, { rules: KeyRules; allowed?: (name: string) => boolean }>
+  private readonly teams: Map<string, Limits>
+  private readonly users: Map<string, Limits>
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: LimitsStore,
+    private readonly pricer: Pricer,
+  ) {
+    this.keys = new Map(
+      config.keys.map((k) => [k.name, { rules: k, allowed: k.models ? globMatcher(k.models) : undefined }]),
+    )
+    this.teams = new Map(config.teams.map((t) => [t.name, t]))
+    this.users = new Map(config.users.map((u) => [u.name, u]))
+  }
+
+  /** Throws the request's refusal; null when nothing limits it. A promise only when the store is remote. */
+  admit(
+    identity: KeyIdentity,
+    plan: RoutePlan,
+    request: RequestFacts,
+    bodyBytes: number,
+  ): Granted | null | Promise<Granted> {
+    const key = identity.gateway ? this.keys.get(identity.keyName) : undefined
+    if (key) this.checkKey(identity.keyName, key, plan)
+    const now = wallNowMs()
+    const scopes = this.scopes(identity, key?.rules, now)
+    if (!scopes.length) return null
+    const estimate = worstCase(this.pricer, plan, request, bodyBytes, this.config.limits.default_max_output_tokens)
+    const finish = (a: Admission): Granted => {
+      if (!a.ok) throw refusalError(a.refusal, now)
+      return { lease: a.lease, reservedUsd: estimate.costUsd, headers: standingHeaders(a.standing) }
+    }
+    const admission = this.store.admit({ scopes, costUsd: estimate.costUsd, tokens: estimate.tokens, now })
+    return admission instanceof Promise ? admission.then(finish) : finish(admission)
+  }
+
+  private checkKey(name: string, key: { rules: KeyRules; allowed?: (n: string) => boolean }, plan: RoutePlan): void {
+    if (key.rules.expires_at && Date.parse(key.rules.expires_at) <= wallNowMs())
+      throw new GatewayError('expired_api_key', `the tracegate key "${name}" expired at ${key.rules.expires_at}`)
+    const allowed = key.allowed
+    if (!allowed || allowed(plan.requestedModel)) return
+    if (plan.targets.length && plan.targets.every((t) => allowed(t.key))) return
+    throw new GatewayError(
+      'model_not_allowed',
+      `the tracegate key "${name}" may not use model "${plan.requestedModel.slice(0, 200)}"`,
+      'model',
+    )
+  }
+
+  private scopes(identity: KeyIdentity, key: KeyRules | undefined, now: number): Scope[] {
+    const out: Scope[] = []
+    const add = (kind: string, name: string, limits: Limits | undefined) => {
+      if (!name || !limits || !hasLimits(limits)) return
+      const period = periodOf(now, limits.budget_period, this.config.limits.time_zone)
+      out.push({ id: `${kind}:${name}`, label: `${kind} ${name}`, limits, period })
+    }
+    if (key) add('key', identity.keyName, key)
+    add('team', identity.team, this.teams.get(identity.team))
+    add('user', identity.user, this.users.get(identity.user))
+    return out
+  }
+
+  /** Scopes with a budget, for rebuilding their spend from the spans at start. */
+  budgeted(): Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> {
+    const out: Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> = []
+    for (const [name, k] of this.keys)
+      if (k.rules.budget_usd !== undefined) out.push({ kind: 'key', name, limits: k.rules })
+    for (const [name, l] of this.teams) if (l.budget_usd !== undefined) out.push({ kind: 'team', name, limits: l })
+    for (const [name, l] of this.users) if (l.budget_usd !== undefined) out.push({ kind: 'user', name, limits: l })
+    return out
+  }
+}

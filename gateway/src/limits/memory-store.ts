@@ -1,0 +1,169 @@
+import type { AdmitInput, Admission, Lease, LimitsStore, Refusal, Scope, Standing, Usage } from './types.ts'
+
+const WINDOW_MS = 60_000
+
+interface Budget {
+  periodStart: number
+  spentUsd: number
+  heldUsd: number
+}
+interface TokenEntry {
+  at: number
+  tokens: number
+}
+
+/**
+ * Budgets and rate limits in this process's memory: the default, for one gateway. JavaScript runs
+ * one admission at a time, so checking every scope and holding the request in all of them cannot
+ * interleave with another request's. Windows are sliding: exactly `rpm` requests in any minute.
+ */
+export class MemoryLimits implements LimitsStore {
+  private readonly budgets = new Map<string, Budget>()
+  private readonly requests = new Map<string, number[]>()
+  private readonly tokens = new Map<string, TokenEntry[]>()
+  private readonly inflight = new Map<string, number>()
+
+  admit(input: AdmitInput): Admission {
+    for (const scope of input.scopes) {
+      const refusal = this.check(scope, input)
+      if (refusal) return { ok: false, refusal }
+    }
+    return { ok: true, lease: this.hold(input), standing: this.standing(input) }
+  }
+
+  seedSpend(scopeId: string, periodStart: number, spentUsd: number): void {
+    const b = this.budget(scopeId, periodStart)
+    b.spentUsd += spentUsd
+  }
+
+  private check(scope: Scope, input: AdmitInput): Refusal | null {
+    const { limits: l, id } = scope
+    if (l.budget_usd !== undefined) {
+      const b = this.budget(id, scope.period.start)
+      if (b.spentUsd + b.heldUsd + input.costUsd > l.budget_usd)
+        return { kind: 'budget', scope, spentUsd: b.spentUsd, limitUsd: l.budget_usd, resetsAt: scope.period.end }
+    }
+    if (l.rpm !== undefined) {
+      const log = this.recent(this.requests, id, input.now)
+      if (log.length + 1 > l.rpm)
+        return rate(scope, 'requests', l.rpm, log[log.length - l.rpm]! + WINDOW_MS - input.now)
+    }
+    if (l.tpm !== undefined) {
+      const log = this.recentTokens(id, input.now)
+      const used = log.reduce((n, e) => n + e.tokens, 0)
+      if (used + input.tokens > l.tpm)
+        return rate(scope, 'tokens', l.tpm, tokensFreeIn(log, used + input.tokens - l.tpm, input.now))
+    }
+    if (l.max_parallel !== undefined && (this.inflight.get(id) ?? 0) + 1 > l.max_parallel)
+      return rate(scope, 'parallel', l.max_parallel, 1_000)
+    return null
+  }
+
+  private hold(input: AdmitInput): Lease {
+    const settlers: Array<(usage: Usage) => void> = []
+    for (const scope of input.scopes) {
+      const { limits: l, id } = scope
+      if (l.budget_usd !== undefined) {
+        const b = this.budget(id, scope.period.start)
+        b.heldUsd += input.costUsd
+        settlers.push((u) => {
+          b.heldUsd -= input.costUsd
+          b.spentUsd += u.costUsd
+        })
+      }
+      if (l.rpm !== undefined) this.recent(this.requests, id, input.now).push(input.now)
+      if (l.tpm !== undefined) {
+        const entry = { at: input.now, tokens: input.tokens }
+        this.recentTokens(id, input.now).push(entry)
+        settlers.push((u) => void (entry.tokens = u.tokens))
+      }
+      if (l.max_parallel !== undefined) {
+        this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1)
+        settlers.push(() => void this.inflight.set(id, (this.inflight.get(id) ?? 1) - 1))
+      }
+    }
+    let done = false
+    return {
+      settle: (usage) => {
+        if (done) return
+        done = true
+        for (const s of settlers) s(usage)
+      },
+    }
+  }
+
+  /** After holding: the tightest scope's remaining requests, tokens and budget. */
+  private standing(input: AdmitInput): Standing {
+    const out: Standing = {}
+    for (const { limits: l, id, period } of input.scopes) {
+      if (l.rpm !== undefined) {
+        const log = this.recent(this.requests, id, input.now)
+        const s = { limit: l.rpm, remaining: l.rpm - log.length, resetMs: log[0]! + WINDOW_MS - input.now }
+        if (!out.requests || s.remaining < out.requests.remaining) out.requests = s
+      }
+      if (l.tpm !== undefined) {
+        const log = this.recentTokens(id, input.now)
+        const used = log.reduce((n, e) => n + e.tokens, 0)
+        const s = { limit: l.tpm, remaining: Math.max(0, l.tpm - used), resetMs: log[0]!.at + WINDOW_MS - input.now }
+        if (!out.tokens || s.remaining < out.tokens.remaining) out.tokens = s
+      }
+      if (l.budget_usd !== undefined) {
+        const b = this.budget(id, period.start)
+        const s = { limitUsd: l.budget_usd, remainingUsd: Math.max(0, l.budget_usd - b.spentUsd - b.heldUsd) }
+        if (!out.budget || s.remainingUsd < out.budget.remainingUsd) out.budget = s
+      }
+    }
+    return out
+  }
+
+  /** The scope's budget for the period starting then: a new period starts from nothing, once. */
+  private budget(id: string, periodStart: number): Budget {
+    let b = this.budgets.get(id)
+    if (!b || b.periodStart !== periodStart) {
+      b = { periodStart, spentUsd: 0, heldUsd: 0 }
+      this.budgets.set(id, b)
+    }
+    return b
+  }
+
+  private recent(map: Map<string, number[]>, id: string, now: number): number[] {
+    let log = map.get(id)
+    if (!log) map.set(id, (log = []))
+    let drop = 0
+    while (drop < log.length && log[drop]! <= now - WINDOW_MS) drop++
+    if (drop) log.splice(0, drop)
+    return log
+  }
+
+  private recentTokens(id: string, now: number): TokenEntry[] {
+    let log = this.tokens.get(id)
+    if (!log) this.tokens.set(id, (log = []))
+    let drop = 0
+    while (drop < log.length && log[drop]!.at <= now - WINDOW_MS) drop++
+    if (drop) log.splice(0, drop)
+    return log
+  }
+}
+
+const rate = (
+  scope: Scope,
+  what: 'requests' | 'tokens' | 'parallel',
+  limit: number,
+  retryAfterMs: number,
+): Refusal => ({
+  kind: 'rate',
+  scope,
+  what,
+  limit,
+  retryAfterMs: Math.max(1, retryAfterMs),
+})
+
+/** When enough of the window's tokens have aged out to make room for `excess` more. */
+function tokensFreeIn(log: TokenEntry[], excess: number, now: number): number {
+  let freed = 0
+  for (const e of log) {
+    freed += e.tokens
+    if (freed >= excess) return e.at + WINDOW_MS - now
+  }
+  return WINDOW_MS
+}

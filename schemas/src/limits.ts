@@ -1,0 +1,49 @@
+import { z } from 'zod'
+
+/** Budget periods, calendar-aligned in `limits.time_zone`; `none` never resets. */
+export const BUDGET_PERIODS = ['day', 'week', 'month', 'none'] as const
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number]
+
+const usd = z.number().min(0).max(1e9)
+const perMinute = z.number().int().min(1).max(1e9)
+
+/**
+ * What a key, a team or a user may spend and send. Every field is optional: what is absent is not
+ * limited. A request is checked against its key, its team and its user at once.
+ */
+export const LimitsSchema = z.object({
+  /** Spend in USD per `budget_period`; a request that could take it over is refused. */
+  budget_usd: usd.optional(),
+  budget_period: z.enum(BUDGET_PERIODS).default('month'),
+  /** Spend at which an alert is due, nothing is refused. */
+  soft_budget_usd: usd.optional(),
+  rpm: perMinute.optional(),
+  tpm: perMinute.optional(),
+  max_parallel: z.number().int().min(1).max(1e6).optional(),
+})
+export type Limits = z.infer<typeof LimitsSchema>
+
+/** A team or a user with limits of its own, declared in config. */
+export const NamedLimitsSchema = LimitsSchema.extend({ name: z.string().min(1).max(200) }).strict()
+
+export const LimitsConfigSchema = z
+  .object({
+    /** Where day, week and month budgets start: an IANA time zone. */
+    time_zone: z
+      .string()
+      .default('UTC')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz })
+          return true
+        } catch {
+          return false
+        }
+      }, 'unknown time zone (use an IANA name such as Europe/Paris)'),
+    /**
+     * Output tokens reserved for a request that sets no max_tokens. A budget can only be held to
+     * what a request may cost: without a cap, the model's whole context window is reserved.
+     */
+    default_max_output_tokens: z.number().int().min(1).max(10_000_000).optional(),
+  })
+  .strict()
