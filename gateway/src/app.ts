@@ -10,6 +10,7 @@ import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { Enforcer } from './limits/enforcer.ts'
 import { MemoryLimits } from './limits/memory-store.ts'
+import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { yieldToEventLoop } from './storage/engine-priority.ts'
@@ -81,6 +82,19 @@ function checkExposure(config: Config, opts: GatewayOptions, providers: Provider
       { providers: operatorKeys },
       'auth.allow_anonymous is on: callers without a gateway key spend the provider keys in this config',
     )
+  }
+}
+
+/**
+ * Budgets start from the spend their period already has in the spans. Storage that cannot answer
+ * does not stop the gateway: budgets then start from zero, and the log says so.
+ */
+async function rebuildBudgets(limits: Enforcer, store: Store, log: Logger): Promise<void> {
+  try {
+    const n = await limits.rebuildSpend((kind, names, since, until) => spendIn(store, kind, names, since, until))
+    if (n) log.info({ scopes: n }, 'budgets rebuilt from the spend recorded this period')
+  } catch (err) {
+    log.warn({ err }, "could not read this period's spend from storage: budgets start from zero")
   }
 }
 
@@ -197,11 +211,13 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
   })
 
+  const limits = new Enforcer(config, new MemoryLimits(), pricer)
+  await rebuildBudgets(limits, store, log)
   await app.register(proxyRoutes, {
     config,
     router,
     keys: new KeyAuthenticator(config),
-    limits: new Enforcer(config, new MemoryLimits(), pricer),
+    limits,
     recorder,
     providers,
     cooldowns: new Cooldowns(),

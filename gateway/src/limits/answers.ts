@@ -10,7 +10,8 @@ export function resetText(ms: number): string {
   return h ? `${h}h${m}m${rest}s` : m ? `${m}m${rest}s` : `${rest}s`
 }
 
-const dollars = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`
+/** Dollars with digits enough to tell a small budget's spend from its limit. */
+const dollars = (n: number) => `$${n.toFixed(n < 0.01 ? 6 : n < 1 ? 4 : 2)}`
 
 /** The x-ratelimit-* headers (OpenAI's names) and the budget left, from the tightest scope. */
 export function standingHeaders(s: Standing): Record<string, string> {

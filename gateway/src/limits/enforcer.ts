@@ -9,6 +9,7 @@ import { periodOf } from './periods.ts'
 import { worstCase } from './estimate.ts'
 import { standingHeaders, refusalError } from './answers.ts'
 import type { Admission, Lease, LimitsStore, Scope } from './types.ts'
+import type { SpendScope } from '../storage/spend-queries.ts'
 
 type KeyRules = Limits & { models?: string[]; expires_at?: string }
 
@@ -97,13 +98,32 @@ export class Enforcer {
     return out
   }
 
-  /** Scopes with a budget, for rebuilding their spend from the spans at start. */
-  budgeted(): Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> {
-    const out: Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> = []
-    for (const [name, k] of this.keys)
-      if (k.rules.budget_usd !== undefined) out.push({ kind: 'key', name, limits: k.rules })
-    for (const [name, l] of this.teams) if (l.budget_usd !== undefined) out.push({ kind: 'team', name, limits: l })
-    for (const [name, l] of this.users) if (l.budget_usd !== undefined) out.push({ kind: 'user', name, limits: l })
-    return out
+  /**
+   * Every budget's spend so far this period, from the recorded spans: a restart or a deploy never
+   * hands a key, team or user a fresh budget. Scopes with the same kind and period are one read.
+   */
+  async rebuildSpend(
+    read: (kind: SpendScope, names: string[], since: number, until: number) => Promise<Map<string, number>>,
+  ) {
+    const now = wallNowMs()
+    const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
+    const add = (kind: SpendScope, name: string, l: Limits) => {
+      if (l.budget_usd === undefined) return
+      const { start: since, end: until } = periodOf(now, l.budget_period, this.config.limits.time_zone)
+      const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
+      g.names.push(name)
+      groups.set(`${kind}|${since}`, g)
+    }
+    for (const [name, k] of this.keys) add('key', name, k.rules)
+    for (const [name, l] of this.teams) add('team', name, l)
+    for (const [name, l] of this.users) add('user', name, l)
+    let scopes = 0
+    for (const g of groups.values()) {
+      for (const [name, usd] of await read(g.kind, g.names, g.since, g.until)) {
+        this.store.seedSpend(`${g.kind}:${name}`, g.since, usd)
+        scopes++
+      }
+    }
+    return scopes
   }
 }

@@ -18,7 +18,7 @@ interface TokenEntry {
  * interleave with another request's. Windows are sliding: exactly `rpm` requests in any minute.
  */
 export class MemoryLimits implements LimitsStore {
-  private readonly budgets = new Map<string, Budget>()
+  private readonly budgets = new Map<string, Map<number, Budget>>()
   private readonly requests = new Map<string, number[]>()
   private readonly tokens = new Map<string, TokenEntry[]>()
   private readonly inflight = new Map<string, number>()
@@ -116,12 +116,18 @@ export class MemoryLimits implements LimitsStore {
     return out
   }
 
-  /** The scope's budget for the period starting then: a new period starts from nothing, once. */
+  /**
+   * The scope's budget for the period starting then: a new period starts from nothing, once. The
+   * period before stays too, for requests that started in it and settle after it ended.
+   */
   private budget(id: string, periodStart: number): Budget {
-    let b = this.budgets.get(id)
-    if (!b || b.periodStart !== periodStart) {
+    let periods = this.budgets.get(id)
+    if (!periods) this.budgets.set(id, (periods = new Map()))
+    let b = periods.get(periodStart)
+    if (!b) {
       b = { periodStart, spentUsd: 0, heldUsd: 0 }
-      this.budgets.set(id, b)
+      periods.set(periodStart, b)
+      if (periods.size > 2) periods.delete(Math.min(...periods.keys()))
     }
     return b
   }
