@@ -10,6 +10,9 @@ import { KeyAuthenticator } from './keys/authenticate.ts'
 import { Pricer } from './spans/pricing.ts'
 import { Enforcer } from './limits/enforcer.ts'
 import { MemoryLimits } from './limits/memory-store.ts'
+import { RedisLimits } from './limits/redis-store.ts'
+import { FailoverLimits } from './limits/failover-store.ts'
+import type { LimitsStore } from './limits/types.ts'
 import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { openStore, type Store } from './storage/client.ts'
@@ -211,7 +214,15 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
   })
 
-  const limits = new Enforcer(config, new MemoryLimits(), pricer)
+  const limitsStore: LimitsStore = config.limits.redis_url
+    ? new FailoverLimits(
+        new RedisLimits(config.limits.redis_url),
+        config.limits.on_store_error,
+        config.limits.replicas,
+        log,
+      )
+    : new MemoryLimits()
+  const limits = new Enforcer(config, limitsStore, pricer)
   await rebuildBudgets(limits, store, log)
   await app.register(proxyRoutes, {
     config,
@@ -232,7 +243,12 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     queryTimeoutMs,
     settings: config.incidents,
   })
-  await app.register(healthApi, { store, writer, pendingSpans })
+  await app.register(healthApi, {
+    store,
+    writer,
+    pendingSpans,
+    limitsFailingSince: () => (limitsStore instanceof FailoverLimits ? limitsStore.failingSince : null),
+  })
   await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })
   await app.register(tailApi, { tail, adminToken: opts.adminToken })
@@ -260,7 +276,9 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       clearTimeout(grace)
       clearInterval(idle)
       await alerts.close()
+      // Settles what is still held (drain builds the rows that settle it) before the store goes.
       recorder.drain()
+      await limitsStore.close?.()
       await writer.close()
       await otlp?.close()
       await providers.close()

@@ -29,6 +29,7 @@ export const ERRORS = {
   upstream_unreachable: { status: 502, type: 'upstream_error' },
   upstream_timeout: { status: 504, type: 'upstream_error' },
   storage_unavailable: { status: 503, type: 'server_error' },
+  limits_unavailable: { status: 503, type: 'server_error' },
   internal_error: { status: 500, type: 'server_error' },
   storage_timeout: { status: 504, type: 'server_error' },
   loopback_only: { status: 403, type: 'permission_error' },

@@ -45,5 +45,17 @@ export const LimitsConfigSchema = z
      * what a request may cost: without a cap, the model's whole context window is reserved.
      */
     default_max_output_tokens: z.number().int().min(1).max(10_000_000).optional(),
+    /** A Redis every replica shares (redis://host:port): limits hold across replicas. Absent: this process's memory. */
+    redis_url: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'a redis:// or rediss:// URL')
+      .optional(),
+    /**
+     * Redis unreachable: `local` enforces each limit's share (limit / replicas) in this process,
+     * `allow` admits without limits, `refuse` answers 503. Nothing waits on a dead store.
+     */
+    on_store_error: z.enum(['local', 'allow', 'refuse']).default('local'),
+    /** How many replicas share the limits: a replica's share when Redis is away. */
+    replicas: z.number().int().min(1).max(1000).default(1),
   })
   .strict()

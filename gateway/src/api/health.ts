@@ -85,13 +85,19 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
 /** Liveness says the process serves; readiness says whether spans are safe, and if not, why. */
 export async function healthApi(
   app: FastifyInstance,
-  opts: { store: Store; writer: SpanWriter; pendingSpans: () => number },
+  opts: { store: Store; writer: SpanWriter; pendingSpans: () => number; limitsFailingSince?: () => number | null },
 ): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_req, reply) => {
     const storage = await probe(opts.store)
     const s = { ...opts.writer.stats, pending: opts.pendingSpans() }
     const reasons = readinessReasons(storage, s, opts.store.database, Date.now())
+    const limitsDown = opts.limitsFailingSince?.()
+    if (limitsDown)
+      reasons.push({
+        code: 'limits_store_unreachable',
+        message: `the shared limits store (Redis) has not answered since ${new Date(limitsDown).toISOString()}: limits.on_store_error applies`,
+      })
     const notReady = reasons.some((r) => NOT_READY.has(r.code))
     return reply.code(notReady ? 503 : 200).send({
       status: notReady ? 'not_ready' : reasons.length ? 'degraded' : 'ready',

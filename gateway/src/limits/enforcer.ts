@@ -120,7 +120,7 @@ export class Enforcer {
     let scopes = 0
     for (const g of groups.values()) {
       for (const [name, usd] of await read(g.kind, g.names, g.since, g.until)) {
-        this.store.seedSpend(`${g.kind}:${name}`, g.since, usd)
+        await this.store.seedSpend(`${g.kind}:${name}`, { start: g.since, end: g.until }, usd)
         scopes++
       }
     }

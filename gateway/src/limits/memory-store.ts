@@ -31,8 +31,8 @@ export class MemoryLimits implements LimitsStore {
     return { ok: true, lease: this.hold(input), standing: this.standing(input) }
   }
 
-  seedSpend(scopeId: string, periodStart: number, spentUsd: number): void {
-    const b = this.budget(scopeId, periodStart)
+  seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): void {
+    const b = this.budget(scopeId, period.start)
     b.spentUsd += spentUsd
   }
 

@@ -51,5 +51,6 @@ export type Admission = { ok: true; lease: Lease; standing: Standing } | { ok: f
 export interface LimitsStore {
   admit(input: AdmitInput): Admission | Promise<Admission>
   /** Spend a restarted gateway finds in its spans: counted once per scope and period. */
-  seedSpend(scopeId: string, periodStart: number, spentUsd: number): void
+  seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): void | Promise<void>
+  close?(): Promise<void>
 }

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { errorOf, useSpawnedGateway } from './harness.ts'
+
+/**
+ * Two gateway processes sharing one real redis-server (Debian's package, started here on a loopback
+ * port): limits hold across both, as one. With Redis gone, each enforces its share and says so.
+ */
+const TOKEN = 'limits-redis-token'
+let redisPort = 0
+let redis: ChildProcess | undefined
+
+async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as { port: number }).port
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+async function startRedis(): Promise<void> {
+  redisPort = await freePort()
+  redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  )
+  const client = new Redis(redisPort, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 })
+  client.on('error', () => undefined)
+  for (let i = 0; i < 100; i++) {
+    try {
+      await client.connect()
+      if ((await client.ping()) === 'PONG') break
+    } catch {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  client.disconnect()
+}
+
+beforeAll(startRedis)
+afterAll(() => void redis?.kill('SIGKILL'))
+
+const keys = { rpm: 'tg-shared-rpm-01', budget: 'tg-shared-budget', other: 'tg-shared-other1' }
+const env = useSpawnedGateway(
+  (mock) => ({
+    providers: { openai: { base_url: `${mock.url}/v1` } },
+    keys: [
+      { key: keys.rpm, name: 'shared-rpm', rpm: 6 },
+      { key: keys.budget, name: 'shared-budget', budget_usd: 0.003, budget_period: 'day' },
+      { key: keys.other, name: 'other', rpm: 4 },
+    ],
+    limits: { redis_url: `redis://127.0.0.1:${redisPort}`, replicas: 2 },
+  }),
+  { adminToken: TOKEN, start: false },
+)
+const urls: string[] = []
+
+beforeAll(async () => {
+  const a = env.spawn()
+  const b = env.spawn([], { TRACEGATE_DATA_DIR: join(env.dir, 'data-b') })
+  urls.push(await a.ready(), await b.ready())
+}, 60_000)
+
+const chat = (url: string, key: string, maxTokens = 6) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens }),
+  })
+
+/** What one gateway recorded for a key: its requests that were answered 200 and their cost. */
+async function recorded(url: string, key: string): Promise<{ requests: number; cost: number }> {
+  const now = Date.now()
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${url}/api/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({
+        from: new Date(now - 3_600_000).toISOString(),
+        to: new Date(now + 60_000).toISOString(),
+        metrics: ['requests', 'cost_usd'],
+        filters: [
+          { dimension: 'key', op: 'eq', value: key },
+          { dimension: 'status', op: 'eq', value: 'ok' },
+        ],
+      }),
+    })
+    const row = ((await res.json()) as { rows: Array<{ requests: number; cost_usd: number }> }).rows[0]
+    if (row && (await ready(url))) return { requests: Number(row.requests), cost: Number(row.cost_usd) }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('spans never reached storage')
+}
+const ready = async (url: string) =>
+  ((await (await fetch(`${url}/readyz`)).json()) as { spans: { pending: number } }).spans.pending === 0
+
+describe('limits shared through Redis by two gateways', () => {
+  it('rpm 6 across both replicas: exactly 6 admitted, the rest refused with the rate-limit error', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 10; i++) statuses.push((await chat(urls[i % 2]!, keys.rpm)).status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(6)
+    expect(statuses.slice(6)).toEqual([429, 429, 429, 429])
+    const refused = await chat(urls[1]!, keys.rpm)
+    expect((await errorOf(refused)).code).toBe('rate_limit_exceeded')
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0')
+    // Counted in Redis, not in each replica's memory (whose share, 3 each, would admit 6 too).
+    const client = new Redis(redisPort, '127.0.0.1')
+    try {
+      expect(await client.zcard('tracegate:rpm:key:shared-rpm')).toBe(6)
+    } finally {
+      client.disconnect()
+    }
+    for (const url of urls) {
+      const readyz = (await (await fetch(`${url}/readyz`)).json()) as { reasons: Array<{ code: string }> }
+      expect(readyz.reasons.map((r) => r.code)).not.toContain('limits_store_unreachable')
+    }
+  })
+
+  it('a budget is never overshot by both replicas together: 200 requests, 40 at a time, split between them', async () => {
+    const results: number[] = []
+    for (let round = 0; round < 5; round++)
+      results.push(
+        ...(await Promise.all(
+          Array.from({ length: 40 }, (_, i) => chat(urls[i % 2]!, keys.budget).then((r) => r.status)),
+        )),
+      )
+    expect(new Set(results)).toEqual(new Set([200, 429]))
+    const [a, b] = await Promise.all(urls.map((u) => recorded(u, 'shared-budget')))
+    expect(a!.requests + b!.requests).toBe(results.filter((s) => s === 200).length)
+    expect(a!.requests).toBeGreaterThan(0)
+    expect(b!.requests).toBeGreaterThan(0)
+    expect(a!.cost + b!.cost).toBeGreaterThan(0.0028)
+    expect(a!.cost + b!.cost).toBeLessThanOrEqual(0.003)
+    const client = new Redis(redisPort, '127.0.0.1')
+    try {
+      const [budgetKey] = await client.keys('tracegate:budget:key:shared-budget:*')
+      const spent = Number(await client.hget(budgetKey!, 'spent'))
+      expect(spent).toBeCloseTo(a!.cost + b!.cost, 9)
+      expect(Number(await client.hget(budgetKey!, 'held'))).toBeCloseTo(0, 9)
+    } finally {
+      client.disconnect()
+    }
+  })
+
+  it('with Redis gone, each replica enforces its share locally, answers at once, and readiness says degraded', async () => {
+    redis!.kill('SIGKILL')
+    await new Promise((r) => setTimeout(r, 200))
+    const started = performance.now()
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await chat(urls[0]!, keys.other)).status)
+    // rpm 4 over 2 replicas: this one admits 2 a minute on its own.
+    expect(statuses).toEqual([200, 200, 429, 429])
+    expect(performance.now() - started).toBeLessThan(5_000)
+    const readyz = (await (await fetch(`${urls[0]}/readyz`)).json()) as {
+      status: string
+      reasons: Array<{ code: string }>
+    }
+    expect(readyz.status).toBe('degraded')
+    expect(readyz.reasons.map((r) => r.code)).toContain('limits_store_unreachable')
+  })
+})
