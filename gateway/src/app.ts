@@ -7,6 +7,7 @@ import { ProviderRegistry } from './providers/registry.ts'
 import { ModelRouter } from './routing/resolve.ts'
 import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
+import { KeyDirectory } from './keys/directory.ts'
 import { Pricer } from './spans/pricing.ts'
 import { Enforcer } from './limits/enforcer.ts'
 import { MemoryLimits } from './limits/memory-store.ts'
@@ -39,6 +40,7 @@ import { LiveTail, tailApi } from './api/tail.ts'
 import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.ts'
 import { Alerts } from './alerts/service.ts'
 import { alertsApi } from './api/alerts.ts'
+import { keysApi } from './api/keys.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -222,12 +224,14 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
         log,
       )
     : new MemoryLimits()
-  const limits = new Enforcer(config, limitsStore, pricer)
+  const directory = new KeyDirectory(config, store, log)
+  await directory.start()
+  const limits = new Enforcer(config, directory, limitsStore, pricer)
   await rebuildBudgets(limits, store, log)
   await app.register(proxyRoutes, {
     config,
     router,
-    keys: new KeyAuthenticator(config),
+    keys: new KeyAuthenticator(config, directory),
     limits,
     recorder,
     providers,
@@ -255,6 +259,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   // Links in notifications lead to the explorer: the configured address, else the one this gateway listens on.
   const alerts = new Alerts(store, config.alerts, log, () => config.alerts.explorer_url ?? url)
   await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
+  await app.register(keysApi, { directory, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 
@@ -276,6 +281,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       clearTimeout(grace)
       clearInterval(idle)
       await alerts.close()
+      directory.close()
       // Settles what is still held (drain builds the rows that settle it) before the store goes.
       recorder.drain()
       await limitsStore.close?.()

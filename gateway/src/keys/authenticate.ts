@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Config } from '@tracegate/schemas'
 import { GatewayError } from '../errors.ts'
+import { sha256, type KeyDirectory } from './directory.ts'
 
 export interface KeyIdentity {
   /** Gateway key name, or for a bring-your-own key `sha256:<12 hex>…<last 4>`; '' when none was sent. */
@@ -14,7 +14,6 @@ export interface KeyIdentity {
   gateway: boolean
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const str = (v: string | string[] | undefined) => (typeof v === 'string' && v ? v : undefined)
 
 /**
@@ -35,26 +34,25 @@ export function byoKeyName(key: string): string {
 const ANONYMOUS: KeyIdentity = { keyName: '', team: '', user: '', forwardKey: undefined, gateway: false }
 
 export class KeyAuthenticator {
-  /** sha256(gateway key) → identity, so the plaintext keys are not kept after start-up. */
-  private readonly gatewayKeys: Map<string, { name: string; team: string; user: string }>
+  private readonly allowAnonymous: boolean
 
+  /** Gateway keys come from the directory (config and API), found by hash: no plaintext key is kept. */
   constructor(
     config: Config,
-    private readonly allowAnonymous = config.auth.allow_anonymous,
+    private readonly directory: KeyDirectory,
   ) {
-    this.gatewayKeys = new Map(config.keys.map((k) => [sha256(k.key), { name: k.name, team: k.team, user: k.user }]))
+    this.allowAnonymous = config.auth.allow_anonymous
   }
 
   authenticate(headers: IncomingHttpHeaders, queryKey?: string): KeyIdentity {
     const key = presentedKey(headers, queryKey)
-    if (this.gatewayKeys.size === 0)
-      return key ? { ...ANONYMOUS, keyName: byoKeyName(key), forwardKey: key } : ANONYMOUS
+    if (!this.directory.hasKeys) return key ? { ...ANONYMOUS, keyName: byoKeyName(key), forwardKey: key } : ANONYMOUS
     if (!key)
       throw new GatewayError(
         'missing_api_key',
         'a tracegate key is required: send it as "Authorization: Bearer <key>" or "x-api-key"',
       )
-    const found = this.gatewayKeys.get(sha256(key))
+    const found = this.directory.lookup(sha256(key))
     if (!found) throw new GatewayError('invalid_api_key', 'the API key is not a known tracegate key')
     return { keyName: found.name, team: found.team, user: found.user, forwardKey: undefined, gateway: true }
   }

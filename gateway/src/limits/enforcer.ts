@@ -1,5 +1,6 @@
 import type { Config, Limits } from '@tracegate/schemas'
 import type { KeyIdentity } from '../keys/authenticate.ts'
+import type { KeyDirectory, KeyRecord } from '../keys/directory.ts'
 import type { RoutePlan } from '../routing/resolve.ts'
 import type { RequestFacts } from '../wires/types.ts'
 import type { Pricer } from '../spans/pricing.ts'
@@ -10,8 +11,6 @@ import { worstCase } from './estimate.ts'
 import { standingHeaders, refusalError } from './answers.ts'
 import type { Admission, Lease, LimitsStore, Scope } from './types.ts'
 import type { SpendScope } from '../storage/spend-queries.ts'
-
-type KeyRules = Limits & { models?: string[]; expires_at?: string }
 
 const hasLimits = (l: Limits) =>
   l.budget_usd !== undefined || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
@@ -35,21 +34,15 @@ export interface Granted {
  * through without an estimate or a store call.
  */
 export class Enforcer {
-  private readonly keys: Map<string, { rules: KeyRules; allowed?: (name: string) => boolean }>
-  private readonly teams: Map<string, Limits>
-  private readonly users: Map<string, Limits>
+  /** A key record's model matcher, made once per record (a reread makes new records). */
+  private readonly matchers = new WeakMap<KeyRecord, (name: string) => boolean>()
 
   constructor(
     private readonly config: Config,
+    private readonly directory: KeyDirectory,
     private readonly store: LimitsStore,
     private readonly pricer: Pricer,
-  ) {
-    this.keys = new Map(
-      config.keys.map((k) => [k.name, { rules: k, allowed: k.models ? globMatcher(k.models) : undefined }]),
-    )
-    this.teams = new Map(config.teams.map((t) => [t.name, t]))
-    this.users = new Map(config.users.map((u) => [u.name, u]))
-  }
+  ) {}
 
   /** Throws the request's refusal; null when nothing limits it. A promise only when the store is remote. */
   admit(
@@ -58,10 +51,10 @@ export class Enforcer {
     request: RequestFacts,
     bodyBytes: number,
   ): Granted | null | Promise<Granted> {
-    const key = identity.gateway ? this.keys.get(identity.keyName) : undefined
-    if (key) this.checkKey(identity.keyName, key, plan)
+    const key = identity.gateway ? this.directory.keyByName(identity.keyName) : undefined
+    if (key) this.checkKey(key, plan)
     const now = wallNowMs()
-    const scopes = this.scopes(identity, key?.rules, now)
+    const scopes = this.scopes(identity, key, now)
     if (!scopes.length) return null
     const estimate = worstCase(this.pricer, plan, request, bodyBytes, this.config.limits.default_max_output_tokens)
     const finish = (a: Admission): Granted => {
@@ -72,20 +65,22 @@ export class Enforcer {
     return admission instanceof Promise ? admission.then(finish) : finish(admission)
   }
 
-  private checkKey(name: string, key: { rules: KeyRules; allowed?: (n: string) => boolean }, plan: RoutePlan): void {
-    if (key.rules.expires_at && Date.parse(key.rules.expires_at) <= wallNowMs())
-      throw new GatewayError('expired_api_key', `the tracegate key "${name}" expired at ${key.rules.expires_at}`)
-    const allowed = key.allowed
-    if (!allowed || allowed(plan.requestedModel)) return
+  private checkKey(key: KeyRecord, plan: RoutePlan): void {
+    if (key.expires_at && Date.parse(key.expires_at) <= wallNowMs())
+      throw new GatewayError('expired_api_key', `the tracegate key "${key.name}" expired at ${key.expires_at}`)
+    if (!key.models) return
+    let allowed = this.matchers.get(key)
+    if (!allowed) this.matchers.set(key, (allowed = globMatcher(key.models)))
+    if (allowed(plan.requestedModel)) return
     if (plan.targets.length && plan.targets.every((t) => allowed(t.key))) return
     throw new GatewayError(
       'model_not_allowed',
-      `the tracegate key "${name}" may not use model "${plan.requestedModel.slice(0, 200)}"`,
+      `the tracegate key "${key.name}" may not use model "${plan.requestedModel.slice(0, 200)}"`,
       'model',
     )
   }
 
-  private scopes(identity: KeyIdentity, key: KeyRules | undefined, now: number): Scope[] {
+  private scopes(identity: KeyIdentity, key: KeyRecord | undefined, now: number): Scope[] {
     const out: Scope[] = []
     const add = (kind: string, name: string, limits: Limits | undefined) => {
       if (!name || !limits || !hasLimits(limits)) return
@@ -93,8 +88,8 @@ export class Enforcer {
       out.push({ id: `${kind}:${name}`, label: `${kind} ${name}`, limits, period })
     }
     if (key) add('key', identity.keyName, key)
-    add('team', identity.team, this.teams.get(identity.team))
-    add('user', identity.user, this.users.get(identity.user))
+    add('team', identity.team, this.directory.team(identity.team))
+    add('user', identity.user, this.directory.user(identity.user))
     return out
   }
 
@@ -107,16 +102,16 @@ export class Enforcer {
   ) {
     const now = wallNowMs()
     const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
-    const add = (kind: SpendScope, name: string, l: Limits) => {
-      if (l.budget_usd === undefined) return
+    const add = (kind: SpendScope, name: string, l: Limits | undefined) => {
+      if (!l || l.budget_usd === undefined) return
       const { start: since, end: until } = periodOf(now, l.budget_period, this.config.limits.time_zone)
       const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
       g.names.push(name)
       groups.set(`${kind}|${since}`, g)
     }
-    for (const [name, k] of this.keys) add('key', name, k.rules)
-    for (const [name, l] of this.teams) add('team', name, l)
-    for (const [name, l] of this.users) add('user', name, l)
+    for (const k of this.directory.listKeys()) add('key', k.name, k)
+    for (const t of this.directory.listTeams()) add('team', t.name, t)
+    for (const u of this.directory.userNames()) add('user', u, this.directory.user(u))
     let scopes = 0
     for (const g of groups.values()) {
       for (const [name, usd] of await read(g.kind, g.names, g.since, g.until)) {

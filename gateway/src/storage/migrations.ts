@@ -413,6 +413,23 @@ FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
 GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
 ]
 
+/**
+ * v11: gateway keys and teams made through the admin API, versioned like alert rules. A key's
+ * secret is never stored: its SHA-256 is, inside Spec, with the last four characters to recognise it.
+ */
+const accessTables = (l: Layout) =>
+  ['api_keys', 'api_teams'].flatMap((table) => [
+    `CREATE TABLE IF NOT EXISTS ${localTable(l, table)}${onCluster(l)} (
+  Id String,
+  Version UInt64,
+  Deleted Bool,
+  Spec String CODEC(ZSTD(1)),
+  UpdatedAt DateTime64(3)
+) ENGINE = ${versioned(l, table)}
+ORDER BY Id`,
+    ...distributedTable(l, table, 'cityHash64(Id)'),
+  ])
+
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [
     { version: 1, name: 'spans', statements: [spansTable(l, days), ...distributedTable(l, 'spans', SHARD_BY_TRACE)] },
@@ -425,6 +442,7 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 8, name: 'attempt rollup and request results', statements: attemptRollup(l, days) },
     { version: 9, name: 'alert rules, events and deliveries', statements: alertTables(l) },
     { version: 10, name: 'target rollup for incidents', statements: targetRollup(l, days) },
+    { version: 11, name: 'gateway keys and teams', statements: accessTables(l) },
   ]
 }
 
