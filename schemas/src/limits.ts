@@ -59,3 +59,27 @@ export const LimitsConfigSchema = z
     replicas: z.number().int().min(1).max(1000).default(1),
   })
   .strict()
+
+/** One key's, team's or user's limits and how much of each is used now (GET /api/limits/usage). */
+export const ScopeUsageSchema = z.object({
+  kind: z.enum(['key', 'team', 'user']),
+  name: z.string(),
+  budget_usd: z.number().nullable(),
+  budget_period: z.enum(BUDGET_PERIODS),
+  soft_budget_usd: z.number().nullable(),
+  /** Settled spend this period, and what open requests hold on top of it. */
+  spent_usd: z.number(),
+  held_usd: z.number(),
+  /** When this period's budget starts again (ISO); null for a budget without a period. */
+  resets_at: z.string().nullable(),
+  rpm: z.number().nullable(),
+  rpm_used: z.number(),
+  tpm: z.number().nullable(),
+  tpm_used: z.number(),
+  max_parallel: z.number().nullable(),
+  parallel_open: z.number(),
+})
+export type ScopeUsage = z.infer<typeof ScopeUsageSchema>
+
+export const LimitsUsageResponseSchema = z.object({ scopes: z.array(ScopeUsageSchema) })
+export type LimitsUsageResponse = z.infer<typeof LimitsUsageResponseSchema>
