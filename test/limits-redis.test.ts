@@ -116,6 +116,13 @@ describe('limits shared through Redis by two gateways', () => {
     } finally {
       client.disconnect()
     }
+    // Both replicas read the same counts from Redis.
+    for (const url of urls) {
+      const usage = (await (
+        await fetch(`${url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as { scopes: Array<{ name: string; rpm_used: number }> }
+      expect(usage.scopes.find((s) => s.name === 'shared-rpm')!.rpm_used).toBe(6)
+    }
     for (const url of urls) {
       const readyz = (await (await fetch(`${url}/readyz`)).json()) as { reasons: Array<{ code: string }> }
       expect(readyz.reasons.map((r) => r.code)).not.toContain('limits_store_unreachable')

@@ -183,6 +183,25 @@ describe('rate limits', () => {
   })
 })
 
+describe('usage', () => {
+  it('GET /api/limits/usage says what every limited key and team has used, and when its budget resets', async () => {
+    await env.gw.flushSpans()
+    const res = await fetch(`${env.url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(res.status).toBe(200)
+    const { scopes } = (await res.json()) as { scopes: Array<Record<string, unknown>> }
+    const by = (kind: string, name: string) => scopes.find((s) => s.kind === kind && s.name === name)!
+    expect([by('key', 'rpm').rpm, by('key', 'rpm').rpm_used]).toEqual([3, 3])
+    expect(by('key', 'par')).toMatchObject({ max_parallel: 1, parallel_open: 0, budget_usd: null, resets_at: null })
+    const budget = by('key', 'budgeted')
+    expect(budget.budget_usd).toBe(0.003)
+    expect(budget.held_usd).toBe(0)
+    expect(budget.spent_usd as number).toBeGreaterThan(0.0028)
+    expect(budget.resets_at).toMatch(/^20\d\d-\d\d-\d\dT00:00:00\.000Z$/)
+    expect(by('team', 'growth')).toMatchObject({ budget_usd: 0.00005, budget_period: 'month', spent_usd: 0 })
+    expect((await fetch(`${env.url}/api/limits/usage`)).status).toBe(401)
+  })
+})
+
 describe('key rules', () => {
   it('a model outside the allow-list is 403 model_not_allowed; an alias or a matching glob passes', async () => {
     const res = await chat(keys.narrow, {}, 'gpt-4o')

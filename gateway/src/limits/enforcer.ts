@@ -1,4 +1,4 @@
-import type { Config, Limits } from '@tracegate/schemas'
+import type { Config, Limits, ScopeUsage } from '@tracegate/schemas'
 import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { KeyDirectory, KeyRecord } from '../keys/directory.ts'
 import type { RoutePlan } from '../routing/resolve.ts'
@@ -120,5 +120,44 @@ export class Enforcer {
       }
     }
     return scopes
+  }
+
+  /** Every key, team and user with limits, and how much of each it uses now. */
+  async usage(): Promise<ScopeUsage[]> {
+    const now = wallNowMs()
+    const named: Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> = []
+    for (const k of this.directory.listKeys()) if (hasLimits(k)) named.push({ kind: 'key', name: k.name, limits: k })
+    for (const t of this.directory.listTeams()) if (hasLimits(t)) named.push({ kind: 'team', name: t.name, limits: t })
+    for (const u of this.directory.userNames()) {
+      const l = this.directory.user(u)
+      if (l && hasLimits(l)) named.push({ kind: 'user', name: u, limits: l })
+    }
+    const scopes = named.map(({ kind, name, limits }) => ({
+      id: `${kind}:${name}`,
+      label: `${kind} ${name}`,
+      limits,
+      period: periodOf(now, limits.budget_period, this.config.limits.time_zone),
+    }))
+    const counts = await this.store.usage(scopes, now)
+    return named.map(({ kind, name, limits: l }, i) => {
+      const c = counts[i]!
+      const end = scopes[i]!.period.end
+      return {
+        kind,
+        name,
+        budget_usd: l.budget_usd ?? null,
+        budget_period: l.budget_period,
+        soft_budget_usd: l.soft_budget_usd ?? null,
+        spent_usd: c.spentUsd,
+        held_usd: c.heldUsd,
+        resets_at: l.budget_usd !== undefined && Number.isFinite(end) ? new Date(end).toISOString() : null,
+        rpm: l.rpm ?? null,
+        rpm_used: c.requests,
+        tpm: l.tpm ?? null,
+        tpm_used: c.tokens,
+        max_parallel: l.max_parallel ?? null,
+        parallel_open: c.parallel,
+      }
+    })
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Limits } from '@tracegate/schemas'
 import { GatewayError } from '../errors.ts'
 import { MemoryLimits } from './memory-store.ts'
-import type { AdmitInput, Admission, LimitsStore, Scope } from './types.ts'
+import type { AdmitInput, Admission, LimitsStore, Scope, ScopeCounts } from './types.ts'
 
 export type OnStoreError = 'local' | 'allow' | 'refuse'
 
@@ -54,6 +54,14 @@ export class FailoverLimits implements LimitsStore {
 
   seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): void | Promise<void> {
     return this.shared.seedSpend(scopeId, period, spentUsd)
+  }
+
+  async usage(scopes: Scope[], now: number): Promise<ScopeCounts[]> {
+    try {
+      return await this.shared.usage(scopes, now)
+    } catch {
+      return this.local.usage(scopes, now)
+    }
   }
 
   close(): Promise<void> {

@@ -1,4 +1,14 @@
-import type { AdmitInput, Admission, Lease, LimitsStore, Refusal, Scope, Standing, Usage } from './types.ts'
+import type {
+  AdmitInput,
+  Admission,
+  Lease,
+  LimitsStore,
+  Refusal,
+  Scope,
+  ScopeCounts,
+  Standing,
+  Usage,
+} from './types.ts'
 
 const WINDOW_MS = 60_000
 
@@ -34,6 +44,19 @@ export class MemoryLimits implements LimitsStore {
   seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): void {
     const b = this.budget(scopeId, period.start)
     b.spentUsd += spentUsd
+  }
+
+  usage(scopes: Scope[], now: number): ScopeCounts[] {
+    return scopes.map((s) => {
+      const b = this.budgets.get(s.id)?.get(s.period.start)
+      return {
+        spentUsd: b?.spentUsd ?? 0,
+        heldUsd: b?.heldUsd ?? 0,
+        requests: this.recent(this.requests, s.id, now).length,
+        tokens: this.recentTokens(s.id, now).reduce((n, e) => n + e.tokens, 0),
+        parallel: this.inflight.get(s.id) ?? 0,
+      }
+    })
   }
 
   private check(scope: Scope, input: AdmitInput): Refusal | null {

@@ -114,6 +114,22 @@ end
 return 1
 `
 
+/** KEYS per scope: budget hash, request log, token log, token counts, open leases. Returns 5 numbers a scope. */
+export const USAGE = `${PRELUDE}
+local out = {}
+for i = 1, #KEYS, ${KEYS_PER_SCOPE} do
+  trim(KEYS[i + 1], nil)
+  trim(KEYS[i + 2], KEYS[i + 3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i + 4], '-inf', now)
+  table.insert(out, redis.call('HGET', KEYS[i], 'spent') or '0')
+  table.insert(out, redis.call('HGET', KEYS[i], 'held') or '0')
+  table.insert(out, tostring(redis.call('ZCARD', KEYS[i + 1])))
+  table.insert(out, tostring(used(KEYS[i + 3])))
+  table.insert(out, tostring(redis.call('ZCARD', KEYS[i + 4])))
+end
+return out
+`
+
 /** KEYS: a budget hash. ARGV: spend found in the spans, expiry (ms, '' for none). Only the first replica's counts. */
 export const SEED = `
 if redis.call('HSETNX', KEYS[1], 'spent', ARGV[1]) == 1 and ARGV[2] ~= '' then

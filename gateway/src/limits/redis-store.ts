@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { ADMIT, SEED, SETTLE } from './redis-scripts.ts'
-import type { AdmitInput, Admission, Lease, LimitsStore, Refusal, Scope, Standing, Usage } from './types.ts'
+import { ADMIT, SEED, SETTLE, USAGE } from './redis-scripts.ts'
+import type {
+  AdmitInput,
+  Admission,
+  Lease,
+  LimitsStore,
+  Refusal,
+  Scope,
+  ScopeCounts,
+  Standing,
+  Usage,
+} from './types.ts'
 
 const WINDOW_MS = 60_000
 /** An open request's lease: a replica that dies mid-request frees its parallel slots after this long. */
@@ -15,9 +25,18 @@ interface Scripted extends Redis {
   tgAdmit(...args: Array<string | number>): Promise<string[]>
   tgSettle(...args: Array<string | number>): Promise<number>
   tgSeed(...args: Array<string | number>): Promise<number>
+  tgUsage(...args: Array<string | number>): Promise<string[]>
 }
 
 const budgetKey = (s: Scope) => `tracegate:budget:${s.id}:${s.period.start}`
+/** A scope's keys in the order the scripts take them (redis-scripts.ts KEYS_PER_SCOPE). */
+const scopeKeys = (s: Scope) => [
+  budgetKey(s),
+  `tracegate:rpm:${s.id}`,
+  `tracegate:tpm:${s.id}`,
+  `tracegate:tpmn:${s.id}`,
+  `tracegate:par:${s.id}`,
+]
 
 /**
  * Budgets and limits in a Redis every replica shares (`limits.redis_url`): N gateways enforce
@@ -38,6 +57,7 @@ export class RedisLimits implements LimitsStore {
     redis.defineCommand('tgAdmit', { lua: ADMIT })
     redis.defineCommand('tgSettle', { lua: SETTLE })
     redis.defineCommand('tgSeed', { numberOfKeys: 1, lua: SEED })
+    redis.defineCommand('tgUsage', { lua: USAGE })
     // Errors reach the caller of each command; the client's own event would otherwise be unhandled.
     redis.on('error', () => undefined)
     this.redis = redis as Scripted
@@ -45,13 +65,7 @@ export class RedisLimits implements LimitsStore {
 
   async admit(input: AdmitInput): Promise<Admission> {
     const lease = randomBytes(9).toString('base64url')
-    const keys = input.scopes.flatMap((s) => [
-      budgetKey(s),
-      `tracegate:rpm:${s.id}`,
-      `tracegate:tpm:${s.id}`,
-      `tracegate:tpmn:${s.id}`,
-      `tracegate:par:${s.id}`,
-    ])
+    const keys = input.scopes.flatMap(scopeKeys)
     const args = input.scopes.flatMap((s) => scopeArgs(s))
     const reply = await this.redis.tgAdmit(
       keys.length,
@@ -71,6 +85,22 @@ export class RedisLimits implements LimitsStore {
   async seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): Promise<void> {
     const expiry = Number.isFinite(period.end) ? String(period.end + GRACE_MS) : ''
     await this.redis.tgSeed(`tracegate:budget:${scopeId}:${period.start}`, spentUsd, expiry)
+  }
+
+  async usage(scopes: Scope[]): Promise<ScopeCounts[]> {
+    if (!scopes.length) return []
+    const keys = scopes.flatMap(scopeKeys)
+    const n = (await this.redis.tgUsage(keys.length, ...keys)).map(Number)
+    return scopes.map((_, i) => {
+      const [spentUsd, heldUsd, requests, tokens, parallel] = n.slice(i * 5, i * 5 + 5) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ]
+      return { spentUsd, heldUsd, requests, tokens, parallel }
+    })
   }
 
   close(): Promise<void> {

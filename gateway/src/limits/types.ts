@@ -42,6 +42,15 @@ export interface Lease {
   settle(usage: Usage): void
 }
 
+/** How much of each limit a scope uses now. */
+export interface ScopeCounts {
+  spentUsd: number
+  heldUsd: number
+  requests: number
+  tokens: number
+  parallel: number
+}
+
 export type Admission = { ok: true; lease: Lease; standing: Standing } | { ok: false; refusal: Refusal }
 
 /**
@@ -53,4 +62,6 @@ export interface LimitsStore {
   /** Spend a restarted gateway finds in its spans: counted once per scope and period. */
   seedSpend(scopeId: string, period: { start: number; end: number }, spentUsd: number): void | Promise<void>
   close?(): Promise<void>
+  /** What each scope uses now, for the explorer's Keys & budgets page. */
+  usage(scopes: Scope[], now: number): ScopeCounts[] | Promise<ScopeCounts[]>
 }
