@@ -17,6 +17,7 @@ const keys = {
   old: 'tg-expired-key-1',
   team: 'tg-team-key-0001',
   parallel: 'tg-parallel-key1',
+  stream: 'tg-stream-key-001',
 }
 const env = useGateway(
   (mock) => ({
@@ -31,6 +32,7 @@ const env = useGateway(
       { key: keys.old, name: 'old', expires_at: '2020-01-01T00:00:00Z' },
       { key: keys.team, name: 'teamkey', team: 'growth' },
       { key: keys.parallel, name: 'par', max_parallel: 1 },
+      { key: keys.stream, name: 'streamer', budget_usd: 1, budget_period: 'month' },
     ],
     teams: [{ name: 'growth', budget_usd: 0.00005, budget_period: 'month' }],
   }),
@@ -180,6 +182,39 @@ describe('rate limits', () => {
     expect((await slow).status).toBe(200)
     await env.gw.flushSpans()
     expect((await chat(keys.parallel)).status).toBe(200)
+  })
+})
+
+describe('streams', () => {
+  it('a client that hangs up mid-stream is charged what it was sent, estimated, and the hold is released', async () => {
+    env.mock.fault({ model: 'gpt-4o', chunkDelayMs: 150, times: 1 })
+    const ac = new AbortController()
+    const res = await fetch(`${env.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: ac.signal,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.stream}` },
+      body: JSON.stringify({
+        model: 'gpt-4o',
+        stream: true,
+        max_tokens: 200,
+        messages: [{ role: 'user', content: 'tell me a long story' }],
+      }),
+    })
+    const reader = res.body!.getReader()
+    await reader.read()
+    await reader.read()
+    ac.abort()
+    const server = serverSpan(await env.trace(res, 2))
+    expect(server.status).toBe('cancelled')
+    expect(server.cost_usd).toBeGreaterThan(0)
+    expect(server.input_tokens).toBeGreaterThan(0)
+    await env.gw.flushSpans()
+    const usage = (await (
+      await fetch(`${env.url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { scopes: Array<{ name: string; spent_usd: number; held_usd: number }> }
+    const scope = usage.scopes.find((s) => s.name === 'streamer')!
+    expect(scope.held_usd).toBe(0)
+    expect(scope.spent_usd).toBeCloseTo(server.cost_usd!, 12)
   })
 })
 

@@ -135,7 +135,13 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
     facts.usage?.output_tokens === undefined &&
     Boolean(facts.outputText) &&
     (a.errorType === 'stream_interrupted' || a.errorType === 'cancelled')
-  if (estimated) facts.usage = { ...facts.usage, output_tokens: Math.ceil(facts.outputText!.length / 4) }
+  // The provider bills the whole prompt all the same: without its count, about 4 bytes of body a token.
+  if (estimated)
+    facts.usage = {
+      input_tokens: Math.ceil((o.requestBody?.length ?? 0) / 4),
+      ...facts.usage,
+      output_tokens: Math.ceil(facts.outputText!.length / 4),
+    }
   const cost = priceAttempt(o, a, facts, opts.pricer)
   const tokens = columns(facts.usage)
   const attrs: Record<string, string> = {
