@@ -126,6 +126,7 @@ describe('limits shared through Redis by two gateways', () => {
     for (const url of urls) {
       const readyz = (await (await fetch(`${url}/readyz`)).json()) as { reasons: Array<{ code: string }> }
       expect(readyz.reasons.map((r) => r.code)).not.toContain('limits_store_unreachable')
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^tracegate_limits_store_up 1$/m)
     }
   })
 
@@ -170,5 +171,7 @@ describe('limits shared through Redis by two gateways', () => {
     }
     expect(readyz.status).toBe('degraded')
     expect(readyz.reasons.map((r) => r.code)).toContain('limits_store_unreachable')
+    const metrics = await (await fetch(`${urls[0]}/metrics`)).text()
+    expect(metrics).toMatch(/^tracegate_limits_store_up 0$/m)
   })
 })

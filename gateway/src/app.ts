@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from '@tracegate/schemas'
@@ -228,6 +229,14 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const directory = new KeyDirectory(config, store, log)
   await directory.start()
   const limits = new Enforcer(config, directory, limitsStore, pricer)
+  new Gauge({
+    name: 'tracegate_limits_store_up',
+    help: 'The shared limits store (Redis) answers: 1, or 0 while limits.on_store_error applies (1 without Redis)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(limitsStore instanceof FailoverLimits && limitsStore.failingSince !== null ? 0 : 1)
+    },
+  })
   await rebuildBudgets(limits, store, log)
   await app.register(proxyRoutes, {
     config,
