@@ -28,11 +28,11 @@ export interface AdmitTiming {
 /** Key names are new on every call: each timing starts from empty windows, even on a store used before. */
 let generation = 0
 
-function enforcer(store: LimitsStore, names: string[]): (key: string) => ReturnType<Enforcer['admit']> {
+function enforcer(store: LimitsStore, names: string[], limits: object): (key: string) => ReturnType<Enforcer['admit']> {
   const config = parseConfig(
     {
       providers: { openai: { base_url: 'http://127.0.0.1:9/v1' } },
-      keys: names.map((name) => ({ key: `tg-${name}-key`, name, team: 't', ...LIMITS })),
+      keys: names.map((name) => ({ key: `tg-${name}-key`, name, team: 't', ...limits })),
       teams: [{ name: 't', budget_usd: 1e6, budget_period: 'none' }],
     },
     {},
@@ -63,15 +63,21 @@ async function admitOnce(ask: (key: string) => ReturnType<Enforcer['admit']>, na
 /**
  * `perKey` timed admissions on each of `keys` fresh keys, after `prefill` untimed ones. A fresh key
  * per batch keeps the sliding windows at what the batch put there: the tpm check sums a key's
- * whole window, so its cost grows with the key's requests in the last minute (`prefill` shows how).
+ * whole window, so its cost grows with the key's requests in the last minute (`prefill` shows how;
+ * `withoutTpm` drops that one limit, to tell its share).
  */
 export async function timeAdmit(
   store: LimitsStore,
-  { keys, perKey, prefill = 0 }: { keys: number; perKey: number; prefill?: number },
+  {
+    keys,
+    perKey,
+    prefill = 0,
+    withoutTpm = false,
+  }: { keys: number; perKey: number; prefill?: number; withoutTpm?: boolean },
 ): Promise<AdmitTiming> {
   const names = Array.from({ length: keys }, (_, i) => `admit-${generation}-${i}`)
   generation++
-  const ask = enforcer(store, names)
+  const ask = enforcer(store, names, withoutTpm ? { ...LIMITS, tpm: undefined } : LIMITS)
   const samples: number[] = []
   for (const name of names) {
     for (let i = 0; i < prefill; i++) await admitOnce(ask, name)

@@ -37,7 +37,9 @@ const EPSILON = 1e-9
 
 const dir = mkdtempSync(join(tmpdir(), 'tracegate-bench-budgets-'))
 const keyOf = (name: string) => `tg-bench-${name}`
-const range = (xs: number[], d: number) => {
+/** min–max of a figure over the runs, with `d` decimals (one value when they print alike). */
+function range<T>(runs: T[], pick: (run: T) => number, d: number): string {
+  const xs = runs.map(pick)
   const [lo, hi] = [Math.min(...xs), Math.max(...xs)]
   return lo.toFixed(d) === hi.toFixed(d) ? lo.toFixed(d) : `${lo.toFixed(d)}–${hi.toFixed(d)}`
 }
@@ -173,7 +175,12 @@ interface Results {
   budget: { memory: BudgetRun[]; redis: BudgetRun[] }
   rpm: Array<{ admitted: number; wrong: string[]; seconds: number }>
   e2e: { memory: Interleaved[]; redis: Interleaved[] }
-  admit: { memory: AdmitTiming[]; redis: AdmitTiming[]; memoryFull: AdmitTiming; redisFull: AdmitTiming }
+  admit: {
+    memory: AdmitTiming[]
+    redis: AdmitTiming[]
+    /** A key with 5,000 requests in its window, with and without a tpm limit. */
+    full: Record<'memory' | 'redis' | 'memoryNoTpm' | 'redisNoTpm', AdmitTiming>
+  }
 }
 
 /** The check in this process: fresh keys with up to 500 requests in their window, then a key with 5,000. */
@@ -182,13 +189,16 @@ async function inProcess(redisUrl: string): Promise<Results['admit']> {
   const redis = redisStore(redisUrl)
   await warmUp(memory)
   await warmUp(redis)
-  const out: Results['admit'] = { memory: [], redis: [], memoryFull: undefined!, redisFull: undefined! }
+  const out: Results['admit'] = { memory: [], redis: [], full: {} as Results['admit']['full'] }
   for (let round = 0; round < ROUNDS; round++) {
     out.memory.push(await timeAdmit(memory, { keys: 20, perKey: 500 }))
     out.redis.push(await timeAdmit(redis, { keys: 10, perKey: 500 }))
   }
-  out.memoryFull = await timeAdmit(memory, { keys: 1, perKey: 500, prefill: 5000 })
-  out.redisFull = await timeAdmit(redis, { keys: 1, perKey: 500, prefill: 5000 })
+  const full = { keys: 1, perKey: 500, prefill: 5000 }
+  out.full.memory = await timeAdmit(memory, full)
+  out.full.redis = await timeAdmit(redis, full)
+  out.full.memoryNoTpm = await timeAdmit(memory, { ...full, withoutTpm: true })
+  out.full.redisNoTpm = await timeAdmit(redis, { ...full, withoutTpm: true })
   await redis.close()
   return out
 }
@@ -228,7 +238,6 @@ async function measure(mockUrl: string, redisUrl: string, redis: Redis): Promise
 }
 
 function report(r: Results): void {
-  const usd = (runs: BudgetRun[], pick: (b: BudgetRun) => number) => range(runs.map(pick), 4)
   console.log(
     `\n## ${new Date().toISOString().slice(0, 10)}: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${RUNS} budget runs, ${ROUNDS} latency rounds\n`,
   )
@@ -237,34 +246,29 @@ function report(r: Results): void {
   )
   console.log('| | admitted | settled spend, USD | cost per request, USD | overshoot, USD | wrong answers | seconds |')
   console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const [label, runs] of [
-    ['1 replica, memory', r.budget.memory],
-    ['2 replicas, Redis', r.budget.redis],
-  ] as const)
-    console.log(
-      `| ${label} | ${range(
-        runs.map((b) => b.admitted),
-        0,
-      )} | ${usd(runs, (b) => b.spendUsd)} | ${usd(runs, (b) => b.spendUsd / b.admitted)} | ${range(
-        runs.map((b) => b.overshootUsd),
-        6,
-      )} | ${runs.reduce((n, b) => n + b.wrong.length, 0)} | ${range(
-        runs.map((b) => b.seconds),
-        1,
-      )} |`,
-    )
-  const gaps = r.budget.redis.map((b) => Math.abs(b.redisGap ?? 0))
-  const held = r.budget.redis.map((b) => Math.abs(b.redisHeld ?? 0))
+  const budgetRow = (label: string, runs: BudgetRun[]) => {
+    const cells = [
+      range(runs, (b) => b.admitted, 0),
+      range(runs, (b) => b.spendUsd, 4),
+      range(runs, (b) => b.spendUsd / b.admitted, 4),
+      range(runs, (b) => b.overshootUsd, 6),
+      String(runs.reduce((n, b) => n + b.wrong.length, 0)),
+      range(runs, (b) => b.seconds, 1),
+    ]
+    console.log(`| ${label} | ${cells.join(' | ')} |`)
+  }
+  budgetRow('1 replica, memory', r.budget.memory)
+  budgetRow('2 replicas, Redis', r.budget.redis)
+  const gap = Math.max(...r.budget.redis.map((b) => Math.abs(b.redisGap ?? 0)))
+  const held = Math.max(...r.budget.redis.map((b) => Math.abs(b.redisHeld ?? 0)))
   console.log(
-    `\nRedis's spent vs the spans' spend: max gap $${Math.max(...gaps).toExponential(2)}; left held after settling: max $${Math.max(...held).toExponential(2)}`,
+    `\nRedis's spent vs the spans' spend: max gap $${gap.toExponential(2)}; left held after settling: max $${held.toExponential(2)}`,
   )
   for (const b of [...r.budget.memory, ...r.budget.redis].filter((x) => x.wrong.length))
     console.log(`wrong answers: ${[...new Set(b.wrong)].join(', ')}`)
+  const rpmWrong = r.rpm.reduce((n, x) => n + x.wrong.length, 0)
   console.log(
-    `rpm ${RPM} across 2 replicas: ${RPM_SENT} sent in ${range(
-      r.rpm.map((x) => x.seconds),
-      1,
-    )} s, admitted ${r.rpm.map((x) => x.admitted).join(', ')}; other answers than 429 rate_limit_exceeded: ${r.rpm.reduce((n, x) => n + x.wrong.length, 0)}`,
+    `rpm ${RPM} across 2 replicas: ${RPM_SENT} sent in ${range(r.rpm, (x) => x.seconds, 1)} s, admitted ${r.rpm.map((x) => x.admitted).join(', ')}; answers other than 429 rate_limit_exceeded: ${rpmWrong}`,
   )
   reportLatency(r)
   reportTargets(r)
@@ -273,44 +277,21 @@ function report(r: Results): void {
 function reportLatency(r: Results): void {
   console.log('\n| check latency, µs | p50 | p99 | method |\n|---|---:|---:|---|')
   const admitRow = (label: string, t: AdmitTiming[], how: string) =>
-    console.log(
-      `| ${label} | ${range(
-        t.map((x) => x.p50),
-        1,
-      )} | ${range(
-        t.map((x) => x.p99),
-        1,
-      )} | ${how} |`,
-    )
-  admitRow(
-    'Enforcer.admit, memory',
-    r.admit.memory,
-    `in process, ${r.admit.memory[0]!.calls} calls × ${ROUNDS}, ≤ 500 in each key's window`,
-  )
-  admitRow(
-    'Enforcer.admit, Redis on loopback',
-    r.admit.redis,
-    `in process, ${r.admit.redis[0]!.calls} calls × ${ROUNDS}, ≤ 500 in each key's window`,
-  )
-  admitRow('Enforcer.admit, memory, 5,000 requests in the last minute', [r.admit.memoryFull], 'in process, 500 calls')
-  admitRow('Enforcer.admit, Redis, 5,000 requests in the last minute', [r.admit.redisFull], 'in process, 500 calls')
+    console.log(`| ${label} | ${range(t, (x) => x.p50, 1)} | ${range(t, (x) => x.p99, 1)} | ${how} |`)
+  const rounds = (t: AdmitTiming[]) => `in process, ${t[0]!.calls} calls × ${ROUNDS}, ≤ 500 in each key's window`
+  admitRow('Enforcer.admit, memory', r.admit.memory, rounds(r.admit.memory))
+  admitRow('Enforcer.admit, Redis on loopback', r.admit.redis, rounds(r.admit.redis))
+  const full = r.admit.full
+  admitRow('Enforcer.admit, memory, 5,000 requests in the last minute', [full.memory], 'in process, 500 calls')
+  admitRow('the same without tpm', [full.memoryNoTpm], 'in process, 500 calls')
+  admitRow('Enforcer.admit, Redis, 5,000 requests in the last minute', [full.redis], 'in process, 500 calls')
+  admitRow('the same without tpm', [full.redisNoTpm], 'in process, 500 calls')
   const e2eRow = (label: string, runs: Interleaved[]) => {
-    const d = (p: 'p50' | 'p99') =>
-      range(
-        runs.map((x) => x[p].limited - x[p].free),
-        1,
-      )
+    const added = (p: 'p50' | 'p99') => range(runs, (x) => x[p].limited - x[p].free, 1)
     const both = (p: 'p50' | 'p99') =>
-      `${range(
-        runs.map((x) => x[p].limited),
-        0,
-      )} vs ${range(
-        runs.map((x) => x[p].free),
-        0,
-      )}`
-    console.log(
-      `| added through the gateway, ${label} | ${d('p50')} | ${d('p99')} | c=1, ${PAIRS} interleaved pairs × ${ROUNDS}: limited ${both('p50')} (p50), ${both('p99')} (p99) |`,
-    )
+      `${range(runs, (x) => x[p].limited, 0)} vs ${range(runs, (x) => x[p].free, 0)} (${p})`
+    const how = `c=1, ${PAIRS} interleaved pairs × ${ROUNDS}: limited ${both('p50')}, ${both('p99')}`
+    console.log(`| added through the gateway, ${label} | ${added('p50')} | ${added('p99')} | ${how} |`)
   }
   e2eRow('memory', r.e2e.memory)
   e2eRow('Redis', r.e2e.redis)
