@@ -5,6 +5,8 @@
  */
 import { parseConfig } from '../gateway/src/config/load.ts'
 import { Enforcer } from '../gateway/src/limits/enforcer.ts'
+import { KeyDirectory } from '../gateway/src/keys/directory.ts'
+import { createLogger } from '../gateway/src/log.ts'
 import { MemoryLimits } from '../gateway/src/limits/memory-store.ts'
 import { RedisLimits } from '../gateway/src/limits/redis-store.ts'
 import type { LimitsStore } from '../gateway/src/limits/types.ts'
@@ -39,7 +41,13 @@ function enforcer(store: LimitsStore, names: string[], limits: object): (key: st
   )
   const plan = new ModelRouter(config, new ProviderRegistry(config)).resolve('gpt-4o', config.default_provider)
   const request = { model: 'gpt-4o', stream: false, clientAskedUsage: false, json: JSON.parse(BODY) }
-  const e = new Enforcer(config, store, new Pricer(config.prices))
+  // No storage: the directory holds the config's keys alone, which is all this bench needs.
+  const e = new Enforcer(
+    config,
+    new KeyDirectory(config, null, createLogger('silent')),
+    store,
+    new Pricer(config.prices),
+  )
   const identity = (key: string): KeyIdentity => ({
     keyName: key,
     team: 't',

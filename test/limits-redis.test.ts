@@ -46,7 +46,12 @@ async function startRedis(): Promise<void> {
 beforeAll(startRedis)
 afterAll(() => void redis?.kill('SIGKILL'))
 
-const keys = { rpm: 'tg-shared-rpm-01', budget: 'tg-shared-budget', other: 'tg-shared-other1' }
+const keys = {
+  rpm: 'tg-shared-rpm-01',
+  budget: 'tg-shared-budget',
+  other: 'tg-shared-other1',
+  tpm: 'tg-shared-tpm-01',
+}
 const env = useSpawnedGateway(
   (mock) => ({
     providers: { openai: { base_url: `${mock.url}/v1` } },
@@ -54,6 +59,7 @@ const env = useSpawnedGateway(
       { key: keys.rpm, name: 'shared-rpm', rpm: 6 },
       { key: keys.budget, name: 'shared-budget', budget_usd: 0.003, budget_period: 'day' },
       { key: keys.other, name: 'other', rpm: 4 },
+      { key: keys.tpm, name: 'shared-tpm', tpm: 500 },
     ],
     limits: { redis_url: `redis://127.0.0.1:${redisPort}`, replicas: 2 },
   }),
@@ -151,6 +157,26 @@ describe('limits shared through Redis by two gateways', () => {
       const spent = Number(await client.hget(budgetKey!, 'spent'))
       expect(spent).toBeCloseTo(a!.cost + b!.cost, 9)
       expect(Number(await client.hget(budgetKey!, 'held'))).toBeCloseTo(0, 9)
+    } finally {
+      client.disconnect()
+    }
+  })
+
+  it('tpm 500 across both: two requests of ~330 worst-case tokens at once, one fits; settled, there is room again', async () => {
+    const both = await Promise.all([chat(urls[0]!, keys.tpm, 300), chat(urls[1]!, keys.tpm, 300)])
+    expect(both.map((r) => r.status).sort()).toEqual([200, 429])
+    let status = 0
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      status = (await chat(urls[i % 2]!, keys.tpm, 300)).status
+    }
+    expect(status).toBe(200)
+    const client = new Redis(redisPort, '127.0.0.1')
+    try {
+      const counts = await client.hgetall('tracegate:tpmn:key:shared-tpm')
+      const entries = Object.entries(counts).filter(([k]) => k !== '__sum')
+      expect(Number(counts.__sum)).toBe(entries.reduce((n, [, v]) => n + Number(v), 0))
+      expect(Number(counts.__sum)).toBeLessThan(500)
     } finally {
       client.disconnect()
     }

@@ -22,6 +22,31 @@ interface TokenEntry {
   tokens: number
 }
 
+/** A minute of token entries with their running total: a check costs the same however busy the key is. */
+class TokenWindow {
+  readonly log: TokenEntry[] = []
+  sum = 0
+
+  trim(now: number): this {
+    let drop = 0
+    while (drop < this.log.length && this.log[drop]!.at <= now - WINDOW_MS) this.sum -= this.log[drop++]!.tokens
+    if (drop) this.log.splice(0, drop)
+    return this
+  }
+
+  push(entry: TokenEntry): void {
+    this.log.push(entry)
+    this.sum += entry.tokens
+  }
+
+  /** Correct an entry to what its request used; one already out of the window no longer counts. */
+  settle(entry: TokenEntry, tokens: number, now: number): void {
+    this.trim(now)
+    if (entry.at > now - WINDOW_MS) this.sum += tokens - entry.tokens
+    entry.tokens = tokens
+  }
+}
+
 /**
  * Budgets and rate limits in this process's memory: the default, for one gateway. JavaScript runs
  * one admission at a time, so checking every scope and holding the request in all of them cannot
@@ -30,7 +55,7 @@ interface TokenEntry {
 export class MemoryLimits implements LimitsStore {
   private readonly budgets = new Map<string, Map<number, Budget>>()
   private readonly requests = new Map<string, number[]>()
-  private readonly tokens = new Map<string, TokenEntry[]>()
+  private readonly tokens = new Map<string, TokenWindow>()
   private readonly inflight = new Map<string, number>()
 
   admit(input: AdmitInput): Admission {
@@ -53,7 +78,7 @@ export class MemoryLimits implements LimitsStore {
         spentUsd: b?.spentUsd ?? 0,
         heldUsd: b?.heldUsd ?? 0,
         requests: this.recent(this.requests, s.id, now).length,
-        tokens: this.recentTokens(s.id, now).reduce((n, e) => n + e.tokens, 0),
+        tokens: this.recentTokens(s.id, now).sum,
         parallel: this.inflight.get(s.id) ?? 0,
       }
     })
@@ -72,10 +97,9 @@ export class MemoryLimits implements LimitsStore {
         return rate(scope, 'requests', l.rpm, log[log.length - l.rpm]! + WINDOW_MS - input.now)
     }
     if (l.tpm !== undefined) {
-      const log = this.recentTokens(id, input.now)
-      const used = log.reduce((n, e) => n + e.tokens, 0)
-      if (used + input.tokens > l.tpm)
-        return rate(scope, 'tokens', l.tpm, tokensFreeIn(log, used + input.tokens - l.tpm, input.now))
+      const window = this.recentTokens(id, input.now)
+      if (window.sum + input.tokens > l.tpm)
+        return rate(scope, 'tokens', l.tpm, tokensFreeIn(window.log, window.sum + input.tokens - l.tpm, input.now))
     }
     if (l.max_parallel !== undefined && (this.inflight.get(id) ?? 0) + 1 > l.max_parallel)
       return rate(scope, 'parallel', l.max_parallel, 1_000)
@@ -97,8 +121,9 @@ export class MemoryLimits implements LimitsStore {
       if (l.rpm !== undefined) this.recent(this.requests, id, input.now).push(input.now)
       if (l.tpm !== undefined) {
         const entry = { at: input.now, tokens: input.tokens }
-        this.recentTokens(id, input.now).push(entry)
-        settlers.push((u) => void (entry.tokens = u.tokens))
+        const window = this.recentTokens(id, input.now)
+        window.push(entry)
+        settlers.push((u) => window.settle(entry, u.tokens, Date.now()))
       }
       if (l.max_parallel !== undefined) {
         this.inflight.set(id, (this.inflight.get(id) ?? 0) + 1)
@@ -125,9 +150,12 @@ export class MemoryLimits implements LimitsStore {
         if (!out.requests || s.remaining < out.requests.remaining) out.requests = s
       }
       if (l.tpm !== undefined) {
-        const log = this.recentTokens(id, input.now)
-        const used = log.reduce((n, e) => n + e.tokens, 0)
-        const s = { limit: l.tpm, remaining: Math.max(0, l.tpm - used), resetMs: log[0]!.at + WINDOW_MS - input.now }
+        const window = this.recentTokens(id, input.now)
+        const s = {
+          limit: l.tpm,
+          remaining: Math.max(0, l.tpm - window.sum),
+          resetMs: window.log[0]!.at + WINDOW_MS - input.now,
+        }
         if (!out.tokens || s.remaining < out.tokens.remaining) out.tokens = s
       }
       if (l.budget_usd !== undefined) {
@@ -164,13 +192,10 @@ export class MemoryLimits implements LimitsStore {
     return log
   }
 
-  private recentTokens(id: string, now: number): TokenEntry[] {
-    let log = this.tokens.get(id)
-    if (!log) this.tokens.set(id, (log = []))
-    let drop = 0
-    while (drop < log.length && log[drop]!.at <= now - WINDOW_MS) drop++
-    if (drop) log.splice(0, drop)
-    return log
+  private recentTokens(id: string, now: number): TokenWindow {
+    let window = this.tokens.get(id)
+    if (!window) this.tokens.set(id, (window = new TokenWindow()))
+    return window.trim(now)
   }
 }
 

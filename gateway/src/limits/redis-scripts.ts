@@ -11,6 +11,9 @@ export const KEYS_PER_SCOPE = 5
 /** Arguments per scope after the 5 shared ones: budget limit, budget expiry (ms), rpm, tpm, max parallel. */
 export const ARGS_PER_SCOPE = 5
 
+/** The token counts hash keeps its running total under this field: a check reads one field, not the window. */
+const SUM = '__sum'
+
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -19,7 +22,13 @@ local function trim(log, counts)
   local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - WINDOW)
   for _, id in ipairs(old) do
     redis.call('ZREM', log, id)
-    if counts then redis.call('HDEL', counts, id) end
+    if counts then
+      local n = redis.call('HGET', counts, id)
+      if n then
+        redis.call('HINCRBY', counts, '${SUM}', -tonumber(n))
+        redis.call('HDEL', counts, id)
+      end
+    end
   end
 end
 local function oldest(log)
@@ -28,9 +37,7 @@ local function oldest(log)
   return tonumber(o[2])
 end
 local function used(counts)
-  local n = 0
-  for _, v in ipairs(redis.call('HVALS', counts)) do n = n + tonumber(v) end
-  return n
+  return tonumber(redis.call('HGET', counts, '${SUM}') or '0')
 end
 `
 
@@ -83,6 +90,7 @@ for i = 1, n do
   if arg(i, 4) ~= '' then
     redis.call('ZADD', key(i, 3), now, lease)
     redis.call('HSET', key(i, 4), lease, tokens)
+    redis.call('HINCRBY', key(i, 4), '${SUM}', tokens)
     redis.call('PEXPIRE', key(i, 3), WINDOW)
     redis.call('PEXPIRE', key(i, 4), WINDOW)
   end
@@ -108,7 +116,11 @@ for i = 1, #KEYS, 3 do
     redis.call('HINCRBYFLOAT', KEYS[i], 'held', -held)
     redis.call('HINCRBYFLOAT', KEYS[i], 'spent', spent)
   end
-  if redis.call('HEXISTS', KEYS[i + 1], lease) == 1 then redis.call('HSET', KEYS[i + 1], lease, tokens) end
+  local was = redis.call('HGET', KEYS[i + 1], lease)
+  if was then
+    redis.call('HSET', KEYS[i + 1], lease, tokens)
+    redis.call('HINCRBY', KEYS[i + 1], '${SUM}', tonumber(tokens) - tonumber(was))
+  end
   redis.call('ZREM', KEYS[i + 2], lease)
 end
 return 1
