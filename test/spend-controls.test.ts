@@ -18,6 +18,9 @@ const keys = {
   team: 'tg-team-key-0001',
   parallel: 'tg-parallel-key1',
   stream: 'tg-stream-key-001',
+  userTight: 'tg-user-tight-01',
+  teamTight: 'tg-team-tight-01',
+  raw: 'tg-raw-route-001',
 }
 const env = useGateway(
   (mock) => ({
@@ -33,8 +36,19 @@ const env = useGateway(
       { key: keys.team, name: 'teamkey', team: 'growth' },
       { key: keys.parallel, name: 'par', max_parallel: 1 },
       { key: keys.stream, name: 'streamer', budget_usd: 1, budget_period: 'month' },
+      { key: keys.userTight, name: 'alice-key', team: 'roomy', user: 'alice' },
+      { key: keys.teamTight, name: 'bob-key', team: 'strict', user: 'bob' },
+      { key: keys.raw, name: 'raw', budget_usd: 1, budget_period: 'month' },
     ],
-    teams: [{ name: 'growth', budget_usd: 0.00005, budget_period: 'month' }],
+    teams: [
+      { name: 'growth', budget_usd: 0.00005, budget_period: 'month' },
+      { name: 'roomy', budget_usd: 10, budget_period: 'month' },
+      { name: 'strict', budget_usd: 0.00005, budget_period: 'week' },
+    ],
+    users: [
+      { name: 'alice', budget_usd: 0.00005, budget_period: 'day' },
+      { name: 'bob', budget_usd: 10, budget_period: 'day' },
+    ],
   }),
   { adminToken: TOKEN, faults: true },
 )
@@ -130,6 +144,36 @@ describe('budgets', () => {
       /^budget exceeded for key budgeted: spent \$0\.00(28|29)\d\d of \$0\.003000 \(day\)/,
     )
     expect(env.gw.logs.some((l) => l.includes('budgets rebuilt from the spend recorded this period'))).toBe(true)
+  })
+
+  it('a request is held against its key, its team and its user at once: the tightest refuses, by name', async () => {
+    const alice = await chat(keys.userTight, { max_tokens: 1000 })
+    expect(alice.status).toBe(429)
+    expect((await errorOf(alice)).message).toMatch(/^budget exceeded for user alice: .* \(day\)/)
+    const bob = await chat(keys.teamTight, { max_tokens: 1000 })
+    expect(bob.status).toBe(429)
+    expect((await errorOf(bob)).message).toMatch(/^budget exceeded for team strict: .* \(week\)/)
+    const cheap = await chat(keys.userTight, { max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })
+    expect(cheap.status).toBe(429)
+  })
+
+  it('raw /p/ routes are held and settled like the others', async () => {
+    const res = await env.post(
+      '/p/openai/chat/completions',
+      { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 },
+      { authorization: `Bearer ${keys.raw}` },
+    )
+    expect(res.status).toBe(200)
+    expect(Number(res.headers.get('x-tracegate-budget-remaining-usd'))).toBeLessThan(1)
+    const span = serverSpan(await env.trace(res))
+    await env.gw.flushSpans()
+    const usage = (await (
+      await fetch(`${env.url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { scopes: Array<{ kind: string; name: string; spent_usd: number; held_usd: number }> }
+    const raw = usage.scopes.find((s) => s.name === 'raw')!
+    expect(span.cost_usd).toBeGreaterThan(0)
+    expect([raw.spent_usd, raw.held_usd]).toEqual([span.cost_usd, 0])
+    expect(usage.scopes.filter((s) => s.kind === 'user').map((s) => s.name)).toEqual(['alice', 'bob'])
   })
 
   it("a team's budget holds for every key of the team, and the refusal names the team", async () => {
