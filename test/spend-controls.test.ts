@@ -21,6 +21,7 @@ const keys = {
   userTight: 'tg-user-tight-01',
   teamTight: 'tg-team-tight-01',
   raw: 'tg-raw-route-001',
+  soft: 'tg-soft-budget-01',
 }
 const env = useGateway(
   (mock) => ({
@@ -39,7 +40,9 @@ const env = useGateway(
       { key: keys.userTight, name: 'alice-key', team: 'roomy', user: 'alice' },
       { key: keys.teamTight, name: 'bob-key', team: 'strict', user: 'bob' },
       { key: keys.raw, name: 'raw', budget_usd: 1, budget_period: 'month' },
+      { key: keys.soft, name: 'soft', soft_budget_usd: 0.00001, budget_period: 'month' },
     ],
+    limits: { soft_budget_check_s: 1 },
     teams: [
       { name: 'growth', budget_usd: 0.00005, budget_period: 'month' },
       { name: 'roomy', budget_usd: 10, budget_period: 'month' },
@@ -180,6 +183,23 @@ describe('budgets', () => {
     const res = await chat(keys.team, { max_tokens: 1000 })
     expect(res.status).toBe(429)
     expect((await errorOf(res)).message).toContain('budget exceeded for team growth')
+  })
+})
+
+describe('soft budgets', () => {
+  it('a soft budget refuses nothing; reaching it is logged once and counted for alerting', async () => {
+    for (let i = 0; i < 3; i++) expect((await chat(keys.soft)).status).toBe(200)
+    await env.gw.flushSpans()
+    const reached = () => env.gw.logs.filter((l) => l.includes('soft budget reached') && l.includes('"name":"soft"'))
+    for (let i = 0; i < 50 && !reached().length; i++) await new Promise((r) => setTimeout(r, 100))
+    const line = JSON.parse(reached()[0]!) as Record<string, unknown>
+    expect([line.scope, line.soft_budget_usd, line.budget_usd]).toEqual(['key', 0.00001, null])
+    expect(line.spent_usd as number).toBeGreaterThan(0.00001)
+    const metrics = await (await fetch(`${env.url}/metrics`)).text()
+    expect(metrics).toMatch(/^tracegate_soft_budgets_reached [1-9]\d*$/m)
+    // Checked again every second, reported once a period.
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect(reached()).toHaveLength(1)
   })
 })
 

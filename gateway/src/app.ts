@@ -14,6 +14,7 @@ import { Enforcer } from './limits/enforcer.ts'
 import { MemoryLimits } from './limits/memory-store.ts'
 import { RedisLimits } from './limits/redis-store.ts'
 import { FailoverLimits } from './limits/failover-store.ts'
+import { SoftBudgets } from './limits/soft-budgets.ts'
 import type { LimitsStore } from './limits/types.ts'
 import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
@@ -229,6 +230,16 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const directory = new KeyDirectory(config, store, log)
   await directory.start()
   const limits = new Enforcer(config, directory, limitsStore, pricer)
+  const softBudgets = new SoftBudgets(() => limits.usage(), log, config.limits.soft_budget_check_s * 1000)
+  softBudgets.start()
+  new Gauge({
+    name: 'tracegate_soft_budgets_reached',
+    help: 'Keys, teams and users whose spend this period has reached their soft budget (limits.soft_budget_check_s)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(softBudgets.over)
+    },
+  })
   new Gauge({
     name: 'tracegate_limits_store_up',
     help: 'The shared limits store (Redis) answers: 1, or 0 while limits.on_store_error applies (1 without Redis)',
@@ -293,6 +304,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       clearInterval(idle)
       await alerts.close()
       directory.close()
+      softBudgets.close()
       // Settles what is still held (drain builds the rows that settle it) before the store goes.
       recorder.drain()
       await limitsStore.close?.()

@@ -55,6 +55,8 @@ export const LimitsConfigSchema = z
      * `allow` admits without limits, `refuse` answers 503. Nothing waits on a dead store.
      */
     on_store_error: z.enum(['local', 'allow', 'refuse']).default('local'),
+    /** How often spend is compared with soft budgets (seconds). */
+    soft_budget_check_s: z.number().int().min(1).max(3600).default(30),
     /** How many replicas share the limits: a replica's share when Redis is away. */
     replicas: z.number().int().min(1).max(1000).default(1),
   })

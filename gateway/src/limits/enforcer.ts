@@ -9,11 +9,11 @@ import { wallNowMs } from '../clock.ts'
 import { periodOf } from './periods.ts'
 import { worstCase } from './estimate.ts'
 import { standingHeaders, refusalError } from './answers.ts'
-import type { Admission, Lease, LimitsStore, Scope } from './types.ts'
+import { tracksSpend, type Admission, type Lease, type LimitsStore, type Scope } from './types.ts'
 import type { SpendScope } from '../storage/spend-queries.ts'
 
 const hasLimits = (l: Limits) =>
-  l.budget_usd !== undefined || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
+  tracksSpend(l) || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
 
 /** `*` matches anything within a model name; everything else is literal. */
 function globMatcher(patterns: string[]): (name: string) => boolean {
@@ -103,7 +103,7 @@ export class Enforcer {
     const now = wallNowMs()
     const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
     const add = (kind: SpendScope, name: string, l: Limits | undefined) => {
-      if (!l || l.budget_usd === undefined) return
+      if (!l || !tracksSpend(l)) return
       const { start: since, end: until } = periodOf(now, l.budget_period, this.config.limits.time_zone)
       const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
       g.names.push(name)
@@ -150,7 +150,7 @@ export class Enforcer {
         soft_budget_usd: l.soft_budget_usd ?? null,
         spent_usd: c.spentUsd,
         held_usd: c.heldUsd,
-        resets_at: l.budget_usd !== undefined && Number.isFinite(end) ? new Date(end).toISOString() : null,
+        resets_at: tracksSpend(l) && Number.isFinite(end) ? new Date(end).toISOString() : null,
         rpm: l.rpm ?? null,
         rpm_used: c.requests,
         tpm: l.tpm ?? null,

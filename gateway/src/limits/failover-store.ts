@@ -12,6 +12,7 @@ function share(l: Limits, replicas: number): Limits {
   return {
     ...l,
     budget_usd: l.budget_usd === undefined ? undefined : l.budget_usd / replicas,
+    soft_budget_usd: l.soft_budget_usd === undefined ? undefined : l.soft_budget_usd / replicas,
     rpm: part(l.rpm),
     tpm: part(l.tpm),
     max_parallel: part(l.max_parallel),

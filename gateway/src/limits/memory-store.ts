@@ -9,6 +9,7 @@ import type {
   Standing,
   Usage,
 } from './types.ts'
+import { tracksSpend } from './types.ts'
 
 const WINDOW_MS = 60_000
 
@@ -110,7 +111,7 @@ export class MemoryLimits implements LimitsStore {
     const settlers: Array<(usage: Usage) => void> = []
     for (const scope of input.scopes) {
       const { limits: l, id } = scope
-      if (l.budget_usd !== undefined) {
+      if (tracksSpend(l)) {
         const b = this.budget(id, scope.period.start)
         b.heldUsd += input.costUsd
         settlers.push((u) => {

@@ -12,6 +12,7 @@ import type {
   Standing,
   Usage,
 } from './types.ts'
+import { tracksSpend } from './types.ts'
 
 const WINDOW_MS = 60_000
 /** An open request's lease: a replica that dies mid-request frees its parallel slots after this long. */
@@ -20,6 +21,7 @@ const LEASE_MS = 15 * 60_000
 const GRACE_MS = 86_400_000
 /** Never matches a key: what settle names for a scope without a budget. */
 const NO_KEY = 'tracegate:none'
+const NO_LIMIT_USD = 1e300
 
 interface Scripted extends Redis {
   tgAdmit(...args: Array<string | number>): Promise<string[]>
@@ -109,7 +111,7 @@ export class RedisLimits implements LimitsStore {
 
   private lease(id: string, input: AdmitInput): Lease {
     const keys = input.scopes.flatMap((s) => [
-      s.limits.budget_usd !== undefined ? budgetKey(s) : NO_KEY,
+      tracksSpend(s.limits) ? budgetKey(s) : NO_KEY,
       `tracegate:tpmn:${s.id}`,
       `tracegate:par:${s.id}`,
     ])
@@ -127,9 +129,10 @@ export class RedisLimits implements LimitsStore {
 
 function scopeArgs(s: Scope): string[] {
   const l = s.limits
-  const budget = l.budget_usd !== undefined
+  const budget = tracksSpend(l)
+  // A soft budget alone counts spend and refuses nothing: a limit no spend reaches.
   return [
-    budget ? String(l.budget_usd) : '',
+    budget ? String(l.budget_usd ?? NO_LIMIT_USD) : '',
     budget && Number.isFinite(s.period.end) ? String(s.period.end + GRACE_MS) : '',
     l.rpm !== undefined ? String(l.rpm) : '',
     l.tpm !== undefined ? String(l.tpm) : '',

@@ -65,3 +65,6 @@ export interface LimitsStore {
   /** What each scope uses now, for the explorer's Keys & budgets page. */
   usage(scopes: Scope[], now: number): ScopeCounts[] | Promise<ScopeCounts[]>
 }
+
+/** A scope whose spend is counted: it has a budget, or only a soft one (which refuses nothing). */
+export const tracksSpend = (l: Limits) => l.budget_usd !== undefined || l.soft_budget_usd !== undefined
