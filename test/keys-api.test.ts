@@ -74,7 +74,9 @@ describe('keys API', () => {
     const patched = await admin('PATCH', `/api/keys/${made.id}`, { rpm: 2, metadata: null })
     expect(patched.status).toBe(200)
     expect(((await patched.json()) as ApiKey).rpm).toBe(2)
-    expect(((await (await admin('GET', `/api/keys/${made.id}`)).json()) as ApiKey).metadata).toEqual({})
+    const after = (await (await admin('GET', `/api/keys/${made.id}`)).json()) as ApiKey
+    // Only what the patch named changed: the team and the budget period stay.
+    expect([after.metadata, after.team, after.budget_period]).toEqual([{}, 'growth', 'month'])
     expect((await chat(made.key!)).status).toBe(200)
     const limited = await chat(made.key!)
     expect(limited.status).toBe(429)

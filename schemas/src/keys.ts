@@ -22,14 +22,21 @@ export const KeySpecSchema = LimitsSchema.extend({
 }).strict()
 export type KeySpec = z.infer<typeof KeySpecSchema>
 
+/**
+ * A spec's fields as a patch: each optional, null to clear, and without the spec's defaults, so a
+ * patch naming one field changes that field alone.
+ */
+function patchShape<S extends z.ZodRawShape>(shape: S) {
+  return Object.fromEntries(
+    Object.entries(shape).map(([k, v]) => {
+      const field = v instanceof z.ZodDefault ? (v.removeDefault() as z.ZodType) : (v as z.ZodType)
+      return [k, field.nullable().optional()]
+    }),
+  ) as unknown as { [K in keyof S]: z.ZodOptional<z.ZodNullable<S[K]>> }
+}
+
 /** A change to a key: any of its fields; null clears an optional one. */
-export const KeyPatchSchema = z
-  .object(
-    Object.fromEntries(
-      Object.entries(KeySpecSchema.shape).map(([k, v]) => [k, (v as z.ZodType).nullable().optional()]),
-    ) as { [K in keyof typeof KeySpecSchema.shape]: z.ZodOptional<z.ZodNullable<(typeof KeySpecSchema.shape)[K]>> },
-  )
-  .strict()
+export const KeyPatchSchema = z.object(patchShape(KeySpecSchema.shape)).strict()
 export type KeyPatch = z.infer<typeof KeyPatchSchema>
 
 /** What the store keeps of a key: its spec and the secret's hash and last four characters, never the secret. */
@@ -55,15 +62,7 @@ export type ApiKey = z.infer<typeof ApiKeySchema>
 export const TeamSpecSchema = LimitsSchema.extend({ name, metadata: metadata.default({}) }).strict()
 export type TeamSpec = z.infer<typeof TeamSpecSchema>
 
-export const TeamPatchSchema = z
-  .object(
-    Object.fromEntries(
-      Object.entries(TeamSpecSchema.shape).map(([k, v]) => [k, (v as z.ZodType).nullable().optional()]),
-    ) as {
-      [K in keyof typeof TeamSpecSchema.shape]: z.ZodOptional<z.ZodNullable<(typeof TeamSpecSchema.shape)[K]>>
-    },
-  )
-  .strict()
+export const TeamPatchSchema = z.object(patchShape(TeamSpecSchema.shape)).strict()
 export type TeamPatch = z.infer<typeof TeamPatchSchema>
 
 export const ApiTeamSchema = TeamSpecSchema.extend({
