@@ -41,6 +41,7 @@ import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.t
 import { Alerts } from './alerts/service.ts'
 import { alertsApi } from './api/alerts.ts'
 import { keysApi } from './api/keys.ts'
+import { limitsUsageApi } from './api/limits-usage.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -260,6 +261,12 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   const alerts = new Alerts(store, config.alerts, log, () => config.alerts.explorer_url ?? url)
   await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
   await app.register(keysApi, { directory, adminToken: opts.adminToken })
+  await app.register(limitsUsageApi, {
+    store,
+    directory,
+    timeZone: config.limits.time_zone,
+    adminToken: opts.adminToken,
+  })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 
