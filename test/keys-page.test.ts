@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
+import type { LimitsUsageResponse } from '@tracegate/schemas'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
-import { usd } from '../ui/src/lib/format.ts'
+import { dateTime, usd } from '../ui/src/lib/format.ts'
 import { serverSpan, traceId, useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
 import { axeViolations } from './axe.ts'
@@ -38,7 +39,9 @@ const keyForm = () => page.getByRole('form', { name: 'Key' })
 
 beforeAll(async () => {
   browser = await launchBrowser()
-  page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage()
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+  page = await context.newPage()
   page.setDefaultTimeout(10_000)
 }, 60_000)
 afterAll(() => browser?.close())
@@ -78,6 +81,7 @@ describe('the Keys & budgets page', () => {
     await form.getByLabel('Budget (USD)', { exact: true }).fill('0.003')
     await form.getByLabel('Budget period').selectOption('day')
     await form.getByLabel('Requests per minute').fill('60')
+    await form.getByLabel('Expires').fill('2030-01-01T12:00')
     await form.getByRole('button', { name: 'Create key' }).click()
 
     secret = (await page.getByTestId('new-secret').textContent()) ?? ''
@@ -94,7 +98,12 @@ describe('the Keys & budgets page', () => {
     expect(await cell('ci-bot', 4).textContent()).toBe(`…${secret.slice(-4)}`)
     expect(await cell('ci-bot', 5).textContent()).toBe('gpt-4o, openai/*')
     expect(await cell('ci-bot', 6).textContent()).toBe('$0.0030/day, rpm 60')
-    expect(await page.content()).not.toContain(`?key=${secret}`)
+    // The browser and this process share a time zone: the input's wall clock is the same instant here.
+    expect(await cell('ci-bot', 9).textContent()).toBe(dateTime(new Date('2030-01-01T12:00')))
+    await page.getByRole('button', { name: 'Copy the secret' }).click()
+    await page.getByRole('button', { name: 'Copied' }).waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
+    expect(page.url()).not.toContain(secret)
     expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(secret)
 
     // The request's recorded cost is what the spend bar shows against the budget.
@@ -107,6 +116,23 @@ describe('the Keys & budgets page', () => {
       .poll(() => row('ci-bot').getByTestId('spend').textContent(), { timeout: 10_000 })
       .toBe(`${usd(cost)} of $0.0030`)
     expect(await row('ci-bot').locator('meter').getAttribute('value')).toBe(String(cost))
+    // What the page read: the day budget resets at the next UTC midnight (limits.time_zone), the team's week on Monday.
+    const usage = (await (
+      await fetch(`${env.url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as LimitsUsageResponse
+    const now = new Date()
+    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
+    const monday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 7 - ((now.getUTCDay() + 6) % 7))
+    expect(usage.scopes.find((u) => u.name === 'ci-bot')).toEqual({
+      ...{ kind: 'key', name: 'ci-bot', budget_usd: 0.003, budget_period: 'day', soft_budget_usd: null },
+      ...{ spent_usd: cost, held_usd: 0, resets_at: new Date(midnight).toISOString() },
+      ...{ rpm: 60, rpm_used: 0, tpm: null, tpm_used: 0, max_parallel: null, parallel_open: 0 },
+    })
+    expect(usage.scopes.find((u) => u.kind === 'team' && u.name === 'growth')).toMatchObject({
+      budget_usd: 1,
+      spent_usd: cost,
+      resets_at: new Date(monday).toISOString(),
+    })
     // Shown once: after a reload the secret is nowhere on the page.
     expect(await page.getByTestId('new-secret').count()).toBe(0)
     expect(await page.content()).not.toContain(secret)
