@@ -182,7 +182,9 @@ describe('the Keys & budgets page', () => {
 
     await keyForm().getByLabel('Name').fill('bad/name')
     await keyForm().getByRole('button', { name: 'Create key' }).click()
-    expect(await page.getByTestId('key-error').textContent()).toContain('name')
+    expect(await page.getByTestId('key-error').textContent()).toBe(
+      'name: letters, digits, spaces and . _ : @ -, starting with a letter or digit',
+    )
 
     page.once('dialog', (d) => void d.accept())
     await team.getByRole('button', { name: 'Delete team growth' }).click()
