@@ -191,7 +191,7 @@ export class EmbeddedGateway extends GatewayClient {
   /** @internal */
   async tearDown(): Promise<void> {
     await this.close()
-    if (this.madeDir) rmSync(this.madeDir, { recursive: true, force: true })
+    if (this.madeDir) removeDir(this.madeDir)
     await this.upstream?.close()
   }
 
@@ -325,7 +325,7 @@ export class SpawnedGatewayEnv extends GatewayClient {
       await p.exited
     }
     await this.upstream?.close()
-    if (this.madeDir) rmSync(this.madeDir, { recursive: true, force: true })
+    if (this.madeDir) removeDir(this.madeDir)
   }
 }
 
@@ -340,6 +340,14 @@ export function useSpawnedGateway(config: GatewayConfig | null, options: Spawned
   afterEach(() => env.clearFaults())
   afterAll(() => env.tearDown())
   return env
+}
+
+/**
+ * Remove a test's temporary directory. The embedded engine's background threads can still be
+ * finishing a part as the gateway closes: retried, as Node does for ENOTEMPTY and EBUSY.
+ */
+function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
 }
 
 /** The trace id the gateway answered with. */
