@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { errorOf, useSpawnedGateway } from './harness.ts'
+import { Receiver } from './alerts-helpers.ts'
 
 /**
  * Two gateway processes sharing one real redis-server (Debian's package, started here on a loopback
@@ -43,8 +44,12 @@ async function startRedis(): Promise<void> {
   client.disconnect()
 }
 
+/** Told by each replica when its limits store stops answering (alerts.system_notify). */
+const receiver = new Receiver('redis-down-secret')
 beforeAll(startRedis)
+beforeAll(() => receiver.start())
 afterAll(() => void redis?.kill('SIGKILL'))
+afterAll(() => receiver.close())
 
 const keys = {
   rpm: 'tg-shared-rpm-01',
@@ -62,6 +67,10 @@ const env = useSpawnedGateway(
       { key: keys.tpm, name: 'shared-tpm', tpm: 500 },
     ],
     limits: { redis_url: `redis://127.0.0.1:${redisPort}`, replicas: 2 },
+    alerts: {
+      webhooks: [{ name: 'ops', url: receiver.url, secret: 'redis-down-secret' }],
+      system_notify: ['ops'],
+    },
   }),
   { adminToken: TOKEN, start: false },
 )
@@ -201,5 +210,10 @@ describe('limits shared through Redis by two gateways', () => {
     expect(readyz.reasons.map((r) => r.code)).toContain('limits_store_unreachable')
     const metrics = await (await fetch(`${urls[0]}/metrics`)).text()
     expect(metrics).toMatch(/^tracegate_limits_store_up 0$/m)
+    // And the replica that lost it said so to the system_notify webhook, signed.
+    for (let i = 0; i < 50 && !receiver.got.length; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(receiver.got.map((g) => [g.json.metric, g.json.state, g.json.value, g.verified])).toEqual([
+      ['limits_store_up', 'firing', 0, true],
+    ])
   })
 })

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
 import { errorOf, serverSpan, useGateway } from './harness.ts'
+import { Receiver } from './alerts-helpers.ts'
 
 /**
  * Budgets, rate limits and key rules on config-declared keys, in one gateway's memory: every refusal
@@ -23,6 +24,11 @@ const keys = {
   raw: 'tg-raw-route-001',
   soft: 'tg-soft-budget-01',
 }
+/** A webhook receiver that checks the signature, told of soft budgets reached (alerts.system_notify). */
+const receiver = new Receiver('soft-budget-secret')
+beforeAll(() => receiver.start())
+afterAll(() => receiver.close())
+
 const env = useGateway(
   (mock) => ({
     providers: { openai: { base_url: `${mock.url}/v1` } },
@@ -43,6 +49,10 @@ const env = useGateway(
       { key: keys.soft, name: 'soft', soft_budget_usd: 0.00001, budget_period: 'month' },
     ],
     limits: { soft_budget_check_s: 1 },
+    alerts: {
+      webhooks: [{ name: 'ops', url: receiver.url, secret: 'soft-budget-secret' }],
+      system_notify: ['ops'],
+    },
     teams: [
       { name: 'growth', budget_usd: 0.00005, budget_period: 'month' },
       { name: 'roomy', budget_usd: 10, budget_period: 'month' },
@@ -200,6 +210,18 @@ describe('soft budgets', () => {
     // Checked again every second, reported once a period.
     await new Promise((r) => setTimeout(r, 1_500))
     expect(reached()).toHaveLength(1)
+    // The system_notify webhook heard it once, signed like a rule's notification.
+    const heard = receiver.got.filter((g) => g.json.metric === 'soft_budget_usd')
+    expect(heard).toHaveLength(1)
+    expect(heard[0]!.verified).toBe(true)
+    expect(heard[0]!.json).toMatchObject({
+      type: 'tracegate.alert',
+      rule: { name: 'soft budget of key soft' },
+      scope: { key: 'soft' },
+      state: 'firing',
+      threshold: 0.00001,
+      window_minutes: 0,
+    })
   })
 })
 

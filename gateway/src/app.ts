@@ -106,6 +106,36 @@ async function rebuildBudgets(limits: Enforcer, store: Store, log: Logger): Prom
   }
 }
 
+/**
+ * The gateway's own notices to `alerts.system_notify`: this replica's limits store going away and
+ * coming back, and (from the replica that evaluates alerts, so once) a soft budget reached.
+ */
+function tellAlerts(alerts: Alerts, store: LimitsStore, soft: SoftBudgets, evaluates: boolean): void {
+  if (store instanceof FailoverLimits)
+    store.onChange = (up, since) =>
+      alerts.notifySystem({
+        id: 'system-limits-store',
+        name: 'shared limits store (Redis)',
+        metric: 'limits_store_up',
+        state: up ? 'resolved' : 'firing',
+        value: up ? 1 : 0,
+        threshold: 1,
+        since,
+      })
+  if (evaluates)
+    soft.onReached = (s) =>
+      alerts.notifySystem({
+        id: `system-soft-${s.kind}-${s.name}`.slice(0, 100),
+        name: `soft budget of ${s.kind} ${s.name}`,
+        metric: 'soft_budget_usd',
+        scope: s.kind === 'user' ? {} : { [s.kind]: s.name },
+        state: 'firing',
+        value: s.spent_usd,
+        threshold: s.soft_budget_usd ?? 0,
+        since: Date.now(),
+      })
+}
+
 /** Wire the parts together and listen. */
 export async function startGateway(config: Config, opts: GatewayOptions): Promise<Gateway> {
   const { log } = opts
@@ -280,6 +310,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   // Links in notifications lead to the explorer: the configured address, else the one this gateway listens on.
   const alerts = new Alerts(store, config.alerts, log, () => config.alerts.explorer_url ?? url)
   await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
+  tellAlerts(alerts, limitsStore, softBudgets, config.alerts.evaluate)
   await app.register(keysApi, { directory, adminToken: opts.adminToken })
   await app.register(limitsUsageApi, { limits, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })

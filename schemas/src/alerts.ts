@@ -13,6 +13,13 @@ import { z } from 'zod'
 export const ALERT_METRICS = ['error_rate', 'latency_p95_ms', 'ttft_p95_ms', 'cost_usd', 'requests_lost'] as const
 export type AlertMetric = (typeof ALERT_METRICS)[number]
 
+/**
+ * What the gateway itself reports through the same webhooks, with no rule behind it: the shared
+ * limits store going away and coming back, and a soft budget reached.
+ */
+export const SYSTEM_ALERT_METRICS = ['limits_store_up', 'soft_budget_usd'] as const
+export type SystemAlertMetric = (typeof SYSTEM_ALERT_METRICS)[number]
+
 /** The dimensions a rule can narrow to; each absent one means "all". */
 export const ALERT_SCOPE_KEYS = ['provider', 'model', 'team', 'key', 'workflow'] as const
 
@@ -89,6 +96,8 @@ export const AlertsConfigSchema = z
     explorer_url: z.string().url().max(2000).optional(),
     webhooks: z.array(AlertWebhookSchema).max(20).default([]),
     rules: z.array(AlertRuleSpecSchema).max(200).default([]),
+    /** Webhooks told when the shared limits store stops and starts answering, and when a soft budget is reached. */
+    system_notify: z.array(z.string().min(1).max(100)).max(10).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -99,6 +108,9 @@ export const AlertsConfigSchema = z
       hooks.add(w.name)
       if (w.format === 'json' && !w.secret)
         ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'secret'], message: 'a json webhook needs a secret' })
+    })
+    cfg.system_notify.forEach((n, j) => {
+      if (!hooks.has(n)) ctx.addIssue({ code: 'custom', path: ['system_notify', j], message: `unknown webhook "${n}"` })
     })
     const rules = new Set<string>()
     cfg.rules.forEach((r, i) => {
@@ -194,7 +206,7 @@ export const AlertRuleIdSchema = z.string().regex(/^[a-z0-9]{16}$/, 'a rule id i
 export const AlertNotificationSchema = z.object({
   type: z.literal('tracegate.alert'),
   rule: z.object({ id: z.string(), name: z.string() }),
-  metric: z.enum(ALERT_METRICS),
+  metric: z.enum([...ALERT_METRICS, ...SYSTEM_ALERT_METRICS]),
   scope: AlertScopeSchema,
   state: z.enum(['firing', 'resolved']),
   value: z.number().nullable(),

@@ -23,7 +23,9 @@ const valueText = (v: number | null) => (v === null ? 'no data' : String(Number(
 /** One line a person reads first: what, where, how much. */
 export function summary(n: AlertNotification): string {
   const verb = n.state === 'firing' ? 'FIRING' : 'RESOLVED'
-  return `[${verb}] ${n.rule.name}: ${n.metric} ${valueText(n.value)} (threshold ${n.threshold}, last ${n.window_minutes} min) on ${scopeText(n)}`
+  // A notice from the gateway itself has no window: it is about now.
+  const window = n.window_minutes ? `, last ${n.window_minutes} min` : ''
+  return `[${verb}] ${n.rule.name}: ${n.metric} ${valueText(n.value)} (threshold ${n.threshold}${window}) on ${scopeText(n)}`
 }
 
 /** A body Slack incoming webhooks take: `text` for notifications and clients without blocks, blocks for the message. */

@@ -1,4 +1,4 @@
-import type { AlertRule, AlertState, AlertsConfig } from '@tracegate/schemas'
+import type { AlertRule, AlertScope, AlertState, AlertsConfig, SystemAlertMetric } from '@tracegate/schemas'
 import type { Logger } from 'pino'
 import type { Store } from '../storage/client.ts'
 import { Evaluator } from './evaluator.ts'
@@ -19,7 +19,7 @@ export class Alerts {
     private readonly store: Store,
     readonly config: AlertsConfig,
     log: Logger,
-    explorerUrl: () => string,
+    private readonly explorerUrl: () => string,
   ) {
     const alog = log.child({ component: 'alerts' })
     this.rules = new AlertRules(store, config, alog)
@@ -48,6 +48,37 @@ export class Alerts {
         threshold: r.threshold,
         evaluated_at: null,
       }
+    })
+  }
+
+  /**
+   * A notice from the gateway itself (limits store down or back, a soft budget reached) to the
+   * `alerts.system_notify` webhooks: signed, retried and logged like a rule's notification.
+   */
+  notifySystem(n: {
+    id: string
+    name: string
+    metric: SystemAlertMetric
+    scope?: AlertScope
+    state: 'firing' | 'resolved'
+    value: number | null
+    threshold: number
+    since: number
+  }): void {
+    if (!this.config.system_notify.length) return
+    const at = new Date().toISOString()
+    this.notifier.send(this.config.system_notify, {
+      type: 'tracegate.alert',
+      rule: { id: n.id, name: n.name },
+      metric: n.metric,
+      scope: n.scope ?? {},
+      state: n.state,
+      value: n.value,
+      threshold: n.threshold,
+      window_minutes: 0,
+      since: new Date(n.since).toISOString(),
+      at,
+      url: this.explorerUrl(),
     })
   }
 

@@ -55,7 +55,19 @@ describe('alerts config', () => {
     )
   })
 
-  it('defaults: evaluated every 60 s by this gateway, no webhooks, no rules', () => {
-    expect(parseConfig({}).alerts).toEqual({ evaluate: true, evaluate_every_s: 60, webhooks: [], rules: [] })
+  it('defaults: evaluated every 60 s by this gateway, no webhooks, no rules, no system notices', () => {
+    expect(parseConfig({}).alerts).toEqual({
+      evaluate: true,
+      evaluate_every_s: 60,
+      webhooks: [],
+      rules: [],
+      system_notify: [],
+    })
+  })
+
+  it('system_notify must name configured webhooks', () => {
+    expect(() => parseConfig({ alerts: { system_notify: ['nobody'] } })).toThrow(
+      'alerts.system_notify[0]: unknown webhook "nobody"',
+    )
   })
 })

@@ -28,6 +28,8 @@ export class FailoverLimits implements LimitsStore {
   private readonly local = new MemoryLimits()
   /** When the shared store last failed; null while it answers. */
   failingSince: number | null = null
+  /** Told when the shared store stops answering (false) and answers again (true). */
+  onChange: (up: boolean, since: number) => void = () => undefined
 
   constructor(
     private readonly shared: LimitsStore,
@@ -41,6 +43,7 @@ export class FailoverLimits implements LimitsStore {
       const admission = await this.shared.admit(input)
       if (this.failingSince !== null) {
         this.log.warn('the limits store answers again: limits are shared across replicas again')
+        this.onChange(true, this.failingSince)
         this.failingSince = null
       }
       return admission
@@ -48,6 +51,7 @@ export class FailoverLimits implements LimitsStore {
       if (this.failingSince === null) {
         this.failingSince = Date.now()
         this.log.error({ err, on_store_error: this.mode }, 'the limits store does not answer')
+        this.onChange(false, this.failingSince)
       }
       return this.fallback(input)
     }

@@ -11,6 +11,8 @@ export class SoftBudgets {
   private readonly reported = new Map<string, string | null>()
   private timer: NodeJS.Timeout | null = null
   over = 0
+  /** Told once a period for each scope that reaches its soft budget. */
+  onReached: (s: ScopeUsage) => void = () => undefined
 
   constructor(
     private readonly usage: () => Promise<ScopeUsage[]>,
@@ -45,6 +47,7 @@ export class SoftBudgets {
         },
         'soft budget reached',
       )
+      this.onReached(s)
     }
   }
 }
