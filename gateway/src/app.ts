@@ -44,6 +44,7 @@ import { Alerts } from './alerts/service.ts'
 import { alertsApi } from './api/alerts.ts'
 import { keysApi } from './api/keys.ts'
 import { limitsUsageApi } from './api/limits-usage.ts'
+import { litellmKeyEndpoints } from './litellm/key-endpoints.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -313,6 +314,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   tellAlerts(alerts, limitsStore, softBudgets, config.alerts.evaluate)
   await app.register(keysApi, { directory, adminToken: opts.adminToken })
   await app.register(limitsUsageApi, { limits, adminToken: opts.adminToken })
+  await app.register(litellmKeyEndpoints, { directory, limits, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })
   if (process.env.TRACEGATE_FAULTS === '1') await app.register(faultsApi, { store, adminToken: opts.adminToken })
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { parse as parseYaml, stringify as toYaml } from 'yaml'
 import { ConfigError, parseConfig } from '../config/load.ts'
 import { fail } from './gateway-client.ts'
-import { LiteLlmImport, type ReportLine } from './litellm-import.ts'
+import { LiteLlmImport, type ReportLine } from '../litellm/config-import.ts'
 
 export const IMPORT_USAGE = `usage: tracegate import litellm CONFIG.yaml [-o tracegate.yaml]
 Converts a LiteLLM proxy config; prints every setting as mapped, approximated or unsupported.`

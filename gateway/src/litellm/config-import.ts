@@ -442,7 +442,7 @@ function inferProvider(model: string): string {
 }
 
 /** LiteLLM's durations ("30d", "1mo", "7d", "24h") as a calendar period, and whether that is exact. */
-function budgetPeriod(d: string): ['day' | 'week' | 'month', boolean] {
+export function budgetPeriod(d: string): ['day' | 'week' | 'month', boolean] {
   const m = /^(\d+)\s*(s|m|h|d|w|mo)$/.exec(d.trim())
   if (!m) return ['month', false]
   const n = Number(m[1])
