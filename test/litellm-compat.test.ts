@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import OpenAI from 'openai'
-import { errorOf, useGateway } from './harness.ts'
+import { errorOf, serverSpan, useGateway } from './harness.ts'
 
 /**
  * Scripts written against a LiteLLM proxy's key management keep working: /key/generate, /key/info,
@@ -121,5 +121,36 @@ describe('LiteLLM key management endpoints', () => {
     expect(bad.status).toBe(400)
     expect((await errorOf(bad)).param).toBe('max_budget')
     expect((await call('GET', '/team/info?team_id=nobody')).status).toBe(404)
+  })
+})
+
+describe('LiteLLM attribution and headers', () => {
+  it("x-litellm-tags, the body's user and metadata.tags attribute the request; LiteLLM's headers come back", async () => {
+    const res = await env.post(
+      '/v1/chat/completions',
+      {
+        model: 'gpt-4o',
+        user: 'end-user-42',
+        metadata: { tags: ['checkout', 'beta'] },
+        messages: [{ role: 'user', content: 'hi' }],
+      },
+      { authorization: 'Bearer tg-config-anchor-key', 'x-litellm-tags': 'prod, checkout' },
+    )
+    expect(res.status).toBe(200)
+    const traceId = res.headers.get('x-tracegate-trace-id')!
+    expect(res.headers.get('x-litellm-call-id')).toBe(traceId)
+    expect(res.headers.get('x-litellm-model-id')).toBe('openai/gpt-4o')
+    const server = serverSpan(await env.trace(traceId))
+    expect(server.user).toBe('end-user-42')
+    const rs = await env.gw.store.client.query({
+      query: `SELECT Tags FROM ${env.gw.store.database}.spans WHERE TraceId = {id:String} AND SpanKind = 'Server'`,
+      query_params: { id: traceId },
+      format: 'JSONEachRow',
+    })
+    expect((await rs.json<{ Tags: string[] }>())[0]!.Tags).toEqual(['prod', 'checkout', 'beta'])
+    const upstream = env.mock.calls.at(-1)!
+    expect(upstream.headers['x-litellm-tags']).toBeUndefined()
+    // The body goes upstream untouched, LiteLLM's fields included.
+    expect(JSON.parse(upstream.body).metadata).toEqual({ tags: ['checkout', 'beta'] })
   })
 })

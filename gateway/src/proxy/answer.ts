@@ -11,10 +11,13 @@ function ours(obs: RequestObservation, last = obs.attempts.at(-1)): Record<strin
   const headers: Record<string, string> = {
     'x-tracegate-trace-id': obs.traceId,
     'x-tracegate-attempts': String(obs.attempts.length),
+    // LiteLLM's names, for clients moved from a LiteLLM proxy that read them.
+    'x-litellm-call-id': obs.traceId,
   }
   if (last) {
     headers['x-tracegate-provider'] = last.adapter.name
     headers['x-tracegate-model'] = last.model
+    headers['x-litellm-model-id'] = `${last.adapter.name}/${last.model}`
   }
   return obs.limits ? { ...headers, ...obs.limits.headers } : headers
 }

@@ -8,7 +8,7 @@ import type { RoutePlan } from '../routing/resolve.ts'
 import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
-import { attributionFrom } from '../spans/attribution.ts'
+import { attributionFrom, attributionFromBody } from '../spans/attribution.ts'
 import { newSpanId } from '../spans/ids.ts'
 import { nowMs, wallNowMs } from '../clock.ts'
 import { traceContextFrom, traceparentFor } from '../spans/trace-context.ts'
@@ -125,6 +125,7 @@ export async function handleProxy(
     identity = deps.keys.authenticate(req.headers, spec.queryKey)
     attribute(obs, identity)
     const request = spec.wire.parseRequest(body)
+    attributionFromBody(obs.attribution, request.json)
     obs.requestedModel = request.model
     obs.stream = request.stream
     obs.requestParams = requestParams(request.json)

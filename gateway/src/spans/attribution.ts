@@ -15,9 +15,19 @@ const META_PREFIX = 'x-tracegate-meta-'
 const one = (v: string | string[] | undefined): string =>
   typeof v === 'string' ? v.slice(0, MAX_VALUE) : Array.isArray(v) ? (v[0] ?? '').slice(0, MAX_VALUE) : ''
 
-/** Read the x-tracegate-* attribution headers (they are stripped before forwarding). */
+const MAX_TAGS = 32
+const tagList = (csv: string) =>
+  csv
+    .split(',')
+    .map((t) => t.trim().slice(0, 100))
+    .filter(Boolean)
+
+/**
+ * Read the x-tracegate-* attribution headers (they are stripped before forwarding), and LiteLLM's
+ * x-litellm-tags, so clients moved from a LiteLLM proxy keep their tags.
+ */
 export function attributionFrom(h: IncomingHttpHeaders): Attribution {
-  const tags = one(h['x-tracegate-tags'])
+  const tags = [...tagList(one(h['x-tracegate-tags'])), ...tagList(one(h['x-litellm-tags']))]
   const meta: Record<string, string> = {}
   for (const name in h) {
     if (name.startsWith(META_PREFIX) && name.length > META_PREFIX.length)
@@ -28,13 +38,23 @@ export function attributionFrom(h: IncomingHttpHeaders): Attribution {
     team: one(h['x-tracegate-team']),
     user: one(h['x-tracegate-user']),
     sessionId: one(h['x-tracegate-session']),
-    tags: tags
-      ? tags
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean)
-          .slice(0, 32)
-      : [],
+    tags: [...new Set(tags)].slice(0, MAX_TAGS),
     meta,
   }
+}
+
+/**
+ * LiteLLM's attribution in the body, for clients moved from a LiteLLM proxy: OpenAI's `user` fills
+ * the user when neither the key nor a header named one, `metadata.tags` joins the tags. The body
+ * itself is forwarded untouched.
+ */
+export function attributionFromBody(a: Attribution, json: unknown): void {
+  if (typeof json !== 'object' || json === null) return
+  const body = json as { user?: unknown; metadata?: { tags?: unknown } }
+  if (!a.user && typeof body.user === 'string') a.user = body.user.slice(0, MAX_VALUE)
+  const tags = body.metadata?.tags
+  if (Array.isArray(tags))
+    a.tags = [
+      ...new Set([...a.tags, ...tags.filter((t): t is string => typeof t === 'string').map((t) => t.slice(0, 100))]),
+    ].slice(0, MAX_TAGS)
 }

@@ -44,7 +44,13 @@ export function upstreamHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const name in incoming) {
-    if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-') || name.startsWith('sec-')) continue
+    if (
+      DROP_UPSTREAM.has(name) ||
+      name.startsWith('x-tracegate-') ||
+      name.startsWith('sec-') ||
+      name === 'x-litellm-tags'
+    )
+      continue
     const v = incoming[name]
     if (v !== undefined) out[name] = v
   }
