@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { CostReportQuerySchema, MissingPricesQuerySchema } from '@tracegate/schemas'
+import { BreakEvenQuerySchema, CostReportQuerySchema, MissingPricesQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
 import { missingPrices } from '../storage/price-queries.ts'
+import { breakEven, breakEvenCsv } from '../reports/break-even.ts'
 import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
@@ -23,6 +24,20 @@ export async function reportsApi(
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${name}"`)
       .send(reportCsv(report))
+  })
+
+  app.get('/api/reports/break-even', async (req, reply) => {
+    const q = BreakEvenQuerySchema.safeParse(req.query)
+    if (!q.success) throw invalidInput(q.error.issues, 'query')
+    const report = await fromStore(req, breakEven(opts.store, q.data, opts.queryTimeoutMs))
+    if (q.data.format === 'json') return report
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header(
+        'content-disposition',
+        `attachment; filename="tracegate-break-even-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv"`,
+      )
+      .send(breakEvenCsv(report))
   })
 
   app.get('/api/prices/missing', async (req) => {

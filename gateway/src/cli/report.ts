@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util'
-import { CostReportQuerySchema } from '@tracegate/schemas'
+import { BreakEvenQuerySchema, CostReportQuerySchema, type BreakEvenReport } from '@tracegate/schemas'
 import { configPath, loadConfig } from '../config/load.ts'
 import { openStore } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
 import { COMMON, fail, fromGateway } from './gateway-client.ts'
 import { USAGE } from './usage.ts'
+import { breakEven, breakEvenCsv } from '../reports/break-even.ts'
 
 /** `report`: cost per group for a period, from the running gateway or the data directory. */
 export async function report(argv: string[]): Promise<void> {
+  if (argv[0] === 'break-even') return breakEvenReport(argv.slice(1))
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -37,3 +39,58 @@ export async function report(argv: string[]): Promise<void> {
     await store.client.close()
   }
 }
+
+/**
+ * `report break-even --from --to [--fee-pct 5.5] [--infra-usd-month N] [--eng-hours-month N]
+ * [--hourly-usd N] [--format text|json|csv]`: self-hosting against a managed gateway's fee.
+ */
+async function breakEvenReport(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'fee-pct': { type: 'string' },
+      'infra-usd-month': { type: 'string' },
+      'eng-hours-month': { type: 'string' },
+      'hourly-usd': { type: 'string' },
+      format: { type: 'string', default: 'text' },
+      ...COMMON,
+    },
+    strict: true,
+  })
+  const text = values.format === 'text'
+  const raw = Object.fromEntries(
+    Object.entries({
+      from: values.from,
+      to: values.to,
+      fee_pct: values['fee-pct'],
+      infra_usd_month: values['infra-usd-month'],
+      eng_hours_month: values['eng-hours-month'],
+      hourly_usd: values['hourly-usd'],
+      format: text ? 'json' : values.format,
+    }).filter((e): e is [string, string] => e[1] !== undefined),
+  )
+  const q = BreakEvenQuerySchema.safeParse(raw)
+  if (!q.success)
+    fail(
+      `${q.error.issues.map((i) => `--${String(i.path[0] ?? '').replaceAll('_', '-')}: ${i.message}`).join('\n')}\n${BREAK_EVEN_USAGE}`,
+    )
+  const fromApi = await fromGateway(values.url, values.token, `/api/reports/break-even?${new URLSearchParams(raw)}`)
+  let out = fromApi
+  if (out === null) {
+    const config = loadConfig(values.config ?? configPath([], process.env))
+    const store = await openStore(config)
+    try {
+      const r = await breakEven(store, q.data)
+      out = q.data.format === 'csv' ? breakEvenCsv(r) : JSON.stringify(r)
+    } finally {
+      await store.client.close()
+    }
+  }
+  if (!text) return void process.stdout.write(out.endsWith('\n') ? out : `${out}\n`)
+  process.stdout.write(`${(JSON.parse(out) as BreakEvenReport).summary}\n`)
+}
+
+export const BREAK_EVEN_USAGE = `usage: tracegate report break-even --from DATE --to DATE [--fee-pct 5.5] [--infra-usd-month 200]
+       [--eng-hours-month 8] [--hourly-usd 120] [--format text|json|csv]`

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest'
+import type { BreakEvenReport } from '@tracegate/schemas'
+import { errorOf, serverSpan, tracegate, useGateway } from './harness.ts'
+
+/**
+ * The break-even report on real traffic: spend from the spans as a monthly run rate, a managed
+ * gateway's fee on it against self-hosting's overhead, the verdict; as JSON, CSV and the CLI's line.
+ */
+const TOKEN = 'break-even-token'
+const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), { adminToken: TOKEN })
+const DAY = 86_400_000
+const to = new Date(Math.ceil(Date.now() / DAY) * DAY)
+const from = new Date(to.getTime() - DAY)
+const range = { from: from.toISOString(), to: to.toISOString() }
+let spend = 0
+
+const report = (extra: Record<string, string> = {}) =>
+  fetch(`${env.url}/api/reports/break-even?${new URLSearchParams({ ...range, ...extra })}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  })
+
+describe('break-even report', () => {
+  it("this period's spend as a monthly run rate, against self-hosting's overhead with the analysis's defaults", async () => {
+    for (let i = 0; i < 3; i++) spend += serverSpan(await env.trace(await env.chat('gpt-4o'))).cost_usd!
+    await env.gw.flushSpans()
+    const r = (await (await report()).json()) as BreakEvenReport
+    const monthly = spend * 30.4375
+    expect(r.spend_usd).toBeCloseTo(spend, 12)
+    expect([r.days, r.priced_requests, r.unpriced_requests]).toEqual([1, 3, 0])
+    expect(r.monthly_spend_usd).toBeCloseTo(monthly, 10)
+    expect(r.managed_fee_usd_month).toBeCloseTo(monthly * 0.055, 10)
+    expect([r.fee_pct, r.infra_usd_month, r.eng_hours_month, r.hourly_usd, r.self_host_usd_month]).toEqual([
+      5.5, 200, 8, 120, 1160,
+    ])
+    expect(r.break_even_spend_usd_month).toBeCloseTo(1160 / 0.055, 6)
+    expect(r.verdict).toBe('managed')
+    expect(r.saving_usd_month).toBeCloseTo(1160 - monthly * 0.055, 10)
+    expect(r.summary).toMatch(
+      /a managed gateway saves \$1,1\d\d\.\d\d a month, until spend passes \$21,090\.91 a month\.$/,
+    )
+  })
+
+  it('every figure is editable; CSV carries one row; the CLI prints the verdict', async () => {
+    const cheap = (await (
+      await report({ fee_pct: '50', infra_usd_month: '0', eng_hours_month: '0' })
+    ).json()) as BreakEvenReport
+    expect([cheap.verdict, cheap.self_host_usd_month, cheap.break_even_spend_usd_month]).toEqual(['self_host', 0, 0])
+    const csv = await (await report({ format: 'csv' })).text()
+    const [header, row] = csv.trim().split('\n')
+    const at = header!.split(',').indexOf('self_host_usd_month')
+    expect(at).toBeGreaterThan(0)
+    expect(row!.split(',')[at]).toBe('1160')
+    const { stdout } = await tracegate([
+      'report',
+      'break-even',
+      '--from',
+      range.from,
+      '--to',
+      range.to,
+      '--url',
+      env.url,
+      '--token',
+      TOKEN,
+      '--fee-pct',
+      '50',
+      '--infra-usd-month',
+      '0',
+      '--eng-hours-month',
+      '0',
+    ])
+    expect(stdout).toMatch(/^At \$\d+\.\d\d a month of provider spend, a 50% managed fee .* self-hosting saves /)
+  })
+
+  it('a bad figure is a 400 naming it', async () => {
+    const res = await report({ fee_pct: '0' })
+    expect(res.status).toBe(400)
+    expect((await errorOf(res)).param).toBe('fee_pct')
+  })
+})
