@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
+import { launchBrowser } from './browser.ts'
+import { axeViolations } from './axe.ts'
 import type { BreakEvenReport } from '@tracegate/schemas'
 import { errorOf, serverSpan, tracegate, useGateway } from './harness.ts'
 
@@ -7,7 +11,16 @@ import { errorOf, serverSpan, tracegate, useGateway } from './harness.ts'
  * gateway's fee on it against self-hosting's overhead, the verdict; as JSON, CSV and the CLI's line.
  */
 const TOKEN = 'break-even-token'
-const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), { adminToken: TOKEN })
+const env = useGateway((mock) => ({ providers: { openai: { base_url: `${mock.url}/v1` } } }), {
+  adminToken: TOKEN,
+  beforeStart: async () => {
+    await buildExplorerIfStale({ info: () => undefined, warn: () => undefined })
+  },
+})
+let browser: Browser | undefined
+afterAll(async () => {
+  await browser?.close()
+})
 const DAY = 86_400_000
 const to = new Date(Math.ceil(Date.now() / DAY) * DAY)
 const from = new Date(to.getTime() - DAY)
@@ -76,4 +89,33 @@ describe('break-even report', () => {
     expect(res.status).toBe(400)
     expect((await errorOf(res)).param).toBe('fee_pct')
   })
+})
+
+describe('break-even page', () => {
+  it('shows the verdict and the figures; editing a figure recomputes it; no serious axe violation', async () => {
+    browser = await launchBrowser()
+    const context = await browser.newContext({ bypassCSP: true })
+    await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+    const page = await context.newPage()
+    const day = (d: Date) => d.toISOString().slice(0, 10)
+    await page.goto(`${env.url}/break-even?from=${day(from)}&to=${day(to)}`)
+    const api = (await (await report()).json()) as BreakEvenReport
+    await expect
+      .poll(() => page.getByTestId('verdict').textContent(), { timeout: 10_000 })
+      .toContain('A managed gateway is cheaper')
+    expect(await page.getByTestId('self-host').textContent()).toContain('$1,160.00 a month')
+    expect(await page.getByTestId('break-even').textContent()).toBe('$21,090.91')
+    expect(await page.getByTestId('summary').textContent()).toBe(api.summary)
+    expect(await axeViolations(page)).toEqual([])
+    await page.getByTestId('input-fee_pct').fill('50')
+    await page.getByTestId('input-fee_pct').dispatchEvent('change')
+    await page.getByTestId('input-infra_usd_month').fill('0')
+    await page.getByTestId('input-infra_usd_month').dispatchEvent('change')
+    await page.getByTestId('input-eng_hours_month').fill('0')
+    await page.getByTestId('input-eng_hours_month').dispatchEvent('change')
+    await expect
+      .poll(() => page.getByTestId('verdict').textContent(), { timeout: 10_000 })
+      .toContain('Self-hosting is cheaper')
+    expect(new URL(page.url()).searchParams.get('fee_pct')).toBe('50')
+  }, 60_000)
 })

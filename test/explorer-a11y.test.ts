@@ -60,6 +60,7 @@ const PAGES: Array<[string, string, (p: Page) => Promise<unknown>]> = [
   ['traces', '/traces?range=1h&refresh=off', (p) => p.getByTestId('traces-table').locator('tbody tr').nth(3).waitFor()],
   ['trace', '/traces/{trace}', (p) => p.getByTestId('waterfall').waitFor()],
   ['incidents', '/incidents?range=1h&refresh=off', (p) => p.getByTestId('incident-targets').waitFor()],
+  ['break-even', '/break-even', (p) => p.getByTestId('verdict').waitFor()],
   ['alerts', '/alerts', (p) => p.getByText('No rules yet').waitFor()],
   ['keys', '/keys?refresh=off', (p) => p.getByTestId('no-keys').waitFor()],
   ['reports', '/reports', (p) => p.getByTestId('report-total').waitFor()],
