@@ -22,7 +22,7 @@ import { memoryStore, redisStore, timeAdmit, warmUp, type AdmitTiming } from './
 import { ADMIN_TOKEN, chat, recorded, streamChat, STREAM_CHUNKS, STREAM_MAX_TOKENS } from './budgets-client.ts'
 import { percentile } from './percentile.ts'
 import { ROOT, startNode, stop, type Started } from './processes.ts'
-import { requireRedisServer, startRedisServer } from './redis-server.ts'
+import { requireRedisServer, startRedisServer } from '../test/redis-server.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 const CONCURRENT = 500

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { errorOf, useSpawnedGateway } from './harness.ts'
 import { Receiver } from './alerts-helpers.ts'
+import { startRedisServer } from './redis-server.ts'
 
 /**
  * Two gateway processes sharing one real redis-server (Debian's package, started here on a loopback
@@ -14,34 +14,10 @@ const TOKEN = 'limits-redis-token'
 let redisPort = 0
 let redis: ChildProcess | undefined
 
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as { port: number }).port
-  await new Promise((r) => srv.close(r))
-  return port
-}
-
 async function startRedis(): Promise<void> {
-  redisPort = await freePort()
-  redis = spawn(
-    'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  )
-  const client = new Redis(redisPort, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 })
-  client.on('error', () => undefined)
-  for (let i = 0; i < 100; i++) {
-    try {
-      await client.connect()
-      if ((await client.ping()) === 'PONG') break
-    } catch {
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  client.disconnect()
+  const server = await startRedisServer()
+  redisPort = server.port
+  redis = server.child
 }
 
 /** Told by each replica when its limits store stops answering (alerts.system_notify). */

@@ -1,4 +1,4 @@
-/** A throwaway redis-server on a free loopback port, killed with the bench (as test/limits-redis.test.ts starts it). */
+/** A throwaway redis-server on a free loopback port, killed with the process: for the shared-limits tests and bench:budgets. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
