@@ -125,13 +125,13 @@ describe('LiteLLM key management endpoints', () => {
 })
 
 describe('LiteLLM attribution and headers', () => {
-  it("x-litellm-tags, the body's user and metadata.tags attribute the request; LiteLLM's headers come back", async () => {
+  it("x-litellm-tags, the body's user and LiteLLM's metadata attribute the request; LiteLLM's headers come back", async () => {
     const res = await env.post(
       '/v1/chat/completions',
       {
         model: 'gpt-4o',
         user: 'end-user-42',
-        metadata: { tags: ['checkout', 'beta'] },
+        metadata: { tags: ['checkout', 'beta'], trace_name: 'checkout-flow', session_id: 'sess-9' },
         messages: [{ role: 'user', content: 'hi' }],
       },
       { authorization: 'Bearer tg-config-anchor-key', 'x-litellm-tags': 'prod, checkout' },
@@ -141,7 +141,7 @@ describe('LiteLLM attribution and headers', () => {
     expect(res.headers.get('x-litellm-call-id')).toBe(traceId)
     expect(res.headers.get('x-litellm-model-id')).toBe('openai/gpt-4o')
     const server = serverSpan(await env.trace(traceId))
-    expect(server.user).toBe('end-user-42')
+    expect([server.user, server.workflow, server.session_id]).toEqual(['end-user-42', 'checkout-flow', 'sess-9'])
     const rs = await env.gw.store.client.query({
       query: `SELECT Tags FROM ${env.gw.store.database}.spans WHERE TraceId = {id:String} AND SpanKind = 'Server'`,
       query_params: { id: traceId },
@@ -151,6 +151,10 @@ describe('LiteLLM attribution and headers', () => {
     const upstream = env.mock.calls.at(-1)!
     expect(upstream.headers['x-litellm-tags']).toBeUndefined()
     // The body goes upstream untouched, LiteLLM's fields included.
-    expect(JSON.parse(upstream.body).metadata).toEqual({ tags: ['checkout', 'beta'] })
+    expect(JSON.parse(upstream.body).metadata).toEqual({
+      tags: ['checkout', 'beta'],
+      trace_name: 'checkout-flow',
+      session_id: 'sess-9',
+    })
   })
 })

@@ -43,16 +43,22 @@ export function attributionFrom(h: IncomingHttpHeaders): Attribution {
   }
 }
 
+const text = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, MAX_VALUE) : '')
+
 /**
- * LiteLLM's attribution in the body, for clients moved from a LiteLLM proxy: OpenAI's `user` fills
- * the user when neither the key nor a header named one, `metadata.tags` joins the tags. The body
- * itself is forwarded untouched.
+ * LiteLLM's attribution in the body, for clients moved from a LiteLLM proxy. Each fills only what
+ * neither the key nor a header named: OpenAI's `user` or `metadata.trace_user_id` the user,
+ * `metadata.trace_name` or `generation_name` the workflow, `metadata.session_id` the session;
+ * `metadata.tags` joins the tags. The body itself is forwarded untouched.
  */
 export function attributionFromBody(a: Attribution, json: unknown): void {
   if (typeof json !== 'object' || json === null) return
-  const body = json as { user?: unknown; metadata?: { tags?: unknown } }
-  if (!a.user && typeof body.user === 'string') a.user = body.user.slice(0, MAX_VALUE)
-  const tags = body.metadata?.tags
+  const body = json as { user?: unknown; metadata?: Record<string, unknown> }
+  const m = typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {}
+  a.user ||= text(body.user) || text(m.trace_user_id)
+  a.workflow ||= text(m.trace_name) || text(m.generation_name)
+  a.sessionId ||= text(m.session_id)
+  const tags = m.tags
   if (Array.isArray(tags))
     a.tags = [
       ...new Set([...a.tags, ...tags.filter((t): t is string => typeof t === 'string').map((t) => t.slice(0, 100))]),
