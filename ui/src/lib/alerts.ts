@@ -7,8 +7,7 @@ import type {
   AlertRulesResponse,
   AlertStatesResponse,
 } from '@tracegate/schemas'
-import { ApiError, getJson } from './api.ts'
-import { auth } from './auth.svelte.ts'
+import { getJson, sendJson } from './api.ts'
 
 /** The alerts API for the Alerts page: reads through the shared client, writes here (JSON bodies). */
 export const alertRules = (signal?: AbortSignal) => getJson<AlertRulesResponse>('/api/alerts/rules', signal)
@@ -18,20 +17,10 @@ export const alertHistory = (signal?: AbortSignal) =>
 export const alertDeliveries = (signal?: AbortSignal) =>
   getJson<AlertDeliveriesResponse>('/api/alerts/deliveries?limit=200', signal)
 
-async function send(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' }
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const json = (await res.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null
-  if (res.status === 401) auth.required = true
-  if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? `HTTP ${res.status}`, json?.error?.code ?? '')
-  return json
-}
-
-export const createRule = (spec: AlertRuleSpec) => send('POST', '/api/alerts/rules', spec) as Promise<AlertRule>
+export const createRule = (spec: AlertRuleSpec) => sendJson<AlertRule>('POST', '/api/alerts/rules', spec)
 export const updateRule = (id: string, spec: AlertRuleSpec) =>
-  send('PUT', `/api/alerts/rules/${encodeURIComponent(id)}`, spec) as Promise<AlertRule>
-export const deleteRule = (id: string) => send('DELETE', `/api/alerts/rules/${encodeURIComponent(id)}`)
+  sendJson<AlertRule>('PUT', `/api/alerts/rules/${encodeURIComponent(id)}`, spec)
+export const deleteRule = (id: string) => sendJson<unknown>('DELETE', `/api/alerts/rules/${encodeURIComponent(id)}`)
 
 export const METRIC_LABELS: Record<AlertMetric, string> = {
   error_rate: 'Error rate (per attempt)',

@@ -42,6 +42,21 @@ export async function get(path: string, signal?: AbortSignal): Promise<Response>
   return check(await fetch(path, { headers: headers(), signal }))
 }
 
+/** A write to the admin API (JSON in, JSON out); its OpenAI-style error becomes an ApiError. */
+export async function sendJson<T>(
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const extra: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' }
+  const res = await fetch(path, {
+    method,
+    headers: headers(extra),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  return (await check(res)).json() as Promise<T>
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await get(path, signal)).json() as Promise<T>
 }

@@ -9,8 +9,7 @@ import type {
   TeamPatch,
   TeamSpec,
 } from '@tracegate/schemas'
-import { ApiError, getJson } from './api.ts'
-import { auth } from './auth.svelte.ts'
+import { getJson, sendJson } from './api.ts'
 import { count, dateTime, usd } from './format.ts'
 
 /** Everything the Keys & budgets page shows: keys, teams and each one's use of its limits. */
@@ -30,25 +29,15 @@ export async function loadKeysPage(signal?: AbortSignal): Promise<KeysPageData> 
   return { keys: k.keys, teams: t.teams, usage: u.scopes }
 }
 
-async function send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' }
-  if (auth.token) headers.authorization = `Bearer ${auth.token}`
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const json = (await res.json().catch(() => null)) as { error?: { message?: string; code?: string } } | null
-  if (res.status === 401) auth.required = true
-  if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? `HTTP ${res.status}`, json?.error?.code ?? '')
-  return json as T
-}
-
 const keyPath = (id: string) => `/api/keys/${encodeURIComponent(id)}`
 const teamPath = (name: string) => `/api/teams/${encodeURIComponent(name)}`
-export const createKey = (spec: Partial<KeySpec>) => send<ApiKey>('POST', '/api/keys', spec)
-export const updateKey = (id: string, patch: KeyPatch) => send<ApiKey>('PATCH', keyPath(id), patch)
-export const rotateKey = (id: string) => send<ApiKey>('POST', `${keyPath(id)}/rotate`)
-export const revokeKey = (id: string) => send('DELETE', keyPath(id))
-export const createTeam = (spec: Partial<TeamSpec>) => send<ApiTeam>('POST', '/api/teams', spec)
-export const updateTeam = (name: string, patch: TeamPatch) => send<ApiTeam>('PATCH', teamPath(name), patch)
-export const deleteTeam = (name: string) => send('DELETE', teamPath(name))
+export const createKey = (spec: Partial<KeySpec>) => sendJson<ApiKey>('POST', '/api/keys', spec)
+export const updateKey = (id: string, patch: KeyPatch) => sendJson<ApiKey>('PATCH', keyPath(id), patch)
+export const rotateKey = (id: string) => sendJson<ApiKey>('POST', `${keyPath(id)}/rotate`)
+export const revokeKey = (id: string) => sendJson<unknown>('DELETE', keyPath(id))
+export const createTeam = (spec: Partial<TeamSpec>) => sendJson<ApiTeam>('POST', '/api/teams', spec)
+export const updateTeam = (name: string, patch: TeamPatch) => sendJson<ApiTeam>('PATCH', teamPath(name), patch)
+export const deleteTeam = (name: string) => sendJson<unknown>('DELETE', teamPath(name))
 
 /** A number input's value: a number, or '' / null when empty. */
 type NumberInput = number | string | null
