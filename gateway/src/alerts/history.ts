@@ -9,7 +9,7 @@ import { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import { apiRow, column, queryRows, rowSchema } from '../storage/rows.ts'
 import type { RuleState } from './state.ts'
-import { chTime, isoFromCh, msFromCh } from './time.ts'
+import { chTime, isoFromCh, msFromCh } from '../storage/ch-time.ts'
 
 /** Every state change of every rule (alert_events) and every try to deliver a notification (alert_deliveries). */
 

@@ -2,7 +2,7 @@ import { ALERT_SCOPE_KEYS, type AlertMetric, type AlertRuleSpec } from '@tracega
 import { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import { column, queryRows, rowSchema } from '../storage/rows.ts'
-import { chTime } from './time.ts'
+import { chTime } from '../storage/ch-time.ts'
 
 /**
  * What a rule's metric is over its window, read from the per-minute rollups. Provider health comes

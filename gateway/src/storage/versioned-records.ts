@@ -2,15 +2,12 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { Store } from './client.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
+import { chTime, isoFromCh } from './ch-time.ts'
 
 const ROWS = rowSchema(
   'versioned records',
   z.object({ id: column.string, spec: column.string, updated_at: column.dateTime }),
 )
-
-/** ClickHouse DateTime64(3) text (UTC) from epoch milliseconds, and back to ISO 8601. */
-const chTime = (ms: number): string => new Date(Math.floor(ms)).toISOString().replace('T', ' ').slice(0, 23)
-const isoFromCh = (text: string): string => `${text.replace(' ', 'T').slice(0, 23)}Z`
 
 export interface Stored<T> {
   id: string
