@@ -1,4 +1,8 @@
 import { BUILTIN_PROVIDER_NAMES } from '@tracegate/schemas'
+import { envRef, isObject, type Json, type ReportLine, type Verdict } from './shared.ts'
+import { importKeysAndTeams } from './keys-import.ts'
+
+export type { ReportLine, Verdict } from './shared.ts'
 
 /**
  * A LiteLLM proxy config (config.yaml) turned into a tracegate config, with a line for every
@@ -6,15 +10,6 @@ import { BUILTIN_PROVIDER_NAMES } from '@tracegate/schemas'
  * without a line saying so. Pure: the CLI reads the file, validates the result and writes it.
  */
 
-export type Verdict = 'mapped' | 'approximated' | 'unsupported'
-export interface ReportLine {
-  verdict: Verdict
-  /** Where in the LiteLLM config, e.g. `model_list[2].litellm_params.rpm`. */
-  path: string
-  note: string
-}
-
-type Json = Record<string, unknown>
 interface Deployment {
   path: string
   alias: string
@@ -52,9 +47,6 @@ const OPENAI_COMPATIBLE = new Set([
   'llamafile',
 ])
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
-const envRef = (v: unknown) => (typeof v === 'string' && v.startsWith('os.environ/') ? `\${${v.slice(11)}}` : null)
-
 export class LiteLlmImport {
   readonly report: ReportLine[] = []
   private readonly providers: Record<string, Json> = {}
@@ -81,7 +73,10 @@ export class LiteLlmImport {
     if (models.length) out.models = models
     this.general(out)
     this.litellmSettings()
-    this.keysAndTeams(out)
+    Object.assign(
+      out,
+      importKeysAndTeams(this.source, (v, p, n) => this.say(v, p, n)),
+    )
     return out
   }
 
@@ -365,73 +360,6 @@ export class LiteLlmImport {
             : 'no tracegate equivalent',
       )
   }
-
-  /** Keys and teams, as LiteLLM's /key/list and /team/list export them. */
-  private keysAndTeams(out: Json): void {
-    const teams = Array.isArray(this.source.teams) ? this.source.teams : []
-    const keys = Array.isArray(this.source.keys) ? this.source.keys : []
-    const teamNames = new Map<string, string>()
-    out.teams = teams.flatMap((t, i) => {
-      if (!isObject(t)) return []
-      const name = String(t.team_alias ?? t.team_id ?? `team-${i + 1}`)
-      if (t.team_id !== undefined) teamNames.set(String(t.team_id), name)
-      return [{ name, ...this.limits(t, `teams[${i}]`) }]
-    })
-    out.keys = keys.flatMap((k, i) => {
-      const path = `keys[${i}]`
-      if (!isObject(k) || (typeof k.key !== 'string' && typeof k.token !== 'string'))
-        return (
-          this.say('unsupported', path, 'a key without its secret (`key`): make it again with `tracegate keys create`'),
-          []
-        )
-      const secret = String(k.key ?? k.token)
-      const entry: Json = {
-        key: envRef(secret) ?? secret,
-        name: String(k.key_alias ?? k.key_name ?? `litellm-key-${i + 1}`),
-      }
-      if (k.team_id !== undefined) entry.team = teamNames.get(String(k.team_id)) ?? String(k.team_id)
-      if (k.user_id !== undefined) entry.user = String(k.user_id)
-      if (Array.isArray(k.models) && k.models.length) {
-        entry.models = k.models.map(String)
-        this.say('mapped', `${path}.models`, 'models (aliases and globs)')
-      }
-      if (typeof k.expires === 'string') entry.expires_at = new Date(k.expires).toISOString()
-      this.say('mapped', path, `key "${entry.name}"`)
-      return [{ ...entry, ...this.limits(k, path) }]
-    })
-    if (!(out.teams as unknown[]).length) delete out.teams
-    if (!(out.keys as unknown[]).length) delete out.keys
-  }
-
-  private limits(o: Json, path: string): Json {
-    const l: Json = {}
-    if (typeof o.max_budget === 'number') {
-      l.budget_usd = o.max_budget
-      this.say('mapped', `${path}.max_budget`, 'budget_usd')
-    }
-    if (typeof o.soft_budget === 'number') l.soft_budget_usd = o.soft_budget
-    if (typeof o.budget_duration === 'string') {
-      const [period, exact] = budgetPeriod(o.budget_duration)
-      l.budget_period = period
-      this.say(
-        exact ? 'mapped' : 'approximated',
-        `${path}.budget_duration`,
-        exact
-          ? `budget_period ${period}`
-          : `${o.budget_duration} → budget_period ${period} (calendar-aligned in limits.time_zone)`,
-      )
-    } else if (l.budget_usd !== undefined) l.budget_period = 'none'
-    for (const [from, to] of [
-      ['tpm_limit', 'tpm'],
-      ['rpm_limit', 'rpm'],
-      ['max_parallel_requests', 'max_parallel'],
-    ] as const)
-      if (typeof o[from] === 'number') {
-        l[to] = o[from]
-        this.say('mapped', `${path}.${from}`, to)
-      }
-    return l
-  }
 }
 
 /** LiteLLM infers a provider from a bare model name; tracegate needs one. */
@@ -439,17 +367,4 @@ function inferProvider(model: string): string {
   if (model.startsWith('claude')) return 'anthropic'
   if (model.startsWith('gemini')) return 'gemini'
   return 'openai'
-}
-
-/** LiteLLM's durations ("30d", "1mo", "7d", "24h") as a calendar period, and whether that is exact. */
-export function budgetPeriod(d: string): ['day' | 'week' | 'month', boolean] {
-  const m = /^(\d+)\s*(s|m|h|d|w|mo)$/.exec(d.trim())
-  if (!m) return ['month', false]
-  const n = Number(m[1])
-  const unit = m[2]
-  if ((unit === 'd' && n === 1) || (unit === 'h' && n === 24)) return ['day', true]
-  if ((unit === 'd' && n === 7) || (unit === 'w' && n === 1)) return ['week', true]
-  if (unit === 'mo' && n === 1) return ['month', true]
-  const days = unit === 'mo' ? n * 30 : unit === 'w' ? n * 7 : unit === 'd' ? n : 1
-  return [days <= 1 ? 'day' : days <= 7 ? 'week' : 'month', false]
 }

@@ -6,7 +6,7 @@ import type { Enforcer } from '../limits/enforcer.ts'
 import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from '../api/admin-auth.ts'
 import { fromStore } from '../api/storage-errors.ts'
-import { budgetPeriod } from './config-import.ts'
+import { budgetPeriod, durationMs } from './shared.ts'
 
 /**
  * LiteLLM's key-management endpoints (/key/generate, /key/info, /key/update, /key/delete,
@@ -52,16 +52,15 @@ function parsed<T>(req: FastifyRequest, schema: z.ZodType<T>, where: 'body' | 'q
   return r.data
 }
 
-const MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, mo: 30 * 86400e3 }
 function expiry(duration: string): string {
-  const m = /^(\d+)\s*(s|m|h|d|w|mo)$/.exec(duration.trim())
-  if (!m)
+  const ms = durationMs(duration)
+  if (ms === null)
     throw new GatewayError(
       'invalid_request',
       `duration "${duration}" is not a number and s, m, h, d, w or mo`,
       'duration',
     )
-  return new Date(Date.now() + Number(m[1]) * MS[m[2]!]!).toISOString()
+  return new Date(Date.now() + ms).toISOString()
 }
 
 /** LiteLLM's limit fields as tracegate's; null clears in an update, absent keeps. */
