@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { REQUEST_RESULTS, type ResultCounts } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
-import { RESULT_SQL } from './migrations.ts'
+import { RESULT_SQL } from './span-sql.ts'
 import { readLimitSql } from './read-limits.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 

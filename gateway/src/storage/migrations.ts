@@ -1,4 +1,6 @@
 import { addColumns, distributedTable, engine, localTable, onCluster, type Layout } from './layout.ts'
+import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL } from './span-sql.ts'
+import { accessTables, alertTables } from './admin-tables.ts'
 
 /**
  * ClickHouse DDL for the span store, as ordered, idempotent migrations. Every statement is
@@ -174,43 +176,6 @@ SETTINGS ttl_only_drop_parts = 1`,
   rollupView(l, 3),
 ]
 
-/** A request the gateway refused itself (4xx) before trying any upstream. */
-export const REJECTED_SQL = 'Attempt = 0 AND HttpStatus >= 400 AND HttpStatus < 500'
-
-/**
- * One word per request outcome, shared by the rollup and raw-span queries so both agree.
- * Transport failures come first: a gateway timeout also carries HTTP 504.
- */
-export const OUTCOME_SQL = `multiIf(
-  ErrorType = '', 'ok',
-  ErrorType = 'cancelled', 'cancelled',
-  ${REJECTED_SQL}, 'rejected',
-  ErrorType = 'timeout', 'timeout',
-  ErrorType IN ('reset', 'connect_error'), 'reset',
-  ErrorType = 'stream_interrupted', 'stream_interrupted',
-  HttpStatus = 429, '429',
-  HttpStatus >= 500, '5xx',
-  HttpStatus >= 400, '4xx',
-  'error')`
-
-/**
- * How a request ended for its caller: answered by its first attempt, saved by a retry of the same
- * target or by a fallback to another, or lost (an error reached the client). What tells a team
- * whether a provider incident hurt its users, which the error class alone cannot.
- */
-export const RESULT_SQL = `multiIf(
-  ErrorType = 'cancelled', 'cancelled',
-  ErrorType != '', 'lost',
-  SpanAttributes['tracegate.fell_back'] = 'true', 'saved_by_fallback',
-  Attempt > 1, 'saved_by_retry',
-  'first_try')`
-
-/** Whether an upstream attempt was the request's first, a retry of the same target, or a fallback to another. */
-export const ATTEMPT_KIND_SQL = `multiIf(
-  SpanAttributes['tracegate.is_fallback'] = 'true', 'fallback',
-  Attempt > 1, 'retry',
-  'first')`
-
 /**
  * v4: spool replays reuse the segment name as insert_deduplication_token; these windows make the
  * tables (views included) remember recent tokens. A non-replicated table keeps none by default.
@@ -311,60 +276,6 @@ GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`,
   rollupView(l, 8),
 ]
 
-/** A ReplacingMergeTree that keeps the row with the highest Version when parts merge, not the last inserted. */
-function versioned(l: Layout, table: string): string {
-  const plain = engine(l, 'ReplacingMergeTree', table)
-  return l.cluster ? plain.replace(/\)$/, ', Version)') : `${plain}(Version)`
-}
-
-/**
- * v9: alerts. Rules made in the explorer (a new version per change, the newest wins; a deletion is
- * a version too), every state change of every rule (what a restart rebuilds the states from), and
- * every try to deliver a notification. Secrets and webhook URLs' paths are never stored.
- */
-const alertTables = (l: Layout) => [
-  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_rules')}${onCluster(l)} (
-  Id String,
-  Version UInt64,
-  Deleted Bool,
-  Spec String CODEC(ZSTD(1)),
-  UpdatedAt DateTime64(3)
-) ENGINE = ${versioned(l, 'alert_rules')}
-ORDER BY Id`,
-  ...distributedTable(l, 'alert_rules', 'cityHash64(Id)'),
-  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_events')}${onCluster(l)} (
-  Time DateTime64(3),
-  RuleId String,
-  RuleName String,
-  Metric LowCardinality(String),
-  State LowCardinality(String),
-  Value Nullable(Float64),
-  Threshold Float64,
-  Since DateTime64(3)
-) ENGINE = ${engine(l, 'MergeTree', 'alert_events')}
-ORDER BY (RuleId, Time)`,
-  ...distributedTable(l, 'alert_events', 'cityHash64(RuleId)'),
-  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'alert_deliveries')}${onCluster(l)} (
-  Time DateTime64(3),
-  DeliveryId String,
-  RuleId String,
-  RuleName String,
-  State LowCardinality(String),
-  Webhook String,
-  Target String,
-  Attempt UInt16,
-  HttpStatus UInt16,
-  Ok Bool,
-  Error String,
-  DurationMs Float64
-) ENGINE = ${engine(l, 'MergeTree', 'alert_deliveries')}
-PARTITION BY toYYYYMM(Time)
-ORDER BY (Time, DeliveryId)
-TTL toDateTime(Time) + toIntervalDay(90)
-SETTINGS ttl_only_drop_parts = 1`,
-  ...distributedTable(l, 'alert_deliveries', 'cityHash64(DeliveryId)'),
-]
-
 /**
  * v10: the attempt rollup narrowed to what incident detection and provider health read: per minute,
  * target, error class and kind. attempts_1m keeps the caller (key, team, workflow) and so, with many
@@ -412,23 +323,6 @@ SELECT
 FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
 GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
 ]
-
-/**
- * v11: gateway keys and teams made through the admin API, versioned like alert rules. A key's
- * secret is never stored: its SHA-256 is, inside Spec, with the last four characters to recognise it.
- */
-const accessTables = (l: Layout) =>
-  ['api_keys', 'api_teams'].flatMap((table) => [
-    `CREATE TABLE IF NOT EXISTS ${localTable(l, table)}${onCluster(l)} (
-  Id String,
-  Version UInt64,
-  Deleted Bool,
-  Spec String CODEC(ZSTD(1)),
-  UpdatedAt DateTime64(3)
-) ENGINE = ${versioned(l, table)}
-ORDER BY Id`,
-    ...distributedTable(l, table, 'cityHash64(Id)'),
-  ])
 
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
   return [

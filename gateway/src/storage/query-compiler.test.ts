@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { OUTCOMES, MetaKeysQuerySchema, QUERY_DIMENSIONS, QUERY_METRICS, QueryRequestSchema } from '@tracegate/schemas'
 import { compileMetaKeys, compileQuery } from './query-compiler.ts'
-import { OUTCOME_SQL } from './migrations.ts'
+import { OUTCOME_SQL } from './span-sql.ts'
 
 const base = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }
 const compile = (q: object) => compileQuery(QueryRequestSchema.parse({ ...base, ...q }), 'tracegate')

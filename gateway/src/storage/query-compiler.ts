@@ -1,5 +1,5 @@
 import type { Dimension, Filter, MetaKeysQuery, Metric, QueryRequest } from '@tracegate/schemas'
-import { OUTCOME_SQL, REJECTED_SQL, RESULT_SQL } from './migrations.ts'
+import { OUTCOME_SQL, REJECTED_SQL, RESULT_SQL } from './span-sql.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
 

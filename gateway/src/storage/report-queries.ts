@@ -8,7 +8,7 @@ import {
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
-import { REJECTED_SQL } from './migrations.ts'
+import { REJECTED_SQL } from './span-sql.ts'
 import { apiRow, queryRows, rowSchema } from './rows.ts'
 
 /**

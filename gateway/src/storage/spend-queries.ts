@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
-import { REJECTED_SQL } from './migrations.ts'
+import { REJECTED_SQL } from './span-sql.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 
 export type SpendScope = 'key' | 'team' | 'user'

@@ -7,7 +7,7 @@ import {
   type TraceListResponse,
   type TraceSummary,
 } from '@tracegate/schemas'
-import { OUTCOME_SQL, RESULT_SQL } from './migrations.ts'
+import { OUTCOME_SQL, RESULT_SQL } from './span-sql.ts'
 import type { SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
 import { formatTimestamp, isoFromClickHouse } from '../spans/time.ts'
