@@ -18,6 +18,7 @@ import { SoftBudgets } from './limits/soft-budgets.ts'
 import type { LimitsStore } from './limits/types.ts'
 import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
+import { ShadowSender } from './shadow/sender.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { yieldToEventLoop } from './storage/engine-priority.ts'
 import { migrate } from './storage/migrate.ts'
@@ -280,6 +281,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     },
   })
   await rebuildBudgets(limits, store, log)
+  const shadow = new ShadowSender(config.shadow, recorder)
+  metrics.watchShadow(shadow.queue)
   await app.register(proxyRoutes, {
     config,
     router,
@@ -288,6 +291,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     recorder,
     providers,
     cooldowns: new Cooldowns(),
+    shadow,
   })
   const queryTimeoutMs = config.storage.query_timeout_ms
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
@@ -335,6 +339,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       await app.close()
       clearTimeout(grace)
       clearInterval(idle)
+      await shadow.close(config.server.shutdown_grace_ms, log)
       await alerts.close()
       directory.close()
       softBudgets.close()

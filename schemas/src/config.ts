@@ -4,6 +4,7 @@ import { LimitsConfigSchema, LimitsSchema, NamedLimitsSchema } from './limits.ts
 
 import { BUILTIN_PROVIDER_NAMES, PROVIDER_TYPES } from './providers.ts'
 import { AlertsConfigSchema } from './alerts.ts'
+import { ShadowQueueSchema, ShadowSchema } from './shadow.ts'
 
 const url = z.string().url()
 
@@ -101,6 +102,7 @@ export const TargetGroupSchema: z.ZodType<TargetGroup, unknown> = z.lazy(() =>
 export const ModelAliasSchema = RoutingPolicySchema.extend({
   name: z.string().min(1),
   targets: z.array(z.union([ModelTargetSchema, TargetGroupSchema])).min(1),
+  shadow: ShadowSchema.optional(),
 }).strict()
 
 export const isTargetGroup = (t: ModelTarget | TargetGroup): t is TargetGroup => 'targets' in t
@@ -265,6 +267,7 @@ export const ConfigSchema = z
     otlp: OtlpConfigSchema.optional(),
     incidents: IncidentSettingsSchema.default(IncidentSettingsSchema.parse({})),
     alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
+    shadow: ShadowQueueSchema.default(ShadowQueueSchema.parse({})),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
@@ -310,6 +313,14 @@ export const ConfigSchema = z
             })
         })
       check(m.targets, ['models', i, 'targets'])
+      m.shadow?.targets.forEach((t, j) => {
+        if (!known.has(t.provider))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'shadow', 'targets', j, 'provider'],
+            message: `unknown provider "${t.provider}"`,
+          })
+      })
     })
     const keyNames = new Set<string>()
     cfg.keys.forEach((k, i) => {

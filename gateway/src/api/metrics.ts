@@ -171,11 +171,47 @@ export class GatewayMetrics implements RowSink {
     })
   }
 
+  private readonly shadowCalls = new Counter({
+    name: 'tracegate_shadow_calls_total',
+    help: 'Shadow calls by target and whether they answered (not in the attempt and cost metrics)',
+    labelNames: ['provider', 'model', 'result'],
+    registers: [this.registry],
+  })
+  private readonly shadowCost = new Counter({
+    name: 'tracegate_shadow_cost_usd_total',
+    help: 'What shadow calls cost, by target: spent on comparison, not billed to any request',
+    labelNames: ['provider', 'model'],
+    registers: [this.registry],
+  })
+
+  /** Shadow calls dropped because the shadow queue was full, read at each scrape. */
+  watchShadow(queue: { readonly dropped: number }): void {
+    let seen = 0
+    new Counter({
+      name: 'tracegate_shadow_dropped_total',
+      help: 'Sampled shadow calls not sent: shadow.max_in_flight and shadow.max_queued were full',
+      registers: [this.registry],
+      collect() {
+        if (queue.dropped > seen) this.inc(queue.dropped - seen)
+        seen = queue.dropped
+      },
+    })
+  }
+
+  private addShadow(r: SpanRow, provider: string, model: string): void {
+    this.shadowCalls.labels({ provider, model, result: r.ErrorType ? 'error' : 'ok' }).inc()
+    if (r.CostUsd !== null) this.shadowCost.labels({ provider, model }).inc(r.CostUsd)
+  }
+
   add(rows: SpanRow[]): void {
     const L = this.labels
     for (const r of rows) {
       const provider = L.provider(r.Provider)
       const model = L.model(r.Provider, r.RequestModel)
+      if (r.SpanAttributes['tracegate.shadow'] === 'true') {
+        this.addShadow(r, provider, model)
+        continue
+      }
       if (r.SpanKind === 'Server') {
         this.requestCounter(L.route(r.Route), L.status(r.HttpStatus), provider, model).inc()
         continue

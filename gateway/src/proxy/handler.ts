@@ -140,6 +140,8 @@ export async function handleProxy(
     obs.requestBody = body?.raw ?? null
     const run = planRun(deps, spec, req, reply, obs, plan, request, identity)
     takeOver(deps, reply)
+    // A caller's own provider key is never spent on the operator's experiment.
+    if (plan.shadow && !identity.forwardKey) deps.shadow.offer(run, request.json)
     const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
     await answer(deps.recorder, reply, obs, outcome)
   } catch (err) {

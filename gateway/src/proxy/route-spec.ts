@@ -6,6 +6,7 @@ import type { Cooldowns } from '../routing/cooldown.ts'
 import type { KeyAuthenticator } from '../keys/authenticate.ts'
 import type { Enforcer } from '../limits/enforcer.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
+import type { ShadowSender } from '../shadow/sender.ts'
 
 export interface ProxyDeps {
   config: Config
@@ -14,6 +15,7 @@ export interface ProxyDeps {
   limits: Enforcer
   recorder: SpanRecorder
   cooldowns: Cooldowns
+  shadow: ShadowSender
 }
 
 /** How one client route maps onto an upstream: wire format, plan and path. */

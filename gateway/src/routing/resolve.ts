@@ -27,6 +27,13 @@ const makeTarget = (adapter: ProviderAdapter, model: string, weight = 1): Target
   key: `${adapter.name}/${model}`,
 })
 
+/** An alias's shadow targets and which of its requests go to them too (shadow/). */
+export interface ShadowPlan {
+  targets: Target[]
+  sample: number
+  match: { workflow?: string[]; team?: string[] }
+}
+
 /** A nested pool of targets with its own strategy. */
 export interface RouteGroup {
   strategy: 'fallback' | 'loadbalance'
@@ -45,6 +52,8 @@ export interface RoutePlan {
   /** Every target of the tree, in configuration order. */
   targets: Target[]
   policy: RoutingPolicy
+  /** The alias's shadow targets, when it has some. */
+  shadow?: ShadowPlan
 }
 
 export const leaves = (nodes: RouteNode[]): Target[] => nodes.flatMap((n) => (isGroup(n) ? leaves(n.children) : [n]))
@@ -64,7 +73,10 @@ const direct = (target: Target, requestedModel: string): RoutePlan => ({
 })
 
 export class ModelRouter {
-  private readonly aliases: Map<string, { alias: ModelAlias; tree: RouteNode[]; targets: Target[] }>
+  private readonly aliases: Map<
+    string,
+    { alias: ModelAlias; tree: RouteNode[]; targets: Target[]; shadow: ShadowPlan | undefined }
+  >
 
   constructor(
     config: Config,
@@ -73,7 +85,7 @@ export class ModelRouter {
     this.aliases = new Map(
       config.models.map((alias) => {
         const tree = alias.targets.map((t) => this.node(t))
-        return [alias.name, { alias, tree, targets: leaves(tree) }]
+        return [alias.name, { alias, tree, targets: leaves(tree), shadow: this.shadow(alias) }]
       }),
     )
   }
@@ -82,6 +94,12 @@ export class ModelRouter {
     if (isTargetGroup(t))
       return { strategy: t.strategy, weight: t.weight, children: t.targets.map((c) => this.node(c)) }
     return this.target(t.provider, t.model, t.weight)
+  }
+
+  private shadow(alias: ModelAlias): ShadowPlan | undefined {
+    const s = alias.shadow
+    if (!s) return undefined
+    return { targets: s.targets.map((t) => this.target(t.provider, t.model)), sample: s.sample, match: s.match }
   }
 
   private target(provider: string, model: string, weight = 1): Target {
@@ -94,7 +112,10 @@ export class ModelRouter {
   /** alias → `provider/model` → the default provider with the model unchanged. */
   resolve(model: string, defaultProvider: string): RoutePlan {
     const hit = this.aliases.get(model)
-    if (hit) return { requestedModel: model, alias: hit.alias, tree: hit.tree, targets: hit.targets, policy: hit.alias }
+    if (hit) {
+      const { alias, tree, targets, shadow } = hit
+      return { requestedModel: model, alias, tree, targets, policy: alias, shadow }
+    }
     const slash = model.indexOf('/')
     if (slash > 0) {
       const adapter = this.providers.get(model.slice(0, slash))
@@ -111,6 +132,10 @@ export class ModelRouter {
   }
 
   aliasTargets(): Array<{ alias: string; targets: Target[] }> {
-    return [...this.aliases.entries()].map(([alias, v]) => ({ alias, targets: v.targets }))
+    // Shadow targets too: they are called, and metrics and checks name them.
+    return [...this.aliases.entries()].map(([alias, v]) => ({
+      alias,
+      targets: v.shadow ? [...v.targets, ...v.shadow.targets] : v.targets,
+    }))
   }
 }

@@ -6,6 +6,7 @@ import type { Pricer } from './pricing.ts'
 import type { AttemptObservation, RequestObservation } from './observation.ts'
 import { formatTimestamp } from './time.ts'
 import { maskSecrets } from '../secrets.ts'
+import { outputAttributes } from './output-summary.ts'
 
 export interface BuildOptions {
   serviceName: string
@@ -175,6 +176,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   if (a.ttfbMs !== null) attrs['tracegate.ttfb_ms'] = a.ttfbMs.toFixed(3)
   if (facts.rawUsage !== undefined) attrs['tracegate.usage.raw'] = JSON.stringify(facts.rawUsage)
   if (a.response?.gap) attrs['tracegate.response.capture_gap'] = 'true'
+  if (o.shadow && a.httpStatus > 0 && a.httpStatus < 400) outputAttributes(attrs, o, captured, o.shadow.asksJson)
 
   let responseBody = ''
   let truncated = false
@@ -238,6 +240,7 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     'tracegate.fell_back': String(lastObs?.isFallback ?? false),
   }
   setIf(attrs, 'tracegate.alias', o.alias)
+  if (o.shadow) attrs['tracegate.shadow.sampled'] = 'true'
   setIf(attrs, 'error.type', o.errorType)
   setIf(attrs, 'gen_ai.provider.name', lastObs?.adapter.semconvName)
   setIf(attrs, 'gen_ai.response.model', last?.facts.responseModel)
@@ -299,4 +302,15 @@ export function buildRows(o: RequestObservation, opts: BuildOptions): SpanRow[] 
     row['Events.Attributes'] = o.events.map((e) => e.attributes)
   }
   return [row, ...attempts.map((a) => a.row)]
+}
+
+/**
+ * A shadow call's row: a CLIENT span under the request, marked `tracegate.shadow`, so rollups,
+ * incidents and billed cost leave it out (storage/span-sql.ts SHADOW_SQL) while it keeps its own cost.
+ */
+export function buildShadowRow(o: RequestObservation, a: AttemptObservation, opts: BuildOptions): SpanRow {
+  const { row } = attemptRow(o, a, opts)
+  row.SpanAttributes['tracegate.shadow'] = 'true'
+  row.SpanName += ' (shadow)'
+  return row
 }

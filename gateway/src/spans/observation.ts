@@ -41,6 +41,8 @@ export interface AttemptObservation {
   retryReason: string
   /** Time waited before this attempt (backoff or Retry-After). */
   backoffMs: number
+  /** A shadow call (shadow/): compared, never answered with, billed or counted against limits. */
+  shadow?: true
 }
 
 export interface SpanEvent {
@@ -80,4 +82,6 @@ export interface RequestObservation {
   recorded: boolean
   /** What budgets and rate limits hold for this request until its cost is known, and the headers they add. */
   limits?: { lease: Lease; reservedUsd: number; headers: Record<string, string> }
+  /** Drawn for shadow traffic: its answers are summarised for comparison (tracegate.output.*). */
+  shadow?: { asksJson: boolean }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { SpanRow } from '../storage/span-row.ts'
-import type { RequestObservation } from './observation.ts'
-import { buildRows, type BuildOptions } from './build.ts'
+import type { AttemptObservation, RequestObservation } from './observation.ts'
+import { buildRows, buildShadowRow, type BuildOptions } from './build.ts'
 
 /** What a request cost budgets and token limits: its SERVER row's cost (an unpriced model's is 0) and tokens. */
 const spent = (row: SpanRow) => ({
@@ -27,6 +27,7 @@ const BATCH_MS = 5
  */
 export class SpanRecorder {
   private queue: RequestObservation[] = []
+  private shadows: Array<[RequestObservation, AttemptObservation]> = []
   private scheduled = false
   private queuedSpans = 0
 
@@ -41,10 +42,20 @@ export class SpanRecorder {
     o.recorded = true
     this.queue.push(o)
     this.queuedSpans += 1 + o.attempts.length
-    if (!this.scheduled) {
-      this.scheduled = true
-      setTimeout(() => this.drain(), BATCH_MS)
-    }
+    this.schedule()
+  }
+
+  /** A shadow call, once it is over: its own span in its request's trace, settling nothing. */
+  recordShadow(o: RequestObservation, a: AttemptObservation): void {
+    this.shadows.push([o, a])
+    this.queuedSpans += 1
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setTimeout(() => this.drain(), BATCH_MS)
   }
 
   /** Spans recorded and not yet handed to the sinks (the writer counts them from there). */
@@ -56,7 +67,9 @@ export class SpanRecorder {
   drain(): void {
     this.scheduled = false
     const batch = this.queue
+    const shadows = this.shadows
     this.queue = []
+    this.shadows = []
     this.queuedSpans = 0
     const rows: SpanRow[] = []
     for (const o of batch) {
@@ -70,6 +83,13 @@ export class SpanRecorder {
         rows.push(...buildRows({ ...o, attempts: [], requestBody: null }, this.opts))
         // Its cost is unknown: budgets keep what was held for it, the most it could have cost.
         o.limits?.lease.settle({ costUsd: o.limits.reservedUsd, tokens: 0 })
+      }
+    }
+    for (const [o, a] of shadows) {
+      try {
+        rows.push(buildShadowRow(o, a, this.opts))
+      } catch (err) {
+        this.log.error({ err, traceId: o.traceId }, 'building a shadow span failed; it is not recorded')
       }
     }
     if (!rows.length) return

@@ -1,5 +1,5 @@
 import { addColumns, distributedTable, engine, localTable, onCluster, type Layout } from './layout.ts'
-import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL } from './span-sql.ts'
+import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL, SHADOW_SQL } from './span-sql.ts'
 import { accessTables, alertTables } from './admin-tables.ts'
 
 /**
@@ -230,6 +230,45 @@ const providerCost = (l: Layout) => [
 ]
 
 /**
+ * The views that fill the attempt rollups. v12 leaves shadow calls out: they answer no one, so a
+ * shadow target's failures are no incident of the requests' targets, and cost nobody a budget.
+ */
+const attemptWhere = (version: number) => `SpanKind = 'Client'${version >= 12 ? ` AND NOT (${SHADOW_SQL})` : ''}`
+
+// The target model (what was asked of that provider): an attempt that failed has no response model.
+const attemptsView = (l: Layout, version: 8 | 12) =>
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.attempts_1m_mv${onCluster(l)} TO ${localTable(l, 'attempts_1m')} AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model, KeyName, Team, Workflow,
+  ${OUTCOME_SQL} AS ErrorClass,
+  ${ATTEMPT_KIND_SQL} AS Kind,
+  count() AS Attempts,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${localTable(l, 'spans')} WHERE ${attemptWhere(version)}
+GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`
+
+const targetsView = (l: Layout, version: 10 | 12) =>
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.targets_1m_mv${onCluster(l)} TO ${localTable(l, 'targets_1m')} AS
+SELECT
+  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model,
+  ${OUTCOME_SQL} AS ErrorClass,
+  ${ATTEMPT_KIND_SQL} AS Kind,
+  count() AS Attempts,
+  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
+  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
+FROM ${localTable(l, 'spans')} WHERE ${attemptWhere(version)}
+GROUP BY Minute, Provider, Model, ErrorClass, Kind`
+
+/** v12: the attempt views again, without shadow calls. */
+const attemptViewsWithoutShadow = (l: Layout) => [
+  `DROP VIEW IF EXISTS ${l.database}.attempts_1m_mv${onCluster(l)}`,
+  attemptsView(l, 12),
+  `DROP VIEW IF EXISTS ${l.database}.targets_1m_mv${onCluster(l)}`,
+  targetsView(l, 12),
+]
+
+/**
  * v8: provider health is judged per upstream attempt, not per request: a request a fallback saved
  * still had a failing primary, and blaming the target that answered points on-call at the wrong
  * provider. A per-minute rollup of the attempt (CLIENT) spans by target, error class and kind
@@ -255,17 +294,7 @@ TTL ${retentionTtls(days).attempts_1m}
 SETTINGS ttl_only_drop_parts = 1`,
   ...distributedTable(l, 'attempts_1m'),
   ...dedupWindow(l, ['attempts_1m']),
-  // The target model (what was asked of that provider): an attempt that failed has no response model.
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.attempts_1m_mv${onCluster(l)} TO ${localTable(l, 'attempts_1m')} AS
-SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model, KeyName, Team, Workflow,
-  ${OUTCOME_SQL} AS ErrorClass,
-  ${ATTEMPT_KIND_SQL} AS Kind,
-  count() AS Attempts,
-  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
-  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
-GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`,
+  attemptsView(l, 8),
   ...addColumns(
     l,
     'spans_1m',
@@ -312,16 +341,7 @@ FROM ${l.database}.attempts_1m
 WHERE (SELECT count() FROM ${l.database}.targets_1m) = 0
 GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
       ]),
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.targets_1m_mv${onCluster(l)} TO ${localTable(l, 'targets_1m')} AS
-SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model,
-  ${OUTCOME_SQL} AS ErrorClass,
-  ${ATTEMPT_KIND_SQL} AS Kind,
-  count() AS Attempts,
-  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
-  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${localTable(l, 'spans')} WHERE SpanKind = 'Client'
-GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
+  targetsView(l, 10),
 ]
 
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {
@@ -337,6 +357,7 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 9, name: 'alert rules, events and deliveries', statements: alertTables(l) },
     { version: 10, name: 'target rollup for incidents', statements: targetRollup(l, days) },
     { version: 11, name: 'gateway keys and teams', statements: accessTables(l) },
+    { version: 12, name: 'attempt rollups without shadow calls', statements: attemptViewsWithoutShadow(l) },
   ]
 }
 

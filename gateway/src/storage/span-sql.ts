@@ -39,3 +39,9 @@ export const ATTEMPT_KIND_SQL = `multiIf(
   SpanAttributes['tracegate.is_fallback'] = 'true', 'fallback',
   Attempt > 1, 'retry',
   'first')`
+
+/**
+ * A shadow call: sent to compare a candidate target, answering no one. Left out of attempt
+ * rollups and incidents; its cost is never in its request's (the SERVER row sums its attempts only).
+ */
+export const SHADOW_SQL = `SpanAttributes['tracegate.shadow'] = 'true'`

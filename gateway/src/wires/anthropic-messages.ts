@@ -3,6 +3,7 @@ import { readWith } from './facts.ts'
 import { readAnthropic, anthropicStreamError } from './anthropic-usage.ts'
 import { firstTokenScanner } from './first-token.ts'
 import { jsonRequest } from './request.ts'
+import { readAnthropicAnswer } from './anthropic-answer.ts'
 
 /** `POST /v1/messages`, Anthropic's own format. */
 export const anthropicMessages: WireFormat = {
@@ -10,6 +11,7 @@ export const anthropicMessages: WireFormat = {
   parseRequest: jsonRequest,
   asksUsage: false,
   readResponse: (text, ctx) => readWith(readAnthropic, text, ctx),
+  readAnswer: readAnthropicAnswer,
   firstToken: () => firstTokenScanner('anthropic-messages'),
   streamError: anthropicStreamError,
 }

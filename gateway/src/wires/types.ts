@@ -1,6 +1,7 @@
 import type { Json } from './sse.ts'
 import type { ResponseFacts } from './facts.ts'
 import type { FirstTokenScanner } from './first-token.ts'
+import type { Answer } from './answer.ts'
 
 /** Operations, named as in the GenAI semantic conventions' `gen_ai.operation.name`. */
 export type Operation =
@@ -42,6 +43,8 @@ export interface WireFormat {
   readonly asksUsage: boolean
   /** Tokens, model and finish reasons from a captured response. */
   readResponse(text: string, ctx: ReadContext): ResponseFacts
+  /** The answer's text and tools, to compare two models' answers; absent for formats without one (embeddings). */
+  readAnswer?(text: string, stream: boolean): Answer | null
   /** A scanner for the first output token of a stream; null when the format has no token stream. */
   firstToken(): FirstTokenScanner | null
   /** The event that ends a stream the upstream broke, as this format's clients parse it. */

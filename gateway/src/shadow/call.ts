@@ -1,0 +1,65 @@
+import type { Dispatcher } from 'undici'
+import type { AttemptObservation } from '../spans/observation.ts'
+import type { WireFormat } from '../wires/types.ts'
+import { nowMs } from '../clock.ts'
+import { BodyCapture } from '../upstream/body-capture.ts'
+import { classifyTransportError } from '../upstream/transport-errors.ts'
+
+export interface ShadowCall {
+  dispatcher: Dispatcher
+  origin: string
+  path: string
+  method: Dispatcher.HttpMethod
+  headers: Record<string, string | string[]>
+  body: Buffer | null
+  stream: boolean
+  wire: WireFormat
+  timeoutMs: number
+  captureHead: number
+  captureTail: number
+}
+
+/**
+ * Send one shadow call and read its answer to the end, filling its observation as the plan
+ * runner's attempts are filled (status, first byte and token, the captured body). Nobody waits
+ * for it, so undici's plain request API serves: its stream objects cost nothing anyone feels.
+ */
+export async function callShadow(c: ShadowCall, a: AttemptObservation): Promise<void> {
+  const capture = new BodyCapture(c.captureHead, c.captureTail)
+  const signal = AbortSignal.timeout(c.timeoutMs)
+  let scanner = c.stream ? c.wire.firstToken() : null
+  a.response = capture
+  try {
+    const res = await c.dispatcher.request({
+      origin: c.origin,
+      path: c.path,
+      method: c.method,
+      headers: c.headers,
+      body: c.body,
+      signal,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    })
+    a.httpStatus = res.statusCode
+    if (res.statusCode >= 400) {
+      a.errorType = String(res.statusCode)
+      a.errorMessage = `upstream answered ${res.statusCode}`
+    }
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      capture.push(chunk)
+      a.ttfbMs ??= nowMs() - a.startMs
+      if (scanner?.seen(chunk)) {
+        a.ttftMs = nowMs() - a.startMs
+        scanner = null
+      }
+    }
+  } catch (err) {
+    const e = signal.aborted
+      ? { type: 'timeout', message: `no answer within ${c.timeoutMs} ms` }
+      : classifyTransportError(err)
+    // A stream that broke after its status arrived is interrupted, as the plan runner names it.
+    a.errorType = a.httpStatus && a.httpStatus < 400 && e.type !== 'timeout' ? 'stream_interrupted' : e.type
+    a.errorMessage = e.message
+  }
+  a.endMs = nowMs()
+}

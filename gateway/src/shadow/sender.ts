@@ -1,0 +1,114 @@
+import type { Config } from '@tracegate/schemas'
+import type { Logger } from 'pino'
+import type { PlanRun } from '../routing/run-plan.ts'
+import type { Target } from '../routing/resolve.ts'
+import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
+import type { Json } from '../wires/sse.ts'
+import { asksJson } from '../wires/answer.ts'
+import { newSpanId } from '../spans/ids.ts'
+import { nowMs } from '../clock.ts'
+import { BoundedQueue } from './queue.ts'
+import { shadowTargets } from './sample.ts'
+import { callShadow } from './call.ts'
+
+/** Bytes of a shadow answer kept: as for any attempt, enough for a whole ordinary response. */
+const CAPTURE_HEAD = 1 << 20
+const CAPTURE_TAIL = 64 << 10
+
+export interface ShadowRecorder {
+  recordShadow(o: RequestObservation, a: AttemptObservation): void
+}
+
+function shadowAttempt(run: PlanRun, target: Target, index: number): AttemptObservation {
+  return {
+    spanId: newSpanId(),
+    index: 1,
+    adapter: target.adapter,
+    model: target.model,
+    path: run.upstream(target.adapter).path,
+    startMs: nowMs(),
+    endMs: 0,
+    ttftMs: null,
+    ttfbMs: null,
+    httpStatus: 0,
+    errorType: '',
+    errorMessage: '',
+    response: null,
+    targetIndex: index,
+    resendCount: 0,
+    isFallback: false,
+    retryReason: '',
+    backoffMs: 0,
+    shadow: true,
+  }
+}
+
+/**
+ * Shadow traffic: a sampled request of an alias with `shadow:` is also sent to the shadow targets,
+ * beside its own plan and apart from the client's answer. Each call becomes one more span of the
+ * request's trace once it is over; budgets, limits and cooldowns never see it.
+ */
+export class ShadowSender {
+  readonly queue: BoundedQueue
+
+  constructor(
+    settings: Config['shadow'],
+    private readonly recorder: ShadowRecorder,
+  ) {
+    this.queue = new BoundedQueue(settings.max_in_flight, settings.max_queued)
+  }
+
+  /**
+   * Let shadow calls in flight finish within the grace period, so their spans are recorded; those
+   * still waiting to start are not sent, and any still running after it are cut, both said in the log.
+   */
+  async close(graceMs: number, log: Logger): Promise<void> {
+    const skipped = this.queue.discardWaiting()
+    let timer: NodeJS.Timeout | undefined
+    const over = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))
+    await Promise.race([this.queue.idle(), over])
+    clearTimeout(timer)
+    const cut = this.queue.inFlight
+    if (skipped || cut) log.warn({ skipped, cut }, 'shutdown: shadow calls not sent or cut short are not recorded')
+  }
+
+  /** Shadow this request if its alias asks and it is drawn; returns at once. */
+  offer(run: PlanRun, request: Json): void {
+    const targets = shadowTargets(run.plan.shadow, run.obs.attribution)
+    if (!targets) return
+    run.obs.shadow = { asksJson: asksJson(request) }
+    targets.forEach((target, i) => {
+      if (this.queue.offer(() => this.call(run, target, i))) return
+      run.obs.events.push({
+        timeMs: nowMs(),
+        name: 'shadow dropped: queue full',
+        attributes: { 'tracegate.target': target.key },
+      })
+    })
+  }
+
+  private async call(run: PlanRun, target: Target, index: number): Promise<void> {
+    const a = shadowAttempt(run, target, index)
+    const upstream = run.upstream(target.adapter)
+    const body = run.body(target.model)
+    try {
+      await callShadow(
+        {
+          dispatcher: target.adapter.dispatcher,
+          ...upstream,
+          method: run.method,
+          headers: run.headers(target.adapter, a.spanId, body ? body.length : null),
+          body,
+          stream: run.obs.stream,
+          wire: run.wire,
+          timeoutMs: run.plan.policy.timeout_ms,
+          captureHead: Math.max(CAPTURE_HEAD, run.captureHead),
+          captureTail: CAPTURE_TAIL,
+        },
+        a,
+      )
+    } finally {
+      this.recorder.recordShadow(run.obs, a)
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest'
+import type { Span, TraceResponse } from '@tracegate/schemas'
+import { clientSpans, serverSpan, traceId, until, useGateway } from './harness.ts'
+
+/**
+ * Shadow traffic: a sampled request of an alias with `shadow:` is also sent to the shadow target,
+ * recorded as one more span of its trace, kept out of its cost, its key's budget and the attempt
+ * rollups, and summarised (digest, length, tools, JSON validity) for comparing the two answers.
+ */
+const KEY = 'tg-shadow-key-0001'
+const TOKEN = 'shadow-admin-token'
+const env = useGateway(
+  (mock) => ({
+    providers: { openai: { base_url: `${mock.url}/v1` } },
+    keys: [{ key: KEY, name: 'shadowed', budget_usd: 5, budget_period: 'month' }],
+    models: [
+      {
+        name: 'support-bot',
+        targets: [{ provider: 'openai', model: 'gpt-4o' }],
+        shadow: {
+          targets: [{ provider: 'openai', model: 'gpt-4.1-mini' }],
+          sample: 1,
+          match: { workflow: 'checkout' },
+        },
+      },
+    ],
+  }),
+  { apiKey: KEY, adminToken: TOKEN },
+)
+
+const CHECKOUT = { 'x-tracegate-workflow': 'checkout' }
+const shadowSpan = (t: TraceResponse): Span | undefined =>
+  t.spans.find((s) => s.attributes['tracegate.shadow'] === 'true')
+const primaryAttempt = (t: TraceResponse): Span =>
+  clientSpans(t).find((s) => s.attributes['tracegate.shadow'] !== 'true')!
+
+/** A chat completion body, as OpenAI answers it, with this text and these tool calls. */
+function chatReply(model: string, text: string | null, tools: string[] = []) {
+  return {
+    contentType: 'application/json',
+    body: JSON.stringify({
+      id: `chatcmpl-${model}`,
+      object: 'chat.completion',
+      created: 1,
+      model,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: text,
+            ...(tools.length
+              ? {
+                  tool_calls: tools.map((name, i) => ({
+                    id: `call_${i}`,
+                    type: 'function',
+                    function: { name, arguments: '{}' },
+                  })),
+                }
+              : {}),
+          },
+          finish_reason: tools.length ? 'tool_calls' : 'stop',
+        },
+      ],
+      usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
+    }),
+  }
+}
+
+describe('shadow traffic', () => {
+  it('sends a sampled request to the shadow target too, as a span of its trace, without touching the answer', async () => {
+    const openai = env.openai(KEY)
+    const { data, response } = await openai.chat.completions
+      .create(
+        { model: 'support-bot', messages: [{ role: 'user', content: 'where is my order?' }] },
+        { headers: CHECKOUT },
+      )
+      .withResponse()
+    expect(data.choices[0]!.message.content).toBe('Hello from the mock upstream.')
+    expect(response.headers.get('x-tracegate-attempts')).toBe('1')
+    const t = await env.trace(response.headers.get('x-tracegate-trace-id')!, 3)
+    const server = serverSpan(t)
+    const shadow = shadowSpan(t)!
+    const primary = primaryAttempt(t)
+    expect(t.spans).toHaveLength(3)
+    expect(shadow.kind).toBe('client')
+    expect(shadow.parent_span_id).toBe(server.span_id)
+    expect(shadow.request_model).toBe('gpt-4.1-mini')
+    expect(shadow.name).toBe('chat gpt-4.1-mini (shadow)')
+    expect(shadow.http_status).toBe(200)
+    expect(shadow.workflow).toBe('checkout')
+    expect(shadow.cost_usd).toBeGreaterThan(0)
+    // The request costs what its own attempt cost: the shadow call is not billed to it.
+    expect(server.cost_usd).toBe(primary.cost_usd)
+    expect(server.attributes['tracegate.shadow.sampled']).toBe('true')
+    // The same text from both: the same digest and length.
+    expect(shadow.attributes['tracegate.output.chars']).toBe('29')
+    expect(primary.attributes['tracegate.output.hash']).toBe(shadow.attributes['tracegate.output.hash'])
+    // The mock saw both calls, each with its own model.
+    const models = env.mock.calls.filter((c) => c.path === '/v1/chat/completions').map((c) => c.json.model)
+    expect(models.slice(-2).sort()).toEqual(['gpt-4.1-mini', 'gpt-4o'])
+  })
+
+  it('streams: the shadow call streams too, with its own time to first token', async () => {
+    const openai = env.openai(KEY)
+    const stream = await openai.chat.completions
+      .create(
+        { model: 'support-bot', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: CHECKOUT },
+      )
+      .withResponse()
+    let text = ''
+    for await (const chunk of stream.data) text += chunk.choices[0]?.delta?.content ?? ''
+    expect(text).toBe('Hello from the mock upstream.')
+    const t = await env.trace(stream.response.headers.get('x-tracegate-trace-id')!, 3)
+    const shadow = shadowSpan(t)!
+    expect(shadow.stream).toBe(true)
+    expect(shadow.ttft_ms).toBeGreaterThan(0)
+    expect(shadow.output_tokens).toBe(6)
+    expect(shadow.attributes['tracegate.output.hash']).toBe(primaryAttempt(t).attributes['tracegate.output.hash'])
+  })
+
+  it('a shadow that answers differently or fails changes nothing for the client', async () => {
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, reply: chatReply('gpt-4.1-mini', 'A different answer') })
+    const differs = await env.chat('support-bot', CHECKOUT)
+    expect(differs.status).toBe(200)
+    const t1 = await env.trace(differs, 3)
+    expect(shadowSpan(t1)!.attributes['tracegate.output.hash']).not.toBe(
+      primaryAttempt(t1).attributes['tracegate.output.hash'],
+    )
+    expect(shadowSpan(t1)!.attributes['tracegate.output.chars']).toBe('18')
+
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, status: 500 })
+    const failed = await env.chat('support-bot', CHECKOUT)
+    expect(failed.status).toBe(200)
+    expect(
+      ((await failed.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content,
+    ).toBe('Hello from the mock upstream.')
+    const t2 = await env.trace(failed, 3)
+    expect(shadowSpan(t2)!.error_type).toBe('500')
+    expect(shadowSpan(t2)!.status).toBe('error')
+    expect(serverSpan(t2).status).toBe('ok')
+    expect(serverSpan(t2).error_type).toBe('')
+  })
+
+  it('JSON mode and tool calls are summarised for agreement', async () => {
+    env.mock.fault({ model: 'gpt-4o', times: 1, reply: chatReply('gpt-4o', '{"status":"shipped"}') })
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, reply: chatReply('gpt-4.1-mini', 'shipped, probably') })
+    const json = await env.chat('support-bot', CHECKOUT, { response_format: { type: 'json_object' } })
+    const t1 = await env.trace(json, 3)
+    expect(primaryAttempt(t1).attributes['tracegate.output.json_valid']).toBe('true')
+    expect(shadowSpan(t1)!.attributes['tracegate.output.json_valid']).toBe('false')
+
+    env.mock.fault({ model: 'gpt-4o', times: 1, reply: chatReply('gpt-4o', null, ['lookup_order', 'refund']) })
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, reply: chatReply('gpt-4.1-mini', null, ['lookup_order']) })
+    const tools = await env.chat('support-bot', CHECKOUT)
+    const t2 = await env.trace(tools, 3)
+    expect(primaryAttempt(t2).attributes['tracegate.output.tools']).toBe('["lookup_order","refund"]')
+    expect(shadowSpan(t2)!.attributes['tracegate.output.tools']).toBe('["lookup_order"]')
+    expect(primaryAttempt(t2).attributes['tracegate.output.json_valid']).toBeUndefined()
+  })
+
+  it('only requests that match are shadowed', async () => {
+    const other = await env.chat('support-bot', { 'x-tracegate-workflow': 'search' })
+    const t = await env.trace(other, 2)
+    await env.gw.flushSpans()
+    expect((await env.trace(other, 2)).spans).toHaveLength(2)
+    expect(shadowSpan(t)).toBeUndefined()
+    expect(serverSpan(t).attributes['tracegate.shadow.sampled']).toBeUndefined()
+    expect(primaryAttempt(t).attributes['tracegate.output.hash']).toBeUndefined()
+  })
+
+  it("stays out of the key's budget, the attempt rollups and the attempt metrics", async () => {
+    await env.gw.flushSpans()
+    const db = env.gw.store.database
+    const sum = async (query: string) => {
+      const rs = await env.gw.store.client.query({ query, format: 'JSONEachRow' })
+      return Number(((await rs.json()) as Array<{ v: string | number }>)[0]!.v)
+    }
+    const billed = await sum(`SELECT sum(CostUsd) AS v FROM ${db}.spans WHERE SpanKind = 'Server'`)
+    const shadowCost = await sum(
+      `SELECT sum(CostUsd) AS v FROM ${db}.spans WHERE SpanAttributes['tracegate.shadow'] = 'true'`,
+    )
+    expect(shadowCost).toBeGreaterThan(0)
+    const res = await fetch(`${env.url}/api/limits/usage`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    const { scopes } = (await res.json()) as { scopes: Array<{ name: string; spent_usd: number }> }
+    expect(scopes.find((s) => s.name === 'shadowed')!.spent_usd).toBeCloseTo(billed, 12)
+    expect(await sum(`SELECT count() AS v FROM ${db}.attempts_1m WHERE Model = 'gpt-4.1-mini'`)).toBe(0)
+    expect(await sum(`SELECT count() AS v FROM ${db}.targets_1m WHERE Model = 'gpt-4.1-mini'`)).toBe(0)
+    expect(await sum(`SELECT sum(Attempts) AS v FROM ${db}.targets_1m WHERE Model = 'gpt-4o'`)).toBeGreaterThan(0)
+    const metrics = await (await fetch(`${env.url}/metrics`)).text()
+    expect(metrics).toMatch(/tracegate_shadow_calls_total\{provider="openai",model="gpt-4.1-mini",result="ok"\} [1-9]/)
+    expect(metrics).toMatch(/tracegate_shadow_calls_total\{provider="openai",model="gpt-4.1-mini",result="error"\} 1/)
+    expect(metrics).not.toMatch(/tracegate_upstream_attempts_total\{[^}]*model="gpt-4.1-mini"/)
+  })
+
+  it('a slow shadow does not hold the answer back', async () => {
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, delayHeadersMs: 1500 })
+    const res = await env.chat('support-bot', CHECKOUT)
+    expect(res.status).toBe(200)
+    await res.text()
+    // The client has its whole answer while the shadow call is still waiting for its headers.
+    const shadowCall = env.mock.calls.filter((c) => c.json?.model === 'gpt-4.1-mini').at(-1)!
+    expect(shadowCall.finishedAt).toBe(0)
+    await until('the shadow span', async () => Boolean(shadowSpan(await env.trace(res, 2))))
+    expect(shadowSpan(await env.trace(res, 3))!.http_status).toBe(200)
+    expect(traceId(res)).toMatch(/^[0-9a-f]{32}$/)
+  })
+})
