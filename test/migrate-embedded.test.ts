@@ -75,14 +75,14 @@ const rollupTeams = async (store: Store) =>
 describe('migrations on the embedded engine', () => {
   it('a fresh data directory gets every version and the schema it has always had', async () => {
     const fresh = storeFor('tracegate')
-    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
-    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
     await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
   })
 
-  it('a database already at v11 is left as it is, its spans kept', async () => {
-    const old = storeFor('at_v11')
-    await databaseAt(old, 11)
+  it('a database already at v12 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v12')
+    await databaseAt(old, 12)
     await insertRequest(old, 'before')
     const before = await schema(old)
     expect(await migrate(old, 30, log)).toEqual([])
@@ -91,12 +91,12 @@ describe('migrations on the embedded engine', () => {
     expect(await rollupTeams(old)).toEqual([['before', 'ok', 1]])
   })
 
-  it('a database at v4 gets v5 to v11 and ends with the same schema as a fresh one', async () => {
+  it('a database at v4 gets v5 to v12 and ends with the same schema as a fresh one', async () => {
     const old = storeFor('at_v4')
     await databaseAt(old, 4)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11])
-    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11, 12])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     // The rollup row written before v5 has no outcome; the one after has.
@@ -106,11 +106,11 @@ describe('migrations on the embedded engine', () => {
     ])
   })
 
-  it('a database at v7 gets v8 to v11: requests written before it have no result, later ones do, and attempts roll up', async () => {
+  it('a database at v7 gets v8 to v12: requests written before it have no result, later ones do, and attempts roll up', async () => {
     const old = storeFor('at_v7')
     await databaseAt(old, 7)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11])
+    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11, 12])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     const results = await rows<{ Team: string; Result: string; n: number }>(
@@ -128,11 +128,11 @@ describe('migrations on the embedded engine', () => {
     expect(attempts.map((r) => [r.Team, r.ErrorClass, r.Kind, Number(r.n)])).toEqual([['after', 'ok', 'first', 1]])
   })
 
-  it('a database at v9 gets v10 and v11: the target rollup is filled from the attempt rollup once, then by its view', async () => {
+  it('a database at v9 gets v10 to v12: the target rollup is filled from the attempt rollup once, then by its view', async () => {
     const old = storeFor('at_v9')
     await databaseAt(old, 9)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([10, 11])
+    expect(await migrate(old, 30, log)).toEqual([10, 11, 12])
     const targets = async () =>
       (
         await rows<{ Provider: string; Model: string; Kind: string; n: number }>(
@@ -150,6 +150,25 @@ describe('migrations on the embedded engine', () => {
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
   })
 
+  it('a database at v11 gets v12: shadow calls written after it are in neither attempt rollup', async () => {
+    const old = storeFor('at_v11')
+    await databaseAt(old, 11)
+    expect(await migrate(old, 30, log)).toEqual([12])
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+    await insertRequest(old, 'after')
+    await old.client.command({
+      query: `INSERT INTO ${old.database}.spans (Timestamp, TraceId, SpanId, ParentSpanId, SpanKind, StatusCode, Provider, RequestModel, ResponseModel, Team, Attempt, HttpStatus, SpanAttributes)
+        VALUES (now64(9), '0123456789abcdef0123456789abcdef', '2123456789abcdef', '0123456789abcdef', 'Client', 'Ok', 'openai', 'gpt-4.1', 'gpt-4.1', 'after', 1, 200, map('tracegate.shadow', 'true'))`,
+    })
+    for (const table of ['attempts_1m', 'targets_1m']) {
+      const models = await rows<{ Model: string; n: number }>(
+        old,
+        `SELECT Model, sum(Attempts) AS n FROM ${old.database}.${table} GROUP BY Model`,
+      )
+      expect(models.map((r) => [r.Model, Number(r.n)])).toEqual([['gpt-4o', 1]])
+    }
+  })
+
   it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
     // No server runs here, let alone a cluster: the engine's parser is what can check cluster DDL.
     const formatted = async (layout: Layout) => {
@@ -161,9 +180,9 @@ describe('migrations on the embedded engine', () => {
       return out
     }
     expect(engine.cluster).toBe('')
-    expect(await formatted({ database: 'tracegate' })).toHaveLength(39)
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(43)
     const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
-    expect(cluster).toHaveLength(52)
+    expect(cluster).toHaveLength(56)
     expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })
