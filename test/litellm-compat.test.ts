@@ -13,6 +13,7 @@ const env = useGateway(
   (mock) => ({
     providers: { openai: { base_url: `${mock.url}/v1` } },
     keys: [{ key: 'tg-config-anchor-key', name: 'anchor' }],
+    litellm: { response_cost_header: true },
   }),
   { adminToken: MASTER },
 )
@@ -156,5 +157,23 @@ describe('LiteLLM attribution and headers', () => {
       trace_name: 'checkout-flow',
       session_id: 'sess-9',
     })
+  })
+
+  it('x-litellm-response-cost: a non-streamed answer carries what its span records; a stream carries none', async () => {
+    const openai = new OpenAI({ apiKey: 'tg-config-anchor-key', baseURL: `${env.url}/v1`, maxRetries: 0 })
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'what does this cost?' }] })
+      .withResponse()
+    expect(data.choices[0]!.message.content).toBe('Hello from the mock upstream.')
+    const header = response.headers.get('x-litellm-response-cost')
+    const span = serverSpan(await env.trace(response.headers.get('x-tracegate-trace-id')!))
+    expect(span.cost_usd).toBeGreaterThan(0)
+    expect(Number(header)).toBeCloseTo(span.cost_usd!, 12)
+    const stream = await openai.chat.completions
+      .create({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'and this?' }] })
+      .withResponse()
+    for await (const chunk of stream.data) void chunk
+    expect(stream.response.headers.get('x-litellm-response-cost')).toBeNull()
+    expect(stream.response.headers.get('x-litellm-call-id')).toBe(stream.response.headers.get('x-tracegate-trace-id'))
   })
 })

@@ -33,6 +33,8 @@ describe('tracegate import litellm', () => {
     const written = readFileSync(out, 'utf8')
     expect(written.split('\n')[0]).toBe(`# converted from ${FIXTURE} by tracegate import litellm`)
     const config = parseConfig(parseYaml(written), env)
+    // Its clients may read LiteLLM's cost header: the converted config keeps sending it.
+    expect(config.litellm.response_cost_header).toBe(true)
 
     // Two Azure resources behind one name: two providers, load-balanced by weight, then Claude.
     expect(config.providers.azure).toMatchObject({

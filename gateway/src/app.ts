@@ -19,6 +19,7 @@ import type { LimitsStore } from './limits/types.ts'
 import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { ShadowSender } from './shadow/sender.ts'
+import { costOfAnswer } from './spans/attempt-cost.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { yieldToEventLoop } from './storage/engine-priority.ts'
 import { migrate } from './storage/migrate.ts'
@@ -292,6 +293,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     providers,
     cooldowns: new Cooldowns(),
     shadow,
+    responseCost: config.litellm.response_cost_header ? (o, a) => costOfAnswer(pricer, o, a) : undefined,
   })
   const queryTimeoutMs = config.storage.query_timeout_ms
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })

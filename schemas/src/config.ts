@@ -240,6 +240,18 @@ export const RoutingLimitsSchema = z
   })
   .strict()
 
+/** What clients moved from a LiteLLM proxy may still read (`tracegate import litellm` turns it on). */
+export const LitellmCompatSchema = z
+  .object({
+    /**
+     * `x-litellm-response-cost` on non-streamed answers: the gateway waits for the whole body (up to
+     * 1 MiB, else the header is left out) and prices it before answering. Off by default: it costs
+     * the body's transfer time and a parse on the request path. Streams never carry it.
+     */
+    response_cost_header: z.boolean().default(false),
+  })
+  .strict()
+
 export const ConfigSchema = z
   .object({
     server: ServerConfigSchema.default(ServerConfigSchema.parse({})),
@@ -268,6 +280,7 @@ export const ConfigSchema = z
     incidents: IncidentSettingsSchema.default(IncidentSettingsSchema.parse({})),
     alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})),
     shadow: ShadowQueueSchema.default(ShadowQueueSchema.parse({})),
+    litellm: LitellmCompatSchema.default(LitellmCompatSchema.parse({})),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()

@@ -71,6 +71,8 @@ export class LiteLlmImport {
     const models = this.aliases(router)
     if (Object.keys(this.providers).length) out.providers = this.providers
     if (models.length) out.models = models
+    // Its clients may read the cost header LiteLLM sends on every answer.
+    out.litellm = { response_cost_header: true }
     this.general(out)
     this.litellmSettings()
     Object.assign(

@@ -2,7 +2,8 @@ import type { FastifyReply } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import { nowMs } from '../clock.ts'
 import type { Outcome } from '../routing/run-plan.ts'
-import type { RequestObservation } from '../spans/observation.ts'
+import type { UpstreamResponse } from '../upstream/call.ts'
+import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
 import { downstreamHeaders } from './headers.ts'
 
@@ -41,6 +42,27 @@ function gatewayFailure(obs: RequestObservation, reason: 'timeout' | 'unreachabl
   )
 }
 
+/** Prices an answered attempt from its captured body, for LiteLLM's x-litellm-response-cost. */
+export type ResponseCost = (obs: RequestObservation, attempt: AttemptObservation) => number | null
+
+/** The most of a body held back to price it before answering. */
+const COST_HEADER_MAX_BYTES = 1 << 20
+
+/**
+ * LiteLLM's cost header, when asked for: only a non-streamed success can be priced before its
+ * head goes out, and only by waiting for its body, which is then relayed all at once.
+ */
+async function costHeader(
+  responseCost: ResponseCost | undefined,
+  obs: RequestObservation,
+  response: UpstreamResponse,
+): Promise<Record<string, string>> {
+  if (!responseCost || obs.stream || response.status >= 400) return {}
+  if (!(await response.body.whole(COST_HEADER_MAX_BYTES))) return {}
+  const usd = responseCost(obs, obs.attempts.at(-1)!)
+  return usd === null ? {} : { 'x-litellm-response-cost': String(Number(usd.toFixed(12))) }
+}
+
 /**
  * Answer the client with how the plan ended, and record the request once it is over: the one
  * place the proxy writes an answer after the reply was hijacked.
@@ -50,11 +72,16 @@ export async function answer(
   reply: FastifyReply,
   obs: RequestObservation,
   outcome: Outcome,
+  responseCost?: ResponseCost,
 ): Promise<void> {
   const res = reply.raw
   if (outcome.kind === 'relay') {
     const { response } = outcome
-    res.writeHead(response.status, downstreamHeaders(response.headers, ours(obs), response.rewritesBody))
+    const extra = await costHeader(responseCost, obs, response)
+    res.writeHead(
+      response.status,
+      downstreamHeaders(response.headers, { ...ours(obs), ...extra }, response.rewritesBody),
+    )
     await response.body.relay(res)
     const last = obs.attempts.at(-1)!
     settle(obs, last.httpStatus, last.errorType, last.errorMessage)

@@ -143,7 +143,7 @@ export async function handleProxy(
     // A caller's own provider key is never spent on the operator's experiment.
     if (plan.shadow && !identity.forwardKey) deps.shadow.offer(run, request.json)
     const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
-    await answer(deps.recorder, reply, obs, outcome)
+    await answer(deps.recorder, reply, obs, outcome, deps.responseCost)
   } catch (err) {
     if (!(err instanceof GatewayError)) req.log.error({ err, trace_id: obs.traceId }, 'proxy failure')
     if (!identity) untrusted(obs)

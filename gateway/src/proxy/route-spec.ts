@@ -7,6 +7,7 @@ import type { KeyAuthenticator } from '../keys/authenticate.ts'
 import type { Enforcer } from '../limits/enforcer.ts'
 import type { SpanRecorder } from '../spans/recorder.ts'
 import type { ShadowSender } from '../shadow/sender.ts'
+import type { ResponseCost } from './answer.ts'
 
 export interface ProxyDeps {
   config: Config
@@ -16,6 +17,8 @@ export interface ProxyDeps {
   recorder: SpanRecorder
   cooldowns: Cooldowns
   shadow: ShadowSender
+  /** Set when config.litellm.response_cost_header asks for x-litellm-response-cost. */
+  responseCost?: ResponseCost
 }
 
 /** How one client route maps onto an upstream: wire format, plan and path. */

@@ -46,3 +46,9 @@ export function priceAttempt(
     ? priceAs(pricer, a, a.model, facts)
     : cost
 }
+
+/** An answered attempt's cost from its captured body, read as its span will read it (x-litellm-response-cost). */
+export function costOfAnswer(pricer: Pricer, o: RequestObservation, a: AttemptObservation): number | null {
+  const facts = o.wire.readResponse(a.response?.text() ?? '', { stream: false, quirks: a.adapter.usageQuirks })
+  return priceAttempt(o, a, facts, pricer).usd
+}

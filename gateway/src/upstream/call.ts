@@ -51,6 +51,11 @@ export interface LiveBody {
   relay(res: ServerResponse): Promise<void>
   /** Resolves once the attempt is over, relayed or not: its observation is complete. */
   readonly finished: Promise<void>
+  /**
+   * Before relaying: resolves true once the whole body has arrived (held until relayed), false as
+   * soon as more than `maxBytes` wait or the upstream broke, so nothing large is held back.
+   */
+  whole(maxBytes: number): Promise<boolean>
 }
 
 /** An upstream response whose head is in and whose body is still arriving. */
@@ -102,6 +107,8 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
   private handedOver = false
   private sink: ServerResponse | null = null
   private queued: Buffer[] = []
+  private queuedBytes = 0
+  private wholeWaiter: { maxBytes: number; resolve: (whole: boolean) => void } | null = null
   private upstreamEnded = false
   private broken: { type: string; message: string } | null = null
   private settled = false
@@ -177,7 +184,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
       this.clearWait()
       this.handOver()
     }
-    if (!this.sink) return void this.queued.push(chunk)
+    if (!this.sink) return this.queue(chunk)
     if (!this.write(chunk)) {
       controller.pause()
       this.sink.once('drain', () => controller.resume())
@@ -191,6 +198,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
     }
     if (!this.handedOver) this.handOver()
     this.upstreamEnded = true
+    this.answerWhole(true)
     if (this.sink) this.endSink()
   }
 
@@ -201,6 +209,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
     obs.errorMessage = e.message
     if (!this.handedOver) return this.finish({ kind: 'failed' })
     this.broken = e
+    this.answerWhole(false)
     if (this.sink) this.breakSink()
   }
 
@@ -228,6 +237,23 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
       body: this,
       rewritesBody: this.filter !== null,
     })
+  }
+
+  private queue(chunk: Buffer): void {
+    this.queued.push(chunk)
+    this.queuedBytes += chunk.length
+    if (this.wholeWaiter && this.queuedBytes > this.wholeWaiter.maxBytes) this.answerWhole(false)
+  }
+
+  private answerWhole(whole: boolean): void {
+    this.wholeWaiter?.resolve(whole)
+    this.wholeWaiter = null
+  }
+
+  whole(maxBytes: number): Promise<boolean> {
+    if (this.upstreamEnded) return Promise.resolve(true)
+    if (this.broken || this.queuedBytes > maxBytes) return Promise.resolve(false)
+    return new Promise((resolve) => (this.wholeWaiter = { maxBytes, resolve }))
   }
 
   relay(res: ServerResponse): Promise<void> {
