@@ -11,7 +11,7 @@ const KEY = 'tg-shadow-key-0001'
 const TOKEN = 'shadow-admin-token'
 const env = useGateway(
   (mock) => ({
-    providers: { openai: { base_url: `${mock.url}/v1` } },
+    providers: { openai: { base_url: `${mock.url}/v1` }, anthropic: { base_url: mock.url } },
     keys: [{ key: KEY, name: 'shadowed', budget_usd: 5, budget_period: 'month' }],
     models: [
       {
@@ -21,6 +21,17 @@ const env = useGateway(
           targets: [{ provider: 'openai', model: 'gpt-4.1-mini' }],
           sample: 1,
           match: { workflow: 'checkout' },
+        },
+      },
+      {
+        name: 'claude-bot',
+        targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }],
+        shadow: {
+          targets: [
+            { provider: 'anthropic', model: 'claude-haiku-4-5' },
+            { provider: 'openai', model: 'gpt-4o-mini' },
+          ],
+          sample: 1,
         },
       },
     ],
@@ -205,5 +216,27 @@ describe('shadow traffic', () => {
     await until('the shadow span', async () => Boolean(shadowSpan(await env.trace(res, 2))))
     expect(shadowSpan(await env.trace(res, 3))!.http_status).toBe(200)
     expect(traceId(res)).toMatch(/^[0-9a-f]{32}$/)
+  })
+
+  it("Anthropic's messages: shadowed to a target that speaks them; one that does not is skipped and said so", async () => {
+    const stream = await env
+      .anthropic(KEY)
+      .messages.create({
+        model: 'claude-bot',
+        max_tokens: 64,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .withResponse()
+    for await (const event of stream.data) void event
+    const t = await env.trace(stream.response.headers.get('x-tracegate-trace-id')!, 3)
+    expect(t.spans).toHaveLength(3)
+    const shadow = shadowSpan(t)!
+    expect(shadow.request_model).toBe('claude-haiku-4-5')
+    expect(shadow.attributes['tracegate.output.hash']).toBe(primaryAttempt(t).attributes['tracegate.output.hash'])
+    expect(shadow.output_tokens).toBe(6)
+    expect(serverSpan(t).events.map((e) => [e.name, e.attributes['tracegate.target']])).toEqual([
+      ['shadow skipped: target does not speak this route', 'openai/gpt-4o-mini'],
+    ])
   })
 })

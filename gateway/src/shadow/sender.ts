@@ -72,19 +72,22 @@ export class ShadowSender {
     if (skipped || cut) log.warn({ skipped, cut }, 'shutdown: shadow calls not sent or cut short are not recorded')
   }
 
-  /** Shadow this request if its alias asks and it is drawn; returns at once. */
-  offer(run: PlanRun, request: Json): void {
+  /**
+   * Shadow this request if its alias asks and it is drawn; returns at once. A target the route
+   * cannot send to (`fits`: a non-Anthropic one on /v1/messages) is skipped, and said so.
+   */
+  offer(run: PlanRun, request: Json, fits: (t: Target) => boolean): void {
     const targets = shadowTargets(run.plan.shadow, run.obs.attribution)
     if (!targets) return
     run.obs.shadow = { asksJson: asksJson(request) }
     targets.forEach((target, i) => {
-      if (this.queue.offer(() => this.call(run, target, i))) return
-      run.obs.events.push({
-        timeMs: nowMs(),
-        name: 'shadow dropped: queue full',
-        attributes: { 'tracegate.target': target.key },
-      })
+      if (!fits(target)) return this.note(run, 'shadow skipped: target does not speak this route', target)
+      if (!this.queue.offer(() => this.call(run, target, i))) this.note(run, 'shadow dropped: queue full', target)
     })
+  }
+
+  private note(run: PlanRun, name: string, target: Target): void {
+    run.obs.events.push({ timeMs: nowMs(), name, attributes: { 'tracegate.target': target.key } })
   }
 
   private async call(run: PlanRun, target: Target, index: number): Promise<void> {
