@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Span, TraceResponse } from '@tracegate/schemas'
 import { clientSpans, serverSpan, traceId, until, useGateway } from './harness.ts'
+import { launchBrowser } from './browser.ts'
 
 /**
  * Shadow traffic: a sampled request of an alias with `shadow:` is also sent to the shadow target,
@@ -238,5 +239,31 @@ describe('shadow traffic', () => {
     expect(serverSpan(t).events.map((e) => [e.name, e.attributes['tracegate.target']])).toEqual([
       ['shadow skipped: target does not speak this route', 'openai/gpt-4o-mini'],
     ])
+  })
+
+  it("the trace's waterfall shows the shadow call apart from the attempts, and the response shown is the answer's", async () => {
+    env.mock.fault({ model: 'gpt-4.1-mini', times: 1, reply: chatReply('gpt-4.1-mini', 'The shadow says otherwise') })
+    const res = await env.chat('support-bot', CHECKOUT)
+    await env.trace(res, 3)
+    const browser = await launchBrowser()
+    try {
+      const page = await browser.newPage()
+      await page.goto(`${env.url}/traces/${traceId(res)}`)
+      await page.getByLabel('Admin token').fill(TOKEN)
+      await page.getByRole('button', { name: 'Continue' }).click()
+      await page.getByTestId('waterfall').waitFor()
+      expect(await page.getByTestId('wf-attempt').count()).toBe(1)
+      expect(await page.getByTestId('wf-shadow').count()).toBe(1)
+      expect(await page.getByTestId('wf-shadow').textContent()).toContain('gpt-4.1-mini')
+      expect(await page.getByTestId('attempt-count').textContent()).toBe('1')
+      // The response shown by default is the one the client got, not the shadow's.
+      await page.getByText('Hello from the mock upstream.').first().waitFor()
+      expect(await page.getByText('The shadow says otherwise').count()).toBe(0)
+      await page.getByTestId('wf-shadow').click()
+      await page.getByText('Shadow call: chat gpt-4.1-mini (shadow)').waitFor()
+      expect(await page.getByText('The shadow says otherwise').count()).toBe(1)
+    } finally {
+      await browser.close()
+    }
   })
 })
