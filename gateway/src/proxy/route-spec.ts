@@ -14,6 +14,8 @@ export interface ProxyDeps {
   limits: Enforcer
   recorder: SpanRecorder
   cooldowns: Cooldowns
+  /** TRACEGATE_ADMIN_TOKEN: only a request carrying it may inject a fault (routing/injected-fault.ts). */
+  adminToken?: string
 }
 
 /** How one client route maps onto an upstream: wire format, plan and path. */

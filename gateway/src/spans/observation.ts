@@ -41,6 +41,8 @@ export interface AttemptObservation {
   retryReason: string
   /** Time waited before this attempt (backoff or Retry-After). */
   backoffMs: number
+  /** The failure this attempt was synthesised as (x-tracegate-inject-fault); the upstream was not called. */
+  injectedFault?: string
 }
 
 export interface SpanEvent {
