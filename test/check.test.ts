@@ -89,7 +89,7 @@ describe('tracegate check (without --live)', () => {
     expect(find(rows, 'model', 'smart -> backup/gpt-4o')).toMatchObject({ status: 'pass', detail: 'offered by backup' })
     expect(find(rows, 'route', 'smart')).toMatchObject({
       status: 'pass',
-      detail: 'fallback to openai/gpt-4o, backup/gpt-4o, 1 retries per target',
+      detail: 'fallback to openai/gpt-4o, backup/gpt-4o, 1 retry per target',
     })
     expect(find(rows, 'budgets', 'team ops')).toMatchObject({ step: 4, status: 'pass', detail: '$100/month, rpm 600' })
     expect(find(rows, 'fallback-config', 'smart')).toMatchObject({ status: 'pass' })

@@ -15,7 +15,7 @@ export function livePlan(facts: CheckFacts): LivePlan {
   let requests = 0
   let worstUsd = 0
   for (const a of facts.aliases) {
-    const n = (a.embedding ? 1 : FEATURE_PROBES) + (a.targets.length > 1 ? FAULT_PROBES : 0)
+    const n = (a.embedding ? 1 : FEATURE_PROBES) + (a.targets.length > 1 && facts.fault_injection ? FAULT_PROBES : 0)
     requests += n
     worstUsd += n * a.probe_usd
   }

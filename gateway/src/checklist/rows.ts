@@ -45,7 +45,15 @@ function modelRows(facts: CheckFacts): CheckRow[] {
 
 function routeRows(a: CheckAlias, listed: Map<string, string | null>): CheckRow[] {
   const targets = a.targets.map((t) => `${t.provider}/${t.model}`).join(', ')
-  const rows = [row(2, 'route', a.name, 'pass', `${a.strategy} to ${targets}, ${a.retries} retries per target`)]
+  const rows = [
+    row(
+      2,
+      'route',
+      a.name,
+      'pass',
+      `${a.strategy} to ${targets}, ${a.retries} ${a.retries === 1 ? 'retry' : 'retries'} per target`,
+    ),
+  ]
   for (const t of a.targets) {
     const subject = `${a.name} -> ${t.provider}/${t.model}`
     if (t.offered) rows.push(row(2, 'model', subject, 'pass', `offered by ${t.provider}`))

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { CheckFactsSchema, type CheckAlias, type CheckFacts } from '@tracegate/schemas'
+import { CheckFactsSchema, type CheckFacts } from '@tracegate/schemas'
 import { loadConfig } from '../config/load.ts'
 import { fail } from './gateway-client.ts'
 import { staticRows, type CheckRow } from '../checklist/rows.ts'
@@ -92,15 +92,23 @@ async function confirmed(o: Options, f: CheckFacts): Promise<void> {
 }
 
 /** Every live probe, one request at a time (no burst on anyone's rate limit); fallback traces are read last. */
-async function liveRows(ctx: LiveContext, aliases: CheckAlias[]): Promise<CheckRow[]> {
+async function liveRows(ctx: LiveContext, f: CheckFacts): Promise<CheckRow[]> {
   const rows: CheckRow[] = []
   const pending = []
-  for (const a of aliases) {
+  for (const a of f.aliases) {
     if (a.embedding) rows.push(await probeEmbeddings(ctx, a))
     else for (const kind of ['chat', 'stream', 'json', 'tools'] as const) rows.push(await probeChat(ctx, a, kind))
-    if (a.targets.length > 1) pending.push(...(await sendFaults(ctx, a)))
+    if (a.targets.length > 1 && f.fault_injection) pending.push(...(await sendFaults(ctx, a)))
   }
-  if (!aliases.some((a) => a.embedding))
+  if (!f.fault_injection)
+    rows.push({
+      step: 5,
+      check: 'fallback-live',
+      subject: '-',
+      status: 'fail',
+      detail: 'not exercised: the gateway has no TRACEGATE_ADMIN_TOKEN, which fault injection needs',
+    })
+  if (!f.aliases.some((a) => a.embedding))
     rows.push({
       step: 3,
       check: 'embeddings',
@@ -124,7 +132,7 @@ export async function check(argv: string[]): Promise<void> {
   let rows = staticRows(f)
   if (o.live) {
     await confirmed(o, f)
-    rows = merge(rows, await liveRows({ gateway: o.gateway, key: o.key, adminToken: o.token }, f.aliases))
+    rows = merge(rows, await liveRows({ gateway: o.gateway, key: o.key, adminToken: o.token }, f))
   }
   const out = o.json
     ? `${JSON.stringify({ gateway: o.gateway, live: o.live, rows, summary: summary(rows) }, null, 2)}\n`
