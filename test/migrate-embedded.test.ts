@@ -150,7 +150,7 @@ describe('migrations on the embedded engine', () => {
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
   })
 
-  it('a database at v11 gets v12: shadow calls written after it are in neither attempt rollup', async () => {
+  it('a database at v11 gets v12: shadow calls and injected faults written after it are in neither attempt rollup', async () => {
     const old = storeFor('at_v11')
     await databaseAt(old, 11)
     expect(await migrate(old, 30, log)).toEqual([12])
@@ -158,7 +158,8 @@ describe('migrations on the embedded engine', () => {
     await insertRequest(old, 'after')
     await old.client.command({
       query: `INSERT INTO ${old.database}.spans (Timestamp, TraceId, SpanId, ParentSpanId, SpanKind, StatusCode, Provider, RequestModel, ResponseModel, Team, Attempt, HttpStatus, SpanAttributes)
-        VALUES (now64(9), '0123456789abcdef0123456789abcdef', '2123456789abcdef', '0123456789abcdef', 'Client', 'Ok', 'openai', 'gpt-4.1', 'gpt-4.1', 'after', 1, 200, map('tracegate.shadow', 'true'))`,
+        VALUES (now64(9), '0123456789abcdef0123456789abcdef', '2123456789abcdef', '0123456789abcdef', 'Client', 'Ok', 'openai', 'gpt-4.1', 'gpt-4.1', 'after', 1, 200, map('tracegate.shadow', 'true')),
+               (now64(9), '0123456789abcdef0123456789abcdef', '3123456789abcdef', '0123456789abcdef', 'Client', 'Error', 'openai', 'gpt-4o-mini', 'gpt-4o-mini', 'after', 1, 429, map('tracegate.injected_fault', '429'))`,
     })
     for (const table of ['attempts_1m', 'targets_1m']) {
       const models = await rows<{ Model: string; n: number }>(

@@ -126,6 +126,20 @@ interface HandlerOptions {
 }
 type Handler = (call: MockCall, res: ServerResponse, opts: HandlerOptions) => Promise<void>
 
+/** As a provider answers: a tool call when the request offers tools, a JSON object in JSON mode, else the words. */
+function chatChoice(j: Json, text: string) {
+  const tool = j.tools?.[0]?.function?.name
+  if (typeof tool === 'string') {
+    const call = { id: 'call_mock', type: 'function', function: { name: tool, arguments: '{"city":"Paris"}' } }
+    return {
+      message: { role: 'assistant', content: null, tool_calls: [call], refusal: null },
+      finish_reason: 'tool_calls',
+    }
+  }
+  const content = j.response_format?.type === 'json_object' ? '{"status":"ok"}' : text
+  return { message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop' }
+}
+
 const chat: Handler = async (call, res, { chunks, delay, cutAfter, firstDelay, tokenDelay }) => {
   const j = call.json
   const words = chunks > 0 ? Array.from({ length: chunks }, (_, i) => WORDS[i % WORDS.length]!) : WORDS
@@ -150,14 +164,7 @@ const chat: Handler = async (call, res, { chunks, delay, cutAfter, firstDelay, t
       JSON.stringify({
         ...base,
         object: 'chat.completion',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: words.join(''), refusal: null },
-            logprobs: null,
-            finish_reason: 'stop',
-          },
-        ],
+        choices: [{ index: 0, ...chatChoice(j, words.join('')), logprobs: null }],
         usage,
         service_tier: 'default',
       }),

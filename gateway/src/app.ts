@@ -45,6 +45,7 @@ import { appPage, explorerAssets, isAppRoute, sendApp } from './explorer/serve.t
 import { Alerts } from './alerts/service.ts'
 import { alertsApi } from './api/alerts.ts'
 import { keysApi } from './api/keys.ts'
+import { checkApi } from './api/check.ts'
 import { limitsUsageApi } from './api/limits-usage.ts'
 import { litellmKeyEndpoints } from './litellm/key-endpoints.ts'
 
@@ -294,6 +295,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     cooldowns: new Cooldowns(),
     shadow,
     responseCost: config.litellm.response_cost_header ? (o, a) => costOfAnswer(pricer, o, a) : undefined,
+    adminToken: opts.adminToken,
   })
   const queryTimeoutMs = config.storage.query_timeout_ms
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })
@@ -319,6 +321,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
   tellAlerts(alerts, limitsStore, softBudgets, config.alerts.evaluate)
   await app.register(keysApi, { directory, adminToken: opts.adminToken })
+  await app.register(checkApi, { config, router, providers, pricer, directory, adminToken: opts.adminToken })
   await app.register(limitsUsageApi, { limits, adminToken: opts.adminToken })
   await app.register(litellmKeyEndpoints, { directory, limits, adminToken: opts.adminToken })
   await app.register(explorerAssets, { dir: opts.explorerDir, page: explorerPage })

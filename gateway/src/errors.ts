@@ -33,6 +33,7 @@ export const ERRORS = {
   internal_error: { status: 500, type: 'server_error' },
   storage_timeout: { status: 504, type: 'server_error' },
   loopback_only: { status: 403, type: 'permission_error' },
+  fault_injection_forbidden: { status: 403, type: 'permission_error' },
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

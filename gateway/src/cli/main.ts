@@ -6,6 +6,7 @@ import { spool } from './spool.ts'
 import { prices } from './prices.ts'
 import { keys, KEYS_USAGE, teams } from './keys.ts'
 import { importConfig, IMPORT_USAGE } from './import.ts'
+import { check, CHECK_USAGE } from './check.ts'
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   report,
@@ -14,13 +15,14 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   keys,
   teams,
   import: importConfig,
+  check,
 }
 
 const [command, ...rest] = process.argv.slice(2)
 try {
   const run = command && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (run) await run(rest)
-  else fail(`${USAGE}\n${KEYS_USAGE}\n${IMPORT_USAGE}`, command ? 2 : 0)
+  else fail(`${USAGE}\n${KEYS_USAGE}\n${IMPORT_USAGE}\n${CHECK_USAGE}`, command ? 2 : 0)
 } catch (err) {
   if (err instanceof ConfigError) fail(err.problems.map((p) => `config error: ${p}`).join('\n'))
   fail(`tracegate: ${(err as Error).message}`, 1)

@@ -4,6 +4,7 @@ import type { WireFormat, RequestFacts } from '../wires/types.ts'
 import { unknownWire } from '../wires/raw.ts'
 import { applyOverrides } from '../routing/request-overrides.ts'
 import { runPlan, type PlanRun } from '../routing/run-plan.ts'
+import { injectedFault } from '../routing/injected-fault.ts'
 import type { RoutePlan, Target } from '../routing/resolve.ts'
 import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { RequestObservation } from '../spans/observation.ts'
@@ -132,6 +133,7 @@ export async function handleProxy(
   const body = req.body as ParsedBody | undefined
   let identity: KeyIdentity | undefined
   try {
+    const fault = injectedFault(req.headers, deps.adminToken)
     identity = deps.keys.authenticate(req.headers, spec.queryKey)
     attribute(obs, identity)
     const request = spec.wire.parseRequest(body)
@@ -148,7 +150,7 @@ export async function handleProxy(
     if (granted) obs.limits = granted
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
-    const run = planRun(deps, spec, req, reply, obs, plan, request, identity)
+    const run = { ...planRun(deps, spec, req, reply, obs, plan, request, identity), fault }
     takeOver(deps, reply)
     // A caller's own provider key is never spent on the operator's experiment.
     if (plan.shadow && !identity.forwardKey) deps.shadow.offer(run, request.json, (t) => routeFits(spec, plan, t))

@@ -11,6 +11,7 @@ import type { RoutePlan, Target } from './resolve.ts'
 import { attemptOrder } from './order.ts'
 import { backoffMs } from './backoff.ts'
 import { isContextLengthError, matches, reason, retryAfterMs, type AttemptOutcome } from './conditions.ts'
+import { synthesiseFault, type FaultKind } from './injected-fault.ts'
 
 /** Bytes of a response kept for reading usage: enough for a whole ordinary response. */
 const CAPTURE_HEAD = 1 << 20
@@ -40,6 +41,8 @@ export interface PlanRun {
   stripUsageChunk: boolean
   /** At least the largest request body: a response echoing it is still read whole. */
   captureHead: number
+  /** A failure every attempt at the first target tried is synthesised as (x-tracegate-inject-fault). */
+  fault?: FaultKind
 }
 
 export interface PlanDeps {
@@ -174,31 +177,36 @@ export async function runPlan(deps: PlanDeps, run: PlanRun): Promise<Outcome> {
       const attempt = newAttempt(run, target, upstream.path, retry, first, why, wait)
       const attemptsLeft = obs.attempts.length < deps.maxAttempts
       const canRetry = retry < policy.retries && attemptsLeft
-      const result = await callUpstream(
-        {
-          dispatcher: target.adapter.dispatcher,
-          origin: upstream.origin,
-          path: upstream.path,
-          method: run.method,
-          headers: run.headers(target.adapter, attempt.spanId, payload ? payload.length : null),
-          body: payload,
-          deadline,
-          attemptTimeoutMs: policy.attempt_timeout_ms,
-          firstByteTimeoutMs: policy.first_byte_timeout_ms ?? policy.first_token_timeout_ms,
-          mayHold: canRetry || (!lastTarget && attemptsLeft),
-          stream: obs.stream,
-          wire: run.wire,
-          stripUsageChunk: run.stripUsageChunk,
-          // A half-open probe is settled by its response headers, not by the end of a long stream.
-          onResponseStart: (status) => {
-            if (status < 400) deps.cooldowns.success(target.key)
-          },
-          captureHead: Math.max(CAPTURE_HEAD, run.captureHead),
-          captureTail: CAPTURE_TAIL,
-        },
-        client,
-        attempt,
-      )
+      // Every attempt at the first target, retries included, so the walk reaches the fallback
+      // whatever `retries` says; later targets are called for real.
+      const injected = target === first ? run.fault : undefined
+      const result = injected
+        ? synthesiseFault(injected, attempt)
+        : await callUpstream(
+            {
+              dispatcher: target.adapter.dispatcher,
+              origin: upstream.origin,
+              path: upstream.path,
+              method: run.method,
+              headers: run.headers(target.adapter, attempt.spanId, payload ? payload.length : null),
+              body: payload,
+              deadline,
+              attemptTimeoutMs: policy.attempt_timeout_ms,
+              firstByteTimeoutMs: policy.first_byte_timeout_ms ?? policy.first_token_timeout_ms,
+              mayHold: canRetry || (!lastTarget && attemptsLeft),
+              stream: obs.stream,
+              wire: run.wire,
+              stripUsageChunk: run.stripUsageChunk,
+              // A half-open probe is settled by its response headers, not by the end of a long stream.
+              onResponseStart: (status) => {
+                if (status < 400) deps.cooldowns.success(target.key)
+              },
+              captureHead: Math.max(CAPTURE_HEAD, run.captureHead),
+              captureTail: CAPTURE_TAIL,
+            },
+            client,
+            attempt,
+          )
       if (result.kind === 'response') {
         // Its health is known once its body is over: a body cut short is a transport failure.
         void result.body.finished.then(() =>
@@ -208,7 +216,9 @@ export async function runPlan(deps: PlanDeps, run: PlanRun): Promise<Outcome> {
       }
       const thisHeld = result.kind === 'held' ? { held: result.held, attempt } : null
       const outcome = outcomeOf(attempt, thisHeld?.held ?? null)
-      recordHealth(deps.cooldowns, target, plan, attempt, outcome)
+      // A staged failure says nothing about the target: it must not put a healthy one in cooldown.
+      if (injected) deps.cooldowns.release(target.key)
+      else recordHealth(deps.cooldowns, target, plan, attempt, outcome)
       if (attempt.errorType === 'cancelled') return ended(null, 'cancelled')
       held = thisHeld ?? held
       why = reason(outcome)

@@ -173,6 +173,7 @@ function attemptRow(o: RequestObservation, a: AttemptObservation, opts: BuildOpt
   attrs['tracegate.is_fallback'] = String(a.isFallback)
   if (a.retryReason) attrs['tracegate.retry_reason'] = a.retryReason
   if (a.backoffMs) attrs['tracegate.backoff_ms'] = String(a.backoffMs)
+  if (a.injectedFault) attrs['tracegate.injected_fault'] = a.injectedFault
   if (a.ttfbMs !== null) attrs['tracegate.ttfb_ms'] = a.ttfbMs.toFixed(3)
   if (facts.rawUsage !== undefined) attrs['tracegate.usage.raw'] = JSON.stringify(facts.rawUsage)
   if (a.response?.gap) attrs['tracegate.response.capture_gap'] = 'true'

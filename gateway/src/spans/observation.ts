@@ -43,6 +43,8 @@ export interface AttemptObservation {
   backoffMs: number
   /** A shadow call (shadow/): compared, never answered with, billed or counted against limits. */
   shadow?: true
+  /** The failure this attempt was synthesised as (x-tracegate-inject-fault); the upstream was not called. */
+  injectedFault?: string
 }
 
 export interface SpanEvent {

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { REQUEST_RESULTS, type ResultCounts } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
-import { RESULT_SQL, SHADOW_SQL } from './span-sql.ts'
+import { RESULT_SQL, SYNTHETIC_ATTEMPT_SQL } from './span-sql.ts'
 import { readLimitSql } from './read-limits.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 
@@ -192,7 +192,7 @@ export async function incidentWindow(store: Store, r: Range, beforeMs: number, t
 const REQUEST_LEAD_MS = 15 * 60_000
 
 const FAILED_ATTEMPT_TRACES = (db: string) => `SELECT DISTINCT TraceId FROM ${db}.spans
-  WHERE SpanKind = 'Client' AND NOT (${SHADOW_SQL}) AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+  WHERE SpanKind = 'Client' AND NOT ${SYNTHETIC_ATTEMPT_SQL} AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
     AND Provider = {provider:String} AND RequestModel = {model:String}
     AND StatusCode = 'Error' AND ErrorType != 'cancelled'`
 
@@ -228,7 +228,7 @@ export function exampleTraces(store: Store, r: Range, target: Target, timeoutMs?
     store.client,
     {
       query: `SELECT TraceId AS trace_id FROM ${store.database}.spans
-      WHERE SpanKind = 'Client' AND NOT (${SHADOW_SQL}) AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+      WHERE SpanKind = 'Client' AND NOT ${SYNTHETIC_ATTEMPT_SQL} AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
         AND Provider = {provider:String} AND RequestModel = {model:String}
         AND StatusCode = 'Error' AND ErrorType != 'cancelled'
       ORDER BY Timestamp DESC LIMIT 5${readLimitSql(timeoutMs)}`,

@@ -1,5 +1,5 @@
 import { addColumns, distributedTable, engine, localTable, onCluster, type Layout } from './layout.ts'
-import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL, SHADOW_SQL } from './span-sql.ts'
+import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL, SYNTHETIC_ATTEMPT_SQL } from './span-sql.ts'
 import { accessTables, alertTables } from './admin-tables.ts'
 
 /**
@@ -230,10 +230,12 @@ const providerCost = (l: Layout) => [
 ]
 
 /**
- * The views that fill the attempt rollups. v12 leaves shadow calls out: they answer no one, so a
- * shadow target's failures are no incident of the requests' targets, and cost nobody a budget.
+ * The views that fill the attempt rollups. v12 leaves out shadow calls (they answer no one: a
+ * shadow target's failures are no incident of the requests' targets) and the failures `tracegate
+ * check` injects (the target was never called).
  */
-const attemptWhere = (version: number) => `SpanKind = 'Client'${version >= 12 ? ` AND NOT (${SHADOW_SQL})` : ''}`
+const attemptWhere = (version: number) =>
+  `SpanKind = 'Client'${version >= 12 ? ` AND NOT ${SYNTHETIC_ATTEMPT_SQL}` : ''}`
 
 // The target model (what was asked of that provider): an attempt that failed has no response model.
 const attemptsView = (l: Layout, version: 8 | 12) =>
@@ -260,7 +262,7 @@ SELECT
 FROM ${localTable(l, 'spans')} WHERE ${attemptWhere(version)}
 GROUP BY Minute, Provider, Model, ErrorClass, Kind`
 
-/** v12: the attempt views again, without shadow calls. */
+/** v12: the attempt views again, without shadow calls and injected faults. */
 const attemptViewsWithoutShadow = (l: Layout) => [
   `DROP VIEW IF EXISTS ${l.database}.attempts_1m_mv${onCluster(l)}`,
   attemptsView(l, 12),
@@ -357,7 +359,11 @@ export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration
     { version: 9, name: 'alert rules, events and deliveries', statements: alertTables(l) },
     { version: 10, name: 'target rollup for incidents', statements: targetRollup(l, days) },
     { version: 11, name: 'gateway keys and teams', statements: accessTables(l) },
-    { version: 12, name: 'attempt rollups without shadow calls', statements: attemptViewsWithoutShadow(l) },
+    {
+      version: 12,
+      name: 'attempt rollups without shadow calls or injected faults',
+      statements: attemptViewsWithoutShadow(l),
+    },
   ]
 }
 

@@ -45,3 +45,10 @@ export const ATTEMPT_KIND_SQL = `multiIf(
  * rollups and incidents; its cost is never in its request's (the SERVER row sums its attempts only).
  */
 export const SHADOW_SQL = `SpanAttributes['tracegate.shadow'] = 'true'`
+
+/**
+ * An attempt that says nothing of its target's health under real traffic: a shadow call, or a
+ * failure `tracegate check` injected (the upstream was never called). Left out of the attempt
+ * rollups, so neither can start an incident or page anyone.
+ */
+export const SYNTHETIC_ATTEMPT_SQL = `(${SHADOW_SQL} OR SpanAttributes['tracegate.injected_fault'] != '')`
