@@ -7,6 +7,7 @@ import { breakEven, breakEvenCsv } from '../reports/break-even.ts'
 import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
+import { compareRoutes } from './compare.ts'
 
 /** `GET /api/reports/cost?from&to&group_by&format=csv|json` and `GET /api/prices/missing?from&to`. */
 export async function reportsApi(
@@ -39,6 +40,8 @@ export async function reportsApi(
       )
       .send(breakEvenCsv(report))
   })
+
+  compareRoutes(app, opts)
 
   app.get('/api/prices/missing', async (req) => {
     const q = MissingPricesQuerySchema.safeParse(req.query)

@@ -7,6 +7,7 @@ import { prices } from './prices.ts'
 import { keys, KEYS_USAGE, teams } from './keys.ts'
 import { importConfig, IMPORT_USAGE } from './import.ts'
 import { check, CHECK_USAGE } from './check.ts'
+import { compare, COMPARE_USAGE } from './compare.ts'
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   report,
@@ -16,13 +17,14 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   teams,
   import: importConfig,
   check,
+  compare,
 }
 
 const [command, ...rest] = process.argv.slice(2)
 try {
   const run = command && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
   if (run) await run(rest)
-  else fail(`${USAGE}\n${KEYS_USAGE}\n${IMPORT_USAGE}\n${CHECK_USAGE}`, command ? 2 : 0)
+  else fail(`${USAGE}\n${KEYS_USAGE}\n${IMPORT_USAGE}\n${CHECK_USAGE}\n${COMPARE_USAGE}`, command ? 2 : 0)
 } catch (err) {
   if (err instanceof ConfigError) fail(err.problems.map((p) => `config error: ${p}`).join('\n'))
   fail(`tracegate: ${(err as Error).message}`, 1)

@@ -122,10 +122,10 @@ const FORMULA_START = /^[=+\-@\t\r]/
 const quoted = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
 
 /** Text that came from requests (team, key, workflow, model, provider names). */
-const textCell = (s: string) => quoted(FORMULA_START.test(s) ? `'${s}` : s)
+export const textCell = (s: string) => quoted(FORMULA_START.test(s) ? `'${s}` : s)
 
 /** Dollars to 1e-10 without float noise or exponents, so many tiny costs still add up to the total. */
-const usdText = (v: number) => {
+export const usdText = (v: number) => {
   const fixed = v.toFixed(10)
   return Number(fixed) === 0 ? '0' : fixed.replace(/\.?0+$/, '')
 }
