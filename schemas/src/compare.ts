@@ -130,7 +130,10 @@ export const PairSideSchema = z.object({
   latency_ms: z.number().nullable(),
   ttft_ms: z.number().nullable(),
   cost_usd: z.number().nullable(),
-  /** The captured answer ('' when bodies are not captured or nothing answered). */
+  /**
+   * The answer's text, as agreement compares it ('' when bodies are not captured or the answer only
+   * called tools); a body that cannot be read as an answer (an error's) is given as captured.
+   */
   output: z.string(),
   output_truncated: z.boolean(),
   output_chars: z.number().nullable(),

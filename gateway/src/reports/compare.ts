@@ -19,6 +19,7 @@ import {
   type PairRow,
 } from '../storage/compare-queries.ts'
 import { isoFromClickHouse } from '../spans/time.ts'
+import { answerText } from './compare-answer.ts'
 
 const DAY = 86_400_000
 
@@ -124,7 +125,7 @@ function pairSide(r: PairRow, s: 'p' | 'sh'): PairSide {
     latency_ms: r[`${s}_latency_ms`],
     ttft_ms: r[`${s}_ttft_ms`],
     cost_usd: r[`${s}_cost_usd`],
-    output: r[`${s}_output`],
+    output: answerText(r[`${s}_output`], r.route, r.stream),
     output_truncated: r[`${s}_output_truncated`],
     output_chars: chars === '' || Number.isNaN(Number(chars)) ? null : Number(chars),
     json_valid: json === '' ? null : json === 'true',

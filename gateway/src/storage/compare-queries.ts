@@ -3,7 +3,7 @@ import type { ComparePairsQuery, CompareQuery } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { formatTimestamp } from '../spans/time.ts'
 import { readLimitSql } from './read-limits.ts'
-import { REJECTED_SQL } from './span-sql.ts'
+import { REJECTED_SQL, SHADOW_SQL } from './span-sql.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 
 /**
@@ -26,7 +26,7 @@ const attr = (t: string, name: string) => `${t}.SpanAttributes['tracegate.output
 /** The sampled requests in the period (one workflow when given). */
 function sampledRequests(db: string, byWorkflow: boolean): string {
   return `SELECT TraceId, SpanId, Timestamp, Attempt, Workflow, SpanAttributes['tracegate.alias'] AS Alias,
-      Provider, ResponseModel, ErrorType, InputTokens, OutputTokens, CostUsd, RequestBody
+      Provider, ResponseModel, Route, Stream, ErrorType, InputTokens, OutputTokens, CostUsd
     FROM ${db}.spans
     WHERE SpanKind = 'Server' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
       AND SpanAttributes['tracegate.shadow.sampled'] = 'true'${byWorkflow ? ' AND Workflow = {workflow:String}' : ''}`
@@ -38,7 +38,7 @@ function clientCalls(db: string, shadow: boolean): string {
       ErrorType, InputTokens, OutputTokens, CostUsd, CostSource, SpanAttributes, ResponseBody, BodyTruncated
     FROM ${db}.spans
     WHERE SpanKind = 'Client' AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)} + ${SLACK}
-      AND SpanAttributes['tracegate.shadow'] ${shadow ? "= 'true'" : "!= 'true'"}`
+      AND ${shadow ? SHADOW_SQL : `NOT (${SHADOW_SQL})`}`
 }
 
 /**
@@ -214,6 +214,8 @@ const PAIR_SIDE_COLUMNS = {
 const PairColumns = z.object({
   trace_id: column.string,
   start_time: column.dateTime,
+  route: column.string,
+  stream: column.bool,
   compared: column.int,
   agreed: column.int,
   ...prefixed('p', PAIR_SIDE_COLUMNS),
@@ -239,7 +241,7 @@ export function latestPairs(store: Store, q: ComparePairsQuery, timeoutMs?: numb
   return queryRows(
     store.client,
     {
-      query: `SELECT s.TraceId AS trace_id, s.Timestamp AS start_time,
+      query: `SELECT s.TraceId AS trace_id, s.Timestamp AS start_time, s.Route AS route, s.Stream AS stream,
         ${COMPARED} AS compared, ${COMPARED} AND ${attr('a', 'hash')} = ${attr('sh', 'hash')} AS agreed,
         ${pairSideSql('p')},
         ${pairSideSql('sh')}
