@@ -10,14 +10,8 @@ import {
   type PairSide,
 } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
-import {
-  aliasRequests,
-  latestPairs,
-  pairGroups,
-  sampledTotals,
-  type PairGroupRow,
-  type PairRow,
-} from '../storage/compare-queries.ts'
+import { aliasRequests, pairGroups, sampledTotals, type PairGroupRow } from '../storage/compare-queries.ts'
+import { latestPairs, type PairRow } from '../storage/compare-pairs.ts'
 import { isoFromClickHouse } from '../spans/time.ts'
 import { answerText } from './compare-answer.ts'
 
