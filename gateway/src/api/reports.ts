@@ -9,7 +9,10 @@ import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
 import { compareRoutes } from './compare.ts'
 
-/** `GET /api/reports/cost?from&to&group_by&format=csv|json` and `GET /api/prices/missing?from&to`. */
+/**
+ * `GET /api/reports/cost?from&to&group_by&format=csv|json`, the break-even report, the shadow-traffic
+ * comparison (api/compare.ts) and `GET /api/prices/missing?from&to`.
+ */
 export async function reportsApi(
   app: FastifyInstance,
   opts: { store: Store; adminToken: string | undefined; queryTimeoutMs: number },
