@@ -61,6 +61,7 @@ const PAGES: Array<[string, string, (p: Page) => Promise<unknown>]> = [
   ['trace', '/traces/{trace}', (p) => p.getByTestId('waterfall').waitFor()],
   ['incidents', '/incidents?range=1h&refresh=off', (p) => p.getByTestId('incident-targets').waitFor()],
   ['break-even', '/break-even', (p) => p.getByTestId('verdict').waitFor()],
+  ['compare', '/compare?range=1h', (p) => p.getByText('No shadow traffic in this period').waitFor()],
   ['alerts', '/alerts', (p) => p.getByText('No rules yet').waitFor()],
   ['keys', '/keys?refresh=off', (p) => p.getByTestId('no-keys').waitFor()],
   ['reports', '/reports', (p) => p.getByTestId('report-total').waitFor()],

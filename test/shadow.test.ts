@@ -172,6 +172,22 @@ describe('shadow traffic', () => {
     expect(primaryAttempt(t2).attributes['tracegate.output.json_valid']).toBeUndefined()
   })
 
+  it('a request with a staged failure (tracegate check) is not shadowed', async () => {
+    const before = env.mock.calls.length
+    const res = await env.chat('support-bot', {
+      ...CHECKOUT,
+      'x-tracegate-inject-fault': '500',
+      'x-tracegate-admin-token': TOKEN,
+    })
+    expect(res.status).toBe(500)
+    const t = await env.trace(res, 3)
+    await env.gw.flushSpans()
+    expect((await env.trace(res, 3)).spans).toHaveLength(3)
+    expect(clientSpans(t).map((s) => s.attributes['tracegate.injected_fault'])).toEqual(['500', '500'])
+    expect(serverSpan(t).attributes['tracegate.shadow.sampled']).toBeUndefined()
+    expect(env.mock.calls.length).toBe(before)
+  })
+
   it('only requests that match are shadowed', async () => {
     const other = await env.chat('support-bot', { 'x-tracegate-workflow': 'search' })
     const t = await env.trace(other, 2)

@@ -152,8 +152,10 @@ export async function handleProxy(
     obs.requestBody = body?.raw ?? null
     const run = { ...planRun(deps, spec, req, reply, obs, plan, request, identity), fault }
     takeOver(deps, reply)
-    // A caller's own provider key is never spent on the operator's experiment.
-    if (plan.shadow && !identity.forwardKey) deps.shadow.offer(run, request.json, (t) => routeFits(spec, plan, t))
+    // A caller's own provider key is never spent on the operator's experiment, and a staged
+    // failure (tracegate check) is no answer to compare a candidate with.
+    if (plan.shadow && !identity.forwardKey && !fault)
+      deps.shadow.offer(run, request.json, (t) => routeFits(spec, plan, t))
     const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
     await answer(deps.recorder, reply, obs, outcome, deps.responseCost)
   } catch (err) {
