@@ -8,7 +8,7 @@ import { count, pct, usd } from '../ui/src/lib/format.ts'
 import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
 import { axeViolations } from './axe.ts'
-import { chatReply } from './compare-helpers.ts'
+import { chatReply } from './mock-upstream.ts'
 
 /**
  * The Compare page in headless Chromium against a real gateway with shadow traffic: the pair row

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { ComparePairsResponse, CompareReport, CompareRow, Span, TraceResponse } from '@tracegate/schemas'
 import { clientSpans, errorOf, serverSpan, tracegate, useGateway } from './harness.ts'
-import { chatReply, quantileExact } from './compare-helpers.ts'
+import { quantileExact } from './compare-helpers.ts'
+import { chatReply } from './mock-upstream.ts'
 
 /**
  * The Compare report on real shadow traffic: requests of an alias with `shadow:` go to gpt-4o and,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Span, TraceResponse } from '@tracegate/schemas'
 import { clientSpans, serverSpan, traceId, until, useGateway } from './harness.ts'
 import { launchBrowser } from './browser.ts'
+import { chatReply } from './mock-upstream.ts'
 
 /**
  * Shadow traffic: a sampled request of an alias with `shadow:` is also sent to the shadow target,
@@ -45,39 +46,6 @@ const shadowSpan = (t: TraceResponse): Span | undefined =>
   t.spans.find((s) => s.attributes['tracegate.shadow'] === 'true')
 const primaryAttempt = (t: TraceResponse): Span =>
   clientSpans(t).find((s) => s.attributes['tracegate.shadow'] !== 'true')!
-
-/** A chat completion body, as OpenAI answers it, with this text and these tool calls. */
-function chatReply(model: string, text: string | null, tools: string[] = []) {
-  return {
-    contentType: 'application/json',
-    body: JSON.stringify({
-      id: `chatcmpl-${model}`,
-      object: 'chat.completion',
-      created: 1,
-      model,
-      choices: [
-        {
-          index: 0,
-          message: {
-            role: 'assistant',
-            content: text,
-            ...(tools.length
-              ? {
-                  tool_calls: tools.map((name, i) => ({
-                    id: `call_${i}`,
-                    type: 'function',
-                    function: { name, arguments: '{}' },
-                  })),
-                }
-              : {}),
-          },
-          finish_reason: tools.length ? 'tool_calls' : 'stop',
-        },
-      ],
-      usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
-    }),
-  }
-}
 
 describe('shadow traffic', () => {
   it('sends a sampled request to the shadow target too, as a span of its trace, without touching the answer', async () => {

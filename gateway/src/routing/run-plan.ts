@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { ProviderAdapter } from '../providers/types.ts'
 import type { WireFormat } from '../wires/types.ts'
-import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
+import { startAttempt, type AttemptObservation, type RequestObservation } from '../spans/observation.ts'
 import { newSpanId } from '../spans/ids.ts'
 import { nowMs } from '../clock.ts'
 import { callUpstream, type HeldResponse, type UpstreamResponse } from '../upstream/call.ts'
@@ -121,26 +121,21 @@ function newAttempt(
   wait: number,
 ): AttemptObservation {
   const { obs, plan } = run
-  const attempt: AttemptObservation = {
-    spanId: newSpanId(),
-    index: obs.attempts.length + 1,
-    adapter: target.adapter,
-    model: target.model,
-    path,
-    startMs: nowMs(),
-    endMs: 0,
-    ttftMs: null,
-    ttfbMs: null,
-    httpStatus: 0,
-    errorType: '',
-    errorMessage: '',
-    response: null,
-    targetIndex: plan.targets.indexOf(target),
-    resendCount: retry,
-    isFallback: target !== first,
-    retryReason: why,
-    backoffMs: wait,
-  }
+  const attempt = startAttempt(
+    {
+      spanId: newSpanId(),
+      index: obs.attempts.length + 1,
+      adapter: target.adapter,
+      model: target.model,
+      path,
+      targetIndex: plan.targets.indexOf(target),
+      resendCount: retry,
+      isFallback: target !== first,
+      retryReason: why,
+      backoffMs: wait,
+    },
+    nowMs(),
+  )
   obs.attempts.push(attempt)
   return attempt
 }

@@ -2,7 +2,7 @@ import type { Config } from '@tracegate/schemas'
 import type { Logger } from 'pino'
 import type { PlanRun } from '../routing/run-plan.ts'
 import type { Target } from '../routing/resolve.ts'
-import type { AttemptObservation, RequestObservation } from '../spans/observation.ts'
+import { startAttempt, type AttemptObservation, type RequestObservation } from '../spans/observation.ts'
 import type { Json } from '../wires/sse.ts'
 import { asksJson } from '../wires/answer.ts'
 import { newSpanId } from '../spans/ids.ts'
@@ -20,27 +20,10 @@ export interface ShadowRecorder {
 }
 
 function shadowAttempt(run: PlanRun, target: Target, index: number): AttemptObservation {
-  return {
-    spanId: newSpanId(),
-    index: 1,
-    adapter: target.adapter,
-    model: target.model,
-    path: run.upstream(target.adapter).path,
-    startMs: nowMs(),
-    endMs: 0,
-    ttftMs: null,
-    ttfbMs: null,
-    httpStatus: 0,
-    errorType: '',
-    errorMessage: '',
-    response: null,
-    targetIndex: index,
-    resendCount: 0,
-    isFallback: false,
-    retryReason: '',
-    backoffMs: 0,
-    shadow: true,
-  }
+  const start = { spanId: newSpanId(), index: 1, adapter: target.adapter, model: target.model }
+  const path = run.upstream(target.adapter).path
+  const first = { targetIndex: index, resendCount: 0, isFallback: false, retryReason: '', backoffMs: 0 }
+  return startAttempt({ ...start, path, ...first }, nowMs(), true)
 }
 
 /**

@@ -87,3 +87,43 @@ export interface RequestObservation {
   /** Drawn for shadow traffic: its answers are summarised for comparison (tracegate.output.*). */
   shadow?: { asksJson: boolean }
 }
+
+/** What differs between attempts when one starts; the rest starts blank and fills in as it runs. */
+export type AttemptStart = Pick<
+  AttemptObservation,
+  | 'spanId'
+  | 'index'
+  | 'adapter'
+  | 'model'
+  | 'path'
+  | 'targetIndex'
+  | 'resendCount'
+  | 'isFallback'
+  | 'retryReason'
+  | 'backoffMs'
+>
+
+/** Built field by field, not spread: this runs for every attempt, on the request path. */
+export function startAttempt(s: AttemptStart, startMs: number, shadow?: true): AttemptObservation {
+  return {
+    spanId: s.spanId,
+    index: s.index,
+    adapter: s.adapter,
+    model: s.model,
+    path: s.path,
+    startMs,
+    endMs: 0,
+    ttftMs: null,
+    ttfbMs: null,
+    httpStatus: 0,
+    errorType: '',
+    errorMessage: '',
+    response: null,
+    targetIndex: s.targetIndex,
+    resendCount: s.resendCount,
+    isFallback: s.isFallback,
+    retryReason: s.retryReason,
+    backoffMs: s.backoffMs,
+    shadow,
+  }
+}

@@ -237,30 +237,25 @@ const providerCost = (l: Layout) => [
 const attemptWhere = (version: number) =>
   `SpanKind = 'Client'${version >= 12 ? ` AND NOT ${SYNTHETIC_ATTEMPT_SQL}` : ''}`
 
-// The target model (what was asked of that provider): an attempt that failed has no response model.
-const attemptsView = (l: Layout, version: 8 | 12) =>
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.attempts_1m_mv${onCluster(l)} TO ${localTable(l, 'attempts_1m')} AS
+/**
+ * The view filling an attempt rollup: attempts_1m keeps the caller columns, targets_1m does not.
+ * The target model (what was asked of that provider): an attempt that failed has no response model.
+ */
+const attemptView = (l: Layout, table: 'attempts_1m' | 'targets_1m', version: 8 | 10 | 12) => {
+  const callers = table === 'attempts_1m' ? ' KeyName, Team, Workflow,' : ''
+  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.${table}_mv${onCluster(l)} TO ${localTable(l, table)} AS
 SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model, KeyName, Team, Workflow,
+  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model,${callers}
   ${OUTCOME_SQL} AS ErrorClass,
   ${ATTEMPT_KIND_SQL} AS Kind,
   count() AS Attempts,
   quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
   quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
 FROM ${localTable(l, 'spans')} WHERE ${attemptWhere(version)}
-GROUP BY Minute, Provider, Model, KeyName, Team, Workflow, ErrorClass, Kind`
-
-const targetsView = (l: Layout, version: 10 | 12) =>
-  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.targets_1m_mv${onCluster(l)} TO ${localTable(l, 'targets_1m')} AS
-SELECT
-  toStartOfMinute(Timestamp) AS Minute, Provider, RequestModel AS Model,
-  ${OUTCOME_SQL} AS ErrorClass,
-  ${ATTEMPT_KIND_SQL} AS Kind,
-  count() AS Attempts,
-  quantilesTDigestState(0.5, 0.95, 0.99)(Duration / 1e6) AS DurationMs,
-  quantilesTDigestIfState(0.5, 0.95)(ifNull(TtftMs, 0), TtftMs IS NOT NULL) AS TtftMs
-FROM ${localTable(l, 'spans')} WHERE ${attemptWhere(version)}
-GROUP BY Minute, Provider, Model, ErrorClass, Kind`
+GROUP BY Minute, Provider, Model,${callers} ErrorClass, Kind`
+}
+const attemptsView = (l: Layout, version: 8 | 12) => attemptView(l, 'attempts_1m', version)
+const targetsView = (l: Layout, version: 10 | 12) => attemptView(l, 'targets_1m', version)
 
 /** v12: the attempt views again, without shadow calls and injected faults. */
 const attemptViewsWithoutShadow = (l: Layout) => [
