@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Span, TraceResponse } from '@tracegate/schemas'
-import { clientSpans, serverSpan, traceId, until, useGateway } from './harness.ts'
+import { clientSpans, serverSpan, tracegate, traceId, until, useGateway } from './harness.ts'
 import { launchBrowser } from './browser.ts'
 import { chatReply } from './mock-upstream.ts'
 
@@ -249,5 +249,30 @@ describe('shadow traffic', () => {
     } finally {
       await browser.close()
     }
+  })
+
+  it("tracegate check reports the week's shadow traffic per workflow and pair, as a manual row with its figures", async () => {
+    await env.gw.flushSpans()
+    const { stdout } = await tracegate(['check', '--gateway', env.url, '--json'], {
+      env: { ...process.env, TRACEGATE_URL: '', TRACEGATE_ADMIN_TOKEN: TOKEN },
+    }).catch((err: { stdout: string }) => err)
+    const rows = (
+      JSON.parse(stdout) as { rows: Array<{ step: number; subject: string; status: string; detail: string }> }
+    ).rows
+    const shadow = rows.filter((r) => r.step === 7)
+    expect(shadow.map((r) => [r.subject, r.status])).toContainEqual([
+      'checkout · support-bot: openai/gpt-4o vs openai/gpt-4.1-mini',
+      'manual',
+    ])
+    const res = await fetch(
+      `${env.url}/api/compare?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
+      { headers: { authorization: `Bearer ${TOKEN}` } },
+    )
+    const report = (await res.json()) as { rows: Array<{ workflow: string; agreement: { pairs_compared: number } }> }
+    const pairs = report.rows.find((r) => r.workflow === 'checkout')!.agreement.pairs_compared
+    expect(pairs).toBeGreaterThan(3)
+    expect(shadow.find((r) => r.subject.startsWith('checkout · support-bot'))!.detail).toMatch(
+      new RegExp(`^${pairs} pairs compared: exact match \\d+\\.\\d%`),
+    )
   })
 })

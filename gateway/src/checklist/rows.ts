@@ -26,7 +26,7 @@ export const STEPS: Record<number, string> = {
   8: 'Keep a rollback path',
 }
 
-const row = (step: number, check: string, subject: string, status: RowStatus, detail: string): CheckRow => ({
+export const row = (step: number, check: string, subject: string, status: RowStatus, detail: string): CheckRow => ({
   step,
   check,
   subject,

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { CheckFactsSchema, type CheckFacts } from '@tracegate/schemas'
+import { CheckFactsSchema, CompareReportSchema, type CheckFacts } from '@tracegate/schemas'
 import { loadConfig } from '../config/load.ts'
 import { fail } from './gateway-client.ts'
 import { staticRows, type CheckRow } from '../checklist/rows.ts'
+import { SHADOW_WEEK_MS, shadowRows } from '../checklist/shadow-rows.ts'
 import { probeChat, probeEmbeddings, type LiveContext } from '../checklist/live.ts'
 import { judgeFault, sendFaults } from '../checklist/fallback.ts'
 import { estimateText, livePlan, summary, textReport } from '../checklist/report.ts'
@@ -119,6 +120,18 @@ async function liveRows(ctx: LiveContext, f: CheckFacts): Promise<CheckRow[]> {
   return [...rows, ...(await Promise.all(pending.map((p) => judgeFault(ctx, p))))]
 }
 
+/** The last week's shadow traffic, when the gateway answers it (older gateways, or no token: the generic row stays). */
+async function lastWeeksShadow(o: Options): Promise<CheckRow[] | null> {
+  const to = new Date()
+  const from = new Date(to.getTime() - SHADOW_WEEK_MS)
+  const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })
+  const res = await fetch(`${o.gateway}/api/compare?${query}`, {
+    headers: o.token ? { authorization: `Bearer ${o.token}` } : {},
+  }).catch(() => null)
+  const parsed = CompareReportSchema.safeParse(res?.ok ? await res.json().catch(() => null) : null)
+  return parsed.success ? shadowRows(parsed.data) : null
+}
+
 /** Live rows take the place of the `skip` rows that stand for them. */
 function merge(base: CheckRow[], live: CheckRow[]): CheckRow[] {
   const kept = base.filter((r) => !(r.status === 'skip' && (r.check === 'features' || r.check === 'fallback-live')))
@@ -130,6 +143,8 @@ export async function check(argv: string[]): Promise<void> {
   const o = options(argv)
   const f = await facts(o)
   let rows = staticRows(f)
+  const shadow = await lastWeeksShadow(o)
+  if (shadow) rows = [...rows.filter((r) => r.check !== 'shadow-traffic'), ...shadow].sort((a, b) => a.step - b.step)
   if (o.live) {
     await confirmed(o, f)
     rows = merge(rows, await liveRows({ gateway: o.gateway, key: o.key, adminToken: o.token }, f))
