@@ -12,7 +12,6 @@ import { KeyDirectory } from './keys/directory.ts'
 import { Pricer } from './spans/pricing.ts'
 import { Enforcer } from './limits/enforcer.ts'
 import { MemoryLimits } from './limits/memory-store.ts'
-import { RedisLimits } from './limits/redis-store.ts'
 import { FailoverLimits } from './limits/failover-store.ts'
 import { SoftBudgets } from './limits/soft-budgets.ts'
 import type { LimitsStore } from './limits/types.ts'
@@ -253,9 +252,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
   })
 
+  // Redis's client is loaded only when configured: ioredis alone costs ~15 MB of RSS.
   const limitsStore: LimitsStore = config.limits.redis_url
     ? new FailoverLimits(
-        new RedisLimits(config.limits.redis_url),
+        new (await import('./limits/redis-store.ts')).RedisLimits(config.limits.redis_url),
         config.limits.on_store_error,
         config.limits.replicas,
         log,
