@@ -174,3 +174,17 @@ export function limitsText(l: ApiKey | ApiTeam): string {
   if (l.max_parallel !== undefined) parts.push(`parallel ${count(l.max_parallel)}`)
   return parts.join(', ') || 'none'
 }
+
+/** Where a key or team was declared: config ones are read-only on the page. */
+export const sourceText = (s: ApiKey['source'] | ApiTeam['source']) =>
+  s === 'config' ? 'config (read-only)' : 'explorer / API'
+
+/** The secret of a key just made or rotated, as the page shows it once. */
+export interface ShownSecret {
+  name: string
+  key: string
+  rotated: boolean
+}
+
+/** Runs a change, hands its error to onError, and reloads the page's lists; true when it went through. */
+export type Act = (fn: () => Promise<unknown>, onError: (message: string) => void) => Promise<boolean>
