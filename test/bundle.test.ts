@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { useSpawnedGateway, serverSpan, clientSpans } from './harness.ts'
@@ -15,14 +15,18 @@ const env = useSpawnedGateway((mock) => ({ providers: { openai: { base_url: `${m
 })
 
 describe('the bundled gateway (npm start)', () => {
-  it('is one module plus a lazily loaded chunk for OTLP export', () => {
+  it('is one module, its shared chunk, and chunks loaded only when configured: OTLP export and the Redis client', () => {
     expect(existsSync(join(OUT, 'main.mjs'))).toBe(true)
-    expect(
-      execFileSync('ls', [OUT])
-        .toString()
-        .split('\n')
-        .filter((f) => f.endsWith('.mjs')).length,
-    ).toBe(2)
+    const modules = readdirSync(OUT).filter((f) => f.endsWith('.mjs'))
+    expect(modules.map((f) => f.replace(/-[A-Z0-9]{8}\.mjs$/, '')).sort()).toEqual([
+      'chunk',
+      'main.mjs',
+      'otlp-export',
+      'redis-store',
+    ])
+    // ioredis (~15 MB of RSS) is imported by the Redis chunk alone, never at start.
+    const importers = modules.filter((f) => readFileSync(join(OUT, f), 'utf8').includes('from "ioredis"'))
+    expect(importers.map((f) => f.replace(/-[A-Z0-9]{8}\.mjs$/, ''))).toEqual(['redis-store'])
   })
 
   it('proxies an SDK call, records both spans with their tokens, and serves the explorer', async () => {
