@@ -125,6 +125,16 @@ async function onDisk(store: Store): Promise<Array<{ table: string; rows: number
   }))
 }
 
+/** Active parts of the spans table by format (Compact or Wide), after merges settled. */
+async function partTypes(store: Store): Promise<string> {
+  const rs = await store.client.query({
+    query: `SELECT part_type, count() AS n FROM system.parts WHERE database = {db:String} AND table = 'spans' AND active GROUP BY part_type`,
+    query_params: { db: store.database },
+    format: 'JSONEachRow',
+  })
+  return (await rs.json<{ part_type: string; n: string }>()).map((r) => `${r.n} ${r.part_type}`).join(', ')
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tracegate-bench-ingest-'))
   const sink = process.env.BENCH_STORAGE === 'sink' ? await startSink() : null
@@ -132,6 +142,9 @@ async function main(): Promise<void> {
   const store = await openStore(parseConfig({ storage }, {}))
   try {
     await migrate(store, 30, createLogger('warn'))
+    // A/B runs of table settings: statements run after the migrations, separated by `;`.
+    for (const query of (process.env.BENCH_SQL ?? '').split(';').filter((q) => q.trim()))
+      await store.client.command({ query })
     const batches = templates()
     const rounds = Math.ceil(SPANS / BATCH_ROWS)
     // What the client does on our side of the wire (ids, JSON lines): the gateway's cost, not ClickHouse's.
@@ -168,6 +181,7 @@ async function main(): Promise<void> {
       `  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, of which ${perSpan(encoded).toFixed(1)} µs encoding the JSON line and ${perSpan(renumbering).toFixed(1)} µs giving the bench's rows fresh ids`,
     )
     console.log(`  on disk per span: ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)} B`).join(', ')}`)
+    if (!sink) console.log(`  parts of spans: ${await partTypes(store)}`)
   } finally {
     await store.client.close()
     await stop(sink)
