@@ -99,9 +99,10 @@ describe('migrating from LiteLLM, as the README walks it', () => {
           {
             model: 'support-bot',
             messages: [{ role: 'user', content: `where is order ${i}?` }],
-            // LiteLLM's conventions: the body's metadata names the workflow and tags.
+            // LiteLLM's conventions: the body's metadata names the workflow and tags (an array, which
+            // OpenAI's own metadata type, strings only, does not allow: hence the cast).
             metadata: { trace_name: 'checkout', tags: ['migration'] },
-          } as OpenAI.ChatCompletionCreateParamsNonStreaming,
+          } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
           { headers: { 'x-litellm-tags': 'prod' } },
         )
         .withResponse()
