@@ -421,6 +421,17 @@ function cases(url: string, end: number, traceIds: string[]): Case[] {
       run: () => fetch(`${url}/api/incidents?${new URLSearchParams({ from: iso(to - ms), to: iso(to) })}`),
     })
   }
+  // The compare page: sampled requests are found by their attribute, so each range reads its spans' attributes.
+  for (const [name, days] of [
+    ['24h', 1],
+    ['7d', 7],
+    ['30d', 30],
+  ] as const)
+    out.push({
+      page: 'compare',
+      name,
+      run: () => fetch(`${url}/api/compare?${new URLSearchParams({ from: iso(end - days * DAY), to: iso(end) })}`),
+    })
   const list = (name: string, params: string): Case => ({
     page: 'traces',
     name,
