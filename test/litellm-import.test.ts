@@ -24,6 +24,7 @@ const env = {
   GROQ_API_KEY: 'gsk-1234567890',
   GEMINI_API_KEY: 'gem-1234567890',
   CI_BOT_KEY: 'sk-litellm-ci-bot-key',
+  LITELLM_MASTER_KEY: 'sk-litellm-master-1234',
 }
 
 describe('tracegate import litellm', () => {
@@ -84,7 +85,7 @@ describe('tracegate import litellm', () => {
     expect(config.teams).toEqual([
       expect.objectContaining({ name: 'growth', budget_usd: 500, budget_period: 'month', rpm: 600 }),
     ])
-    expect(config.keys).toEqual([
+    expect(config.keys.slice(1)).toEqual([
       expect.objectContaining({
         key: 'sk-litellm-ci-bot-key',
         name: 'ci-bot',
@@ -115,6 +116,8 @@ describe('tracegate import litellm', () => {
     expect(report.find((l) => l.includes('general_settings.master_key'))).toContain(
       'TRACEGATE_ADMIN_TOKEN=$LITELLM_MASTER_KEY',
     )
+    // The master key also calls models in LiteLLM: it is carried over as a gateway key, first.
+    expect(config.keys[0]).toMatchObject({ name: 'litellm-master', key: 'sk-litellm-master-1234' })
     expect(verdictOf('general_settings.database_url')).toBe('unsupported')
     expect(verdictOf('litellm_settings.success_callback')).toBe('unsupported')
     expect(verdictOf('keys[0].budget_duration')).toBe('approximated')

@@ -17,7 +17,11 @@ import { serverSpan, tracegate, useSpawnedGateway } from './harness.ts'
  */
 const MASTER = 'sk-litellm-master-0001'
 const OPERATOR = 'sk-operator-openai-0001'
-const env = useSpawnedGateway(null, { start: false, adminToken: MASTER, env: { OPENAI_API_KEY: OPERATOR } })
+const env = useSpawnedGateway(null, {
+  start: false,
+  adminToken: MASTER,
+  env: { OPENAI_API_KEY: OPERATOR, LITELLM_MASTER_KEY: MASTER },
+})
 let url = ''
 const cliEnv = () => ({ ...process.env, TRACEGATE_URL: url, TRACEGATE_ADMIN_TOKEN: MASTER })
 /** The CLI's stdout and exit code, whatever the code. */
@@ -115,6 +119,13 @@ describe('migrating from LiteLLM, as the README walks it', () => {
       expect(Number(response.headers.get('x-litellm-response-cost'))).toBeCloseTo(server.cost_usd!, 12)
       costs.push(server.cost_usd!)
     }
+    // Clients that called models with LiteLLM's master key keep working: it came over as a gateway key.
+    const master = await new OpenAI({ apiKey: MASTER, baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: 'cheap', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse()
+    const masterSpan = serverSpan(await traceOf(master.response.headers.get('x-tracegate-trace-id')!, 2))
+    expect(masterSpan.key_name).toBe('litellm-master')
+    costs.push(masterSpan.cost_usd!)
   })
 
   it('3: tracegate check walks the checklist against the running gateway; --live tests features and fallbacks', async () => {

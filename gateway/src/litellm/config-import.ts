@@ -49,6 +49,8 @@ const OPENAI_COMPATIBLE = new Set([
 
 export class LiteLlmImport {
   readonly report: ReportLine[] = []
+  /** general_settings.master_key, as a `${NAME}` reference or its value. */
+  private masterKey: string | undefined
   private readonly providers: Record<string, Json> = {}
   private readonly deployments: Deployment[] = []
   private readonly aliasPolicy = new Map<string, Json>()
@@ -73,12 +75,15 @@ export class LiteLlmImport {
     if (models.length) out.models = models
     // Its clients may read the cost header LiteLLM sends on every answer.
     out.litellm = { response_cost_header: true }
-    this.general(out)
+    this.general()
     this.litellmSettings()
     Object.assign(
       out,
       importKeysAndTeams(this.source, (v, p, n) => this.say(v, p, n)),
     )
+    // LiteLLM's master key also calls models: as a gateway key, the clients that use it keep working.
+    if (this.masterKey)
+      out.keys = [{ key: this.masterKey, name: 'litellm-master' }, ...((out.keys as unknown[] | undefined) ?? [])]
     return out
   }
 
@@ -329,15 +334,16 @@ export class LiteLlmImport {
         this.say('unsupported', `router_settings.${k}`, 'no tracegate equivalent')
   }
 
-  private general(out: Json): void {
+  private general(): void {
     const g = isObject(this.source.general_settings) ? this.source.general_settings : {}
     for (const [k, v] of Object.entries(g)) {
       if (k === 'master_key') {
         const ref = envRef(v)
+        this.masterKey = ref ?? String(v)
         this.say(
           'mapped',
           'general_settings.master_key',
-          `set TRACEGATE_ADMIN_TOKEN=${ref ? `$${ref.slice(2, -1)}` : '(its value)'}: the admin token guards the explorer and admin API`,
+          `set TRACEGATE_ADMIN_TOKEN=${ref ? `$${ref.slice(2, -1)}` : '(its value)'}: the admin token guards the explorer and admin API; and gateway key "litellm-master" with the same secret, without limits, so clients that call models with it keep working`,
         )
       } else
         this.say(
@@ -346,7 +352,6 @@ export class LiteLlmImport {
           k === 'database_url' ? 'tracegate keeps everything in ClickHouse' : 'no tracegate equivalent',
         )
     }
-    void out
   }
 
   private litellmSettings(): void {
