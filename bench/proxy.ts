@@ -125,7 +125,12 @@ async function main(): Promise<void> {
   const startupFresh = gw.readyMs
   await sleep(3000)
   const idle = memoryMb(gw.child.pid).rss
-  const bare = await startNode(join(ROOT, 'bench/bare-proxy.mjs'), [mock.url], { ready: /listening on (http:\/\/\S+)/ })
+  // The floor carries the same loop monitor: its own delay under the same load is the machine's share of a stall.
+  const bare = await startNode(join(ROOT, 'bench/bare-proxy.mjs'), [mock.url], {
+    ready: /listening on (http:\/\/\S+)/,
+    env: { BENCH_LOOP_FILE: loopFile },
+    nodeArgs: ['--import', join(ROOT, 'bench/loop-monitor.mjs')],
+  })
   const url: Record<Target, string> = { direct: mock.url, bare: bare.url, tracegate: gw.url }
   const at = (t: Target, load: Omit<Load, 'url' | 'path'>) => run({ url: url[t], path: PATH, ...load })
 
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
   const throughput = {} as Record<Target, LoadResult>
   const streaming = {} as Record<Target, LoadResult>
   let loop: LoopDelay | null = null
+  let floorLoop: LoopDelay | null = null
   let gatewayCpu = 0
   const chunkCpu = {} as Record<'few' | 'many', number>
   for (const t of TARGETS) await at(t, { body: body(false), connections: 32, seconds: 2 }) // warm-up: JIT, pools
@@ -150,11 +156,13 @@ async function main(): Promise<void> {
   }
   for (const t of TARGETS) {
     if (t === 'tracegate') await loopDelay(gw)
+    if (t === 'bare') await loopDelay(bare)
     const cpu = cpuSeconds(gw.child.pid)
     throughput[t] = await at(t, { body: body(false), connections: 32, seconds: SECONDS })
     if (t === 'tracegate') gatewayCpu = (cpuSeconds(gw.child.pid) - cpu) / throughput[t].requests
     streaming[t] = await at(t, { body: body(true), connections: 32, seconds: SECONDS })
     if (t === 'tracegate') loop = await loopDelay(gw)
+    if (t === 'bare') floorLoop = await loopDelay(bare)
   }
   const peak = memoryMb(gw.child.pid).peak
   const recorded = await drained(gw)
@@ -191,7 +199,11 @@ async function main(): Promise<void> {
     `\ntracegate CPU per request at c=32: ${f(gatewayCpu * 1e6, 0)} µs (all threads, the engine's included); spans written ${recorded.written}, pending ${recorded.pending}, dropped ${recorded.dropped}`,
   )
   console.log(
-    `tracegate event loop during the c=32 runs: delay max ${f(stall.max)} ms, p99 ${f(stall.p99)} ms, mean ${f(stall.mean)} ms; GC ${stall.gc.count} pauses, ${f(stall.gc.totalMs, 0)} ms in all, longest ${f(stall.gc.maxMs)} ms\n`,
+    `tracegate event loop during the c=32 runs: delay max ${f(stall.max)} ms, p99 ${f(stall.p99)} ms, mean ${f(stall.mean)} ms; GC ${stall.gc.count} pauses, ${f(stall.gc.totalMs, 0)} ms in all, longest ${f(stall.gc.maxMs)} ms`,
+  )
+  const fl = floorLoop!
+  console.log(
+    `floor's event loop during its c=32 runs: delay max ${f(fl.max)} ms, p99 ${f(fl.p99)} ms, mean ${f(fl.mean)} ms; GC ${fl.gc.count} pauses, longest ${f(fl.gc.maxMs)} ms\n`,
   )
   const targets: Array<[string, string, boolean]> = [
     [`throughput c=32 ≥ 0.6 × floor`, `${f(floorRatio)} ×`, floorRatio >= 0.6],
