@@ -20,7 +20,7 @@ function ours(obs: RequestObservation, last = obs.attempts.at(-1)): Record<strin
     headers['x-tracegate-model'] = last.model
     headers['x-litellm-model-id'] = `${last.adapter.name}/${last.model}`
   }
-  return obs.limits ? { ...headers, ...obs.limits.headers } : headers
+  return obs.limits ? Object.assign(headers, obs.limits.headers) : headers
 }
 
 /** The request's own status and error: those of its last attempt, or the gateway's when it answered itself. */
@@ -52,15 +52,15 @@ const COST_HEADER_MAX_BYTES = 1 << 20
  * LiteLLM's cost header, when asked for: only a non-streamed success can be priced before its
  * head goes out, and only by waiting for its body, which is then relayed all at once.
  */
-async function costHeader(
-  responseCost: ResponseCost | undefined,
+async function addCostHeader(
+  headers: Record<string, string>,
+  responseCost: ResponseCost,
   obs: RequestObservation,
   response: UpstreamResponse,
-): Promise<Record<string, string>> {
-  if (!responseCost || obs.stream || response.status >= 400) return {}
-  if (!(await response.body.whole(COST_HEADER_MAX_BYTES))) return {}
+): Promise<void> {
+  if (obs.stream || response.status >= 400 || !(await response.body.whole(COST_HEADER_MAX_BYTES))) return
   const usd = responseCost(obs, obs.attempts.at(-1)!)
-  return usd === null ? {} : { 'x-litellm-response-cost': String(Number(usd.toFixed(12))) }
+  if (usd !== null) headers['x-litellm-response-cost'] = String(Number(usd.toFixed(12)))
 }
 
 /**
@@ -77,11 +77,10 @@ export async function answer(
   const res = reply.raw
   if (outcome.kind === 'relay') {
     const { response } = outcome
-    const extra = await costHeader(responseCost, obs, response)
-    res.writeHead(
-      response.status,
-      downstreamHeaders(response.headers, { ...ours(obs), ...extra }, response.rewritesBody),
-    )
+    const headers = ours(obs)
+    // Off by default: only then does the answer wait for anything before its head goes out.
+    if (responseCost) await addCostHeader(headers, responseCost, obs, response)
+    res.writeHead(response.status, downstreamHeaders(response.headers, headers, response.rewritesBody))
     await response.body.relay(res)
     const last = obs.attempts.at(-1)!
     settle(obs, last.httpStatus, last.errorType, last.errorMessage)
