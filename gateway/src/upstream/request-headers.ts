@@ -27,6 +27,8 @@ const DROP_UPSTREAM = new Set([
   'cookie',
   'origin',
   'referer',
+  // LiteLLM's attribution header, read like ours (spans/attribution.ts) and not the provider's business.
+  'x-litellm-tags',
 ])
 
 /**
@@ -44,13 +46,7 @@ export function upstreamHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
   for (const name in incoming) {
-    if (
-      DROP_UPSTREAM.has(name) ||
-      name.startsWith('x-tracegate-') ||
-      name.startsWith('sec-') ||
-      name === 'x-litellm-tags'
-    )
-      continue
+    if (DROP_UPSTREAM.has(name) || name.startsWith('x-tracegate-') || name.startsWith('sec-')) continue
     const v = incoming[name]
     if (v !== undefined) out[name] = v
   }
