@@ -16,18 +16,21 @@ const one = (v: string | string[] | undefined): string =>
   typeof v === 'string' ? v.slice(0, MAX_VALUE) : Array.isArray(v) ? (v[0] ?? '').slice(0, MAX_VALUE) : ''
 
 const MAX_TAGS = 32
-const tagList = (csv: string) =>
-  csv
-    .split(',')
-    .map((t) => t.trim().slice(0, 100))
-    .filter(Boolean)
+const MAX_TAG = 100
+/** Tags in order, trimmed, cut to MAX_TAG, each once, at most MAX_TAGS: from headers and bodies alike. */
+const tagSet = (tags: unknown[]) =>
+  [...new Set(tags.flatMap((t) => (typeof t === 'string' && t.trim() ? [t.trim().slice(0, MAX_TAG)] : [])))].slice(
+    0,
+    MAX_TAGS,
+  )
 
 /**
  * Read the x-tracegate-* attribution headers (they are stripped before forwarding), and LiteLLM's
  * x-litellm-tags, so clients moved from a LiteLLM proxy keep their tags.
  */
 export function attributionFrom(h: IncomingHttpHeaders): Attribution {
-  const tags = [...tagList(one(h['x-tracegate-tags'])), ...tagList(one(h['x-litellm-tags']))]
+  const ours = one(h['x-tracegate-tags'])
+  const litellm = one(h['x-litellm-tags'])
   const meta: Record<string, string> = {}
   for (const name in h) {
     if (name.startsWith(META_PREFIX) && name.length > META_PREFIX.length)
@@ -38,7 +41,7 @@ export function attributionFrom(h: IncomingHttpHeaders): Attribution {
     team: one(h['x-tracegate-team']),
     user: one(h['x-tracegate-user']),
     sessionId: one(h['x-tracegate-session']),
-    tags: [...new Set(tags)].slice(0, MAX_TAGS),
+    tags: ours || litellm ? tagSet([...ours.split(','), ...litellm.split(',')]) : [],
     meta,
   }
 }
@@ -58,9 +61,6 @@ export function attributionFromBody(a: Attribution, json: unknown): void {
   a.user ||= text(body.user) || text(m.trace_user_id)
   a.workflow ||= text(m.trace_name) || text(m.generation_name)
   a.sessionId ||= text(m.session_id)
-  const tags = m.tags
-  if (Array.isArray(tags))
-    a.tags = [
-      ...new Set([...a.tags, ...tags.filter((t): t is string => typeof t === 'string').map((t) => t.slice(0, 100))]),
-    ].slice(0, MAX_TAGS)
+  // Only as many as could be kept are read: the body is the client's, its arrays unbounded.
+  if (Array.isArray(m.tags)) a.tags = tagSet([...a.tags, ...m.tags.slice(0, MAX_TAGS)])
 }

@@ -1,15 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RequestObservation } from './observation.ts'
-
-/** Valid JSON text: what a JSON-mode answer must be. */
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text)
-    return true
-  } catch {
-    return false
-  }
-}
+import { tryJson } from '../wires/sse.ts'
 
 /**
  * What two answers to the same request are compared by (shadow traffic), as attributes of each
@@ -29,5 +20,5 @@ export function outputAttributes(
   if (answer.tools.length) attrs['tracegate.output.tools'] = JSON.stringify(answer.tools)
   // A JSON-mode answer that only calls tools has no text to judge.
   if (asksJson && (answer.text || !answer.tools.length))
-    attrs['tracegate.output.json_valid'] = String(isJson(answer.text))
+    attrs['tracegate.output.json_valid'] = String(tryJson(answer.text) !== undefined)
 }
