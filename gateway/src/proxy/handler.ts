@@ -5,7 +5,7 @@ import { unknownWire } from '../wires/raw.ts'
 import { applyOverrides } from '../routing/request-overrides.ts'
 import { runPlan, type PlanRun } from '../routing/run-plan.ts'
 import { injectedFault } from '../routing/injected-fault.ts'
-import type { RoutePlan, Target } from '../routing/resolve.ts'
+import type { RoutePlan } from '../routing/resolve.ts'
 import type { KeyIdentity } from '../keys/authenticate.ts'
 import type { RequestObservation } from '../spans/observation.ts'
 import { GatewayError, fromFrameworkError } from '../errors.ts'
@@ -106,16 +106,6 @@ function planRun(
   }
 }
 
-/** A shadow target this route can send to: the route's own check, as for the plan's targets. */
-function routeFits(spec: RouteSpec, plan: RoutePlan, target: Target): boolean {
-  try {
-    spec.check?.({ ...plan, targets: [target] })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** From here on the raw response is ours; headers hooks set on the reply (CORS) go with it. */
 function takeOver(deps: ProxyDeps, reply: FastifyReply): void {
   if (deps.config.server.cors_origins.length)
@@ -150,12 +140,12 @@ export async function handleProxy(
     if (granted) obs.limits = granted
     obs.alias = plan.alias?.name ?? ''
     obs.requestBody = body?.raw ?? null
-    const run = { ...planRun(deps, spec, req, reply, obs, plan, request, identity), fault }
+    const run = planRun(deps, spec, req, reply, obs, plan, request, identity)
+    if (fault) run.fault = fault
     takeOver(deps, reply)
     // A caller's own provider key is never spent on the operator's experiment, and a staged
     // failure (tracegate check) is no answer to compare a candidate with.
-    if (plan.shadow && !identity.forwardKey && !fault)
-      deps.shadow.offer(run, request.json, (t) => routeFits(spec, plan, t))
+    if (plan.shadow && !identity.forwardKey && !fault) deps.shadow.offer(run, request.json, spec.serves)
     const outcome = await runPlan({ cooldowns: deps.cooldowns, maxAttempts: deps.config.routing.max_attempts }, run)
     await answer(deps.recorder, reply, obs, outcome, deps.responseCost)
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { Config } from '@tracegate/schemas'
 import type { ProviderAdapter } from '../providers/types.ts'
 import type { WireFormat } from '../wires/types.ts'
-import type { ModelRouter, RoutePlan } from '../routing/resolve.ts'
+import type { ModelRouter, RoutePlan, Target } from '../routing/resolve.ts'
 import type { Cooldowns } from '../routing/cooldown.ts'
 import type { KeyAuthenticator } from '../keys/authenticate.ts'
 import type { Enforcer } from '../limits/enforcer.ts'
@@ -30,6 +30,8 @@ export interface RouteSpec {
   /** What the gateway knows about this route's bodies: model, stream flag, usage, first token, errors. */
   wire: WireFormat
   plan(model: string): RoutePlan
+  /** Whether this route can send to a target (absent: any); `check` refuses a plan with one it cannot. */
+  serves?(target: Target): boolean
   /** Refuse a plan this route cannot serve, once per-request overrides are applied. */
   check?(plan: RoutePlan): void
   /** A key sent in the query string (Google's `?key=`), taken out of the forwarded URL. */

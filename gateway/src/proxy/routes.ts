@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../providers/types.ts'
 import { joinPath } from '../providers/paths.ts'
 import { GatewayError } from '../errors.ts'
 import type { WireFormat } from '../wires/types.ts'
+import type { Target } from '../routing/resolve.ts'
 import { openaiChat } from '../wires/openai-chat.ts'
 import { openaiCompletions } from '../wires/openai-completions.ts'
 import { openaiEmbeddings } from '../wires/openai-embeddings.ts'
@@ -42,6 +43,8 @@ function openaiSpec(deps: ProxyDeps, route: string, wire: WireFormat): RouteSpec
   }
 }
 
+const speaksAnthropic = (t: Target) => t.adapter.type === 'anthropic'
+
 /** `/v1/messages` and `/v1/messages/count_tokens`: Anthropic's wire, so every target must speak it. */
 function messagesSpec(deps: ProxyDeps, route: string, wire: WireFormat): RouteSpec {
   const path = pathCache(route)
@@ -49,8 +52,9 @@ function messagesSpec(deps: ProxyDeps, route: string, wire: WireFormat): RouteSp
     route,
     wire,
     plan: (model) => deps.router.resolve(model, 'anthropic'),
+    serves: speaksAnthropic,
     check: (plan) => {
-      const wrong = plan.targets.find((t) => t.adapter.type !== 'anthropic')
+      const wrong = plan.targets.find((t) => !speaksAnthropic(t))
       if (wrong)
         throw new GatewayError(
           'unsupported_route_for_provider',

@@ -13,10 +13,6 @@ import { backoffMs } from './backoff.ts'
 import { isContextLengthError, matches, reason, retryAfterMs, type AttemptOutcome } from './conditions.ts'
 import { synthesiseFault, type FaultKind } from './injected-fault.ts'
 
-/** Bytes of a response kept for reading usage: enough for a whole ordinary response. */
-const CAPTURE_HEAD = 1 << 20
-const CAPTURE_TAIL = 64 << 10
-
 /** How a request's plan ended: one response to relay, the provider's own error, or nothing at all. */
 export type Outcome =
   | { kind: 'relay'; response: UpstreamResponse }
@@ -196,8 +192,7 @@ export async function runPlan(deps: PlanDeps, run: PlanRun): Promise<Outcome> {
               onResponseStart: (status) => {
                 if (status < 400) deps.cooldowns.success(target.key)
               },
-              captureHead: Math.max(CAPTURE_HEAD, run.captureHead),
-              captureTail: CAPTURE_TAIL,
+              captureAtLeast: run.captureHead,
             },
             client,
             attempt,

@@ -1,23 +1,14 @@
-import type { Dispatcher } from 'undici'
 import type { AttemptObservation } from '../spans/observation.ts'
-import type { WireFormat } from '../wires/types.ts'
 import { nowMs } from '../clock.ts'
-import { BodyCapture } from '../upstream/body-capture.ts'
+import { responseCapture } from '../upstream/body-capture.ts'
+import type { UpstreamCall } from '../upstream/call.ts'
 import { classifyTransportError } from '../upstream/transport-errors.ts'
 
-export interface ShadowCall {
-  dispatcher: Dispatcher
-  origin: string
-  path: string
-  method: Dispatcher.HttpMethod
-  headers: Record<string, string | string[]>
-  body: Buffer | null
-  stream: boolean
-  wire: WireFormat
-  timeoutMs: number
-  captureHead: number
-  captureTail: number
-}
+/** A shadow call is sent as an attempt is, less what only relaying to a client needs. */
+export type ShadowCall = Pick<
+  UpstreamCall,
+  'dispatcher' | 'origin' | 'path' | 'method' | 'headers' | 'body' | 'stream' | 'wire' | 'captureAtLeast'
+> & { timeoutMs: number }
 
 /**
  * Send one shadow call and read its answer to the end, filling its observation as the plan
@@ -25,7 +16,7 @@ export interface ShadowCall {
  * for it, so undici's plain request API serves: its stream objects cost nothing anyone feels.
  */
 export async function callShadow(c: ShadowCall, a: AttemptObservation): Promise<void> {
-  const capture = new BodyCapture(c.captureHead, c.captureTail)
+  const capture = responseCapture(c.captureAtLeast)
   const signal = AbortSignal.timeout(c.timeoutMs)
   let scanner = c.stream ? c.wire.firstToken() : null
   a.response = capture

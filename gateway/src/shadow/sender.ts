@@ -11,20 +11,28 @@ import { BoundedQueue } from './queue.ts'
 import { shadowTargets } from './sample.ts'
 import { callShadow } from './call.ts'
 
-/** Bytes of a shadow answer kept: as for any attempt, enough for a whole ordinary response. */
-const CAPTURE_HEAD = 1 << 20
-const CAPTURE_TAIL = 64 << 10
-
 export interface ShadowRecorder {
   recordShadow(o: RequestObservation, a: AttemptObservation): void
 }
 
-function shadowAttempt(run: PlanRun, target: Target, index: number): AttemptObservation {
-  const start = { spanId: newSpanId(), index: 1, adapter: target.adapter, model: target.model }
-  const path = run.upstream(target.adapter).path
-  const first = { targetIndex: index, resendCount: 0, isFallback: false, retryReason: '', backoffMs: 0 }
-  return startAttempt({ ...start, path, ...first }, nowMs(), true)
-}
+/** A shadow call's observation: the first and only attempt at its target. */
+const shadowAttempt = (target: Target, path: string, index: number): AttemptObservation =>
+  startAttempt(
+    {
+      spanId: newSpanId(),
+      index: 1,
+      adapter: target.adapter,
+      model: target.model,
+      path,
+      targetIndex: index,
+      resendCount: 0,
+      isFallback: false,
+      retryReason: '',
+      backoffMs: 0,
+    },
+    nowMs(),
+    true,
+  )
 
 /**
  * Shadow traffic: a sampled request of an alias with `shadow:` is also sent to the shadow targets,
@@ -59,7 +67,7 @@ export class ShadowSender {
    * Shadow this request if its alias asks and it is drawn; returns at once. A target the route
    * cannot send to (`fits`: a non-Anthropic one on /v1/messages) is skipped, and said so.
    */
-  offer(run: PlanRun, request: Json, fits: (t: Target) => boolean): void {
+  offer(run: PlanRun, request: Json, fits: (t: Target) => boolean = () => true): void {
     const targets = shadowTargets(run.plan.shadow, run.obs.attribution)
     if (!targets) return
     run.obs.shadow = { asksJson: asksJson(request) }
@@ -74,8 +82,8 @@ export class ShadowSender {
   }
 
   private async call(run: PlanRun, target: Target, index: number): Promise<void> {
-    const a = shadowAttempt(run, target, index)
     const upstream = run.upstream(target.adapter)
+    const a = shadowAttempt(target, upstream.path, index)
     const body = run.body(target.model)
     try {
       await callShadow(
@@ -88,8 +96,7 @@ export class ShadowSender {
           stream: run.obs.stream,
           wire: run.wire,
           timeoutMs: run.plan.policy.timeout_ms,
-          captureHead: Math.max(CAPTURE_HEAD, run.captureHead),
-          captureTail: CAPTURE_TAIL,
+          captureAtLeast: run.captureHead,
         },
         a,
       )

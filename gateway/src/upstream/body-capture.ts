@@ -1,3 +1,13 @@
+/** Bytes of a response kept for reading usage: enough for a whole ordinary response, then its end. */
+const CAPTURE_HEAD = 1 << 20
+const CAPTURE_TAIL = 64 << 10
+
+/**
+ * The capture for an attempt's response (the plan runner's and shadow calls' alike). `bodyLimit`,
+ * at least the largest request body, keeps a response that echoes it read whole.
+ */
+export const responseCapture = (bodyLimit: number) => new BodyCapture(Math.max(CAPTURE_HEAD, bodyLimit), CAPTURE_TAIL)
+
 /**
  * Keeps references to the chunks of a response as they pass (no copies): all of them up to
  * `headLimit`, then a rolling tail of about `tailLimit` bytes, because usage arrives at the start

@@ -4,7 +4,7 @@ import type { AttemptObservation } from '../spans/observation.ts'
 import type { WireFormat } from '../wires/types.ts'
 import type { FirstTokenScanner } from '../wires/first-token.ts'
 import { nowMs } from '../clock.ts'
-import { BodyCapture } from './body-capture.ts'
+import { responseCapture, type BodyCapture } from './body-capture.ts'
 import { UsageChunkFilter } from './usage-chunk-filter.ts'
 import { classifyTransportError } from './transport-errors.ts'
 
@@ -31,8 +31,8 @@ export interface UpstreamCall {
   stripUsageChunk: boolean
   /** Called with the status when response headers arrive. */
   onResponseStart?: (status: number) => void
-  captureHead: number
-  captureTail: number
+  /** At least the largest request body: a response echoing it is still read whole (body-capture.ts). */
+  captureAtLeast: number
 }
 
 /** An upstream error response read whole, kept back while other attempts may still answer. */
@@ -154,7 +154,7 @@ class CallHandler implements Dispatcher.DispatchHandler, LiveBody {
     this.clearWait()
     obs.httpStatus = status
     req.onResponseStart?.(status)
-    obs.response = this.capture = new BodyCapture(req.captureHead, req.captureTail)
+    obs.response = this.capture = responseCapture(req.captureAtLeast)
     if (status >= 400) {
       obs.errorType = String(status)
       obs.errorMessage = `upstream answered ${status}`
