@@ -1,4 +1,3 @@
-import { Gauge } from 'prom-client'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from '@tracegate/schemas'
@@ -8,16 +7,10 @@ import { ProviderRegistry } from './providers/registry.ts'
 import { ModelRouter } from './routing/resolve.ts'
 import { Cooldowns } from './routing/cooldown.ts'
 import { KeyAuthenticator } from './keys/authenticate.ts'
-import { KeyDirectory } from './keys/directory.ts'
 import { Pricer } from './spans/pricing.ts'
-import { Enforcer } from './limits/enforcer.ts'
-import { MemoryLimits } from './limits/memory-store.ts'
-import { FailoverLimits } from './limits/failover-store.ts'
-import { SoftBudgets } from './limits/soft-budgets.ts'
-import type { LimitsStore } from './limits/types.ts'
-import { spendIn } from './storage/spend-queries.ts'
 import { SpanRecorder } from './spans/recorder.ts'
 import { ShadowSender } from './shadow/sender.ts'
+import { startLimits, type StartedLimits } from './limits/start.ts'
 import { costOfAnswer } from './spans/attempt-cost.ts'
 import { openStore, type Store } from './storage/client.ts'
 import { yieldToEventLoop } from './storage/engine-priority.ts'
@@ -97,25 +90,12 @@ function checkExposure(config: Config, opts: GatewayOptions, providers: Provider
 }
 
 /**
- * Budgets start from the spend their period already has in the spans. Storage that cannot answer
- * does not stop the gateway: budgets then start from zero, and the log says so.
- */
-async function rebuildBudgets(limits: Enforcer, store: Store, log: Logger): Promise<void> {
-  try {
-    const n = await limits.rebuildSpend((kind, names, since, until) => spendIn(store, kind, names, since, until))
-    if (n) log.info({ scopes: n }, 'budgets rebuilt from the spend recorded this period')
-  } catch (err) {
-    log.warn({ err }, "could not read this period's spend from storage: budgets start from zero")
-  }
-}
-
-/**
  * The gateway's own notices to `alerts.system_notify`: this replica's limits store going away and
  * coming back, and (from the replica that evaluates alerts, so once) a soft budget reached.
  */
-function tellAlerts(alerts: Alerts, store: LimitsStore, soft: SoftBudgets, evaluates: boolean): void {
-  if (store instanceof FailoverLimits)
-    store.onChange = (up, since) =>
+function tellAlerts(alerts: Alerts, spend: StartedLimits, evaluates: boolean): void {
+  if (spend.failover)
+    spend.failover.onChange = (up, since) =>
       alerts.notifySystem({
         id: 'system-limits-store',
         name: 'shared limits store (Redis)',
@@ -126,7 +106,7 @@ function tellAlerts(alerts: Alerts, store: LimitsStore, soft: SoftBudgets, evalu
         since,
       })
   if (evaluates)
-    soft.onReached = (s) =>
+    spend.softBudgets.onReached = (s) =>
       alerts.notifySystem({
         id: `system-soft-${s.kind}-${s.name}`.slice(0, 100),
         name: `soft budget of ${s.kind} ${s.name}`,
@@ -252,37 +232,8 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       )
   })
 
-  // Redis's client is loaded only when configured: ioredis alone costs ~15 MB of RSS.
-  const limitsStore: LimitsStore = config.limits.redis_url
-    ? new FailoverLimits(
-        new (await import('./limits/redis-store.ts')).RedisLimits(config.limits.redis_url),
-        config.limits.on_store_error,
-        config.limits.replicas,
-        log,
-      )
-    : new MemoryLimits()
-  const directory = new KeyDirectory(config, store, log)
-  await directory.start()
-  const limits = new Enforcer(config, directory, limitsStore, pricer)
-  const softBudgets = new SoftBudgets(() => limits.usage(), log, config.limits.soft_budget_check_s * 1000)
-  softBudgets.start()
-  new Gauge({
-    name: 'tracegate_soft_budgets_reached',
-    help: 'Keys, teams and users whose spend this period has reached their soft budget (limits.soft_budget_check_s)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(softBudgets.over)
-    },
-  })
-  new Gauge({
-    name: 'tracegate_limits_store_up',
-    help: 'The shared limits store (Redis) answers: 1, or 0 while limits.on_store_error applies (1 without Redis)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(limitsStore instanceof FailoverLimits && limitsStore.failingSince !== null ? 0 : 1)
-    },
-  })
-  await rebuildBudgets(limits, store, log)
+  const spend = await startLimits(config, store, pricer, log, metrics.registry)
+  const { directory, limits } = spend
   const shadow = new ShadowSender(config.shadow, recorder)
   metrics.watchShadow(shadow.queue)
   await app.register(proxyRoutes, {
@@ -311,7 +262,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     store,
     writer,
     pendingSpans,
-    limitsFailingSince: () => (limitsStore instanceof FailoverLimits ? limitsStore.failingSince : null),
+    limitsFailingSince: () => spend.failover?.failingSince ?? null,
   })
   await app.register(spoolApi, { writer, adminToken: opts.adminToken })
   await app.register(metricsApi, { metrics })
@@ -319,7 +270,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
   // Links in notifications lead to the explorer: the configured address, else the one this gateway listens on.
   const alerts = new Alerts(store, config.alerts, log, () => config.alerts.explorer_url ?? url)
   await app.register(alertsApi, { store, alerts, adminToken: opts.adminToken })
-  tellAlerts(alerts, limitsStore, softBudgets, config.alerts.evaluate)
+  tellAlerts(alerts, spend, config.alerts.evaluate)
   await app.register(keysApi, { directory, adminToken: opts.adminToken })
   await app.register(checkApi, { config, router, providers, pricer, directory, adminToken: opts.adminToken })
   await app.register(limitsUsageApi, { limits, adminToken: opts.adminToken })
@@ -346,11 +297,10 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       clearInterval(idle)
       await shadow.close(config.server.shutdown_grace_ms, log)
       await alerts.close()
-      directory.close()
-      softBudgets.close()
+      spend.stop()
       // Settles what is still held (drain builds the rows that settle it) before the store goes.
       recorder.drain()
-      await limitsStore.close?.()
+      await spend.closeStore()
       await writer.close()
       await otlp?.close()
       await providers.close()
