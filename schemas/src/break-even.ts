@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstantSchema } from './api.ts'
+import { PeriodQuerySchema } from './compare.ts'
 
 /**
  * The break-even between a managed gateway's fee and self-hosting, defaults from the market
@@ -9,18 +9,13 @@ import { InstantSchema } from './api.ts'
 export const BREAK_EVEN_DEFAULTS = { fee_pct: 5.5, infra_usd_month: 200, eng_hours_month: 8, hourly_usd: 120 }
 
 const money = z.coerce.number().min(0).max(1e9)
-export const BreakEvenQuerySchema = z
-  .object({
-    from: InstantSchema,
-    to: InstantSchema,
-    fee_pct: z.coerce.number().gt(0).max(100).default(BREAK_EVEN_DEFAULTS.fee_pct),
-    infra_usd_month: money.default(BREAK_EVEN_DEFAULTS.infra_usd_month),
-    eng_hours_month: z.coerce.number().min(0).max(10_000).default(BREAK_EVEN_DEFAULTS.eng_hours_month),
-    hourly_usd: money.default(BREAK_EVEN_DEFAULTS.hourly_usd),
-    format: z.enum(['json', 'csv']).default('json'),
-  })
-  .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export const BreakEvenQuerySchema = PeriodQuerySchema.safeExtend({
+  fee_pct: z.coerce.number().gt(0).max(100).default(BREAK_EVEN_DEFAULTS.fee_pct),
+  infra_usd_month: money.default(BREAK_EVEN_DEFAULTS.infra_usd_month),
+  eng_hours_month: z.coerce.number().min(0).max(10_000).default(BREAK_EVEN_DEFAULTS.eng_hours_month),
+  hourly_usd: money.default(BREAK_EVEN_DEFAULTS.hourly_usd),
+  format: z.enum(['json', 'csv']).default('json'),
+})
 export type BreakEvenQuery = z.infer<typeof BreakEvenQuerySchema>
 
 export const BreakEvenReportSchema = z.object({

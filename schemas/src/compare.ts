@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstantSchema } from './api.ts'
+import { MissingPricesQuerySchema } from './api.ts'
 
 /**
  * The shadow-traffic comparison: per workflow, alias and primary/shadow target pair, the primary
@@ -13,15 +13,16 @@ const name = z.string().max(200)
 /** `provider/model`, as the report names a target. */
 const target = z.string().min(3).max(401).includes('/')
 
-export const CompareQuerySchema = z
-  .object({
-    from: InstantSchema,
-    to: InstantSchema,
-    workflow: name.optional(),
-    format: z.enum(['json', 'csv']).default('json'),
-  })
-  .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+/**
+ * A report's period: from, to after it, no unknown parameter. The missing-prices query is exactly
+ * that, so the compare and break-even queries extend it (safeExtend keeps its strictness and check).
+ */
+export const PeriodQuerySchema = MissingPricesQuerySchema
+
+export const CompareQuerySchema = PeriodQuerySchema.safeExtend({
+  workflow: name.optional(),
+  format: z.enum(['json', 'csv']).default('json'),
+})
 export type CompareQuery = z.infer<typeof CompareQuerySchema>
 
 /** One side of a pair row: the primary target's answers, or the shadow target's to the same requests. */
@@ -107,18 +108,13 @@ export const CompareReportSchema = z.object({
 export type CompareReport = z.infer<typeof CompareReportSchema>
 
 /** `GET /api/compare/pairs`: the latest pairs of one row, for the drill-down. */
-export const ComparePairsQuerySchema = z
-  .object({
-    from: InstantSchema,
-    to: InstantSchema,
-    workflow: name,
-    alias: name.optional(),
-    primary: target,
-    shadow: target,
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-  })
-  .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+export const ComparePairsQuerySchema = PeriodQuerySchema.safeExtend({
+  workflow: name,
+  alias: name.optional(),
+  primary: target,
+  shadow: target,
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+})
 export type ComparePairsQuery = z.infer<typeof ComparePairsQuerySchema>
 
 /** One side of one pair: the call's outcome and its captured answer. */

@@ -3,6 +3,7 @@ import { ComparePairsQuerySchema, CompareQuerySchema } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
 import { compareReport, comparePairs } from '../reports/compare.ts'
 import { compareCsv } from '../reports/compare-csv.ts'
+import { csvDownload } from '../reports/csv-download.ts'
 import { invalidInput } from '../errors.ts'
 import { fromStore } from './storage-errors.ts'
 
@@ -17,13 +18,7 @@ export function compareRoutes(app: FastifyInstance, opts: { store: Store; queryT
     if (!q.success) throw invalidInput(q.error.issues, 'query')
     const report = await fromStore(req, compareReport(opts.store, q.data, opts.queryTimeoutMs))
     if (q.data.format === 'json') return report
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header(
-        'content-disposition',
-        `attachment; filename="tracegate-compare-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv"`,
-      )
-      .send(compareCsv(report))
+    return csvDownload(reply, 'compare', report, compareCsv(report))
   })
 
   app.get('/api/compare/pairs', async (req) => {

@@ -4,6 +4,7 @@ import type { Store } from '../storage/client.ts'
 import { costReport, reportCsv } from '../storage/report-queries.ts'
 import { missingPrices } from '../storage/price-queries.ts'
 import { breakEven, breakEvenCsv } from '../reports/break-even.ts'
+import { csvDownload } from '../reports/csv-download.ts'
 import { invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
@@ -23,11 +24,7 @@ export async function reportsApi(
     if (!q.success) throw invalidInput(q.error.issues, 'query')
     const report = await fromStore(req, costReport(opts.store, q.data, opts.queryTimeoutMs))
     if (q.data.format === 'json') return report
-    const name = `tracegate-cost-by-${q.data.group_by}-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv`
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${name}"`)
-      .send(reportCsv(report))
+    return csvDownload(reply, `cost-by-${q.data.group_by}`, report, reportCsv(report))
   })
 
   app.get('/api/reports/break-even', async (req, reply) => {
@@ -35,13 +32,7 @@ export async function reportsApi(
     if (!q.success) throw invalidInput(q.error.issues, 'query')
     const report = await fromStore(req, breakEven(opts.store, q.data, opts.queryTimeoutMs))
     if (q.data.format === 'json') return report
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header(
-        'content-disposition',
-        `attachment; filename="tracegate-break-even-${report.from.slice(0, 10)}-${report.to.slice(0, 10)}.csv"`,
-      )
-      .send(breakEvenCsv(report))
+    return csvDownload(reply, 'break-even', report, breakEvenCsv(report))
   })
 
   compareRoutes(app, opts)

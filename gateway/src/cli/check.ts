@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises'
-import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { CheckFactsSchema, CompareReportSchema, type CheckFacts } from '@tracegate/schemas'
 import { loadConfig } from '../config/load.ts'
-import { fail } from './gateway-client.ts'
+import { COMMON, fail } from './gateway-client.ts'
+import { badFlags, flags } from './usage.ts'
 import { staticRows, type CheckRow } from '../checklist/rows.ts'
 import { SHADOW_WEEK_MS, shadowRows } from '../checklist/shadow-rows.ts'
 import { probeChat, probeEmbeddings, type LiveContext } from '../checklist/live.ts'
@@ -36,27 +36,22 @@ function gatewayUrl(flag: string | undefined, configPath: string | undefined): s
 }
 
 function options(argv: string[]): Options {
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: argv,
-      options: {
-        live: { type: 'boolean', default: false },
-        yes: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        gateway: { type: 'string' },
-        config: { type: 'string' },
-        token: { type: 'string', default: process.env.TRACEGATE_ADMIN_TOKEN || undefined },
-        key: { type: 'string', default: process.env.TRACEGATE_KEY || undefined },
-      },
-      strict: true,
-    }))
-  } catch (err) {
-    return fail(`tracegate: ${(err as Error).message}\n${CHECK_USAGE}`, 2)
-  }
-  const parsed = OptionsSchema.safeParse({ ...values, gateway: gatewayUrl(values.gateway, values.config) })
-  if (!parsed.success)
-    fail(`${parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('\n')}\n${CHECK_USAGE}`, 2)
+  const values = flags(
+    argv,
+    {
+      live: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      gateway: { type: 'string' },
+      config: COMMON.config,
+      token: COMMON.token,
+      key: { type: 'string', default: process.env.TRACEGATE_KEY || undefined },
+    },
+    CHECK_USAGE,
+  )
+  const given = { ...values, gateway: gatewayUrl(values.gateway, values.config) }
+  const parsed = OptionsSchema.safeParse(given)
+  if (!parsed.success) return badFlags(parsed.error, given, CHECK_USAGE)
   return { ...parsed.data, gateway: parsed.data.gateway.replace(/\/+$/, '') }
 }
 
@@ -73,7 +68,7 @@ async function facts(o: Options): Promise<CheckFacts> {
   const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null
   if (!res.ok) return fail(`tracegate: ${res.status} ${body?.error?.message ?? res.statusText}`, 1)
   const parsed = CheckFactsSchema.safeParse(body)
-  if (!parsed.success) return fail(`tracegate: ${o.gateway}/api/check answered something else than a checklist`, 1)
+  if (!parsed.success) return fail(`tracegate: ${o.gateway}/api/check answered something other than a checklist`, 1)
   return parsed.data
 }
 

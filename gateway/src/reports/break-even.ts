@@ -1,6 +1,6 @@
 import type { BreakEvenQuery, BreakEvenReport } from '@tracegate/schemas'
 import type { Store } from '../storage/client.ts'
-import { costReport } from '../storage/report-queries.ts'
+import { costReport, textCell } from '../storage/report-queries.ts'
 
 const DAY = 86_400_000
 /** An average month: 365.25 days over 12. */
@@ -47,12 +47,9 @@ export async function breakEven(store: Store, q: BreakEvenQuery, timeoutMs?: num
   }
 }
 
-/** One header row and one value row; the summary's commas and quotes quoted. */
+/** One header row and one value row; text cells (the summary) quoted as the cost report's are. */
 export function breakEvenCsv(r: BreakEvenReport): string {
   const cells = Object.entries(r)
-  const cell = (v: unknown) => {
-    const s = String(v)
-    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
-  }
+  const cell = (v: unknown) => (typeof v === 'string' ? textCell(v) : String(v))
   return `${cells.map(([k]) => k).join(',')}\n${cells.map(([, v]) => cell(v)).join(',')}\n`
 }

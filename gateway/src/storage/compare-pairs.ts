@@ -2,20 +2,9 @@ import { z } from 'zod'
 import type { ComparePairsQuery } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { readLimitSql } from './read-limits.ts'
+import { rangeParams } from './report-queries.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
-import {
-  AGREED,
-  attr,
-  COMPARED,
-  P_MS,
-  pairsFrom,
-  prefixed,
-  PRIMARY,
-  rangeParams,
-  SH_MS,
-  SHADOW,
-  SLACK,
-} from './compare-sql.ts'
+import { AGREED, attr, COMPARED, P_MS, pairsFrom, prefixed, PRIMARY, SH_MS, SHADOW, SLACK } from './compare-sql.ts'
 
 /**
  * The drill-down's read: one pair row's latest pairs, then the captured answers of just those

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { CompareQuery } from '@tracegate/schemas'
 import type { Store } from './client.ts'
 import { readLimitSql } from './read-limits.ts'
+import { rangeParams } from './report-queries.ts'
 import { REJECTED_SQL } from './span-sql.ts'
 import { column, queryRows, rowSchema } from './rows.ts'
 import {
@@ -14,7 +15,6 @@ import {
   pairsFrom,
   prefixed,
   PRIMARY,
-  rangeParams,
   SH_MS,
   SHADOW,
   sampledRequests,

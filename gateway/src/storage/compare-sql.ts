@@ -1,5 +1,4 @@
 import type { z } from 'zod'
-import { formatTimestamp } from '../spans/time.ts'
 import { SHADOW_SQL } from './span-sql.ts'
 
 /**
@@ -14,11 +13,6 @@ import { SHADOW_SQL } from './span-sql.ts'
  * behind the answer, so a request near the period's end still finds its pair.
  */
 export const SLACK = 'INTERVAL 1 HOUR'
-
-export const rangeParams = (q: { from: Date; to: Date }) => ({
-  from: formatTimestamp(q.from.getTime()),
-  to: formatTimestamp(q.to.getTime()),
-})
 
 /** A failure of the model, not a request the client walked away from. */
 export const failed = (t: string) => `${t}.ErrorType NOT IN ('', 'cancelled')`

@@ -52,7 +52,8 @@ const SPAN_COLUMNS: Record<CostReportQuery['group_by'], string> = {
   provider: 'Provider',
 }
 
-const rangeParams = (q: CostReportQuery) => ({
+/** A report's period as the query parameters {from:DateTime64(9)} and {to:DateTime64(9)}. */
+export const rangeParams = (q: { from: Date; to: Date }) => ({
   from: formatTimestamp(q.from.getTime()),
   to: formatTimestamp(q.to.getTime()),
 })
