@@ -63,3 +63,23 @@ describe('something other than a gateway at --url', () => {
     })
   })
 })
+
+describe('a --url no gateway can answer at', () => {
+  it.each([
+    [
+      ['report', ...period, '--url', 'notaurl'],
+      2,
+      'tracegate: --url "notaurl" is not a URL (e.g. http://127.0.0.1:4000)',
+    ],
+    [
+      ['compare', ...period, '--url', 'http://no-such-host.invalid:4000'],
+      1,
+      'tracegate: no gateway answers at http://no-such-host.invalid:4000 (',
+    ],
+  ])('%j says so, with the URL', async (args, code, message) => {
+    const run = await cli(args)
+    expect(run.code).toBe(code)
+    expect(run.stderr.startsWith(message)).toBe(true)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+})

@@ -19,6 +19,7 @@ export async function fromGateway(
 ): Promise<string | null> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {}
   if (post) headers['content-type'] = 'application/json'
+  if (!URL.canParse(url)) fail(`tracegate: --url "${url.slice(0, 200)}" is not a URL (e.g. http://127.0.0.1:4000)`, 2)
   try {
     const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
       method: post ? 'POST' : 'GET',
@@ -29,7 +30,9 @@ export async function fromGateway(
     if (!res.ok) fail(`tracegate: ${res.status} ${text.trim()}`, 1)
     return text
   } catch (err) {
-    if ((err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return null
-    throw err
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause
+    if (cause?.code === 'ECONNREFUSED') return null
+    // An unknown host, a reset, a TLS failure: say where and why, not fetch's bare "fetch failed".
+    fail(`tracegate: no gateway answers at ${url} (${cause?.message ?? (err as Error).message})`, 1)
   }
 }
