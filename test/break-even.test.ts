@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
-import { launchBrowser } from './browser.ts'
-import { axeViolations } from './axe.ts'
+import { launchBrowser, storeToken } from './browser.ts'
+import { axeContext, axeViolations } from './axe.ts'
 import type { BreakEvenReport } from '@tracegate/schemas'
 import { errorOf, serverSpan, tracegate, useGateway } from './harness.ts'
 
@@ -94,8 +94,7 @@ describe('break-even report', () => {
 describe('break-even page', () => {
   it('shows the verdict and the figures; editing a figure recomputes it; no serious axe violation', async () => {
     browser = await launchBrowser()
-    const context = await browser.newContext({ bypassCSP: true })
-    await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+    const context = await storeToken(await axeContext(browser), TOKEN)
     const page = await context.newPage()
     const day = (d: Date) => d.toISOString().slice(0, 10)
     await page.goto(`${env.url}/break-even?from=${day(from)}&to=${day(to)}`)

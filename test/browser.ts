@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 
 /** Debian's chromium, installed by .ci/run; playwright never downloads a browser of its own. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -22,4 +22,10 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   })
+}
+
+/** The explorer in this context starts with the admin token stored, as after its login prompt. */
+export async function storeToken(context: BrowserContext, token: string): Promise<BrowserContext> {
+  await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), token)
+  return context
 }

@@ -6,8 +6,8 @@ import type { CompareReport, TraceResponse } from '@tracegate/schemas'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { count, pct, usd } from '../ui/src/lib/format.ts'
 import { useGateway } from './harness.ts'
-import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
-import { axeViolations } from './axe.ts'
+import { launchBrowser, SCREENSHOT_DIR, storeToken } from './browser.ts'
+import { axeContext, axeViolations } from './axe.ts'
 import { chatReply } from './mock-upstream.ts'
 
 /**
@@ -61,13 +61,10 @@ beforeAll(async () => {
 afterAll(() => browser?.close())
 
 async function open(scheme: 'light' | 'dark'): Promise<Page> {
-  // Strict CSP forbids injected scripts; this context bypasses it to load axe.
-  const context = await browser.newContext({
-    colorScheme: scheme,
-    bypassCSP: true,
-    viewport: { width: 1440, height: 900 },
-  })
-  await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+  const context = await storeToken(
+    await axeContext(browser, { colorScheme: scheme, viewport: { width: 1440, height: 900 } }),
+    TOKEN,
+  )
   const page = await context.newPage()
   page.setDefaultTimeout(10_000)
   await page.goto(`${env.url}${pageUrl}`)

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
-import { axeViolations } from './axe.ts'
+import { axeContext, axeViolations } from './axe.ts'
 
 /**
  * Every page of the explorer, in light and dark mode, at two screen sizes: axe-core finds no
@@ -104,12 +104,7 @@ function layoutProblems(page: Page): Promise<string[]> {
 describe('accessibility and layout', () => {
   for (const scheme of ['light', 'dark'] as const)
     it(`no serious or critical axe-core violations on any page, ${scheme} mode`, async () => {
-      // Strict CSP forbids injected scripts; only this test's context bypasses it, to load axe.
-      const context = await browser.newContext({
-        colorScheme: scheme,
-        bypassCSP: true,
-        viewport: { width: 1280, height: 800 },
-      })
+      const context = await axeContext(browser, { colorScheme: scheme, viewport: { width: 1280, height: 800 } })
       const page = await context.newPage()
       try {
         for (const [name, path, ready] of PAGES) {

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { useGateway } from './harness.ts'
-import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
-import { axeViolations } from './axe.ts'
+import { launchBrowser, SCREENSHOT_DIR, storeToken } from './browser.ts'
+import { axeContext, axeViolations } from './axe.ts'
 import { FAILING_MINUTES, FAILURES_PER_MINUTE, incidentConfig, replayIncident, type Replay } from './incident-replay.ts'
 
 /**
@@ -35,8 +35,7 @@ beforeAll(async () => {
   replay = await replayIncident(env, TOKEN)
   await env.gw.flushSpans()
   browser = await launchBrowser()
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
-  await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+  const context = await storeToken(await browser.newContext({ viewport: { width: 1440, height: 900 } }), TOKEN)
   page = await context.newPage()
   page.setDefaultTimeout(15_000)
 }, 120_000)
@@ -99,8 +98,7 @@ describe('incidents page in headless Chromium', () => {
 
   for (const scheme of ['light', 'dark'] as const)
     it(`with an incident on it, the page has no serious or critical axe-core violation (${scheme})`, async () => {
-      const context = await browser.newContext({ colorScheme: scheme, bypassCSP: true })
-      await context.addInitScript((t) => localStorage.setItem('tracegate.admin_token', t), TOKEN)
+      const context = await storeToken(await axeContext(browser, { colorScheme: scheme }), TOKEN)
       const p = await context.newPage()
       try {
         const from = new Date(replay.start).toISOString()

@@ -6,7 +6,7 @@ import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { dateTime, usd } from '../ui/src/lib/format.ts'
 import { serverSpan, traceId, useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR } from './browser.ts'
-import { axeViolations } from './axe.ts'
+import { axeContext, axeViolations } from './axe.ts'
 
 /**
  * The Keys & budgets page in headless Chromium against a real gateway: a key made in the form shows
@@ -212,12 +212,7 @@ describe('the Keys & budgets page', () => {
     const tokens = usage.scopes.find((u) => u.name === 'a11y-bot')!.tpm_used
     expect(tokens).toBeGreaterThan(0)
     for (const scheme of ['light', 'dark'] as const) {
-      // Strict CSP forbids injected scripts; only this context bypasses it, to load axe.
-      const context = await browser.newContext({
-        colorScheme: scheme,
-        bypassCSP: true,
-        viewport: { width: 1280, height: 800 },
-      })
+      const context = await axeContext(browser, { colorScheme: scheme, viewport: { width: 1280, height: 800 } })
       const p = await context.newPage()
       try {
         await p.goto(`${env.url}/keys?refresh=off`)

@@ -1,3 +1,5 @@
+import { get } from './api.ts'
+
 /**
  * A slice as a file: CSV (RFC 4180 quoting; a cell that a spreadsheet would run as a formula gets a
  * leading quote, as the gateway's cost reports do) or JSON, handed to the browser as a download.
@@ -15,10 +17,19 @@ export function toCsv(columns: string[], rows: Array<Record<string, unknown>>): 
   return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n'
 }
 
-export function download(name: string, text: string, type: string): void {
+function save(name: string, blob: Blob): void {
   const a = document.createElement('a')
-  a.href = URL.createObjectURL(new Blob([text], { type }))
+  a.href = URL.createObjectURL(blob)
   a.download = name
   a.click()
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000)
+}
+
+export function download(name: string, text: string, type: string): void {
+  save(name, new Blob([text], { type }))
+}
+
+/** A file the API renders (a report as CSV or JSON), saved as `name`; an API error is thrown as an ApiError. */
+export async function downloadFrom(path: string, name: string): Promise<void> {
+  save(name, await (await get(path)).blob())
 }
