@@ -13,9 +13,10 @@ import {
   type TeamPatch,
   type TeamSpec,
 } from '@tracegate/schemas'
+import type { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import { VersionedRecords } from '../storage/versioned-records.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, invalidInput } from '../errors.ts'
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -53,6 +54,16 @@ function patched<T extends object>(base: T, patch: object): T {
     else if (v !== undefined) out[k] = v
   }
   return out as T
+}
+
+/**
+ * What is about to be stored, checked whole: a patch can leave a record invalid (`"name": null`),
+ * and that is the caller's 400 naming the field, not a storage failure.
+ */
+function storable<T>(schema: z.ZodType<T>, record: unknown): T {
+  const parsed = schema.safeParse(record)
+  if (!parsed.success) throw invalidInput(parsed.error.issues, 'body')
+  return parsed.data
 }
 
 /**
@@ -215,16 +226,17 @@ export class KeyDirectory {
 
   private async saveKey(id: string, stored: StoredKey): Promise<ApiKey> {
     this.writable()
-    await this.keyStore!.write(id, StoredKeySchema.parse(stored))
+    await this.keyStore!.write(id, storable(StoredKeySchema, stored))
     await this.refresh()
     return this.listKeys().find((k) => k.id === id)!
   }
 
   private async saveTeam(spec: TeamSpec): Promise<ApiTeam> {
     this.writable()
-    await this.teamStore!.write(spec.name, TeamSpecSchema.parse(spec))
+    const valid = storable(TeamSpecSchema, spec)
+    await this.teamStore!.write(valid.name, valid)
     await this.refresh()
-    return this.teams.get(spec.name)!
+    return this.teams.get(valid.name)!
   }
 
   private storedKey(id: string): { record: StoredKey } {
