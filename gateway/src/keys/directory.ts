@@ -35,9 +35,9 @@ export interface KeyRecord extends Limits {
   updated_at: string | null
 }
 
-/** Keys and teams made through the API, beyond what the config declares. */
-export const MAX_STORED_KEYS = 10_000
-export const MAX_STORED_TEAMS = 1_000
+/** Keys and teams made through the API, beyond what the config declares: what one reread loads. */
+const MAX_STORED_KEYS = 10_000
+const MAX_STORED_TEAMS = 1_000
 /** How often a gateway rereads keys and teams: another replica's change shows within this. */
 const REFRESH_MS = 2_000
 
@@ -45,6 +45,14 @@ const newSecret = () => `tg-${randomBytes(24).toString('base64url')}`
 const newKeyId = () => `k${randomBytes(8).toString('hex').slice(0, 15)}`
 const configKeyId = (name: string) => `c${sha256(name).slice(0, 15)}`
 const hintOf = (secret: string) => `…${secret.slice(-4)}`
+const apiKeyOf = ({ id, hint, source, created_at, updated_at, ...rest }: KeyRecord): ApiKey => ({
+  ...rest,
+  id,
+  hint,
+  source,
+  created_at,
+  updated_at,
+})
 
 /** Apply a patch: a field set to null is cleared, one absent is kept. */
 function patched<T extends object>(base: T, patch: object): T {
@@ -74,6 +82,7 @@ function storable<T>(schema: z.ZodType<T>, record: unknown): T {
 export class KeyDirectory {
   private byHash = new Map<string, KeyRecord>()
   private byName = new Map<string, KeyRecord>()
+  private byId = new Map<string, KeyRecord>()
   private teams = new Map<string, ApiTeam>()
   private readonly users: Map<string, Limits>
   private readonly configKeys: Array<[string, KeyRecord]>
@@ -152,15 +161,13 @@ export class KeyDirectory {
     return this.users.get(name)
   }
 
+  keyById(id: string): ApiKey | undefined {
+    const k = this.byId.get(id)
+    return k && apiKeyOf(k)
+  }
+
   listKeys(): ApiKey[] {
-    return [...this.byName.values()].map(({ id, hint, source, created_at, updated_at, ...rest }) => ({
-      ...rest,
-      id,
-      hint,
-      source,
-      created_at,
-      updated_at,
-    }))
+    return [...this.byName.values()].map(apiKeyOf)
   }
 
   listTeams(): ApiTeam[] {
@@ -173,6 +180,9 @@ export class KeyDirectory {
 
   async createKey(spec: KeySpec): Promise<ApiKey> {
     this.assertFreeKeyName(spec.name)
+    // Every stored key counts, one a config key of the same name hides too: all are read back.
+    if (this.storedRecords.size >= MAX_STORED_KEYS)
+      throw new GatewayError('invalid_request', `at most ${MAX_STORED_KEYS} keys can be made through the API`)
     const secret = newSecret()
     const stored: StoredKey = {
       ...spec,
@@ -207,6 +217,8 @@ export class KeyDirectory {
   async createTeam(spec: TeamSpec): Promise<ApiTeam> {
     if (this.teams.has(spec.name))
       throw new GatewayError('invalid_request', `a team named "${spec.name}" exists`, 'name')
+    if (this.storedTeams >= MAX_STORED_TEAMS)
+      throw new GatewayError('invalid_request', `at most ${MAX_STORED_TEAMS} teams can be made through the API`)
     return this.saveTeam(spec)
   }
 
@@ -228,7 +240,7 @@ export class KeyDirectory {
     this.writable()
     await this.keyStore!.write(id, storable(StoredKeySchema, stored))
     await this.refresh()
-    return this.listKeys().find((k) => k.id === id)!
+    return this.keyById(id)!
   }
 
   private async saveTeam(spec: TeamSpec): Promise<ApiTeam> {
@@ -240,7 +252,7 @@ export class KeyDirectory {
   }
 
   private storedKey(id: string): { record: StoredKey } {
-    const found = [...this.byName.values()].find((k) => k.id === id)
+    const found = this.byId.get(id)
     if (!found) throw new GatewayError('not_found', `no key with id "${id.slice(0, 40)}"`)
     if (found.source === 'config')
       throw new GatewayError(
@@ -268,6 +280,7 @@ export class KeyDirectory {
   }
 
   private storedRecords = new Map<string, StoredKey>()
+  private storedTeams = 0
 
   /** Config entries win over stored ones of the same name: the file is what the operator sees. */
   private rebuild(
@@ -290,7 +303,9 @@ export class KeyDirectory {
       if (!byTeam.has(record.name)) byTeam.set(record.name, { ...record, source: 'api', updated_at: updatedAt })
     this.byHash = byHash
     this.byName = byName
+    this.byId = new Map([...byName.values()].map((k) => [k.id, k]))
     this.teams = byTeam
     this.storedRecords = records
+    this.storedTeams = teams.length
   }
 }
