@@ -6,7 +6,7 @@ import type { RequestFacts } from '../wires/types.ts'
 import type { Pricer } from '../spans/pricing.ts'
 import { GatewayError } from '../errors.ts'
 import { wallNowMs } from '../clock.ts'
-import { periodOf } from './periods.ts'
+import { Periods } from './periods.ts'
 import { worstCase } from './estimate.ts'
 import { standingHeaders, refusalError } from './answers.ts'
 import { tracksSpend, type Admission, type Lease, type LimitsStore, type Scope } from './types.ts'
@@ -36,13 +36,16 @@ export interface Granted {
 export class Enforcer {
   /** A key record's model matcher, made once per record (a reread makes new records). */
   private readonly matchers = new WeakMap<KeyRecord, (name: string) => boolean>()
+  private readonly periods: Periods
 
   constructor(
     private readonly config: Config,
     private readonly directory: KeyDirectory,
     private readonly store: LimitsStore,
     private readonly pricer: Pricer,
-  ) {}
+  ) {
+    this.periods = new Periods(config.limits.time_zone)
+  }
 
   /** Throws the request's refusal; null when nothing limits it. A promise only when the store is remote. */
   admit(
@@ -51,9 +54,9 @@ export class Enforcer {
     request: RequestFacts,
     bodyBytes: number,
   ): Granted | null | Promise<Granted> {
-    const key = identity.gateway ? this.directory.keyByName(identity.keyName) : undefined
-    if (key) this.checkKey(key, plan)
     const now = wallNowMs()
+    const key = identity.gateway ? this.directory.keyByName(identity.keyName) : undefined
+    if (key) this.checkKey(key, plan, now)
     const scopes = this.scopes(identity, key, now)
     if (!scopes.length) return null
     const estimate = worstCase(this.pricer, plan, request, bodyBytes, this.config.limits.default_max_output_tokens)
@@ -65,8 +68,8 @@ export class Enforcer {
     return admission instanceof Promise ? admission.then(finish) : finish(admission)
   }
 
-  private checkKey(key: KeyRecord, plan: RoutePlan): void {
-    if (key.expires_at && Date.parse(key.expires_at) <= wallNowMs())
+  private checkKey(key: KeyRecord, plan: RoutePlan, now: number): void {
+    if (key.expires_at && Date.parse(key.expires_at) <= now)
       throw new GatewayError('expired_api_key', `the tracegate key "${key.name}" expired at ${key.expires_at}`)
     if (!key.models) return
     let allowed = this.matchers.get(key)
@@ -84,8 +87,12 @@ export class Enforcer {
     const out: Scope[] = []
     const add = (kind: string, name: string, limits: Limits | undefined) => {
       if (!name || !limits || !hasLimits(limits)) return
-      const period = periodOf(now, limits.budget_period, this.config.limits.time_zone)
-      out.push({ id: `${kind}:${name}`, label: `${kind} ${name}`, limits, period })
+      out.push({
+        id: `${kind}:${name}`,
+        label: `${kind} ${name}`,
+        limits,
+        period: this.periods.of(now, limits.budget_period),
+      })
     }
     if (key) add('key', identity.keyName, key)
     add('team', identity.team, this.directory.team(identity.team))
@@ -104,7 +111,7 @@ export class Enforcer {
     const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
     const add = (kind: SpendScope, name: string, l: Limits | undefined) => {
       if (!l || !tracksSpend(l)) return
-      const { start: since, end: until } = periodOf(now, l.budget_period, this.config.limits.time_zone)
+      const { start: since, end: until } = this.periods.of(now, l.budget_period)
       const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
       g.names.push(name)
       groups.set(`${kind}|${since}`, g)
@@ -136,7 +143,7 @@ export class Enforcer {
       id: `${kind}:${name}`,
       label: `${kind} ${name}`,
       limits,
-      period: periodOf(now, limits.budget_period, this.config.limits.time_zone),
+      period: this.periods.of(now, limits.budget_period),
     }))
     const counts = await this.store.usage(scopes, now)
     return named.map(({ kind, name, limits: l }, i) => {
