@@ -15,6 +15,21 @@ import type { SpendScope } from '../storage/spend-queries.ts'
 const hasLimits = (l: Limits) =>
   tracksSpend(l) || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
 
+/** Every key, team and user (config and API alike) whose limits pass `keep`. */
+export function limitedScopes(
+  directory: KeyDirectory,
+  keep: (l: Limits) => boolean = hasLimits,
+): Array<{ kind: SpendScope; name: string; limits: Limits }> {
+  const out: Array<{ kind: SpendScope; name: string; limits: Limits }> = []
+  for (const k of directory.listKeys()) if (keep(k)) out.push({ kind: 'key', name: k.name, limits: k })
+  for (const t of directory.listTeams()) if (keep(t)) out.push({ kind: 'team', name: t.name, limits: t })
+  for (const u of directory.userNames()) {
+    const l = directory.user(u)
+    if (l && keep(l)) out.push({ kind: 'user', name: u, limits: l })
+  }
+  return out
+}
+
 /** `*` matches anything within a model name; everything else is literal. */
 function globMatcher(patterns: string[]): (name: string) => boolean {
   const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`))
@@ -109,16 +124,12 @@ export class Enforcer {
   ) {
     const now = wallNowMs()
     const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
-    const add = (kind: SpendScope, name: string, l: Limits | undefined) => {
-      if (!l || !tracksSpend(l)) return
-      const { start: since, end: until } = this.periods.of(now, l.budget_period)
+    for (const { kind, name, limits } of limitedScopes(this.directory, tracksSpend)) {
+      const { start: since, end: until } = this.periods.of(now, limits.budget_period)
       const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
       g.names.push(name)
       groups.set(`${kind}|${since}`, g)
     }
-    for (const k of this.directory.listKeys()) add('key', k.name, k)
-    for (const t of this.directory.listTeams()) add('team', t.name, t)
-    for (const u of this.directory.userNames()) add('user', u, this.directory.user(u))
     let scopes = 0
     for (const g of groups.values()) {
       for (const [name, usd] of await read(g.kind, g.names, g.since, g.until)) {
@@ -132,13 +143,7 @@ export class Enforcer {
   /** Every key, team and user with limits, and how much of each it uses now. */
   async usage(): Promise<ScopeUsage[]> {
     const now = wallNowMs()
-    const named: Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> = []
-    for (const k of this.directory.listKeys()) if (hasLimits(k)) named.push({ kind: 'key', name: k.name, limits: k })
-    for (const t of this.directory.listTeams()) if (hasLimits(t)) named.push({ kind: 'team', name: t.name, limits: t })
-    for (const u of this.directory.userNames()) {
-      const l = this.directory.user(u)
-      if (l && hasLimits(l)) named.push({ kind: 'user', name: u, limits: l })
-    }
+    const named = limitedScopes(this.directory)
     const scopes = named.map(({ kind, name, limits }) => ({
       id: `${kind}:${name}`,
       label: `${kind} ${name}`,
