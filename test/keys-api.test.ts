@@ -114,6 +114,15 @@ describe('keys API', () => {
     expect((await admin('PATCH', '/api/keys/not-an-id', {})).status).toBe(400)
   })
 
+  it('a patch that would leave a key or a team without a name is a 400 naming it, not a storage failure', async () => {
+    const key = (await (await admin('POST', '/api/keys', { name: 'nameless' })).json()) as ApiKey
+    const res = await admin('PATCH', `/api/keys/${key.id}`, { name: null })
+    expect(res.status).toBe(400)
+    expect(await errorOf(res)).toMatchObject({ code: 'invalid_request', param: 'name' })
+    expect(((await (await admin('GET', `/api/keys/${key.id}`)).json()) as ApiKey).name).toBe('nameless')
+    await admin('DELETE', `/api/keys/${key.id}`)
+  })
+
   it('the secret is never in the gateway log', async () => {
     expect(env.gw.logs.join('\n')).not.toContain(made.key!)
   })
@@ -130,6 +139,9 @@ describe('teams API', () => {
     expect((await errorOf(refused)).message).toContain('budget exceeded for team data')
     expect((await admin('PATCH', '/api/teams/data', { budget_usd: null })).status).toBe(200)
     expect((await chat(key.key!)).status).toBe(200)
+    const unnamed = await admin('PATCH', '/api/teams/data', { name: null })
+    expect(unnamed.status).toBe(400)
+    expect(await errorOf(unnamed)).toMatchObject({ code: 'invalid_request', param: 'name' })
     expect(await (await admin('DELETE', '/api/teams/data')).json()).toEqual({ name: 'data', deleted: true })
     expect((await admin('GET', '/api/teams/data')).status).toBe(404)
   })

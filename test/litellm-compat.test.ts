@@ -122,6 +122,10 @@ describe('LiteLLM key management endpoints', () => {
     expect(bad.status).toBe(400)
     expect((await errorOf(bad)).param).toBe('max_budget')
     expect((await call('GET', '/team/info?team_id=nobody')).status).toBe(404)
+    const made = (await (await call('POST', '/key/generate', {})).json()) as { key: string }
+    const badAlias = await call('POST', '/key/update', { key: made.key, key_alias: 'bad/alias' })
+    expect(badAlias.status).toBe(400)
+    expect((await errorOf(badAlias)).param).toBe('name')
   })
 })
 

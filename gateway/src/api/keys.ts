@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { KeyPatchSchema, KeySpecSchema, TeamPatchSchema, TeamSpecSchema } from '@tracegate/schemas'
-import { MAX_STORED_KEYS, MAX_STORED_TEAMS, type KeyDirectory } from '../keys/directory.ts'
+import type { KeyDirectory } from '../keys/directory.ts'
 import { GatewayError, invalidInput } from '../errors.ts'
 import { adminGuard } from './admin-auth.ts'
 import { fromStore } from './storage-errors.ts'
@@ -44,16 +44,13 @@ export async function keysApi(
   app.get('/api/keys', async () => ({ keys: directory.listKeys() }))
   app.get('/api/keys/:id', async (req) => {
     const id = param(req, 'id', IdSchema)
-    const key = directory.listKeys().find((k) => k.id === id)
+    const key = directory.keyById(id)
     if (!key) throw new GatewayError('not_found', `no key with id "${id}"`)
     return key
   })
-  app.post('/api/keys', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
-    const spec = body(req, KeySpecSchema)
-    if (directory.listKeys().filter((k) => k.source === 'api').length >= MAX_STORED_KEYS)
-      throw new GatewayError('invalid_request', `at most ${MAX_STORED_KEYS} keys can be made through the API`)
-    return reply.code(201).send(await fromStore(req, directory.createKey(spec)))
-  })
+  app.post('/api/keys', { bodyLimit: BODY_LIMIT }, async (req, reply) =>
+    reply.code(201).send(await fromStore(req, directory.createKey(body(req, KeySpecSchema)))),
+  )
   app.patch('/api/keys/:id', { bodyLimit: BODY_LIMIT }, async (req) => {
     const id = param(req, 'id', IdSchema)
     return fromStore(req, directory.updateKey(id, body(req, KeyPatchSchema)))
@@ -72,12 +69,9 @@ export async function keysApi(
     if (!team) throw new GatewayError('not_found', `no team named "${name}"`)
     return team
   })
-  app.post('/api/teams', { bodyLimit: BODY_LIMIT }, async (req, reply) => {
-    const spec = body(req, TeamSpecSchema)
-    if (directory.listTeams().filter((t) => t.source === 'api').length >= MAX_STORED_TEAMS)
-      throw new GatewayError('invalid_request', `at most ${MAX_STORED_TEAMS} teams can be made through the API`)
-    return reply.code(201).send(await fromStore(req, directory.createTeam(spec)))
-  })
+  app.post('/api/teams', { bodyLimit: BODY_LIMIT }, async (req, reply) =>
+    reply.code(201).send(await fromStore(req, directory.createTeam(body(req, TeamSpecSchema)))),
+  )
   app.patch('/api/teams/:name', { bodyLimit: BODY_LIMIT }, async (req) => {
     const name = param(req, 'name', TeamNameSchema)
     return fromStore(req, directory.updateTeam(name, body(req, TeamPatchSchema)))

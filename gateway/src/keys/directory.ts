@@ -13,9 +13,10 @@ import {
   type TeamPatch,
   type TeamSpec,
 } from '@tracegate/schemas'
+import type { z } from 'zod'
 import type { Store } from '../storage/client.ts'
 import { VersionedRecords } from '../storage/versioned-records.ts'
-import { GatewayError } from '../errors.ts'
+import { GatewayError, invalidInput } from '../errors.ts'
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -34,9 +35,9 @@ export interface KeyRecord extends Limits {
   updated_at: string | null
 }
 
-/** Keys and teams made through the API, beyond what the config declares. */
-export const MAX_STORED_KEYS = 10_000
-export const MAX_STORED_TEAMS = 1_000
+/** Keys and teams made through the API, beyond what the config declares: what one reread loads. */
+const MAX_STORED_KEYS = 10_000
+const MAX_STORED_TEAMS = 1_000
 /** How often a gateway rereads keys and teams: another replica's change shows within this. */
 const REFRESH_MS = 2_000
 
@@ -44,6 +45,14 @@ const newSecret = () => `tg-${randomBytes(24).toString('base64url')}`
 const newKeyId = () => `k${randomBytes(8).toString('hex').slice(0, 15)}`
 const configKeyId = (name: string) => `c${sha256(name).slice(0, 15)}`
 const hintOf = (secret: string) => `…${secret.slice(-4)}`
+const apiKeyOf = ({ id, hint, source, created_at, updated_at, ...rest }: KeyRecord): ApiKey => ({
+  ...rest,
+  id,
+  hint,
+  source,
+  created_at,
+  updated_at,
+})
 
 /** Apply a patch: a field set to null is cleared, one absent is kept. */
 function patched<T extends object>(base: T, patch: object): T {
@@ -56,6 +65,16 @@ function patched<T extends object>(base: T, patch: object): T {
 }
 
 /**
+ * What is about to be stored, checked whole: a patch can leave a record invalid (`"name": null`),
+ * and that is the caller's 400 naming the field, not a storage failure.
+ */
+function storable<T>(schema: z.ZodType<T>, record: unknown): T {
+  const parsed = schema.safeParse(record)
+  if (!parsed.success) throw invalidInput(parsed.error.issues, 'body')
+  return parsed.data
+}
+
+/**
  * Every gateway key and team this gateway knows: those in the config (read-only) and those made
  * through the admin API, kept in ClickHouse and reread every REFRESH_MS, so every replica sees a
  * change within seconds. Secrets are never kept: a key is found by its SHA-256.
@@ -63,6 +82,7 @@ function patched<T extends object>(base: T, patch: object): T {
 export class KeyDirectory {
   private byHash = new Map<string, KeyRecord>()
   private byName = new Map<string, KeyRecord>()
+  private byId = new Map<string, KeyRecord>()
   private teams = new Map<string, ApiTeam>()
   private readonly users: Map<string, Limits>
   private readonly configKeys: Array<[string, KeyRecord]>
@@ -141,15 +161,13 @@ export class KeyDirectory {
     return this.users.get(name)
   }
 
+  keyById(id: string): ApiKey | undefined {
+    const k = this.byId.get(id)
+    return k && apiKeyOf(k)
+  }
+
   listKeys(): ApiKey[] {
-    return [...this.byName.values()].map(({ id, hint, source, created_at, updated_at, ...rest }) => ({
-      ...rest,
-      id,
-      hint,
-      source,
-      created_at,
-      updated_at,
-    }))
+    return [...this.byName.values()].map(apiKeyOf)
   }
 
   listTeams(): ApiTeam[] {
@@ -162,6 +180,9 @@ export class KeyDirectory {
 
   async createKey(spec: KeySpec): Promise<ApiKey> {
     this.assertFreeKeyName(spec.name)
+    // Every stored key counts, one a config key of the same name hides too: all are read back.
+    if (this.storedRecords.size >= MAX_STORED_KEYS)
+      throw new GatewayError('invalid_request', `at most ${MAX_STORED_KEYS} keys can be made through the API`)
     const secret = newSecret()
     const stored: StoredKey = {
       ...spec,
@@ -196,6 +217,8 @@ export class KeyDirectory {
   async createTeam(spec: TeamSpec): Promise<ApiTeam> {
     if (this.teams.has(spec.name))
       throw new GatewayError('invalid_request', `a team named "${spec.name}" exists`, 'name')
+    if (this.storedTeams >= MAX_STORED_TEAMS)
+      throw new GatewayError('invalid_request', `at most ${MAX_STORED_TEAMS} teams can be made through the API`)
     return this.saveTeam(spec)
   }
 
@@ -215,20 +238,21 @@ export class KeyDirectory {
 
   private async saveKey(id: string, stored: StoredKey): Promise<ApiKey> {
     this.writable()
-    await this.keyStore!.write(id, StoredKeySchema.parse(stored))
+    await this.keyStore!.write(id, storable(StoredKeySchema, stored))
     await this.refresh()
-    return this.listKeys().find((k) => k.id === id)!
+    return this.keyById(id)!
   }
 
   private async saveTeam(spec: TeamSpec): Promise<ApiTeam> {
     this.writable()
-    await this.teamStore!.write(spec.name, TeamSpecSchema.parse(spec))
+    const valid = storable(TeamSpecSchema, spec)
+    await this.teamStore!.write(valid.name, valid)
     await this.refresh()
-    return this.teams.get(spec.name)!
+    return this.teams.get(valid.name)!
   }
 
   private storedKey(id: string): { record: StoredKey } {
-    const found = [...this.byName.values()].find((k) => k.id === id)
+    const found = this.byId.get(id)
     if (!found) throw new GatewayError('not_found', `no key with id "${id.slice(0, 40)}"`)
     if (found.source === 'config')
       throw new GatewayError(
@@ -256,6 +280,7 @@ export class KeyDirectory {
   }
 
   private storedRecords = new Map<string, StoredKey>()
+  private storedTeams = 0
 
   /** Config entries win over stored ones of the same name: the file is what the operator sees. */
   private rebuild(
@@ -278,7 +303,9 @@ export class KeyDirectory {
       if (!byTeam.has(record.name)) byTeam.set(record.name, { ...record, source: 'api', updated_at: updatedAt })
     this.byHash = byHash
     this.byName = byName
+    this.byId = new Map([...byName.values()].map((k) => [k.id, k]))
     this.teams = byTeam
     this.storedRecords = records
+    this.storedTeams = teams.length
   }
 }

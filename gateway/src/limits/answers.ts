@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.ts'
-import type { Refusal, Standing } from './types.ts'
+import { WINDOW_MS, type Refusal, type Scope, type ScopeWindows, type Standing } from './types.ts'
 
 /** OpenAI's reset format: "1s", "6m0s", "1h2m3s". */
 export function resetText(ms: number): string {
@@ -12,6 +12,31 @@ export function resetText(ms: number): string {
 
 /** Dollars with digits enough to tell a small budget's spend from its limit. */
 const dollars = (n: number) => `$${n.toFixed(n < 0.01 ? 6 : n < 1 ? 4 : 2)}`
+
+/** Each limit's standing in the scope that has the least of it left, whichever store counted. */
+export function tightest(scopes: Scope[], windows: ScopeWindows[], now: number): Standing {
+  const out: Standing = {}
+  scopes.forEach(({ limits: l }, i) => {
+    const w = windows[i]!
+    if (l.rpm !== undefined) {
+      const s = {
+        limit: l.rpm,
+        remaining: Math.max(0, l.rpm - w.requests),
+        resetMs: w.oldestRequestAt + WINDOW_MS - now,
+      }
+      if (!out.requests || s.remaining < out.requests.remaining) out.requests = s
+    }
+    if (l.tpm !== undefined) {
+      const s = { limit: l.tpm, remaining: Math.max(0, l.tpm - w.tokens), resetMs: w.oldestTokensAt + WINDOW_MS - now }
+      if (!out.tokens || s.remaining < out.tokens.remaining) out.tokens = s
+    }
+    if (l.budget_usd !== undefined) {
+      const s = { limitUsd: l.budget_usd, remainingUsd: Math.max(0, l.budget_usd - w.spentUsd - w.heldUsd) }
+      if (!out.budget || s.remainingUsd < out.budget.remainingUsd) out.budget = s
+    }
+  })
+  return out
+}
 
 /** The x-ratelimit-* headers (OpenAI's names) and the budget left, from the tightest scope. */
 export function standingHeaders(s: Standing): Record<string, string> {

@@ -6,7 +6,7 @@ import type { RequestFacts } from '../wires/types.ts'
 import type { Pricer } from '../spans/pricing.ts'
 import { GatewayError } from '../errors.ts'
 import { wallNowMs } from '../clock.ts'
-import { periodOf } from './periods.ts'
+import { Periods } from './periods.ts'
 import { worstCase } from './estimate.ts'
 import { standingHeaders, refusalError } from './answers.ts'
 import { tracksSpend, type Admission, type Lease, type LimitsStore, type Scope } from './types.ts'
@@ -14,6 +14,21 @@ import type { SpendScope } from '../storage/spend-queries.ts'
 
 const hasLimits = (l: Limits) =>
   tracksSpend(l) || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined
+
+/** Every key, team and user (config and API alike) whose limits pass `keep`. */
+export function limitedScopes(
+  directory: KeyDirectory,
+  keep: (l: Limits) => boolean = hasLimits,
+): Array<{ kind: SpendScope; name: string; limits: Limits }> {
+  const out: Array<{ kind: SpendScope; name: string; limits: Limits }> = []
+  for (const k of directory.listKeys()) if (keep(k)) out.push({ kind: 'key', name: k.name, limits: k })
+  for (const t of directory.listTeams()) if (keep(t)) out.push({ kind: 'team', name: t.name, limits: t })
+  for (const u of directory.userNames()) {
+    const l = directory.user(u)
+    if (l && keep(l)) out.push({ kind: 'user', name: u, limits: l })
+  }
+  return out
+}
 
 /** `*` matches anything within a model name; everything else is literal. */
 function globMatcher(patterns: string[]): (name: string) => boolean {
@@ -36,13 +51,16 @@ export interface Granted {
 export class Enforcer {
   /** A key record's model matcher, made once per record (a reread makes new records). */
   private readonly matchers = new WeakMap<KeyRecord, (name: string) => boolean>()
+  private readonly periods: Periods
 
   constructor(
     private readonly config: Config,
     private readonly directory: KeyDirectory,
     private readonly store: LimitsStore,
     private readonly pricer: Pricer,
-  ) {}
+  ) {
+    this.periods = new Periods(config.limits.time_zone)
+  }
 
   /** Throws the request's refusal; null when nothing limits it. A promise only when the store is remote. */
   admit(
@@ -51,9 +69,9 @@ export class Enforcer {
     request: RequestFacts,
     bodyBytes: number,
   ): Granted | null | Promise<Granted> {
-    const key = identity.gateway ? this.directory.keyByName(identity.keyName) : undefined
-    if (key) this.checkKey(key, plan)
     const now = wallNowMs()
+    const key = identity.gateway ? this.directory.keyByName(identity.keyName) : undefined
+    if (key) this.checkKey(key, plan, now)
     const scopes = this.scopes(identity, key, now)
     if (!scopes.length) return null
     const estimate = worstCase(this.pricer, plan, request, bodyBytes, this.config.limits.default_max_output_tokens)
@@ -65,8 +83,8 @@ export class Enforcer {
     return admission instanceof Promise ? admission.then(finish) : finish(admission)
   }
 
-  private checkKey(key: KeyRecord, plan: RoutePlan): void {
-    if (key.expires_at && Date.parse(key.expires_at) <= wallNowMs())
+  private checkKey(key: KeyRecord, plan: RoutePlan, now: number): void {
+    if (key.expires_at && Date.parse(key.expires_at) <= now)
       throw new GatewayError('expired_api_key', `the tracegate key "${key.name}" expired at ${key.expires_at}`)
     if (!key.models) return
     let allowed = this.matchers.get(key)
@@ -84,8 +102,12 @@ export class Enforcer {
     const out: Scope[] = []
     const add = (kind: string, name: string, limits: Limits | undefined) => {
       if (!name || !limits || !hasLimits(limits)) return
-      const period = periodOf(now, limits.budget_period, this.config.limits.time_zone)
-      out.push({ id: `${kind}:${name}`, label: `${kind} ${name}`, limits, period })
+      out.push({
+        id: `${kind}:${name}`,
+        label: `${kind} ${name}`,
+        limits,
+        period: this.periods.of(now, limits.budget_period),
+      })
     }
     if (key) add('key', identity.keyName, key)
     add('team', identity.team, this.directory.team(identity.team))
@@ -102,16 +124,12 @@ export class Enforcer {
   ) {
     const now = wallNowMs()
     const groups = new Map<string, { kind: SpendScope; since: number; until: number; names: string[] }>()
-    const add = (kind: SpendScope, name: string, l: Limits | undefined) => {
-      if (!l || !tracksSpend(l)) return
-      const { start: since, end: until } = periodOf(now, l.budget_period, this.config.limits.time_zone)
+    for (const { kind, name, limits } of limitedScopes(this.directory, tracksSpend)) {
+      const { start: since, end: until } = this.periods.of(now, limits.budget_period)
       const g = groups.get(`${kind}|${since}`) ?? { kind, since, until, names: [] }
       g.names.push(name)
       groups.set(`${kind}|${since}`, g)
     }
-    for (const k of this.directory.listKeys()) add('key', k.name, k)
-    for (const t of this.directory.listTeams()) add('team', t.name, t)
-    for (const u of this.directory.userNames()) add('user', u, this.directory.user(u))
     let scopes = 0
     for (const g of groups.values()) {
       for (const [name, usd] of await read(g.kind, g.names, g.since, g.until)) {
@@ -125,18 +143,12 @@ export class Enforcer {
   /** Every key, team and user with limits, and how much of each it uses now. */
   async usage(): Promise<ScopeUsage[]> {
     const now = wallNowMs()
-    const named: Array<{ kind: 'key' | 'team' | 'user'; name: string; limits: Limits }> = []
-    for (const k of this.directory.listKeys()) if (hasLimits(k)) named.push({ kind: 'key', name: k.name, limits: k })
-    for (const t of this.directory.listTeams()) if (hasLimits(t)) named.push({ kind: 'team', name: t.name, limits: t })
-    for (const u of this.directory.userNames()) {
-      const l = this.directory.user(u)
-      if (l && hasLimits(l)) named.push({ kind: 'user', name: u, limits: l })
-    }
+    const named = limitedScopes(this.directory)
     const scopes = named.map(({ kind, name, limits }) => ({
       id: `${kind}:${name}`,
       label: `${kind} ${name}`,
       limits,
-      period: periodOf(now, limits.budget_period, this.config.limits.time_zone),
+      period: this.periods.of(now, limits.budget_period),
     }))
     const counts = await this.store.usage(scopes, now)
     return named.map(({ kind, name, limits: l }, i) => {

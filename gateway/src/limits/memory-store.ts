@@ -6,12 +6,12 @@ import type {
   Refusal,
   Scope,
   ScopeCounts,
+  ScopeWindows,
   Standing,
   Usage,
 } from './types.ts'
-import { tracksSpend } from './types.ts'
-
-const WINDOW_MS = 60_000
+import { tracksSpend, WINDOW_MS } from './types.ts'
+import { tightest } from './answers.ts'
 
 interface Budget {
   periodStart: number
@@ -141,31 +141,22 @@ export class MemoryLimits implements LimitsStore {
     }
   }
 
-  /** After holding: the tightest scope's remaining requests, tokens and budget. */
+  /** After holding: every scope's windows (hold trimmed them at `now`), for the tightest standing. */
   private standing(input: AdmitInput): Standing {
-    const out: Standing = {}
-    for (const { limits: l, id, period } of input.scopes) {
-      if (l.rpm !== undefined) {
-        const log = this.recent(this.requests, id, input.now)
-        const s = { limit: l.rpm, remaining: l.rpm - log.length, resetMs: log[0]! + WINDOW_MS - input.now }
-        if (!out.requests || s.remaining < out.requests.remaining) out.requests = s
+    const windows = input.scopes.map(({ id, period }): ScopeWindows => {
+      const requests = this.requests.get(id) ?? []
+      const tokens = this.tokens.get(id)
+      const b = this.budgets.get(id)?.get(period.start)
+      return {
+        requests: requests.length,
+        oldestRequestAt: requests[0] ?? input.now,
+        tokens: tokens?.sum ?? 0,
+        oldestTokensAt: tokens?.log[0]?.at ?? input.now,
+        spentUsd: b?.spentUsd ?? 0,
+        heldUsd: b?.heldUsd ?? 0,
       }
-      if (l.tpm !== undefined) {
-        const window = this.recentTokens(id, input.now)
-        const s = {
-          limit: l.tpm,
-          remaining: Math.max(0, l.tpm - window.sum),
-          resetMs: window.log[0]!.at + WINDOW_MS - input.now,
-        }
-        if (!out.tokens || s.remaining < out.tokens.remaining) out.tokens = s
-      }
-      if (l.budget_usd !== undefined) {
-        const b = this.budget(id, period.start)
-        const s = { limitUsd: l.budget_usd, remainingUsd: Math.max(0, l.budget_usd - b.spentUsd - b.heldUsd) }
-        if (!out.budget || s.remainingUsd < out.budget.remainingUsd) out.budget = s
-      }
-    }
-    return out
+    })
+    return tightest(input.scopes, windows, input.now)
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { periodOf } from './periods.ts'
+import { periodOf, Periods } from './periods.ts'
 
 const at = (iso: string) => Date.parse(iso)
 const iso = (r: { start: number; end: number }) => [new Date(r.start).toISOString(), new Date(r.end).toISOString()]
@@ -23,5 +23,16 @@ describe('budget periods', () => {
     const autumn = periodOf(at('2026-10-25T12:00:00Z'), 'day', 'Europe/Paris')
     expect((autumn.end - autumn.start) / 3_600_000).toBe(25)
     expect(periodOf(at('2026-12-01T00:00:00Z'), 'none', 'UTC')).toEqual({ start: 0, end: Number.POSITIVE_INFINITY })
+  })
+
+  it('Periods answers as periodOf does, into the next period once the clock reaches its end', () => {
+    const periods = new Periods('Europe/Paris')
+    const first = periods.of(at('2026-12-01T12:00:00Z'), 'day')
+    expect(periods.of(at('2026-12-01T22:59:59.999Z'), 'day')).toBe(first)
+    expect(periods.of(first.end, 'day')).toEqual(periodOf(first.end, 'day', 'Europe/Paris'))
+    expect(periods.of(first.end, 'day').start).toBe(first.end)
+    expect(periods.of(at('2026-12-01T12:00:00Z'), 'month')).toEqual(
+      periodOf(at('2026-12-01T12:00:00Z'), 'month', 'Europe/Paris'),
+    )
   })
 })

@@ -53,3 +53,21 @@ export function periodOf(ms: number, period: BudgetPeriod, tz: string): { start:
   const monday = d - ((wall.getUTCDay() + 6) % 7)
   return { start: localMidnight(y, m, monday, tz), end: localMidnight(y, m, monday + 7, tz) }
 }
+
+/**
+ * periodOf in one time zone, each period's bounds kept until the clock leaves them: every request
+ * asks for its scopes' periods, and the answer changes once a day at most (five Intl calls each).
+ */
+export class Periods {
+  private readonly current = new Map<BudgetPeriod, Readonly<{ start: number; end: number }>>()
+
+  constructor(private readonly tz: string) {}
+
+  of(ms: number, period: BudgetPeriod): Readonly<{ start: number; end: number }> {
+    const known = this.current.get(period)
+    if (known && known.start <= ms && ms < known.end) return known
+    const fresh = periodOf(ms, period, this.tz)
+    this.current.set(period, fresh)
+    return fresh
+  }
+}

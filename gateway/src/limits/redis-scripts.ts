@@ -1,3 +1,5 @@
+import { WINDOW_MS } from './types.ts'
+
 /**
  * The Lua the Redis limits store runs: checking every scope of a request and holding it in all of
  * them is one script, so replicas sharing a Redis cannot interleave between check and hold. Times
@@ -17,7 +19,7 @@ const SUM = '__sum'
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local WINDOW = 60000
+local WINDOW = ${WINDOW_MS}
 local function trim(log, counts)
   local old = redis.call('ZRANGEBYSCORE', log, '-inf', now - WINDOW)
   for _, id in ipairs(old) do

@@ -9,12 +9,13 @@ import type {
   Refusal,
   Scope,
   ScopeCounts,
+  ScopeWindows,
   Standing,
   Usage,
 } from './types.ts'
 import { tracksSpend } from './types.ts'
+import { tightest } from './answers.ts'
 
-const WINDOW_MS = 60_000
 /** An open request's lease: a replica that dies mid-request frees its parallel slots after this long. */
 const LEASE_MS = 15 * 60_000
 /** A budget's hash outlives its period by a day: requests that started in it still settle there. */
@@ -151,26 +152,13 @@ function refusalOf(reply: string[], input: AdmitInput): Refusal {
   return { kind: 'rate', scope, what, limit, retryAfterMs: Math.max(1, value) }
 }
 
-/** The tightest scope's remaining requests, tokens and budget, from what the script counted. */
+/** Every scope's windows as the script counted them after holding, for the tightest standing. */
 function standingOf(reply: string[], scopes: Scope[]): Standing {
-  const now = Number(reply[1])
-  const out: Standing = {}
-  scopes.forEach(({ limits: l }, i) => {
-    const [requests, oldestRequest, tokens, oldestTokens, spent, held] = reply
+  const windows = scopes.map((_, i): ScopeWindows => {
+    const [requests, oldestRequestAt, tokens, oldestTokensAt, spentUsd, heldUsd] = reply
       .slice(2 + i * 6, 8 + i * 6)
       .map(Number) as [number, number, number, number, number, number]
-    if (l.rpm !== undefined) {
-      const s = { limit: l.rpm, remaining: Math.max(0, l.rpm - requests), resetMs: oldestRequest + WINDOW_MS - now }
-      if (!out.requests || s.remaining < out.requests.remaining) out.requests = s
-    }
-    if (l.tpm !== undefined) {
-      const s = { limit: l.tpm, remaining: Math.max(0, l.tpm - tokens), resetMs: oldestTokens + WINDOW_MS - now }
-      if (!out.tokens || s.remaining < out.tokens.remaining) out.tokens = s
-    }
-    if (l.budget_usd !== undefined) {
-      const s = { limitUsd: l.budget_usd, remainingUsd: Math.max(0, l.budget_usd - spent - held) }
-      if (!out.budget || s.remainingUsd < out.budget.remainingUsd) out.budget = s
-    }
+    return { requests, oldestRequestAt, tokens, oldestTokensAt, spentUsd, heldUsd }
   })
-  return out
+  return tightest(scopes, windows, Number(reply[1]))
 }

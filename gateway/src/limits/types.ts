@@ -1,5 +1,8 @@
 import type { Limits } from '@tracegate/schemas'
 
+/** Rate limits count over a sliding minute. */
+export const WINDOW_MS = 60_000
+
 /** One thing a request is counted against: its key, its team or its user, with that one's limits. */
 export interface Scope {
   /** `key:<name>`, `team:<name>`, `user:<name>`: unique across kinds. */
@@ -30,6 +33,16 @@ export interface Standing {
 export type Refusal =
   | { kind: 'budget'; scope: Scope; spentUsd: number; limitUsd: number; resetsAt: number }
   | { kind: 'rate'; scope: Scope; what: 'requests' | 'tokens' | 'parallel'; limit: number; retryAfterMs: number }
+
+/** A scope's windows and budget right after a request was held in it: what its standing is read from. */
+export interface ScopeWindows {
+  requests: number
+  oldestRequestAt: number
+  tokens: number
+  oldestTokensAt: number
+  spentUsd: number
+  heldUsd: number
+}
 
 /** What a settled request cost, from its recorded spans. */
 export interface Usage {

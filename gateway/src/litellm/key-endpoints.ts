@@ -135,8 +135,7 @@ export async function litellmKeyEndpoints(
     (await opts.limits.usage()).find((u) => u.kind === kind && u.name === name)?.spent_usd
   /** A key by its secret (what LiteLLM clients hold) or by its id. */
   const keyOf = (ref: string): ApiKey => {
-    const byHash = directory.lookup(sha256(ref))
-    const found = directory.listKeys().find((k) => (byHash ? k.id === byHash.id : k.id === ref))
+    const found = directory.keyById(directory.lookup(sha256(ref))?.id ?? ref)
     if (!found) throw new GatewayError('not_found', 'no such key', 'key')
     return found
   }
@@ -161,8 +160,8 @@ export async function litellmKeyEndpoints(
   })
   app.post('/key/delete', async (req) => {
     const b = parsed(req, LiteKeyDeleteSchema, 'body')
-    const byAlias = (b.key_aliases ?? []).map((a) => directory.listKeys().find((k) => k.name === a))
-    const targets = [...(b.keys ?? []).map(keyOf), ...byAlias.filter((k): k is ApiKey => k !== undefined)]
+    const byAlias = (b.key_aliases ?? []).flatMap((a) => directory.keyByName(a) ?? [])
+    const targets = [...(b.keys ?? []).map(keyOf), ...byAlias]
     for (const k of targets) await fromStore(req, directory.revokeKey(k.id))
     return { deleted_keys: [...(b.keys ?? []), ...(b.key_aliases ?? [])] }
   })
