@@ -4,6 +4,7 @@ import type { ModelRouter, RoutePlan } from '../routing/resolve.ts'
 import type { Pricer } from '../spans/pricing.ts'
 import type { KeyDirectory } from '../keys/directory.ts'
 import { worstCase } from '../limits/estimate.ts'
+import { limitedScopes } from '../limits/enforcer.ts'
 import { listProviderModels, type ModelList } from './provider-models.ts'
 import { isEmbeddingModel, LARGEST_PROBE_BYTES, PROBE_MAX_TOKENS } from './probe-requests.ts'
 
@@ -62,22 +63,8 @@ function limit(kind: CheckLimit['kind'], name: string, l: Limits): CheckLimit {
 }
 
 /** Keys, teams and users (config and API alike) with a budget or a rate limit. */
-function limits(directory: KeyDirectory): CheckLimit[] {
-  return [
-    ...directory
-      .listKeys()
-      .filter(limited)
-      .map((k) => limit('key', k.name, k)),
-    ...directory
-      .listTeams()
-      .filter(limited)
-      .map((t) => limit('team', t.name, t)),
-    ...directory.userNames().flatMap((u) => {
-      const l = directory.user(u)
-      return l && limited(l) ? [limit('user', u, l)] : []
-    }),
-  ]
-}
+const limits = (directory: KeyDirectory): CheckLimit[] =>
+  limitedScopes(directory, limited).map(({ kind, name, limits }) => limit(kind, name, limits))
 
 /** What the checklist is walked against: model lists read now, the rest from the running config. */
 export async function checkFacts(deps: CheckDeps): Promise<CheckFacts> {
