@@ -44,6 +44,10 @@ export const InstantSchema = z
     return new Date(ms)
   })
 
+/** The check every from/to query makes, with the issue it raises on `to`. */
+export const toAfterFrom = (q: { from: Date; to: Date }) => q.to > q.from
+export const AFTER_FROM = { message: 'to must be after from', path: ['to'] }
+
 export const TraceListQuerySchema = z
   .object({
     from: InstantSchema.optional(),
@@ -141,7 +145,7 @@ export const CostReportQuerySchema = z
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine(toAfterFrom, AFTER_FROM)
 export type CostReportQuery = z.infer<typeof CostReportQuerySchema>
 
 export const CostReportRowSchema = z.object({
@@ -183,7 +187,7 @@ export const MissingPricesQuerySchema = z
     to: InstantSchema,
   })
   .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine(toAfterFrom, AFTER_FROM)
 export type MissingPricesQuery = z.infer<typeof MissingPricesQuerySchema>
 
 export const MissingPriceSchema = z.object({

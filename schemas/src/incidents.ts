@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstantSchema } from './api.ts'
+import { AFTER_FROM, InstantSchema, toAfterFrom } from './api.ts'
 import { REQUEST_RESULTS, type RequestResult } from './results.ts'
 
 /**
@@ -37,7 +37,7 @@ export const MAX_INCIDENT_RANGE_MS = 7 * 86_400_000
 export const IncidentsQuerySchema = z
   .object({ from: InstantSchema, to: InstantSchema })
   .strict()
-  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine(toAfterFrom, AFTER_FROM)
   .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_INCIDENT_RANGE_MS, {
     message: 'the range can span 7 days at most',
     path: ['to'],

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstantSchema } from './api.ts'
+import { AFTER_FROM, InstantSchema, toAfterFrom } from './api.ts'
 
 export const QUERY_DIMENSIONS = [
   'workflow',
@@ -53,8 +53,6 @@ export const FilterSchema = z
 export type Filter = z.infer<typeof FilterSchema>
 
 const MAX_RANGE_MS = 400 * 86_400_000
-const toAfterFrom = (q: { from: Date; to: Date }) => q.to > q.from
-const AFTER_FROM = { message: 'to must be after from', path: ['to'] }
 
 /** `POST /api/query`: one slice of the request spans. */
 export const QueryRequestSchema = z

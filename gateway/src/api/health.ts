@@ -44,7 +44,13 @@ async function probe(store: Store): Promise<StorageState> {
 }
 
 /** Everything that needs a look, worst first. Error text from storage stays out: /readyz is public. */
-export function readinessReasons(storage: StorageState, s: WriterStats, db: string, now: number): Reason[] {
+export function readinessReasons(
+  storage: StorageState,
+  s: WriterStats,
+  db: string,
+  now: number,
+  limitsFailingSince: number | null = null,
+): Reason[] {
   const reasons: Reason[] = []
   const add = (code: string, message: string) => reasons.push({ code, message })
   const dropAgo = Math.round((now - s.lastDropAt) / 1000)
@@ -74,6 +80,11 @@ export function readinessReasons(storage: StorageState, s: WriterStats, db: stri
       'spool_backlog',
       `${plural(s.segments, 'spool segment')} (${plural(s.pending, 'span')}) wait for ClickHouse: it refuses inserts or is slow`,
     )
+  if (limitsFailingSince !== null)
+    add(
+      'limits_store_unreachable',
+      `the shared limits store (Redis) has not answered since ${new Date(limitsFailingSince).toISOString()}: limits.on_store_error applies`,
+    )
   if (s.dropped > 0 && now - s.lastDropAt >= DROPPING_MS)
     add(
       'spans_dropped_earlier',
@@ -91,13 +102,8 @@ export async function healthApi(
   app.get('/readyz', async (_req, reply) => {
     const storage = await probe(opts.store)
     const s = { ...opts.writer.stats, pending: opts.pendingSpans() }
-    const reasons = readinessReasons(storage, s, opts.store.database, Date.now())
-    const limitsDown = opts.limitsFailingSince?.()
-    if (limitsDown)
-      reasons.push({
-        code: 'limits_store_unreachable',
-        message: `the shared limits store (Redis) has not answered since ${new Date(limitsDown).toISOString()}: limits.on_store_error applies`,
-      })
+    const limitsDown = opts.limitsFailingSince?.() ?? null
+    const reasons = readinessReasons(storage, s, opts.store.database, Date.now(), limitsDown)
     const notReady = reasons.some((r) => NOT_READY.has(r.code))
     return reply.code(notReady ? 503 : 200).send({
       status: notReady ? 'not_ready' : reasons.length ? 'degraded' : 'ready',

@@ -91,36 +91,26 @@ export class GatewayMetrics implements RowSink {
           this.set(read())
         },
       })
-    // The writer keeps running totals; counters catch up with them at each scrape.
-    const counter = (name: string, help: string, read: () => number) => {
-      let seen = 0
-      return new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const now = read()
-          if (now > seen) this.inc(now - seen)
-          seen = now
-        },
-      })
-    }
     gauge('tracegate_spool_bytes', 'Bytes in the write-ahead spool', () => writer.stats.spoolBytes)
     gauge('tracegate_spool_segments', 'Spool segments waiting for ClickHouse', () => writer.stats.segments)
     gauge('tracegate_spans_pending', 'Spans recorded but not yet acknowledged by ClickHouse', pendingSpans)
-    counter('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
-    counter(
+    this.runningTotal('tracegate_spans_written_total', 'Spans written to ClickHouse', () => writer.stats.written)
+    this.runningTotal(
       'tracegate_spans_replayed_total',
       'Spans written from spool segments left by an earlier run',
       () => writer.stats.replayed,
     )
-    counter('tracegate_span_inserts_failed_total', 'Failed span inserts (retried)', () => writer.stats.failedInserts)
-    counter(
+    this.runningTotal(
+      'tracegate_span_inserts_failed_total',
+      'Failed span inserts (retried)',
+      () => writer.stats.failedInserts,
+    )
+    this.runningTotal(
       'tracegate_spans_dropped_total',
       'Spans dropped: the spool was full, or could not be written and spool.max_memory_rows spans already waited in memory',
       () => writer.stats.dropped,
     )
-    counter(
+    this.runningTotal(
       'tracegate_spool_write_errors_total',
       'Failed spool writes (directory deleted or replaced, disk full)',
       () => writer.stats.spoolWriteErrors,
@@ -186,14 +176,24 @@ export class GatewayMetrics implements RowSink {
 
   /** Shadow calls dropped because the shadow queue was full, read at each scrape. */
   watchShadow(queue: { readonly dropped: number }): void {
+    this.runningTotal(
+      'tracegate_shadow_dropped_total',
+      'Sampled shadow calls not sent: shadow.max_in_flight and shadow.max_queued were full',
+      () => queue.dropped,
+    )
+  }
+
+  /** A counter over a running total kept elsewhere (the writer's, the shadow queue's): it catches up at each scrape. */
+  private runningTotal(name: string, help: string, read: () => number): Counter {
     let seen = 0
-    new Counter({
-      name: 'tracegate_shadow_dropped_total',
-      help: 'Sampled shadow calls not sent: shadow.max_in_flight and shadow.max_queued were full',
+    return new Counter({
+      name,
+      help,
       registers: [this.registry],
       collect() {
-        if (queue.dropped > seen) this.inc(queue.dropped - seen)
-        seen = queue.dropped
+        const now = read()
+        if (now > seen) this.inc(now - seen)
+        seen = now
       },
     })
   }

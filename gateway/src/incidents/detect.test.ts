@@ -33,6 +33,14 @@ describe('incident detection', () => {
     expect(found).toEqual([{ since: at(30), recoveredAt: at(32), baseline: 0.005 }])
   })
 
+  it('the baseline forgets minutes older than baseline_minutes', () => {
+    const noisy = Array.from({ length: 60 }, () => [100, 4] as [number, number])
+    const clean = Array.from({ length: 60 }, () => [100, 0] as [number, number])
+    // 6% is five times a clean hour's baseline, but not the noisy hour's 4% had it lingered.
+    const found = detectIncidents(series(...noisy, ...clean, [100, 6], [100, 6], [100, 0], [100, 0], [100, 0]), s)
+    expect(found).toEqual([{ since: at(120), recoveredAt: at(122), baseline: 0 }])
+  })
+
   it('minutes without traffic neither end an incident nor count toward recovery', () => {
     const found = detectIncidents(
       [

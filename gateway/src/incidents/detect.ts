@@ -29,7 +29,9 @@ export function detectIncidents(minutes: MinuteStat[], s: IncidentSettings): Det
   const baseline = new Baseline(s)
   let recentBad: number[] = []
   let open: DetectedIncident | null = null
-  let goodRun: number[] = []
+  // The run of good minutes that may end the open incident: its first minute and its length.
+  let goodSince = 0
+  let goodRun = 0
   for (const m of minutes) {
     if (m.attempts <= 0) continue
     const base = baseline.rate(m.minute)
@@ -38,18 +40,20 @@ export function detectIncidents(minutes: MinuteStat[], s: IncidentSettings): Det
     if (!over) baseline.add(m)
     if (!open) {
       if (!bad) continue
-      recentBad = [...recentBad.filter((t) => t > m.minute - s.window_minutes * MINUTE), m.minute]
+      recentBad = recentBad.filter((t) => t > m.minute - s.window_minutes * MINUTE)
+      recentBad.push(m.minute)
       if (recentBad.length >= s.bad_minutes) {
         open = { since: recentBad[0]!, recoveredAt: null, baseline: base }
         found.push(open)
         recentBad = []
-        goodRun = []
+        goodRun = 0
       }
       continue
     }
-    goodRun = over ? [] : [...goodRun, m.minute]
-    if (goodRun.length >= s.recover_minutes) {
-      open.recoveredAt = goodRun[0]!
+    if (over) goodRun = 0
+    else if (goodRun++ === 0) goodSince = m.minute
+    if (goodRun >= s.recover_minutes) {
+      open.recoveredAt = goodSince
       open = null
     }
   }
@@ -61,21 +65,32 @@ function overThreshold(rate: number, baseline: number | null, s: IncidentSetting
   return baseline !== null && rate >= s.min_error_rate && rate >= baseline * s.baseline_factor
 }
 
-/** Error rate over the good minutes of the last `baseline_minutes`, when they hold enough attempts to mean something. */
+/**
+ * Error rate over the good minutes of the last `baseline_minutes`, when they hold enough attempts to
+ * mean something. Minutes arrive oldest first, so the window is kept as running sums: each minute
+ * is added once and dropped once, not summed again for every minute after it.
+ */
 class Baseline {
-  private minutes: MinuteStat[] = []
+  private readonly minutes: MinuteStat[] = []
+  private oldest = 0
+  private attempts = 0
+  private errors = 0
 
   constructor(private readonly s: IncidentSettings) {}
 
   add(m: MinuteStat): void {
     this.minutes.push(m)
+    this.attempts += m.attempts
+    this.errors += m.errors
   }
 
   rate(now: number): number | null {
     const since = now - this.s.baseline_minutes * MINUTE
-    this.minutes = this.minutes.filter((m) => m.minute >= since)
-    const attempts = this.minutes.reduce((n, m) => n + m.attempts, 0)
-    if (attempts < this.s.min_attempts_per_minute) return null
-    return this.minutes.reduce((n, m) => n + m.errors, 0) / attempts
+    for (; this.oldest < this.minutes.length && this.minutes[this.oldest]!.minute < since; this.oldest++) {
+      this.attempts -= this.minutes[this.oldest]!.attempts
+      this.errors -= this.minutes[this.oldest]!.errors
+    }
+    if (this.attempts < this.s.min_attempts_per_minute) return null
+    return this.errors / this.attempts
   }
 }

@@ -115,10 +115,13 @@ async function describeIncident(store: Store, f: Found, range: Range, timeoutMs?
   }
 }
 
+/** The rows (ordered by time) as one bucket per time, every result counted in it. */
 function seriesByTime(rows: Array<{ time: number; result: string; requests: number }>) {
-  const times = [...new Set(rows.map((r) => r.time))].sort((a, b) => a - b)
-  return times.map((t) => ({
-    time: iso(t),
-    ...(resultCounts(rows.filter((r) => r.time === t)) satisfies ResultCounts),
-  }))
+  const byTime = new Map<number, typeof rows>()
+  for (const r of rows) {
+    const bucket = byTime.get(r.time)
+    if (bucket) bucket.push(r)
+    else byTime.set(r.time, [r])
+  }
+  return [...byTime].map(([t, bucket]) => ({ time: iso(t), ...(resultCounts(bucket) satisfies ResultCounts) }))
 }

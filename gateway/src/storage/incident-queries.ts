@@ -70,18 +70,20 @@ export async function minutesOfFailingTargets(store: Store, r: Range, timeoutMs?
   }))
 }
 
+/** Attempts, failures and latency: what the health tables show per target and per key. */
+const HEALTH = {
+  attempts: count,
+  errors: count,
+  p50_ms: column.metric,
+  p95_ms: column.metric,
+  ttft_p95_ms: column.metric,
+}
+const LATENCY = `quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
+        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms`
+
 const HEALTH_ROWS = rowSchema(
   'target health',
-  z.object({
-    provider: column.string,
-    model: column.string,
-    attempts: count,
-    errors: count,
-    p50_ms: column.metric,
-    p95_ms: column.metric,
-    ttft_p95_ms: column.metric,
-    error_types: z.record(z.string(), count),
-  }),
+  z.object({ provider: column.string, model: column.string, ...HEALTH, error_types: z.record(z.string(), count) }),
 )
 
 /** Every target's attempts over the range, its failures by error class among them. */
@@ -90,8 +92,7 @@ export function targetHealth(store: Store, r: Range, timeoutMs?: number) {
     store.client,
     {
       query: `SELECT Provider AS provider, Model AS model, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
-        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
-        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms,
+        ${LATENCY},
         sumMapIf(map(ErrorClass, Attempts), ${FAILED}) AS error_types
       FROM ${store.database}.targets_1m WHERE ${IN_RANGE}
       GROUP BY provider, model ORDER BY errors DESC, attempts DESC, provider, model
@@ -102,17 +103,7 @@ export function targetHealth(store: Store, r: Range, timeoutMs?: number) {
   )
 }
 
-const KEY_ROWS = rowSchema(
-  'key health',
-  z.object({
-    key: column.string,
-    attempts: count,
-    errors: count,
-    p50_ms: column.metric,
-    p95_ms: column.metric,
-    ttft_p95_ms: column.metric,
-  }),
-)
+const KEY_ROWS = rowSchema('key health', z.object({ key: column.string, ...HEALTH }))
 
 /** The keys whose attempts failed most over the range (the caller's side: from the full attempt rollup). */
 export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
@@ -120,8 +111,7 @@ export function keyHealth(store: Store, r: Range, timeoutMs?: number) {
     store.client,
     {
       query: `SELECT KeyName AS key, sum(Attempts) AS attempts, sumIf(Attempts, ${FAILED}) AS errors,
-        quantilesTDigestMerge(0.5, 0.95, 0.99)(DurationMs) AS d, d[1] AS p50_ms, d[2] AS p95_ms,
-        quantilesTDigestIfMerge(0.5, 0.95)(TtftMs)[2] AS ttft_p95_ms
+        ${LATENCY}
       FROM ${store.database}.attempts_1m WHERE ${IN_RANGE}
       GROUP BY key HAVING errors > 0 ORDER BY errors DESC, key LIMIT 20${readLimitSql(timeoutMs)}`,
       query_params: rangeParams(r),
@@ -191,8 +181,9 @@ export async function incidentWindow(store: Store, r: Range, beforeMs: number, t
 /** A request starts before its attempts: its span is looked for this much before the window. */
 const REQUEST_LEAD_MS = 15 * 60_000
 
-const FAILED_ATTEMPT_TRACES = (db: string) => `SELECT DISTINCT TraceId FROM ${db}.spans
-  WHERE SpanKind = 'Client' AND NOT ${SYNTHETIC_ATTEMPT_SQL} AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
+/** The target's failed attempts in the window, from the raw spans (a caller hanging up is no failure of the target). */
+const FAILED_ATTEMPTS = `SpanKind = 'Client' AND NOT ${SYNTHETIC_ATTEMPT_SQL}
+    AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
     AND Provider = {provider:String} AND RequestModel = {model:String}
     AND StatusCode = 'Error' AND ErrorType != 'cancelled'`
 
@@ -211,7 +202,7 @@ export async function fateOfFailedRequests(store: Store, r: Range, target: Targe
         countIf(SpanAttributes['tracegate.fell_back'] = 'true') AS fell_back
       FROM ${db}.spans
       WHERE SpanKind = 'Server' AND Timestamp >= {lead:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
-        AND TraceId GLOBAL IN (${FAILED_ATTEMPT_TRACES(db)})
+        AND TraceId GLOBAL IN (SELECT DISTINCT TraceId FROM ${db}.spans WHERE ${FAILED_ATTEMPTS})
       GROUP BY result${readLimitSql(timeoutMs)}`,
       query_params: { ...rangeParams(r), lead: formatTimestamp(r.from - REQUEST_LEAD_MS), ...target },
     },
@@ -227,10 +218,7 @@ export function exampleTraces(store: Store, r: Range, target: Target, timeoutMs?
   return queryRows(
     store.client,
     {
-      query: `SELECT TraceId AS trace_id FROM ${store.database}.spans
-      WHERE SpanKind = 'Client' AND NOT ${SYNTHETIC_ATTEMPT_SQL} AND Timestamp >= {from:DateTime64(9)} AND Timestamp < {to:DateTime64(9)}
-        AND Provider = {provider:String} AND RequestModel = {model:String}
-        AND StatusCode = 'Error' AND ErrorType != 'cancelled'
+      query: `SELECT TraceId AS trace_id FROM ${store.database}.spans WHERE ${FAILED_ATTEMPTS}
       ORDER BY Timestamp DESC LIMIT 5${readLimitSql(timeoutMs)}`,
       query_params: { ...rangeParams(r), ...target },
     },

@@ -229,6 +229,37 @@ const providerCost = (l: Layout) => [
   rollupView(l, 7),
 ]
 
+/** The per-minute rollups of upstream attempts: attempts_1m (v8) by caller too, targets_1m (v10) by target only. */
+type AttemptRollup = 'attempts_1m' | 'targets_1m'
+
+const CALLER_COLUMNS = `
+  KeyName LowCardinality(String),
+  Team LowCardinality(String),
+  Workflow LowCardinality(String),`
+
+/** An attempt rollup's table, its distributed table on a cluster, and its dedup window. */
+const attemptTable = (l: Layout, table: AttemptRollup, days: number) => {
+  const callers = table === 'attempts_1m'
+  return [
+    `CREATE TABLE IF NOT EXISTS ${localTable(l, table)}${onCluster(l)} (
+  Minute DateTime,
+  Provider LowCardinality(String),
+  Model LowCardinality(String),${callers ? CALLER_COLUMNS : ''}
+  ErrorClass LowCardinality(String),
+  Kind LowCardinality(String),
+  Attempts SimpleAggregateFunction(sum, UInt64),
+  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
+  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
+) ENGINE = ${engine(l, 'AggregatingMergeTree', table)}
+PARTITION BY toYYYYMM(Minute)
+ORDER BY (Minute, Provider, Model, ErrorClass, Kind${callers ? ', KeyName, Team, Workflow' : ''})
+TTL ${retentionTtls(days)[table]}
+SETTINGS ttl_only_drop_parts = 1`,
+    ...distributedTable(l, table),
+    ...dedupWindow(l, [table]),
+  ]
+}
+
 /**
  * The views that fill the attempt rollups. v12 leaves out shadow calls (they answer no one: a
  * shadow target's failures are no incident of the requests' targets) and the failures `tracegate
@@ -241,7 +272,7 @@ const attemptWhere = (version: number) =>
  * The view filling an attempt rollup: attempts_1m keeps the caller columns, targets_1m does not.
  * The target model (what was asked of that provider): an attempt that failed has no response model.
  */
-const attemptView = (l: Layout, table: 'attempts_1m' | 'targets_1m', version: 8 | 10 | 12) => {
+const attemptView = (l: Layout, table: AttemptRollup, version: 8 | 10 | 12) => {
   const callers = table === 'attempts_1m' ? ' KeyName, Team, Workflow,' : ''
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${l.database}.${table}_mv${onCluster(l)} TO ${localTable(l, table)} AS
 SELECT
@@ -272,25 +303,7 @@ const attemptViewsWithoutShadow = (l: Layout) => [
  * (first try, retry, fallback), and each request's result in the request rollup.
  */
 const attemptRollup = (l: Layout, days: number) => [
-  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'attempts_1m')}${onCluster(l)} (
-  Minute DateTime,
-  Provider LowCardinality(String),
-  Model LowCardinality(String),
-  KeyName LowCardinality(String),
-  Team LowCardinality(String),
-  Workflow LowCardinality(String),
-  ErrorClass LowCardinality(String),
-  Kind LowCardinality(String),
-  Attempts SimpleAggregateFunction(sum, UInt64),
-  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
-  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
-) ENGINE = ${engine(l, 'AggregatingMergeTree', 'attempts_1m')}
-PARTITION BY toYYYYMM(Minute)
-ORDER BY (Minute, Provider, Model, ErrorClass, Kind, KeyName, Team, Workflow)
-TTL ${retentionTtls(days).attempts_1m}
-SETTINGS ttl_only_drop_parts = 1`,
-  ...distributedTable(l, 'attempts_1m'),
-  ...dedupWindow(l, ['attempts_1m']),
+  ...attemptTable(l, 'attempts_1m', days),
   attemptsView(l, 8),
   ...addColumns(
     l,
@@ -311,22 +324,7 @@ SETTINGS ttl_only_drop_parts = 1`,
  * embedded engine has no second writer); on a cluster it starts empty.
  */
 const targetRollup = (l: Layout, days: number) => [
-  `CREATE TABLE IF NOT EXISTS ${localTable(l, 'targets_1m')}${onCluster(l)} (
-  Minute DateTime,
-  Provider LowCardinality(String),
-  Model LowCardinality(String),
-  ErrorClass LowCardinality(String),
-  Kind LowCardinality(String),
-  Attempts SimpleAggregateFunction(sum, UInt64),
-  DurationMs AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), Float64),
-  TtftMs AggregateFunction(quantilesTDigestIf(0.5, 0.95), Float64, UInt8)
-) ENGINE = ${engine(l, 'AggregatingMergeTree', 'targets_1m')}
-PARTITION BY toYYYYMM(Minute)
-ORDER BY (Minute, Provider, Model, ErrorClass, Kind)
-TTL ${retentionTtls(days).targets_1m}
-SETTINGS ttl_only_drop_parts = 1`,
-  ...distributedTable(l, 'targets_1m'),
-  ...dedupWindow(l, ['targets_1m']),
+  ...attemptTable(l, 'targets_1m', days),
   // Filled before its view exists, and only while empty, so a rerun after an interruption adds nothing twice.
   ...(l.cluster
     ? []
