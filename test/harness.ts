@@ -344,10 +344,17 @@ export function useSpawnedGateway(config: GatewayConfig | null, options: Spawned
 
 /**
  * Remove a test's temporary directory. The embedded engine's background threads can still be
- * finishing a part as the gateway closes: retried, as Node does for ENOTEMPTY and EBUSY.
+ * finishing a part as the gateway closes: retried, as Node does for ENOTEMPTY and EBUSY. The
+ * engine lives as long as the test process, so a merge can still be writing after every retry:
+ * then the directory is left in the system's temp dir, said on stderr, and the tests' verdicts
+ * stand (a CI run once failed on this after all 429 tests had passed).
  */
 function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+  } catch (err) {
+    process.stderr.write(`test temp dir ${dir} left behind: ${(err as Error).message}\n`)
+  }
 }
 
 /** The trace id the gateway answered with. */
