@@ -17,7 +17,8 @@ import type { KeyIdentity } from '../gateway/src/keys/authenticate.ts'
 import { percentile } from './percentile.ts'
 
 /** Every kind of limit on the key, and a team budget: the most a request is checked against. */
-const LIMITS = { budget_usd: 1e6, budget_period: 'none', rpm: 1e9, tpm: 1e9, max_parallel: 1000 }
+// Calendar periods, as budgets default to (month): their bounds are part of every check.
+const LIMITS = { budget_usd: 1e6, budget_period: 'month', rpm: 1e9, tpm: 1e9, max_parallel: 1000 }
 const BODY = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 256 })
 
 export interface AdmitTiming {
@@ -35,7 +36,7 @@ function enforcer(store: LimitsStore, names: string[], limits: object): (key: st
     {
       providers: { openai: { base_url: 'http://127.0.0.1:9/v1' } },
       keys: names.map((name) => ({ key: `tg-${name}-key`, name, team: 't', ...limits })),
-      teams: [{ name: 't', budget_usd: 1e6, budget_period: 'none' }],
+      teams: [{ name: 't', budget_usd: 1e6, budget_period: 'day' }],
     },
     {},
   )
