@@ -23,6 +23,7 @@ export interface LoadResult {
   rps: number
   /** Milliseconds. */
   p50: number
+  p90: number
   p99: number
   requests: number
 }
@@ -78,6 +79,7 @@ async function wrk(load: Load): Promise<LoadResult> {
   return {
     rps: Number(field(/Requests\/sec:\s+([\d.]+)/)),
     p50: ms(field(/\s50%\s+(\S+)/)),
+    p90: ms(field(/\s90%\s+(\S+)/)),
     p99: ms(field(/\s99%\s+(\S+)/)),
     requests: Number(field(/(\d+) requests in/)),
   }
@@ -105,6 +107,7 @@ async function nodeLoad(load: Load): Promise<LoadResult> {
   return {
     rps: samples.length / seconds,
     p50: percentile(samples, 50),
+    p90: percentile(samples, 90),
     p99: percentile(samples, 99),
     requests: samples.length,
   }

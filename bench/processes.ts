@@ -67,6 +67,20 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine has spent busy so far, every process and core (/proc/stat: user,
+ * nice, system, irq, softirq; idle, iowait and time stolen by the hypervisor left out).
+ */
+export function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+  return (user! + nice! + system! + irq! + softirq!) / 100 // clock ticks (USER_HZ)
+}
+
 /** Resident memory now and at its peak (VmRSS, VmHWM), in MB. */
 export function memoryMb(pid: number | undefined): { rss: number; peak: number } {
   const status = pid ? readFileSync(`/proc/${pid}/status`, 'utf8') : ''

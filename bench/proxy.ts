@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { loadGenerator, run, type Load, type LoadResult } from './load.ts'
-import { ROOT, cpuSeconds, memoryMb, startNode, startSink, stop, type Started } from './processes.ts'
+import { ROOT, cpuSeconds, machineCpuSeconds, memoryMb, startNode, startSink, stop, type Started } from './processes.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5)
@@ -41,8 +41,18 @@ interface LoopDelay {
   max: number
   p99: number
   mean: number
-  gc: { count: number; totalMs: number; maxMs: number }
+  gc: {
+    count: number
+    totalMs: number
+    maxMs: number
+    /** Scavenges of the young generation, and every other kind (mark-compact and its incremental steps). */
+    minor: { count: number; maxMs: number }
+    other: { count: number; maxMs: number }
+  }
 }
+
+const describeLoop = (l: LoopDelay) =>
+  `delay max ${l.max.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms; GC ${l.gc.count} pauses, ${l.gc.totalMs.toFixed(0)} ms in all, longest ${l.gc.maxMs.toFixed(2)} ms (${l.gc.minor.count} scavenges, longest ${l.gc.minor.maxMs.toFixed(2)} ms; ${l.gc.other.count} others, longest ${l.gc.other.maxMs.toFixed(2)} ms)`
 
 /** The gateway's event-loop delay since the last call (bench/loop-monitor.mjs inside it). */
 async function loopDelay(gw: Started): Promise<LoopDelay> {
@@ -139,11 +149,19 @@ async function main(): Promise<void> {
   const throughput = {} as Record<Target, LoadResult>
   const streaming = {} as Record<Target, LoadResult>
   let loop: LoopDelay | null = null
+  let quietLoop: LoopDelay | null = null
   let floorLoop: LoopDelay | null = null
   let gatewayCpu = 0
+  let floorProcessCpu = 0
+  /** CPU seconds the whole machine spent per request at c=32: load generator, mock and proxy together. */
+  const machineCpu = {} as Record<Target, number>
   const chunkCpu = {} as Record<'few' | 'many', number>
   for (const t of TARGETS) await at(t, { body: body(false), connections: 32, seconds: 2 }) // warm-up: JIT, pools
-  for (const t of TARGETS) latency[t] = await at(t, { body: body(false), connections: 1, seconds: LATENCY_SECONDS })
+  for (const t of TARGETS) {
+    if (t === 'tracegate') await loopDelay(gw)
+    latency[t] = await at(t, { body: body(false), connections: 1, seconds: LATENCY_SECONDS })
+    if (t === 'tracegate') quietLoop = await loopDelay(gw)
+  }
   for (const t of TARGETS) {
     const stream = async (n: number, size: 'few' | 'many') => {
       const cpu = cpuSeconds(gw.child.pid)
@@ -158,8 +176,12 @@ async function main(): Promise<void> {
     if (t === 'tracegate') await loopDelay(gw)
     if (t === 'bare') await loopDelay(bare)
     const cpu = cpuSeconds(gw.child.pid)
+    const floorCpu = cpuSeconds(bare.child.pid)
+    const machine = machineCpuSeconds()
     throughput[t] = await at(t, { body: body(false), connections: 32, seconds: SECONDS })
+    machineCpu[t] = (machineCpuSeconds() - machine) / throughput[t].requests
     if (t === 'tracegate') gatewayCpu = (cpuSeconds(gw.child.pid) - cpu) / throughput[t].requests
+    if (t === 'bare') floorProcessCpu = (cpuSeconds(bare.child.pid) - floorCpu) / throughput[t].requests
     streaming[t] = await at(t, { body: body(true), connections: 32, seconds: SECONDS })
     if (t === 'tracegate') loop = await loopDelay(gw)
     if (t === 'bare') floorLoop = await loopDelay(bare)
@@ -191,20 +213,18 @@ async function main(): Promise<void> {
     )
   row('c=32 non-streaming, requests/s', (t) => throughput[t].rps, 0, true)
   row('c=32 streaming (6 chunks), requests/s', (t) => streaming[t].rps, 0, true)
+  row('c=32 non-streaming, machine CPU per request (all processes), µs', (t) => machineCpu[t] * 1e6, 0, true)
   row('c=1 non-streaming p50, ms', (t) => latency[t].p50, 3)
+  row('c=1 non-streaming p90, ms', (t) => latency[t].p90, 3)
   row('c=1 non-streaming p99, ms', (t) => latency[t].p99, 3)
   row(`c=1 stream of ${FEW_CHUNKS} chunks p50, ms`, (t) => streams[t].few.p50, 3)
   row(`c=1 stream of ${MANY_CHUNKS} chunks p50, ms`, (t) => streams[t].many.p50, 3)
   console.log(
-    `\ntracegate CPU per request at c=32: ${f(gatewayCpu * 1e6, 0)} µs (all threads, the engine's included); spans written ${recorded.written}, pending ${recorded.pending}, dropped ${recorded.dropped}`,
+    `\ntracegate CPU per request at c=32: ${f(gatewayCpu * 1e6, 0)} µs (all threads, the engine's included), the floor's ${f(floorProcessCpu * 1e6, 0)} µs; spans written ${recorded.written}, pending ${recorded.pending}, dropped ${recorded.dropped}`,
   )
-  console.log(
-    `tracegate event loop during the c=32 runs: delay max ${f(stall.max)} ms, p99 ${f(stall.p99)} ms, mean ${f(stall.mean)} ms; GC ${stall.gc.count} pauses, ${f(stall.gc.totalMs, 0)} ms in all, longest ${f(stall.gc.maxMs)} ms`,
-  )
-  const fl = floorLoop!
-  console.log(
-    `floor's event loop during its c=32 runs: delay max ${f(fl.max)} ms, p99 ${f(fl.p99)} ms, mean ${f(fl.mean)} ms; GC ${fl.gc.count} pauses, longest ${f(fl.gc.maxMs)} ms\n`,
-  )
+  console.log(`tracegate event loop during the c=1 non-streaming run: ${describeLoop(quietLoop!)}`)
+  console.log(`tracegate event loop during the c=32 runs: ${describeLoop(stall)}`)
+  console.log(`floor's event loop during its c=32 runs: ${describeLoop(floorLoop!)}\n`)
   const targets: Array<[string, string, boolean]> = [
     [`throughput c=32 ≥ 0.6 × floor`, `${f(floorRatio)} ×`, floorRatio >= 0.6],
     ['added latency c=1 p50 ≤ 0.15 ms', `${f(added('p50'), 3)} ms`, added('p50') <= 0.15],
