@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { hash, randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import {
   StoredKeySchema,
@@ -18,7 +18,8 @@ import type { Store } from '../storage/client.ts'
 import { VersionedRecords } from '../storage/versioned-records.ts'
 import { GatewayError, invalidInput } from '../errors.ts'
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+/** One-shot `crypto.hash`: a third of createHash's cost for a short key, and this runs on every request. */
+export const sha256 = (s: string) => hash('sha256', s, 'hex')
 
 /** A key as the request path needs it: who it is and its rules, whichever source it came from. */
 export interface KeyRecord extends Limits {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { RequestObservation } from './observation.ts'
 import { tryJson } from '../wires/sse.ts'
 
@@ -15,7 +15,7 @@ export function outputAttributes(
 ): void {
   const answer = o.wire.readAnswer?.(captured, o.stream)
   if (!answer) return
-  attrs['tracegate.output.hash'] = createHash('sha256').update(answer.text).digest('hex').slice(0, 32)
+  attrs['tracegate.output.hash'] = hash('sha256', answer.text, 'hex').slice(0, 32)
   attrs['tracegate.output.chars'] = String(answer.text.length)
   if (answer.tools.length) attrs['tracegate.output.tools'] = JSON.stringify(answer.tools)
   // A JSON-mode answer that only calls tools has no text to judge.
