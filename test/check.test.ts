@@ -207,6 +207,11 @@ describe('x-tracegate-inject-fault', () => {
       expect(call!.headers['x-tracegate-admin-token']).toBeUndefined()
       expect(call!.headers['x-tracegate-inject-fault']).toBeUndefined()
     }
+    // Nor do they count as upstream errors in the Prometheus metrics users alert on.
+    await env.gw.flushSpans()
+    const metrics = await (await fetch(`${env.url}/metrics`)).text()
+    expect(metrics).not.toMatch(/tracegate_upstream_attempts_total\{[^}]*error_type="500"/)
+    expect(metrics).toMatch(/tracegate_upstream_attempts_total\{provider="backup",model="gpt-4o",error_type=""\} 3/)
     // Six staged 500s on openai/gpt-4o, twice the cooldown threshold: it still answers first.
     const res = await chat({})
     expect([res.status, res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-attempts')]).toEqual([

@@ -216,6 +216,9 @@ export class GatewayMetrics implements RowSink {
         this.requestCounter(L.route(r.Route), L.status(r.HttpStatus), provider, model).inc()
         continue
       }
+      // A failure `tracegate check` staged never reached its provider: as in the rollups and
+      // incidents (storage/span-sql.ts SYNTHETIC_ATTEMPT_SQL), it is no upstream attempt to alert on.
+      if (r.SpanAttributes['tracegate.injected_fault']) continue
       const s = this.attemptSeries(r, provider, model)
       s.attempts.inc()
       s.duration.observe(r.Duration / 1e9)
