@@ -1,5 +1,5 @@
 import type { CompareRow, CompareSide } from '@tracegate/schemas'
-import { count, ms, pct, tokens, usd } from './format.ts'
+import { costWithUnpriced, count, ms, pct, tokens, usd } from './format.ts'
 
 /** One pair row as the drill-down names it, kept in the URL (`pair`) so a link reopens it. */
 export interface PairKey {
@@ -46,10 +46,6 @@ export const SIDE_LINES: ReadonlyArray<[key: string, label: string, show: (s: Co
   ['input_tokens', 'Input tokens', (s) => perRequest(s.input_tokens, s.input_tokens_per_request)],
   ['output_tokens', 'Output tokens', (s) => perRequest(s.output_tokens, s.output_tokens_per_request)],
   ['cost_per_request', 'Cost per request', (s) => usd(s.cost_per_request_usd)],
-  [
-    'cost',
-    'Cost in the period',
-    (s) => `${usd(s.cost_usd)}${s.unpriced_requests ? ` + ${count(s.unpriced_requests)} unpriced` : ''}`,
-  ],
+  ['cost', 'Cost in the period', (s) => costWithUnpriced(s.cost_usd, s.unpriced_requests)],
   ['projected', 'Projected monthly cost', (s) => usd(s.projected_monthly_usd)],
 ]
