@@ -14,7 +14,17 @@ import { join } from 'node:path'
 import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { loadGenerator, run, type Load, type LoadResult } from './load.ts'
-import { ROOT, cpuSeconds, machineCpuSeconds, memoryMb, startNode, startSink, stop, type Started } from './processes.ts'
+import {
+  ROOT,
+  cpuSeconds,
+  machineCpuSeconds,
+  memoryMb,
+  startFlags,
+  startNode,
+  startSink,
+  stop,
+  type Started,
+} from './processes.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5)
@@ -67,15 +77,6 @@ async function loopDelay(gw: Started): Promise<LoopDelay> {
     }
   }
   throw new Error('the gateway did not report its event-loop delay')
-}
-
-/** The node flags `npm start` runs the gateway with: the bench measures exactly that. */
-function startFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
-    .start
-  const flags = /node ((?:--\S+ )*)gateway\/dist\/main\.mjs/.exec(start)
-  if (!flags) throw new Error(`npm start no longer runs gateway/dist/main.mjs: ${start}`)
-  return flags[1]!.split(' ').filter(Boolean)
 }
 
 async function startGateway(config: string, dataDir: string, storageUrl: string): Promise<Started> {

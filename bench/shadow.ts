@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadGenerator, run } from './load.ts'
-import { ROOT, startNode, stop, type Started } from './processes.ts'
+import { ROOT, startFlags, startNode, stop, type Started } from './processes.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const RATES = (process.env.BENCH_SHADOW_RATES ?? '0,0.1,1').split(',').map(Number)
@@ -55,17 +55,20 @@ async function main(): Promise<void> {
       const gw = await startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config(mock.url, rate)], {
         env: { PORT: '0', TRACEGATE_DATA_DIR: join(dir, `data-${rate}`) },
         ready: /listening on (http:\/\/[^"\s]+)/,
-        nodeArgs: ['--initial-old-space-size=128'],
+        nodeArgs: startFlags(),
       })
-      const load = { url: gw.url, path: '/v1/chat/completions', body }
-      await run({ ...load, connections: 8, seconds: 2 }) // warm-up
-      const c1 = await run({ ...load, connections: 1, seconds: SECONDS })
-      const c32 = await run({ ...load, connections: 32, seconds: SECONDS })
-      const counts = await shadowCounts(gw)
-      rows.push(
-        `| ${rate} | ${c1.p50.toFixed(3)} | ${c1.p99.toFixed(3)} | ${Math.round(c32.rps)} | ${counts.calls} | ${counts.dropped} |`,
-      )
-      await stop(gw)
+      try {
+        const load = { url: gw.url, path: '/v1/chat/completions', body }
+        await run({ ...load, connections: 8, seconds: 2 }) // warm-up
+        const c1 = await run({ ...load, connections: 1, seconds: SECONDS })
+        const c32 = await run({ ...load, connections: 32, seconds: SECONDS })
+        const counts = await shadowCounts(gw)
+        rows.push(
+          `| ${rate} | ${c1.p50.toFixed(3)} | ${c1.p99.toFixed(3)} | ${Math.round(c32.rps)} | ${counts.calls} | ${counts.dropped} |`,
+        )
+      } finally {
+        await stop(gw)
+      }
     }
   } finally {
     await stop(mock)
