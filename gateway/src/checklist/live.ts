@@ -28,6 +28,11 @@ export async function send(ctx: LiveContext, path: string, body: object, extra: 
       ...extra,
     },
     body: JSON.stringify(body),
+  }).catch((err: Error & { cause?: Error }) => {
+    // fetch says only "fetch failed": name the gateway and what went wrong.
+    throw new Error(
+      `the gateway at ${ctx.gateway} stopped answering during the live checks (${err.cause?.message ?? err.message})`,
+    )
   })
   const text = await res.text()
   return { status: res.status, headers: res.headers, text, traceId: res.headers.get('x-tracegate-trace-id') ?? '' }
