@@ -30,7 +30,10 @@ const env = useGateway(
       { name: 'vectors', targets: [{ provider: 'openai', model: 'text-embedding-3-small' }] },
     ],
     keys: [{ key: KEY, name: 'checker', team: 'ops' }],
-    teams: [{ name: 'ops', budget_usd: 100, budget_period: 'month', rpm: 600 }],
+    teams: [
+      { name: 'ops', budget_usd: 100, budget_period: 'month', rpm: 600 },
+      { name: 'batch', max_parallel: 2 },
+    ],
   }),
   { adminToken: TOKEN },
 )
@@ -92,6 +95,8 @@ describe('tracegate check (without --live)', () => {
       detail: 'fallback to openai/gpt-4o, backup/gpt-4o, 1 retry per target',
     })
     expect(find(rows, 'budgets', 'team ops')).toMatchObject({ step: 4, status: 'pass', detail: '$100/month, rpm 600' })
+    // A limit the enforcer applies is one the checklist counts, whatever kind it is.
+    expect(find(rows, 'budgets', 'team batch')).toMatchObject({ step: 4, status: 'pass', detail: 'max 2 in flight' })
     expect(find(rows, 'fallback-config', 'smart')).toMatchObject({ status: 'pass' })
     expect(find(rows, 'fallback-config', 'typo')).toMatchObject({
       status: 'fail',

@@ -31,7 +31,7 @@ export const CheckAliasSchema = z.object({
   targets: z.array(CheckTargetSchema),
 })
 
-/** A key, team or user that carries a budget or a rate limit. */
+/** A key, team or user that carries a budget or a limit (as the enforcer counts them: soft budgets and max_parallel too). */
 export const CheckLimitSchema = z.object({
   kind: z.enum(['key', 'team', 'user']),
   name: z.string(),
@@ -39,6 +39,9 @@ export const CheckLimitSchema = z.object({
   budget_period: z.string(),
   rpm: z.number().nullable(),
   tpm: z.number().nullable(),
+  // Defaulted: a CLI newer than the gateway it asks still reads the answer.
+  soft_budget_usd: z.number().nullable().default(null),
+  max_parallel: z.number().nullable().default(null),
 })
 
 /** `GET /api/check`: what `tracegate check` walks the migration checklist against. */

@@ -49,8 +49,6 @@ function alias(deps: CheckDeps, name: string, lists: Map<string, ModelList>): Ch
   }
 }
 
-const limited = (l: Limits) => l.budget_usd !== undefined || l.rpm !== undefined || l.tpm !== undefined
-
 function limit(kind: CheckLimit['kind'], name: string, l: Limits): CheckLimit {
   return {
     kind,
@@ -59,12 +57,14 @@ function limit(kind: CheckLimit['kind'], name: string, l: Limits): CheckLimit {
     budget_period: l.budget_period,
     rpm: l.rpm ?? null,
     tpm: l.tpm ?? null,
+    soft_budget_usd: l.soft_budget_usd ?? null,
+    max_parallel: l.max_parallel ?? null,
   }
 }
 
-/** Keys, teams and users (config and API alike) with a budget or a rate limit. */
+/** Keys, teams and users (config and API alike) with any limit the enforcer applies. */
 const limits = (directory: KeyDirectory): CheckLimit[] =>
-  limitedScopes(directory, limited).map(({ kind, name, limits }) => limit(kind, name, limits))
+  limitedScopes(directory).map(({ kind, name, limits }) => limit(kind, name, limits))
 
 /** What the checklist is walked against: model lists read now, the rest from the running config. */
 export async function checkFacts(deps: CheckDeps): Promise<CheckFacts> {

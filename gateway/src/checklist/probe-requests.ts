@@ -8,7 +8,9 @@ export const PROBE_MAX_TOKENS = 64
 
 export const PROBE_TOOL = 'get_weather'
 
-export type ChatProbe = 'chat' | 'stream' | 'json' | 'tools'
+/** What each chat alias is probed for, in order: the cost estimate counts this list. */
+export const CHAT_PROBES = ['chat', 'stream', 'json', 'tools'] as const
+export type ChatProbe = (typeof CHAT_PROBES)[number]
 
 const ask = (content: string) => [{ role: 'user', content }]
 

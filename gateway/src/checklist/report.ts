@@ -1,4 +1,6 @@
-import type { CheckFacts } from '@tracegate/schemas'
+import type { CheckAlias, CheckFacts } from '@tracegate/schemas'
+import { FAULT_KINDS } from '../routing/injected-fault.ts'
+import { CHAT_PROBES } from './probe-requests.ts'
 import { STEPS, type CheckRow, type RowStatus } from './rows.ts'
 
 /** What `--live` will send, and the most it can cost, shown before anything is sent. */
@@ -8,14 +10,14 @@ export interface LivePlan {
   unpriced: string[]
 }
 
-export const FEATURE_PROBES = 4 // chat, stream, JSON mode, tools
-export const FAULT_PROBES = 3 // 429, 500, timeout
+/** Fallbacks are probed with injected faults when the alias has a fallback and the gateway allows injection. */
+export const faultProbed = (a: CheckAlias, facts: CheckFacts) => a.targets.length > 1 && facts.fault_injection
 
 export function livePlan(facts: CheckFacts): LivePlan {
   let requests = 0
   let worstUsd = 0
   for (const a of facts.aliases) {
-    const n = (a.embedding ? 1 : FEATURE_PROBES) + (a.targets.length > 1 && facts.fault_injection ? FAULT_PROBES : 0)
+    const n = (a.embedding ? 1 : CHAT_PROBES.length) + (faultProbed(a, facts) ? FAULT_KINDS.length : 0)
     requests += n
     worstUsd += n * a.probe_usd
   }

@@ -85,6 +85,8 @@ const money = (l: CheckLimit) =>
     l.budget_usd !== null ? `$${l.budget_usd}/${l.budget_period}` : '',
     l.rpm !== null ? `rpm ${l.rpm}` : '',
     l.tpm !== null ? `tpm ${l.tpm}` : '',
+    l.soft_budget_usd !== null ? `alert at $${l.soft_budget_usd}` : '',
+    l.max_parallel !== null ? `max ${l.max_parallel} in flight` : '',
   ]
     .filter(Boolean)
     .join(', ')
@@ -97,7 +99,7 @@ function limitRows(facts: CheckFacts): CheckRow[] {
         'budgets',
         '-',
         'fail',
-        'no key, team or user has a budget or rate limit; recreate LiteLLM budgets (tracegate import litellm, tracegate teams create --budget-usd)',
+        'no key, team or user has a budget or limit; recreate LiteLLM budgets (tracegate import litellm, tracegate teams create --budget-usd)',
       ),
     ]
   return facts.limits.map((l) => row(4, 'budgets', `${l.kind} ${l.name}`, 'pass', money(l)))

@@ -8,7 +8,8 @@ import { staticRows, type CheckRow } from '../checklist/rows.ts'
 import { SHADOW_WEEK_MS, shadowRows } from '../checklist/shadow-rows.ts'
 import { probeChat, probeEmbeddings, type LiveContext } from '../checklist/live.ts'
 import { judgeFault, sendFaults } from '../checklist/fallback.ts'
-import { estimateText, livePlan, summary, textReport } from '../checklist/report.ts'
+import { estimateText, faultProbed, livePlan, summary, textReport } from '../checklist/report.ts'
+import { CHAT_PROBES } from '../checklist/probe-requests.ts'
 
 export const CHECK_USAGE = `usage: tracegate check [--live] [--yes] [--gateway URL] [--config PATH] [--json] [--token ADMIN_TOKEN] [--key KEY]
 Walks the migration checklist against the running gateway (docs/check.md). --live sends real
@@ -93,8 +94,8 @@ async function liveRows(ctx: LiveContext, f: CheckFacts): Promise<CheckRow[]> {
   const pending = []
   for (const a of f.aliases) {
     if (a.embedding) rows.push(await probeEmbeddings(ctx, a))
-    else for (const kind of ['chat', 'stream', 'json', 'tools'] as const) rows.push(await probeChat(ctx, a, kind))
-    if (a.targets.length > 1 && f.fault_injection) pending.push(...(await sendFaults(ctx, a)))
+    else for (const kind of CHAT_PROBES) rows.push(await probeChat(ctx, a, kind))
+    if (faultProbed(a, f)) pending.push(...(await sendFaults(ctx, a)))
   }
   if (!f.fault_injection)
     rows.push({
