@@ -36,11 +36,14 @@ describe('the shadow queue', () => {
       expect(t.spans).toHaveLength(2)
       expect(serverSpan(t).events.map((e) => e.name)).toEqual(['shadow dropped: queue full'])
       expect(serverSpan(t).events[0]!.attributes['tracegate.target']).toBe('openai/gpt-4.1-mini')
+      // No call, no pair: not counted among the compare report's sampled requests.
+      expect(serverSpan(t).attributes['tracegate.shadow.sampled']).toBeUndefined()
     }
     const metrics = await (await fetch(`${env.url}/metrics`)).text()
     expect(metrics).toMatch(/^tracegate_shadow_dropped_total 2$/m)
     // The first request's shadow call still ends as a span of its trace.
     const t = await env.trace(first, 3)
+    expect(serverSpan(t).attributes['tracegate.shadow.sampled']).toBe('true')
     expect(t.spans.filter((s) => s.attributes['tracegate.shadow'] === 'true')).toHaveLength(1)
     expect(env.mock.calls.filter((c) => c.json?.model === 'gpt-4.1-mini')).toHaveLength(1)
   })

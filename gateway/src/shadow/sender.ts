@@ -31,7 +31,6 @@ const shadowAttempt = (target: Target, path: string, index: number): AttemptObse
       backoffMs: 0,
     },
     nowMs(),
-    true,
   )
 
 /**
@@ -70,11 +69,15 @@ export class ShadowSender {
   offer(run: PlanRun, request: Json, fits: (t: Target) => boolean = () => true): void {
     const targets = shadowTargets(run.plan.shadow, run.obs.attribution)
     if (!targets) return
-    run.obs.shadow = { asksJson: asksJson(request) }
+    let queued = 0
     targets.forEach((target, i) => {
       if (!fits(target)) return this.note(run, 'shadow skipped: target does not speak this route', target)
-      if (!this.queue.offer(() => this.call(run, target, i))) this.note(run, 'shadow dropped: queue full', target)
+      if (this.queue.offer(() => this.call(run, target, i))) queued++
+      else this.note(run, 'shadow dropped: queue full', target)
     })
+    // Sampled means compared: a request whose every call was skipped or dropped has no pair, and
+    // its answers are not summarised. (A call records after its first await, so this comes first.)
+    if (queued) run.obs.shadow = { asksJson: asksJson(request) }
   }
 
   private note(run: PlanRun, name: string, target: Target): void {
