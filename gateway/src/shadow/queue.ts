@@ -17,10 +17,6 @@ export class BoundedQueue {
     return this.running
   }
 
-  get queued(): number {
-    return this.waiting.length
-  }
-
   /** Run `task` now or later; false (and counted) when there is no room. */
   offer(task: () => Promise<void>): boolean {
     if (this.running < this.maxInFlight) {
@@ -41,10 +37,9 @@ export class BoundedQueue {
     return new Promise((resolve) => this.idlers.push(resolve))
   }
 
-  /** Forget what has not started (shutdown); each is counted as dropped. */
+  /** Forget what has not started (shutdown): not counted in `dropped`, which means the queue was full. */
   discardWaiting(): number {
     const n = this.waiting.length
-    this.dropped += n
     this.waiting.length = 0
     return n
   }

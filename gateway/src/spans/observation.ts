@@ -41,8 +41,6 @@ export interface AttemptObservation {
   retryReason: string
   /** Time waited before this attempt (backoff or Retry-After). */
   backoffMs: number
-  /** A shadow call (shadow/): compared, never answered with, billed or counted against limits. */
-  shadow?: true
   /** The failure this attempt was synthesised as (x-tracegate-inject-fault); the upstream was not called. */
   injectedFault?: string
 }
@@ -104,7 +102,7 @@ export type AttemptStart = Pick<
 >
 
 /** Built field by field, not spread: this runs for every attempt, on the request path. */
-export function startAttempt(s: AttemptStart, startMs: number, shadow?: true): AttemptObservation {
+export function startAttempt(s: AttemptStart, startMs: number): AttemptObservation {
   return {
     spanId: s.spanId,
     index: s.index,
@@ -124,6 +122,5 @@ export function startAttempt(s: AttemptStart, startMs: number, shadow?: true): A
     isFallback: s.isFallback,
     retryReason: s.retryReason,
     backoffMs: s.backoffMs,
-    shadow,
   }
 }
