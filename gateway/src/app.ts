@@ -40,6 +40,7 @@ import { keysApi } from './api/keys.ts'
 import { checkApi } from './api/check.ts'
 import { limitsUsageApi } from './api/limits-usage.ts'
 import { litellmKeyEndpoints } from './litellm/key-endpoints.ts'
+import { tokenMatcher } from './secrets.ts'
 
 export interface Gateway {
   app: FastifyInstance
@@ -246,7 +247,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
     cooldowns: new Cooldowns(),
     shadow,
     responseCost: config.litellm.response_cost_header ? (o, a) => costOfAnswer(pricer, o, a) : undefined,
-    adminToken: opts.adminToken,
+    isAdmin: opts.adminToken ? tokenMatcher(opts.adminToken) : undefined,
   })
   const queryTimeoutMs = config.storage.query_timeout_ms
   await app.register(traceApi, { store, adminToken: opts.adminToken, queryTimeoutMs })

@@ -1,18 +1,16 @@
-import { timingSafeEqual, createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { GatewayError } from '../errors.ts'
 import { isLoopbackHost } from '../guard/hosts.ts'
-
-const digest = (s: string) => createHash('sha256').update(s).digest()
+import { tokenMatcher } from '../secrets.ts'
 
 /** When TRACEGATE_ADMIN_TOKEN is set, the explorer API needs `Authorization: Bearer <token>`. */
 export function adminGuard(token: string | undefined) {
-  const expected = token ? digest(token) : null
+  const matches = token ? tokenMatcher(token) : null
   return async (req: FastifyRequest) => {
-    if (!expected) return
+    if (!matches) return
     const auth = req.headers.authorization ?? ''
     const given = auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : ''
-    if (!given || !timingSafeEqual(digest(given), expected)) {
+    if (!matches(given)) {
       throw new GatewayError(
         'admin_token_required',
         'this API needs the admin token: Authorization: Bearer <TRACEGATE_ADMIN_TOKEN>',

@@ -123,7 +123,7 @@ export async function handleProxy(
   const body = req.body as ParsedBody | undefined
   let identity: KeyIdentity | undefined
   try {
-    const fault = injectedFault(req.headers, deps.adminToken)
+    const fault = injectedFault(req.headers, deps.isAdmin)
     identity = deps.keys.authenticate(req.headers, spec.queryKey)
     attribute(obs, identity)
     const request = spec.wire.parseRequest(body)

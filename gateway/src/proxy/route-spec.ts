@@ -19,8 +19,8 @@ export interface ProxyDeps {
   shadow: ShadowSender
   /** Set when config.litellm.response_cost_header asks for x-litellm-response-cost. */
   responseCost?: ResponseCost
-  /** TRACEGATE_ADMIN_TOKEN: only a request carrying it may inject a fault (routing/injected-fault.ts). */
-  adminToken?: string
+  /** Matches TRACEGATE_ADMIN_TOKEN: only a request carrying it may inject a fault (routing/injected-fault.ts). */
+  isAdmin?: (token: string) => boolean
 }
 
 /** How one client route maps onto an upstream: wire format, plan and path. */
