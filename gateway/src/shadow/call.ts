@@ -8,7 +8,11 @@ import { classifyTransportError } from '../upstream/transport-errors.ts'
 export type ShadowCall = Pick<
   UpstreamCall,
   'dispatcher' | 'origin' | 'path' | 'method' | 'headers' | 'body' | 'stream' | 'wire' | 'captureAtLeast'
-> & { timeoutMs: number }
+> & {
+  timeoutMs: number
+  /** Aborted when the gateway shuts down and the grace period is over. */
+  stop: AbortSignal
+}
 
 /**
  * Send one shadow call and read its answer to the end, filling its observation as the plan
@@ -17,7 +21,8 @@ export type ShadowCall = Pick<
  */
 export async function callShadow(c: ShadowCall, a: AttemptObservation): Promise<void> {
   const capture = responseCapture(c.captureAtLeast)
-  const signal = AbortSignal.timeout(c.timeoutMs)
+  const timeout = AbortSignal.timeout(c.timeoutMs)
+  const signal = AbortSignal.any([timeout, c.stop])
   let scanner = c.stream ? c.wire.firstToken() : null
   a.response = capture
   try {
@@ -45,9 +50,11 @@ export async function callShadow(c: ShadowCall, a: AttemptObservation): Promise<
       }
     }
   } catch (err) {
-    const e = signal.aborted
-      ? { type: 'timeout', message: `no answer within ${c.timeoutMs} ms` }
-      : classifyTransportError(err)
+    const e = c.stop.aborted
+      ? { type: 'cancelled', message: 'cut short: the gateway shut down' }
+      : timeout.aborted
+        ? { type: 'timeout', message: `no answer within ${c.timeoutMs} ms` }
+        : classifyTransportError(err)
     // A stream that broke after its status arrived is interrupted, as the plan runner names it.
     a.errorType = a.httpStatus && a.httpStatus < 400 && e.type !== 'timeout' ? 'stream_interrupted' : e.type
     a.errorMessage = e.message

@@ -40,6 +40,7 @@ const shadowAttempt = (target: Target, path: string, index: number): AttemptObse
  */
 export class ShadowSender {
   readonly queue: BoundedQueue
+  private readonly stop = new AbortController()
 
   constructor(
     settings: Config['shadow'],
@@ -49,8 +50,9 @@ export class ShadowSender {
   }
 
   /**
-   * Let shadow calls in flight finish within the grace period, so their spans are recorded; those
-   * still waiting to start are not sent, and any still running after it are cut, both said in the log.
+   * Let shadow calls in flight finish within the grace period; those still waiting to start are
+   * not sent, and any still running after it are cut (recorded as cancelled), both said in the log.
+   * Cutting them matters: the providers' connection pools close next, and wait for every request.
    */
   async close(graceMs: number, log: Logger): Promise<void> {
     const skipped = this.queue.discardWaiting()
@@ -59,7 +61,12 @@ export class ShadowSender {
     await Promise.race([this.queue.idle(), over])
     clearTimeout(timer)
     const cut = this.queue.inFlight
-    if (skipped || cut) log.warn({ skipped, cut }, 'shutdown: shadow calls not sent or cut short are not recorded')
+    if (cut) {
+      this.stop.abort()
+      await this.queue.idle()
+    }
+    if (skipped || cut)
+      log.warn({ skipped, cut }, 'shutdown: shadow calls waiting were not sent; those running were cut')
   }
 
   /**
@@ -99,6 +106,7 @@ export class ShadowSender {
           stream: run.obs.stream,
           wire: run.wire,
           timeoutMs: run.plan.policy.timeout_ms,
+          stop: this.stop.signal,
           captureAtLeast: run.captureHead,
         },
         a,
