@@ -46,15 +46,19 @@ export class BoundedQueue {
 
   private start(task: () => Promise<void>): void {
     this.running++
-    // A task's own failure is its business (it records it); the slot is freed whatever happens.
-    task()
-      .catch(() => undefined)
-      .finally(() => {
-        this.running--
-        const next = this.waiting.shift()
-        if (next) return this.start(next)
-        if (this.running) return
-        for (const resolve of this.idlers.splice(0)) resolve()
-      })
+    // Run in the next turn of the event loop: a shadow call's setup (its body, its headers) must
+    // not delay the request that offered it, which goes out in this turn.
+    setImmediate(() => {
+      // A task's own failure is its business (it records it); the slot is freed whatever happens.
+      task()
+        .catch(() => undefined)
+        .finally(() => {
+          this.running--
+          const next = this.waiting.shift()
+          if (next) return this.start(next)
+          if (this.running) return
+          for (const resolve of this.idlers.splice(0)) resolve()
+        })
+    })
   }
 }

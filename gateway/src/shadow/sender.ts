@@ -83,7 +83,7 @@ export class ShadowSender {
       else this.note(run, 'shadow dropped: queue full', target)
     })
     // Sampled means compared: a request whose every call was skipped or dropped has no pair, and
-    // its answers are not summarised. (A call records after its first await, so this comes first.)
+    // its answers are not summarised. (Queued calls start in a later turn, so this comes first.)
     if (queued) run.obs.shadow = { asksJson: asksJson(request) }
   }
 
