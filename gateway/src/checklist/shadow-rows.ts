@@ -1,17 +1,15 @@
 import type { CompareReport, CompareRow } from '@tracegate/schemas'
 import { row, type CheckRow } from './rows.ts'
+import { NONE, pct, usd } from '../reports/text-format.ts'
 
 /** The shadow-traffic step looks back this far: the checklist asks for a week of it. */
 export const SHADOW_WEEK_MS = 7 * 86_400_000
-
-const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`)
-const usd = (v: number | null) => (v === null ? 'n/a' : `$${v.toFixed(6)}`)
 
 function pairRow(r: CompareRow): CheckRow {
   const { primary: p, shadow: s, agreement: a } = r
   const detail =
     `${a.pairs_compared} pairs compared: exact match ${pct(a.exact_match_rate)}, ` +
-    `errors ${pct(p.error_rate)} vs ${pct(s.error_rate)}, p95 ${p.latency_p95_ms ?? 'n/a'} vs ${s.latency_p95_ms ?? 'n/a'} ms, ` +
+    `errors ${pct(p.error_rate)} vs ${pct(s.error_rate)}, p95 ${p.latency_p95_ms ?? NONE} vs ${s.latency_p95_ms ?? NONE} ms, ` +
     `per request ${usd(p.cost_per_request_usd)} vs ${usd(s.cost_per_request_usd)}; judge them on /compare`
   return row(
     7,

@@ -1,18 +1,8 @@
 import type { CompareReport, CompareRow, CompareSide } from '@tracegate/schemas'
+import { NONE, num, pct, usd } from '../reports/text-format.ts'
 
 /** The compare report as text: one side-by-side block per pair row, then the totals. */
 
-const NONE = '–'
-const num = (v: number | null, digits = 0) =>
-  v === null ? NONE : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-const pct = (v: number | null) => (v === null ? NONE : `${(v * 100).toFixed(1)}%`)
-/** Cents, or two significant digits below a cent, as the explorer prints dollars. */
-export function usd(v: number | null): string {
-  if (v === null) return NONE
-  const abs = Math.abs(v)
-  if (abs === 0 || abs >= 0.01) return `${v < 0 ? '-' : ''}$${num(abs, 2)}`
-  return `${v < 0 ? '-' : ''}$${abs.toFixed(Math.min(10, 1 - Math.floor(Math.log10(abs))))}`
-}
 const pair = (a: number | null, b: number | null, unit: string) =>
   a === null && b === null ? NONE : `${num(a, 1)} / ${num(b, 1)} ${unit}`
 const perRequest = (total: number, each: number | null) => `${num(total)} (${num(each, 1)}/req)`
