@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tracegate } from './harness.ts'
 
 /**
- * The report, break-even and compare commands on a user's mistakes: a wrong flag, a missing one,
+ * The report, break-even, compare, prices and spool commands on a user's mistakes: a wrong flag, a missing one,
  * or something other than a gateway answering at --url. Each says what is wrong, never a stack.
  */
 interface Run {
@@ -32,6 +32,16 @@ describe('a wrong or missing flag', () => {
     [['report', 'break-even', '--bogus'], "tracegate: Unknown option '--bogus'", 'usage: tracegate report break-even'],
     [['compare', '--from', '2024-01-01'], '--to: required', 'usage: tracegate compare'],
     [['report', 'break-even', '--to', '2024-01-01'], '--from: required', 'usage: tracegate report break-even'],
+    [
+      ['prices', 'missing', '--bogus'],
+      "tracegate: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"",
+      'tracegate prices missing',
+    ],
+    [
+      ['spool', 'list', '--bogus'],
+      "tracegate: Unknown option '--bogus'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--bogus\"",
+      'tracegate spool list',
+    ],
   ])('%j exits 2 with the problem and the usage', async (args, problem, usage) => {
     const run = await cli(args)
     expect(run.code).toBe(2)
@@ -54,6 +64,8 @@ describe('something other than a gateway at --url', () => {
   it.each([
     [['compare', ...period], 'a compare report'],
     [['report', 'break-even', ...period], 'a break-even report'],
+    [['prices', 'missing', ...period], 'unpriced models'],
+    [['spool', 'list'], 'the spool quarantine'],
   ])('%j says what answered instead of a JSON parse error', async (args, what) => {
     const run = await cli([...args, '--url', url])
     expect(run).toEqual({

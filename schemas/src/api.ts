@@ -207,3 +207,21 @@ export const MissingPricesResponseSchema = z.object({
   models: z.array(MissingPriceSchema),
 })
 export type MissingPricesResponse = z.infer<typeof MissingPricesResponseSchema>
+
+/** A spool segment ClickHouse kept refusing, set aside in spool/quarantine (`GET /api/spool/quarantine`). */
+export const QuarantinedSegmentSchema = z.object({
+  segment: z.string(),
+  spans: z.number(),
+  attempts: z.number(),
+  /** ClickHouse's error type (e.g. CANNOT_PARSE_DATETIME), '' when it gave none. */
+  error_code: z.string(),
+  error: z.string(),
+  quarantined_at: z.string(),
+  bytes: z.number(),
+})
+export type QuarantinedSegment = z.infer<typeof QuarantinedSegmentSchema>
+
+export const QuarantineListSchema = z.object({ segments: z.array(QuarantinedSegmentSchema) })
+
+/** `POST /api/spool/quarantine/retry`: the segments moved back to the spool. */
+export const QuarantineRetrySchema = z.object({ requeued: z.array(z.string()) })

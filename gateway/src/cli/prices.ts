@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util'
-import { MissingPricesQuerySchema, type MissingPricesResponse } from '@tracegate/schemas'
+import { MissingPricesQuerySchema, MissingPricesResponseSchema, type MissingPricesResponse } from '@tracegate/schemas'
 import { configPath, loadConfig } from '../config/load.ts'
 import { openStore } from '../storage/client.ts'
 import { missingPrices } from '../storage/price-queries.ts'
 import { COMMON, fail, fromGateway } from './gateway-client.ts'
-import { USAGE } from './usage.ts'
+import { answerAs, flagsAndWords, USAGE } from './usage.ts'
 
 /** A table of the unpriced models, then the config lines that would price them. */
 function printMissing(r: MissingPricesResponse, format: string): void {
@@ -24,17 +23,11 @@ function printMissing(r: MissingPricesResponse, format: string): void {
 
 /** `prices missing`: models seen without a price in a period, with their token volumes. */
 export async function prices(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      format: { type: 'string', default: 'text' },
-      ...COMMON,
-    },
-    allowPositionals: true,
-    strict: true,
-  })
+  const { values, positionals } = flagsAndWords(
+    argv,
+    { from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string', default: 'text' }, ...COMMON },
+    USAGE,
+  )
   if (positionals.join(' ') !== 'missing' || !['text', 'json'].includes(values.format)) fail(USAGE)
   const raw = { from: values.from, to: values.to }
   const q = MissingPricesQuerySchema.safeParse(raw)
@@ -45,7 +38,8 @@ export async function prices(argv: string[]): Promise<void> {
     values.token,
     `/api/prices/missing?${new URLSearchParams(raw as Record<string, string>)}`,
   )
-  if (text !== null) return printMissing(JSON.parse(text) as MissingPricesResponse, values.format)
+  if (text !== null)
+    return printMissing(answerAs(MissingPricesResponseSchema, text, 'unpriced models', values.url), values.format)
   const store = await openStore(loadConfig(values.config ?? configPath([], process.env)))
   try {
     printMissing(await missingPrices(store, q.data), values.format)

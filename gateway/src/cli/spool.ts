@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util'
+import { QuarantineListSchema, QuarantineRetrySchema } from '@tracegate/schemas'
 import { configPath, loadConfig } from '../config/load.ts'
 import { Quarantine, type QuarantinedSegment } from '../storage/quarantine.ts'
 import { spoolDirOf } from '../storage/spool.ts'
 import { COMMON, fail, fromGateway } from './gateway-client.ts'
-import { USAGE } from './usage.ts'
+import { answerAs, flagsAndWords, USAGE } from './usage.ts'
 
 const localQuarantine = (config: string | undefined) =>
   new Quarantine(spoolDirOf(loadConfig(config ?? configPath([], process.env)).storage.data_dir))
@@ -26,18 +26,17 @@ function printQuarantine(segments: QuarantinedSegment[], format: string): void {
 
 /** `spool list` and `spool retry`: segments ClickHouse rejected, set aside in <data dir>/spool/quarantine. */
 export async function spool(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { all: { type: 'boolean', default: false }, format: { type: 'string', default: 'text' }, ...COMMON },
-    allowPositionals: true,
-    strict: true,
-  })
+  const { values, positionals } = flagsAndWords(
+    argv,
+    { all: { type: 'boolean', default: false }, format: { type: 'string', default: 'text' }, ...COMMON },
+    USAGE,
+  )
   const [action, ...names] = positionals
   if (action === 'list' && !names.length && ['text', 'json'].includes(values.format)) {
     const text = await fromGateway(values.url, values.token, '/api/spool/quarantine')
     return printQuarantine(
       text !== null
-        ? (JSON.parse(text) as { segments: QuarantinedSegment[] }).segments
+        ? answerAs(QuarantineListSchema, text, 'the spool quarantine', values.url).segments
         : localQuarantine(values.config).list(),
       values.format,
     )
@@ -51,7 +50,7 @@ export async function spool(argv: string[]): Promise<void> {
     values.all ? { all: true } : { segments: names },
   )
   if (text !== null) {
-    const { requeued } = JSON.parse(text) as { requeued: string[] }
+    const { requeued } = answerAs(QuarantineRetrySchema, text, 'the re-queued segments', values.url)
     if (!requeued.length) process.stderr.write('no quarantined spool segments\n')
     return void process.stdout.write(requeued.map((n) => `re-queued ${n}\n`).join(''))
   }

@@ -22,6 +22,19 @@ export function flags<const O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** flags(), for commands that also take words (`prices missing`, `spool retry NAME…`). */
+export function flagsAndWords<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+  usage: string,
+) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+  } catch (err) {
+    return fail(`tracegate: ${(err as Error).message}\n${usage}`)
+  }
+}
+
 /**
  * Each problem of a query built from flags, under the flag that set it (`fee_pct` is --fee-pct),
  * then the usage (exit 2). A flag left out is "required", not zod's "expected string, received undefined".

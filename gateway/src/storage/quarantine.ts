@@ -6,16 +6,9 @@ import { PRIVATE_FILE, privateDir } from './files.ts'
 import { SEGMENT_NAME, type Segment } from './spool.ts'
 
 /** What `<spool>/quarantine/<name>.json` says about a segment set aside, as the API and CLI list it. */
-export interface QuarantinedSegment {
-  segment: string
-  spans: number
-  attempts: number
-  /** ClickHouse's error type (e.g. CANNOT_PARSE_DATETIME), '' when it gave none. */
-  error_code: string
-  error: string
-  quarantined_at: string
-  bytes: number
-}
+import type { QuarantinedSegment } from '@tracegate/schemas'
+
+export type { QuarantinedSegment }
 
 type Note = Pick<QuarantinedSegment, 'spans' | 'attempts' | 'error_code' | 'error'>
 
