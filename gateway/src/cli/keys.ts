@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util'
+import { flagsAndWords } from './usage.ts'
 import type { z } from 'zod'
 import {
   KeyPatchSchema,
@@ -49,15 +49,8 @@ const KEY_FLAGS = {
 const NUMERIC = new Set(['budget_usd', 'soft_budget_usd', 'rpm', 'tpm', 'max_parallel'])
 const flagOf = (field: string) => `--${field.replaceAll('_', '-')}`
 
+const parse = (argv: string[]) => flagsAndWords(argv, KEY_FLAGS, KEYS_USAGE)
 type Values = ReturnType<typeof parse>['values']
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: KEY_FLAGS, allowPositionals: true, strict: true })
-  } catch (err) {
-    return usage((err as Error).message)
-  }
-}
 
 /** The API body from the flags given: field names as the API spells them, numbers as numbers. */
 function bodyOf(values: Values, fields: readonly string[]): Record<string, unknown> {
