@@ -1,22 +1,23 @@
 import type { FastifyInstance } from 'fastify'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { SpanRow } from '../storage/span-row.ts'
 import type { RowSink } from '../spans/recorder.ts'
 import type { SpanWriter } from '../storage/writer.ts'
 import type { MetricLabels } from './metric-labels.ts'
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './metric-families.ts'
 
-/** Cached label children beyond this are dropped and made again: a bound, never reached with bounded labels. */
+/** Cached series beyond this are dropped and found again (their counts stay in the families): a bound, never reached with bounded labels. */
 const MAX_SERIES = 10_000
 
 interface AttemptSeries {
-  attempts: Counter.Internal
-  duration: Histogram.Internal<string>
-  ttft: Histogram.Internal<string>
-  inputUsage: Histogram.Internal<string>
-  outputUsage: Histogram.Internal<string>
-  inputTokens: Counter.Internal
-  outputTokens: Counter.Internal
-  cost: Counter.Internal
+  attempts: CounterSeries
+  duration: HistogramSeries
+  ttft: HistogramSeries
+  inputUsage: HistogramSeries
+  outputUsage: HistogramSeries
+  inputTokens: CounterSeries
+  outputTokens: CounterSeries
+  cost: CounterSeries
 }
 
 /** Bucket boundaries the GenAI semantic conventions recommend. */
@@ -30,51 +31,59 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
  */
 export class GatewayMetrics implements RowSink {
   readonly registry = new Registry()
-  private readonly requests = new Counter({
-    name: 'tracegate_requests_total',
-    help: 'Requests by route template, status class, final provider and requested model (bounded: unknown models are other)',
-    labelNames: ['route', 'status', 'provider', 'model'],
-    registers: [this.registry],
-  })
-  private readonly attempts = new Counter({
-    name: 'tracegate_upstream_attempts_total',
-    help: 'Upstream attempts by provider, model and error type',
-    labelNames: ['provider', 'model', 'error_type'],
-    registers: [this.registry],
-  })
-  private readonly duration = new Histogram({
-    name: 'gen_ai_client_operation_duration_seconds',
-    help: 'GenAI operation duration (one upstream attempt)',
-    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
-    buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  })
-  private readonly ttft = new Histogram({
-    name: 'gen_ai_server_time_to_first_token_seconds',
-    help: 'Time to first token of streamed responses',
-    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
-    buckets: TTFT_BUCKETS,
-    registers: [this.registry],
-  })
-  private readonly tokenUsage = new Histogram({
-    name: 'gen_ai_client_token_usage',
-    help: 'Tokens per upstream attempt',
-    labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
-    buckets: TOKEN_BUCKETS,
-    registers: [this.registry],
-  })
-  private readonly tokens = new Counter({
-    name: 'tracegate_tokens_total',
-    help: 'Tokens by provider, model and type',
-    labelNames: ['provider', 'model', 'type'],
-    registers: [this.registry],
-  })
-  private readonly cost = new Counter({
-    name: 'tracegate_cost_usd_total',
-    help: 'Cost in USD by provider and model',
-    labelNames: ['provider', 'model'],
-    registers: [this.registry],
-  })
+  private readonly requests = new CounterFamily(
+    'tracegate_requests_total',
+    'Requests by route template, status class, final provider and requested model (bounded: unknown models are other)',
+    ['route', 'status', 'provider', 'model'],
+  )
+  private readonly attempts = new CounterFamily(
+    'tracegate_upstream_attempts_total',
+    'Upstream attempts by provider, model and error type',
+    ['provider', 'model', 'error_type'],
+  )
+  private readonly duration = new HistogramFamily(
+    'gen_ai_client_operation_duration_seconds',
+    'GenAI operation duration (one upstream attempt)',
+    ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
+    DURATION_BUCKETS,
+  )
+  private readonly ttft = new HistogramFamily(
+    'gen_ai_server_time_to_first_token_seconds',
+    'Time to first token of streamed responses',
+    ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'],
+    TTFT_BUCKETS,
+  )
+  private readonly tokenUsage = new HistogramFamily(
+    'gen_ai_client_token_usage',
+    'Tokens per upstream attempt',
+    ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+    TOKEN_BUCKETS,
+  )
+  private readonly tokens = new CounterFamily('tracegate_tokens_total', 'Tokens by provider, model and type', [
+    'provider',
+    'model',
+    'type',
+  ])
+  private readonly cost = new CounterFamily('tracegate_cost_usd_total', 'Cost in USD by provider and model', [
+    'provider',
+    'model',
+  ])
+  /** The families updated per span, written after the registry's metrics at each scrape. */
+  private readonly families = [
+    this.requests,
+    this.attempts,
+    this.duration,
+    this.ttft,
+    this.tokenUsage,
+    this.tokens,
+    this.cost,
+  ]
+
+  /** The whole /metrics text: prom-client's registry, then the per-span families. */
+  async text(): Promise<string> {
+    const registry = await this.registry.metrics()
+    return `${registry}\n${this.families.map((f) => f.text()).join('\n\n')}\n`
+  }
 
   constructor(
     writer: SpanWriter,
@@ -132,13 +141,13 @@ export class GatewayMetrics implements RowSink {
     )
   }
 
-  /** Label children by their label values, so a span costs no label hashing (labels are bounded by MetricLabels). */
+  /** A span's series by their label values, found once (labels are bounded by MetricLabels). */
   private readonly series = new Map<string, AttemptSeries>()
-  private readonly requestSeries = new Map<string, ReturnType<Counter['labels']>>()
+  private readonly requestSeries = new Map<string, CounterSeries>()
 
-  private requestCounter(route: string, status: string, provider: string, model: string) {
+  private requestCounter(route: string, status: string, provider: string, model: string): CounterSeries {
     return cached(this.requestSeries, `${route}\0${status}\0${provider}\0${model}`, () =>
-      this.requests.labels({ route, status, provider, model }),
+      this.requests.at([route, status, provider, model]),
     )
   }
 
@@ -147,16 +156,16 @@ export class GatewayMetrics implements RowSink {
     const genaiProvider = r.SpanAttributes['gen_ai.provider.name'] ?? provider
     const key = `${provider}\0${model}\0${op}\0${genaiProvider}\0${r.ErrorType}`
     return cached(this.series, key, () => {
-      const base = { gen_ai_operation_name: op, gen_ai_provider_name: genaiProvider, gen_ai_request_model: model }
+      const base = [op, genaiProvider, model]
       return {
-        attempts: this.attempts.labels({ provider, model, error_type: r.ErrorType }),
-        duration: this.duration.labels({ ...base, error_type: r.ErrorType }),
-        ttft: this.ttft.labels(base),
-        inputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'input' }),
-        outputUsage: this.tokenUsage.labels({ ...base, gen_ai_token_type: 'output' }),
-        inputTokens: this.tokens.labels({ provider, model, type: 'input' }),
-        outputTokens: this.tokens.labels({ provider, model, type: 'output' }),
-        cost: this.cost.labels({ provider, model }),
+        attempts: this.attempts.at([provider, model, r.ErrorType]),
+        duration: this.duration.at([...base, r.ErrorType]),
+        ttft: this.ttft.at(base),
+        inputUsage: this.tokenUsage.at([...base, 'input']),
+        outputUsage: this.tokenUsage.at([...base, 'output']),
+        inputTokens: this.tokens.at([provider, model, 'input']),
+        outputTokens: this.tokens.at([provider, model, 'output']),
+        cost: this.cost.at([provider, model]),
       }
     })
   }
@@ -213,25 +222,25 @@ export class GatewayMetrics implements RowSink {
         continue
       }
       if (r.SpanKind === 'Server') {
-        this.requestCounter(L.route(r.Route), L.status(r.HttpStatus), provider, model).inc()
+        this.requestCounter(L.route(r.Route), L.status(r.HttpStatus), provider, model).value++
         continue
       }
       // A failure `tracegate check` staged never reached its provider: as in the rollups and
       // incidents (storage/span-sql.ts SYNTHETIC_ATTEMPT_SQL), it is no upstream attempt to alert on.
       if (r.SpanAttributes['tracegate.injected_fault']) continue
       const s = this.attemptSeries(r, provider, model)
-      s.attempts.inc()
-      s.duration.observe(r.Duration / 1e9)
-      if (r.TtftMs !== null) s.ttft.observe(r.TtftMs / 1000)
+      s.attempts.value++
+      this.duration.observe(s.duration, r.Duration / 1e9)
+      if (r.TtftMs !== null) this.ttft.observe(s.ttft, r.TtftMs / 1000)
       if (r.InputTokens !== null) {
-        s.inputUsage.observe(r.InputTokens)
-        s.inputTokens.inc(r.InputTokens)
+        this.tokenUsage.observe(s.inputUsage, r.InputTokens)
+        s.inputTokens.value += r.InputTokens
       }
       if (r.OutputTokens !== null) {
-        s.outputUsage.observe(r.OutputTokens)
-        s.outputTokens.inc(r.OutputTokens)
+        this.tokenUsage.observe(s.outputUsage, r.OutputTokens)
+        s.outputTokens.value += r.OutputTokens
       }
-      if (r.CostUsd !== null) s.cost.inc(r.CostUsd)
+      if (r.CostUsd !== null) s.cost.value += r.CostUsd
     }
   }
 }
@@ -248,7 +257,7 @@ function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
 
 export async function metricsApi(app: FastifyInstance, opts: { metrics: GatewayMetrics }): Promise<void> {
   app.get('/metrics', async (_req, reply) => {
-    const text = await opts.metrics.registry.metrics()
+    const text = await opts.metrics.text()
     return reply.type(opts.metrics.registry.contentType).send(text)
   })
 }
