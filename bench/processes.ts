@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
+export { startFlags } from '../test/start-flags.ts'
+
 export const ROOT = join(import.meta.dirname, '..')
 
 export interface Started {
@@ -91,12 +93,3 @@ export function memoryMb(pid: number | undefined): { rss: number; peak: number }
 /** A stand-in ClickHouse server that keeps nothing (bench/clickhouse-sink.mjs). */
 export const startSink = () =>
   startNode(join(ROOT, 'bench/clickhouse-sink.mjs'), [], { ready: /listening on (http:\/\/\S+)/ })
-
-/** The node flags `npm start` runs the gateway with: the bench measures exactly that. */
-export function startFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
-    .start
-  const flags = /node ((?:--\S+ )*)gateway\/dist\/main\.mjs/.exec(start)
-  if (!flags) throw new Error(`npm start no longer runs gateway/dist/main.mjs: ${start}`)
-  return flags[1]!.split(' ').filter(Boolean)
-}

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { useSpawnedGateway, serverSpan, clientSpans } from './harness.ts'
+import { startFlags } from './start-flags.ts'
 
 /** `npm start` runs the bundle; built here beside the real one, so it finds ui/ the same way. */
 const ROOT = join(import.meta.dirname, '..')
@@ -44,5 +45,11 @@ describe('the bundled gateway (npm start)', () => {
     const page = await fetch(`${env.url}/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<title>tracegate</title>')
+  })
+  it('runs in the image with the node flags npm start gives it (this suite spawns it with them)', () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
+    const args = JSON.parse(cmd![1]!) as string[]
+    expect(args).toEqual(['node', ...startFlags(), 'gateway/dist/main.mjs'])
+    expect(startFlags()).toEqual(['--initial-old-space-size=128', '--no-allocation-site-pretenuring'])
   })
 })

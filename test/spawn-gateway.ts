@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { startFlags } from './start-flags.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 /** tsx's loader by absolute URL: the gateway may run in any directory. */
@@ -18,7 +19,7 @@ export interface SpawnedGateway {
 /**
  * The gateway as its own process, for exit codes, signals and kills: node with tsx's loader, one
  * process (the tsx CLI would put a parent in between that a SIGKILL would hit instead). `bundle`
- * runs a bundle built by gateway/scripts/bundle.mjs instead, as `npm start` does.
+ * runs a bundle built by gateway/scripts/bundle.mjs instead, with npm start's node flags, as `npm start` does.
  */
 export function spawnGateway(
   args: string[],
@@ -26,7 +27,7 @@ export function spawnGateway(
   cwd: string,
   bundle?: string,
 ): SpawnedGateway {
-  const entry = bundle ? [bundle] : ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts')]
+  const entry = bundle ? [...startFlags(), bundle] : ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts')]
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd,
     env: { ...process.env, ...env },
