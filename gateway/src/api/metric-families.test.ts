@@ -80,4 +80,19 @@ describe('metric families', () => {
     expect(s.count).toBe(1)
     expect(s.sum).toBe(0.5)
   })
+
+  it('leaves a negative or non-finite amount out of a counter', () => {
+    const c = new CounterFamily('c_total', 'help', ['provider'])
+    const s = c.at(['openai'])
+    for (const v of [2, Number.NaN, -5, Infinity, 0.5]) c.add(s, v)
+    expect(s.value).toBe(2.5)
+  })
+
+  it('keeps label values apart whatever characters they hold', () => {
+    const c = new CounterFamily('c_total', 'help', ['a', 'b'])
+    c.at(['x\0y', 'z']).value++
+    c.at(['x', 'y\0z']).value++
+    expect(c.at(['x\0y', 'z']).value).toBe(1)
+    expect(c.at(['x', 'y\0z']).value).toBe(1)
+  })
 })

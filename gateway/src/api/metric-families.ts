@@ -45,9 +45,9 @@ abstract class Family<S> {
     protected readonly labelNames: readonly string[],
   ) {}
 
-  /** The series for these label values, made on first use. Callers keep it: finding it joins the values. */
+  /** The series for these label values, made on first use. Callers keep it: finding it encodes the values. */
   at(values: LabelValues): S {
-    const key = values.join('\0')
+    const key = JSON.stringify(values)
     let entry = this.series.get(key)
     if (!entry) {
       entry = { labels: labelPairs(this.labelNames, values).join(','), series: this.make() }
@@ -75,6 +75,11 @@ export class CounterFamily extends Family<CounterSeries> {
 
   protected make(): CounterSeries {
     return { value: 0 }
+  }
+
+  /** Add to a counter; a value that is negative or not a finite number is left out (a NaN would stick for good, a negative would read as a reset). */
+  add(s: CounterSeries, value: number): void {
+    if (value >= 0 && value !== Infinity) s.value += value
   }
 
   protected samples(lines: string[], labels: string, s: CounterSeries): void {

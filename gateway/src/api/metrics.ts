@@ -79,7 +79,7 @@ export class GatewayMetrics implements RowSink {
     this.cost,
   ]
 
-  /** The whole /metrics text: prom-client's registry, then the per-span families. */
+  /** The whole /metrics text: prom-client's registry, then the per-span families (both the Prometheus 0.0.4 text format, the registry's default). */
   async text(): Promise<string> {
     const registry = await this.registry.metrics()
     return `${registry}\n${this.families.map((f) => f.text()).join('\n\n')}\n`
@@ -234,13 +234,13 @@ export class GatewayMetrics implements RowSink {
       if (r.TtftMs !== null) this.ttft.observe(s.ttft, r.TtftMs / 1000)
       if (r.InputTokens !== null) {
         this.tokenUsage.observe(s.inputUsage, r.InputTokens)
-        s.inputTokens.value += r.InputTokens
+        this.tokens.add(s.inputTokens, r.InputTokens)
       }
       if (r.OutputTokens !== null) {
         this.tokenUsage.observe(s.outputUsage, r.OutputTokens)
-        s.outputTokens.value += r.OutputTokens
+        this.tokens.add(s.outputTokens, r.OutputTokens)
       }
-      if (r.CostUsd !== null) s.cost.value += r.CostUsd
+      if (r.CostUsd !== null) this.cost.add(s.cost, r.CostUsd)
     }
   }
 }

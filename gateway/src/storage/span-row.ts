@@ -188,7 +188,8 @@ let lastKeyJson: string | null = null
  */
 function escapedKeyName(name: string): string | null {
   if (name === lastKeyName) return lastKeyJson
-  const json = JSON.stringify(name)
+  // (A name that is not a string, which the types rule out, is written as JSON.stringify would: null.)
+  const json = (JSON.stringify(name) as string | undefined) ?? 'null'
   let ascii = ''
   let escaped = false
   for (let i = 0; i < json.length; i++) {
