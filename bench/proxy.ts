@@ -140,7 +140,9 @@ async function main(): Promise<void> {
   const bare = await startNode(join(ROOT, 'bench/bare-proxy.mjs'), [mock.url], {
     ready: /listening on (http:\/\/\S+)/,
     env: { BENCH_LOOP_FILE: loopFile },
-    nodeArgs: ['--import', join(ROOT, 'bench/loop-monitor.mjs')],
+    // npm start's node flags too: a floor left to V8's defaults can fall into back-to-back full
+    // collections (66 in one run) and read low, which would flatter tracegate's ratio.
+    nodeArgs: [...startFlags(), '--import', join(ROOT, 'bench/loop-monitor.mjs')],
   })
   const url: Record<Target, string> = { direct: mock.url, bare: bare.url, tracegate: gw.url }
   const at = (t: Target, load: Omit<Load, 'url' | 'path'>) => run({ url: url[t], path: PATH, ...load })
