@@ -28,7 +28,7 @@ const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
 const labelPairs = (names: readonly string[], values: LabelValues) =>
   names.map((n, i) => `${n}="${escapeLabel(values[i] ?? '')}"`)
 
-/** A sample line: the name, the label pairs (with `extra`, e.g. a bucket's `le`) in braces, the value. */
+/** A sample line: the name, the label pairs (a bucket's `le` among them) in braces when there are any, the value. */
 const sample = (name: string, pairs: string, value: string) => `${name}${pairs ? `{${pairs}}` : ''} ${value}`
 
 /** A sample's value as Prometheus parses it (Go's float syntax; JavaScript's number text is a subset). */

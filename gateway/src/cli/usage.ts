@@ -22,7 +22,11 @@ export function flags<const O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** flags(), for commands that also take words (`prices missing`, `spool retry NAME…`). */
+/**
+ * flags(), for commands that also take words (`prices missing`, `spool retry NAME…`). Kept apart:
+ * with words allowed, Node's message for an unknown flag adds a hint about `--` that would only
+ * mislead on a command that takes none.
+ */
 export function flagsAndWords<const O extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: O,

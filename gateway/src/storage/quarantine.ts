@@ -4,10 +4,9 @@ import type { Store } from './client.ts'
 import { clickHouseErrorName } from './clickhouse-errors.ts'
 import { PRIVATE_FILE, privateDir } from './files.ts'
 import { SEGMENT_NAME, type Segment } from './spool.ts'
-
-/** What `<spool>/quarantine/<name>.json` says about a segment set aside, as the API and CLI list it. */
 import type { QuarantinedSegment } from '@tracegate/schemas'
 
+/** What `<spool>/quarantine/<name>.json` says about a segment set aside, as the API and CLI list it. */
 export type { QuarantinedSegment }
 
 type Note = Pick<QuarantinedSegment, 'spans' | 'attempts' | 'error_code' | 'error'>

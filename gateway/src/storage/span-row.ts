@@ -212,8 +212,8 @@ function asciiJson(s: string): string {
  * beyond ASCII is written escaped: a bring-your-own key's name (`sha256:<12 hex>…<last 4>`, the
  * default mode) holds U+2026, and that one character makes V8 hold the whole line, and the batch
  * joined from it, at two bytes per character, through the join, the UTF-8 encoding and the garbage
- * collector. The value ClickHouse stores is the same. The line is then encoded in two halves around
- * the key, which costs ~0.6 µs more than one JSON.stringify, so an ASCII key name takes the one.
+ * collector. The value ClickHouse stores is the same. Only then are the values stringified in two
+ * halves around the key; an ASCII key name keeps the one JSON.stringify.
  */
 export function spanRowLine(row: SpanRow): string {
   const values = spanRowValues(row)
