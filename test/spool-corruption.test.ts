@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import { Spool } from '../gateway/src/storage/spool.ts'
 import { requestRowValues, spoolPayload } from './span-fixtures.ts'
-import { useGateway } from './harness.ts'
+import { until, useGateway } from './harness.ts'
 
 /** The spool payload one recorded request would have produced. */
 const requestRows = (traceId: string) => spoolPayload(requestRowValues(traceId))
@@ -34,6 +34,8 @@ describe('a damaged spool segment', () => {
     expect(env.gw.writer.stats.replayed).toBe(4)
     const report = env.gw.logs.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('damaged spool segment'))
     expect(report).toMatchObject({ corrupt_records: 1, truncated_bytes: 10, rows_kept: 4 })
+    // The replayed segment is unlinked off the event loop, right after its insert.
+    await until('segment removed', () => readdirSync(join(env.dataDir, 'spool')).length === 0)
     expect(readdirSync(join(env.dataDir, 'spool'))).toEqual([])
   })
 })

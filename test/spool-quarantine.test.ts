@@ -54,6 +54,7 @@ describe('a segment ClickHouse keeps rejecting', () => {
     for (const id of [ids.behind1, ids.behind2]) expect((await env.trace(id, 2, 20_000)).spans).toHaveLength(2)
     await until('quarantined', () => env.gw.writer.stats.quarantinedSegments === 1)
     expect(readdirSync(quarantineDir).sort()).toEqual([`${poison}.json`, `${poison}.seg`])
+    await until('written segments removed', () => readdirSync(spoolDir).length === 1)
     expect(readdirSync(spoolDir)).toEqual(['quarantine'])
     const meta = JSON.parse(readFileSync(join(quarantineDir, `${poison}.json`), 'utf8'))
     expect(meta).toMatchObject({ segment: poison, spans: 2, attempts: 2, error_code: 'CANNOT_PARSE_DATETIME' })

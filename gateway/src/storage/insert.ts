@@ -126,11 +126,7 @@ export class SegmentInserter {
 
   /** Remove a segment whose rows went elsewhere; one left on disk is inserted again at the next start and deduplicated by its name. */
   discard(seg: Segment): void {
-    try {
-      this.spool.remove(seg)
-    } catch (err) {
-      this.health.spoolFailed(err)
-    }
+    this.spool.remove(seg, (err) => this.health.spoolFailed(err))
   }
 
   /** The batch's rows: in memory, or read back from its segment; null when the file is gone. */

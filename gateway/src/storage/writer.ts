@@ -269,5 +269,6 @@ export class SpanWriter {
         { segments: this.queue.length },
         'storage unavailable at shutdown: spans stay in the spool and are written at the next start',
       )
+    await this.spool.settled()
   }
 }

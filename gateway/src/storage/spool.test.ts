@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Spool } from './spool.ts'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function spoolInTemp(): Spool {
+  const dir = mkdtempSync(join(tmpdir(), 'tracegate-spool-'))
+  dirs.push(dir)
+  return new Spool(join(dir, 'spool'))
+}
+
+/** The files this process holds open. */
+function openFiles(): string[] {
+  const files: string[] = []
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      files.push(readlinkSync(`/proc/self/fd/${fd}`))
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  return files
+}
+
+const row = Buffer.from('["2026-12-01 00:00:00.000000000","t"]')
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('the spool keeps its file-system work off the event loop', () => {
+  it("fsyncs a rolled segment only once the next one is open: creating a file waits for the journal's commit an fsync starts", async () => {
+    const spool = spoolInTemp()
+    const first = spool.append(row)
+    spool.roll()
+    await sleep(150)
+    expect(openFiles()).toContain(first.path)
+    const second = spool.append(row)
+    await spool.settled()
+    expect(openFiles()).not.toContain(first.path)
+    expect(openFiles()).toContain(second.path)
+    spool.roll()
+    await spool.settled()
+  })
+
+  it('fsyncs and closes a rolled segment after a second when no next segment opens', async () => {
+    const spool = spoolInTemp()
+    const seg = spool.append(row)
+    spool.roll()
+    await sleep(1_300)
+    expect(openFiles()).not.toContain(seg.path)
+  })
+
+  it('removes a segment on libuv threads: gone once settled, its bytes uncounted, a failure reported', async () => {
+    const spool = spoolInTemp()
+    const seg = spool.append(row)
+    spool.roll()
+    const failures: string[] = []
+    spool.remove(seg, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    expect(spool.bytesOnDisk).toBe(0)
+    await spool.settled()
+    expect(existsSync(seg.path)).toBe(false)
+    // Already gone: fine. A directory in its place cannot be unlinked: reported.
+    spool.remove(seg, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    const blocked = spool.segment('000000000000001-000000001')
+    mkdirSync(blocked.path)
+    spool.remove(blocked, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    await spool.settled()
+    expect(failures).toEqual(['EISDIR'])
+  })
+})
