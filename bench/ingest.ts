@@ -9,16 +9,19 @@
  * about as well as prose; real prompts that repeat a template compress better). BENCH_STORAGE=sink
  * sends them to a stand-in server that keeps nothing: what our side sustains into a ClickHouse server
  * (encoding each row as the writer does, and the insert); rows keep their ids between rounds there.
+ * BENCH_INPUT=native hands the engine the same rows in its own columnar format (Native files the
+ * engine wrote beforehand, untimed, then `INSERT … SELECT FROM file()`): what storing a span costs
+ * with no parsing at all, the floor any input format could reach.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
-import { insertSpans, spoolPayload } from '../gateway/src/storage/insert.ts'
-import { spanRowLine, type SpanRow } from '../gateway/src/storage/span-row.ts'
+import { insertSpans, spanInsertSettings, spoolPayload } from '../gateway/src/storage/insert.ts'
+import { SPAN_COLUMNS, spanRowLine, type SpanRow } from '../gateway/src/storage/span-row.ts'
 import { formatTimestamp } from '../gateway/src/spans/time.ts'
 import { requestRows } from '../test/span-fixtures.ts'
 import { startSink, stop } from './processes.ts'
@@ -27,6 +30,7 @@ const SPANS = Number(process.env.BENCH_SPANS ?? 400_000)
 const BODY_BYTES = Number(process.env.BENCH_BODY_BYTES ?? 0)
 const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? parseConfig({}, {}).storage.batch_rows)
 const TEMPLATE_BATCHES = 8
+const NATIVE = process.env.BENCH_INPUT === 'native'
 
 /** mulberry32: deterministic, and in 32-bit integer arithmetic (an LCG in doubles loses bits and cycles early). */
 let seed = 7
@@ -135,6 +139,30 @@ async function partTypes(store: Store): Promise<string> {
   return (await rs.json<{ part_type: string; n: string }>()).map((r) => `${r.n} ${r.part_type}`).join(', ')
 }
 
+/**
+ * Each round's rows as a Native file, written by the engine from a staging copy of the spans
+ * table (no views, so nothing reaches the rollups): the columnar input the timed inserts read.
+ */
+async function nativeFiles(store: Store, batches: SpanRow[][], rounds: number, dir: string): Promise<string[]> {
+  const db = store.database
+  mkdirSync(join(dir, 'native'))
+  await store.client.command({ query: `CREATE TABLE ${db}.bench_stage AS ${db}.spans` })
+  const files: string[] = []
+  for (let round = 0; round < rounds; round++) {
+    renumber(batches[round % TEMPLATE_BATCHES]!, round)
+    const values = encode(batches[round % TEMPLATE_BATCHES]!)
+    await store.insertRaw!({ table: `${db}.bench_stage`, columns: SPAN_COLUMNS, settings: {}, values })
+    const file = join(dir, 'native', `${round}.native`)
+    await store.client.command({
+      query: `INSERT INTO FUNCTION file('${file}', 'Native') SELECT * FROM ${db}.bench_stage`,
+    })
+    await store.client.command({ query: `TRUNCATE TABLE ${db}.bench_stage` })
+    files.push(file)
+  }
+  await store.client.command({ query: `DROP TABLE ${db}.bench_stage` })
+  return files
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tracegate-bench-ingest-'))
   const sink = process.env.BENCH_STORAGE === 'sink' ? await startSink() : null
@@ -147,6 +175,8 @@ async function main(): Promise<void> {
       await store.client.command({ query })
     const batches = templates()
     const rounds = Math.ceil(SPANS / BATCH_ROWS)
+    if (NATIVE && sink) throw new Error('BENCH_INPUT=native measures the embedded engine: leave BENCH_STORAGE unset')
+    const files = NATIVE ? await nativeFiles(store, batches, rounds, dir) : []
     // What the client does on our side of the wire (ids, JSON lines): the gateway's cost, not ClickHouse's.
     const idsCpu = process.cpuUsage()
     if (!sink) for (let round = 0; round < rounds; round++) renumber(batches[round % TEMPLATE_BATCHES]!, round)
@@ -154,18 +184,27 @@ async function main(): Promise<void> {
     const encoding = process.cpuUsage()
     for (let round = 0; round < rounds; round++) encode(batches[round % TEMPLATE_BATCHES]!)
     const encoded = process.cpuUsage(encoding)
-    const cpu = process.cpuUsage()
-    const began = performance.now()
-    // As in the gateway: the next batch is encoded while the engine parses the previous one.
-    let pending: Promise<void> | null = null
-    for (let round = 0; round < rounds; round++) {
+    /** A round's insert, ready to start: its rows renumbered and encoded now, while the engine takes the previous one. */
+    const prepare = (round: number): (() => Promise<unknown>) => {
+      const token = `bench-${round}`
+      if (NATIVE) {
+        const query = `INSERT INTO ${store.database}.spans SELECT * FROM file('${files[round]}', 'Native')`
+        return () => store.client.command({ query, clickhouse_settings: spanInsertSettings(store, token) })
+      }
       const rows = batches[round % TEMPLATE_BATCHES]!
       // The engine needs fresh ids (equal keys would replace each other); a sink keeps nothing, so
       // giving rows new ids there would only time the bench's own work, which the gateway never does.
       if (!sink) renumber(rows, round)
       const payload = encode(rows)
+      return () => insertSpans(store, [payload], token)
+    }
+    const cpu = process.cpuUsage()
+    const began = performance.now()
+    let pending: Promise<unknown> | null = null
+    for (let round = 0; round < rounds; round++) {
+      const insert = prepare(round)
       await pending
-      pending = insertSpans(store, [payload], `bench-${round}`)
+      pending = insert()
     }
     await pending
     const insertSeconds = (performance.now() - began) / 1000
@@ -173,7 +212,9 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(cpu)
     const spans = rounds * BATCH_ROWS
     const tables = sink ? [] : await onDisk(store)
-    const into = sink ? 'a sink server that keeps nothing (our side of the wire only)' : 'the embedded engine'
+    const into = sink
+      ? 'a sink server that keeps nothing (our side of the wire only)'
+      : `the embedded engine${NATIVE ? ', as Native files (no parsing)' : ''}`
     console.log(
       `node ${process.version}, body bytes ${BODY_BYTES} (+${BODY_BYTES / 4} response), ${spans} spans into ${into}`,
     )
@@ -182,9 +223,10 @@ async function main(): Promise<void> {
     const ids = sink
       ? 'rows not renumbered between rounds'
       : `${perSpan(renumbering).toFixed(1)} µs giving the bench's rows fresh ids`
-    console.log(
-      `  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, of which ${perSpan(encoded).toFixed(1)} µs encoding the JSON line; ${ids}`,
-    )
+    const ours = NATIVE
+      ? 'none of it ours (the files were written beforehand)'
+      : `of which ${perSpan(encoded).toFixed(1)} µs encoding the JSON line; ${ids}`
+    console.log(`  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, ${ours}`)
     console.log(`  on disk per span: ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)} B`).join(', ')}`)
     if (!sink) console.log(`  parts of spans: ${await partTypes(store)}`)
   } finally {

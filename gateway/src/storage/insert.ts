@@ -56,19 +56,22 @@ function widthOf(payload: Buffer): number {
  */
 const CLUSTER_INSERT = { insert_distributed_sync: 1 } as const
 
+/** The settings of every insert into `spans`; `token` deduplicates a retried insert, views included. */
+export const spanInsertSettings = (store: Store, token: string) => ({
+  insert_deduplication_token: token,
+  deduplicate_blocks_in_dependent_materialized_views: 1 as const,
+  // Span ids are unique: collapsing equal sort keys inside a batch finds nothing and costs the engine ~6% per span.
+  optimize_on_insert: 0 as const,
+  ...(store.cluster && CLUSTER_INSERT),
+})
+
 /**
  * Insert encoded span rows; `token` deduplicates a retried insert. The lines go as they are: the
  * rows are encoded once, when recorded, so thousands of rows cost the event loop no second encoding.
  */
 export async function insertSpans(store: Store, payloads: Buffer[], token: string): Promise<void> {
   const width = widthOf(payloads[0]!)
-  const settings = {
-    insert_deduplication_token: token,
-    deduplicate_blocks_in_dependent_materialized_views: 1 as const,
-    // Span ids are unique: collapsing equal sort keys inside a batch finds nothing and costs the engine ~6% per span.
-    optimize_on_insert: 0 as const,
-    ...(store.cluster && CLUSTER_INSERT),
-  }
+  const settings = spanInsertSettings(store, token)
   if (store.insertRaw) {
     const values = payloads.length === 1 ? payloads[0]! : joined(payloads)
     return store.insertRaw({ table: `${store.database}.spans`, columns: spanColumnsFor(width), settings, values })
