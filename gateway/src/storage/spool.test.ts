@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Spool } from './spool.ts'
@@ -70,5 +71,35 @@ describe('the spool keeps its file-system work off the event loop', () => {
     spool.remove(blocked, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
     await spool.settled()
     expect(failures).toEqual(['EISDIR'])
+  })
+})
+
+describe('a record cut short by a full disk', () => {
+  it('is cut back to the last whole record: the writes that took part of it leave nothing behind', () => {
+    const spool = spoolInTemp()
+    // A file-size limit of 8 KiB: the third 3,008-byte record is written in part (6,016 + 2,176),
+    // then the next write fails (EFBIG, with SIGXFSZ ignored), as a filling disk does with ENOSPC.
+    const script = `
+      import { Spool } from ${JSON.stringify(join(import.meta.dirname, 'spool.ts'))}
+      process.on('SIGXFSZ', () => {})
+      const spool = new Spool(${JSON.stringify(spool.dir)})
+      const payload = Buffer.alloc(3000, 120)
+      let error = ''
+      let seg
+      for (let i = 0; i < 3; i++) {
+        try { seg = spool.append(payload) } catch (err) { error = err.code }
+      }
+      const read = Spool.read(spool.roll())
+      console.log(JSON.stringify({ error, bytes: seg.bytes, records: read.payloads.length, corrupt: read.corrupt, truncated: read.truncatedBytes }))
+    `
+    const out = execFileSync(
+      'bash',
+      ['-c', 'ulimit -f 8 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, script],
+      {
+        encoding: 'utf8',
+      },
+    )
+    expect(JSON.parse(out)).toEqual({ error: 'EFBIG', bytes: 6016, records: 2, corrupt: 0, truncated: 0 })
+    expect(statSync(join(spool.dir, readdirSync(spool.dir)[0]!)).size).toBe(6016)
   })
 })

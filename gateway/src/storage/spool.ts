@@ -11,6 +11,7 @@ import {
   statSync,
   unlink,
   writeSync,
+  writevSync,
 } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { crc32 } from 'node:zlib'
@@ -45,17 +46,20 @@ const HEADER = 8 // u32 payload length, u32 crc32 of the payload
 /** How long a rolled segment waits for the next one to open before it is fsynced anyway. */
 const SYNC_DELAY_MS = 1_000
 
-function encode(payload: Buffer): Buffer {
-  const record = Buffer.allocUnsafe(HEADER + payload.length)
-  record.writeUInt32LE(payload.length, 0)
-  record.writeUInt32LE(crc32(payload), 4)
-  payload.copy(record, HEADER)
-  return record
-}
-
-/** write(2) may write less than asked (a filling disk); a record counts only once it is all there. */
-function writeAll(fd: number, buf: Buffer): void {
-  for (let at = 0; at < buf.length;) at += writeSync(fd, buf, at)
+/**
+ * Write one record: an 8-byte header (the payload's length and crc32), then the payload, given to
+ * writev as it is rather than copied behind the header. write(2) may write less than asked (a
+ * filling disk); a record counts only once it is all there. Returns its length on disk.
+ */
+function writeRecord(fd: number, payload: Buffer): number {
+  const header = Buffer.allocUnsafe(HEADER)
+  header.writeUInt32LE(payload.length, 0)
+  header.writeUInt32LE(crc32(payload), 4)
+  const total = HEADER + payload.length
+  let at = writevSync(fd, [header, payload])
+  while (at < total)
+    at += at < HEADER ? writevSync(fd, [header.subarray(at), payload]) : writeSync(fd, payload, at - HEADER)
+  return total
 }
 
 const errno = (err: unknown) => (err as NodeJS.ErrnoException).code
@@ -113,9 +117,9 @@ export class Spool {
   append(payload: Buffer): Segment {
     if (!this.current) this.openNext()
     const seg = this.current!
-    const record = encode(payload)
+    let bytes: number
     try {
-      writeAll(this.fd!, record)
+      bytes = writeRecord(this.fd!, payload)
     } catch (err) {
       try {
         ftruncateSync(this.fd!, seg.bytes)
@@ -124,8 +128,8 @@ export class Spool {
       }
       throw err
     }
-    seg.bytes += record.length
-    this.bytesOnDisk += record.length
+    seg.bytes += bytes
+    this.bytesOnDisk += bytes
     return seg
   }
 
@@ -181,11 +185,11 @@ export class Spool {
    * could not be appended when they were recorded. Atomic (a temporary file renamed over it).
    */
   rewrite(seg: Segment, payload: Buffer): void {
-    const record = encode(payload)
     const tmp = `${seg.path}.tmp`
     const fd = this.open(tmp, 'w')
+    let bytes: number
     try {
-      writeAll(fd, record)
+      bytes = writeRecord(fd, payload)
       closeSync(fd)
       renameSync(tmp, seg.path)
     } catch (err) {
@@ -197,8 +201,8 @@ export class Spool {
       rmSync(tmp, { force: true })
       throw err
     }
-    this.bytesOnDisk += record.length - seg.bytes
-    seg.bytes = record.length
+    this.bytesOnDisk += bytes - seg.bytes
+    seg.bytes = bytes
   }
 
   /**
