@@ -51,7 +51,11 @@ describe('the spool keeps its file-system work off the event loop', () => {
     const spool = spoolInTemp()
     const seg = spool.append(row)
     spool.roll()
-    await sleep(1_300)
+    await sleep(500)
+    expect(openFiles()).toContain(seg.path)
+    // fsync itself may take a while on a busy disk: wait for it, well past the second.
+    const until = Date.now() + 10_000
+    while (openFiles().includes(seg.path) && Date.now() < until) await sleep(50)
     expect(openFiles()).not.toContain(seg.path)
   })
 

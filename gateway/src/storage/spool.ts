@@ -57,8 +57,11 @@ function writeRecord(fd: number, payload: Buffer): number {
   header.writeUInt32LE(crc32(payload), 4)
   const total = HEADER + payload.length
   let at = writevSync(fd, [header, payload])
-  while (at < total)
-    at += at < HEADER ? writevSync(fd, [header.subarray(at), payload]) : writeSync(fd, payload, at - HEADER)
+  while (at < total) {
+    const wrote = at < HEADER ? writevSync(fd, [header.subarray(at), payload]) : writeSync(fd, payload, at - HEADER)
+    if (wrote === 0) throw new Error('spool write made no progress')
+    at += wrote
+  }
   return total
 }
 
@@ -67,7 +70,7 @@ const errno = (err: unknown) => (err as NodeJS.ErrnoException).code
 /**
  * Write-ahead spool: span rows are appended here (as JSON lines, in checksummed records) before
  * ClickHouse ever sees them, and a segment file is deleted only once ClickHouse acknowledged its
- * insert. Writes are plain write(2) calls: the data is in the kernel the moment they return, so
+ * insert. Writes are plain writev(2) calls: the data is in the kernel the moment they return, so
  * a killed process loses nothing it recorded. Every write may throw (directory deleted, disk
  * full); none leaves a half-written record behind for the next one to follow.
  */
@@ -115,7 +118,8 @@ export class Spool {
    * the record could not be written whole; the segment is then cut back to its last whole record.
    */
   append(payload: Buffer): Segment {
-    if (!this.current) this.openNext()
+    const opening = !this.current
+    if (opening) this.openNext()
     const seg = this.current!
     let bytes: number
     try {
@@ -130,15 +134,18 @@ export class Spool {
     }
     seg.bytes += bytes
     this.bytesOnDisk += bytes
+    // The new segment is created and written: only now may the last one's fsync commit the journal.
+    if (opening) this.syncRolled()
     return seg
   }
 
   /**
-   * Close the open segment (if any) and hand it over for inserting. A killed process loses nothing
-   * already written; fsync only guards against the machine going down, so it runs on libuv's
-   * threads. And it starts only once the next segment is open (or after SYNC_DELAY_MS without
-   * one): an fsync commits the filesystem's journal, and creating a file while it commits waits for
-   * the commit, on the event loop. The build VM showed that wait at up to 100 ms.
+   * End the open segment (if any) and hand it over for inserting; its file is fsynced and closed
+   * later. A killed process loses nothing already written; fsync only guards against the machine
+   * going down, so it runs on libuv's threads. And it starts only once the next segment is created
+   * and first written (or after SYNC_DELAY_MS without one): an fsync commits the filesystem's
+   * journal, and creating or writing a file while it commits waits for the commit, on the event
+   * loop. The build VM showed that wait at up to 100 ms.
    */
   roll(): Segment | null {
     const seg = this.current
@@ -217,8 +224,11 @@ export class Spool {
     this.track(
       new Promise((done) =>
         unlink(path, (err) => {
-          if (err && err.code !== 'ENOENT') failed(err)
-          done()
+          try {
+            if (err && err.code !== 'ENOENT') failed(err)
+          } finally {
+            done()
+          }
         }),
       ),
     )
@@ -239,7 +249,6 @@ export class Spool {
     const seg = this.segment(this.nextName())
     this.fd = this.open(seg.path, 'a')
     this.current = seg
-    this.syncRolled()
   }
 
   /** Open a file in the spool directory, recreating the directory if it was deleted. */

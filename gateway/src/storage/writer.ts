@@ -269,6 +269,11 @@ export class SpanWriter {
         { segments: this.queue.length },
         'storage unavailable at shutdown: spans stay in the spool and are written at the next start',
       )
-    await this.spool.settled()
+    // Best effort within the deadline: an unlink cut short replays a segment ClickHouse drops as a
+    // duplicate, and an exit loses nothing an fsync had yet to reach.
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))
+    await Promise.race([this.spool.settled(), deadline])
+    clearTimeout(timer)
   }
 }
