@@ -30,7 +30,8 @@ const SPANS = Number(process.env.BENCH_SPANS ?? 400_000)
 const BODY_BYTES = Number(process.env.BENCH_BODY_BYTES ?? 0)
 const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? parseConfig({}, {}).storage.batch_rows)
 const TEMPLATE_BATCHES = 8
-const NATIVE = process.env.BENCH_INPUT === 'native'
+const INPUT = process.env.BENCH_INPUT ?? 'json'
+const NATIVE = INPUT === 'native'
 
 /** mulberry32: deterministic, and in 32-bit integer arithmetic (an LCG in doubles loses bits and cycles early). */
 let seed = 7
@@ -139,6 +140,16 @@ async function partTypes(store: Store): Promise<string> {
   return (await rs.json<{ part_type: string; n: string }>()).map((r) => `${r.n} ${r.part_type}`).join(', ')
 }
 
+/** What the client does on our side of the wire (ids, JSON lines), timed apart: the gateway's cost, not ClickHouse's. */
+function ourSide(batches: SpanRow[][], rounds: number, sink: boolean) {
+  const ids = process.cpuUsage()
+  if (!sink) for (let round = 0; round < rounds; round++) renumber(batches[round % TEMPLATE_BATCHES]!, round)
+  const renumbering = process.cpuUsage(ids)
+  const encoding = process.cpuUsage()
+  for (let round = 0; round < rounds; round++) encode(batches[round % TEMPLATE_BATCHES]!)
+  return { renumbering, encoded: process.cpuUsage(encoding) }
+}
+
 /**
  * Each round's rows as a Native file, written by the engine from a staging copy of the spans
  * table (no views, so nothing reaches the rollups): the columnar input the timed inserts read.
@@ -149,8 +160,9 @@ async function nativeFiles(store: Store, batches: SpanRow[][], rounds: number, d
   await store.client.command({ query: `CREATE TABLE ${db}.bench_stage AS ${db}.spans` })
   const files: string[] = []
   for (let round = 0; round < rounds; round++) {
-    renumber(batches[round % TEMPLATE_BATCHES]!, round)
-    const values = encode(batches[round % TEMPLATE_BATCHES]!)
+    const rows = batches[round % TEMPLATE_BATCHES]!
+    renumber(rows, round)
+    const values = encode(rows)
     await store.insertRaw!({ table: `${db}.bench_stage`, columns: SPAN_COLUMNS, settings: {}, values })
     const file = join(dir, 'native', `${round}.native`)
     await store.client.command({
@@ -175,15 +187,8 @@ async function main(): Promise<void> {
       await store.client.command({ query })
     const batches = templates()
     const rounds = Math.ceil(SPANS / BATCH_ROWS)
-    if (NATIVE && sink) throw new Error('BENCH_INPUT=native measures the embedded engine: leave BENCH_STORAGE unset')
     const files = NATIVE ? await nativeFiles(store, batches, rounds, dir) : []
-    // What the client does on our side of the wire (ids, JSON lines): the gateway's cost, not ClickHouse's.
-    const idsCpu = process.cpuUsage()
-    if (!sink) for (let round = 0; round < rounds; round++) renumber(batches[round % TEMPLATE_BATCHES]!, round)
-    const renumbering = process.cpuUsage(idsCpu)
-    const encoding = process.cpuUsage()
-    for (let round = 0; round < rounds; round++) encode(batches[round % TEMPLATE_BATCHES]!)
-    const encoded = process.cpuUsage(encoding)
+    const ours = NATIVE ? null : ourSide(batches, rounds, Boolean(sink))
     /** A round's insert, ready to start: its rows renumbered and encoded now, while the engine takes the previous one. */
     const prepare = (round: number): (() => Promise<unknown>) => {
       const token = `bench-${round}`
@@ -220,13 +225,14 @@ async function main(): Promise<void> {
     )
     console.log(`  inserted in ${insertSeconds.toFixed(1)} s: ${Math.round(spans / insertSeconds)} spans/s`)
     const perSpan = (u: NodeJS.CpuUsage) => (u.user + u.system) / spans
-    const ids = sink
-      ? 'rows not renumbered between rounds'
-      : `${perSpan(renumbering).toFixed(1)} µs giving the bench's rows fresh ids`
-    const ours = NATIVE
-      ? 'none of it ours (the files were written beforehand)'
-      : `of which ${perSpan(encoded).toFixed(1)} µs encoding the JSON line; ${ids}`
-    console.log(`  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, ${ours}`)
+    const ids = (o: NonNullable<typeof ours>) =>
+      sink
+        ? 'rows not renumbered between rounds'
+        : `${perSpan(o.renumbering).toFixed(1)} µs giving the bench's rows fresh ids`
+    const share = ours
+      ? `of which ${perSpan(ours.encoded).toFixed(1)} µs encoding the JSON line; ${ids(ours)}`
+      : 'none of it ours (the files were written beforehand)'
+    console.log(`  CPU per span (merges settled): ${perSpan(used).toFixed(1)} µs, ${share}`)
     console.log(`  on disk per span: ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)} B`).join(', ')}`)
     if (!sink) console.log(`  parts of spans: ${await partTypes(store)}`)
   } finally {
@@ -236,6 +242,18 @@ async function main(): Promise<void> {
   }
 }
 
+function usageError(): string | null {
+  if (INPUT !== 'json' && INPUT !== 'native') return `BENCH_INPUT must be json or native, not ${JSON.stringify(INPUT)}`
+  if (NATIVE && process.env.BENCH_STORAGE === 'sink')
+    return 'BENCH_INPUT=native measures the embedded engine: leave BENCH_STORAGE unset'
+  return null
+}
+
+const refused = usageError()
+if (refused) {
+  console.error(refused)
+  process.exit(2)
+}
 main().catch((err) => {
   console.error(err)
   process.exit(1)
