@@ -32,11 +32,17 @@ function openFiles(): string[] {
 const row = Buffer.from('["2026-12-01 00:00:00.000000000","t"]')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** A spool whose one segment, holding one record, was just rolled. */
+function withRolledSegment() {
+  const spool = spoolInTemp()
+  const seg = spool.append(row)
+  spool.roll()
+  return { spool, seg }
+}
+
 describe('the spool keeps its file-system work off the event loop', () => {
   it("fsyncs a rolled segment only once the next one is open: creating a file waits for the journal's commit an fsync starts", async () => {
-    const spool = spoolInTemp()
-    const first = spool.append(row)
-    spool.roll()
+    const { spool, seg: first } = withRolledSegment()
     await sleep(150)
     expect(openFiles()).toContain(first.path)
     const second = spool.append(row)
@@ -48,9 +54,7 @@ describe('the spool keeps its file-system work off the event loop', () => {
   })
 
   it('fsyncs and closes a rolled segment after a second when no next segment opens', async () => {
-    const spool = spoolInTemp()
-    const seg = spool.append(row)
-    spool.roll()
+    const { seg } = withRolledSegment()
     await sleep(500)
     expect(openFiles()).toContain(seg.path)
     // fsync itself may take a while on a busy disk: wait for it, well past the second.
@@ -60,19 +64,18 @@ describe('the spool keeps its file-system work off the event loop', () => {
   })
 
   it('removes a segment on libuv threads: gone once settled, its bytes uncounted, a failure reported', async () => {
-    const spool = spoolInTemp()
-    const seg = spool.append(row)
-    spool.roll()
+    const { spool, seg } = withRolledSegment()
     const failures: string[] = []
-    spool.remove(seg, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    const failed = (err: Error) => failures.push((err as NodeJS.ErrnoException).code ?? '')
+    spool.remove(seg, failed)
     expect(spool.bytesOnDisk).toBe(0)
     await spool.settled()
     expect(existsSync(seg.path)).toBe(false)
     // Already gone: fine. A directory in its place cannot be unlinked: reported.
-    spool.remove(seg, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    spool.remove(seg, failed)
     const blocked = spool.segment('000000000000001-000000001')
     mkdirSync(blocked.path)
-    spool.remove(blocked, (err) => failures.push((err as NodeJS.ErrnoException).code ?? ''))
+    spool.remove(blocked, failed)
     await spool.settled()
     expect(failures).toEqual(['EISDIR'])
   })

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import { spanRowLine, type SpanRow } from './span-row.ts'
 import type { Store } from './client.ts'
@@ -271,9 +272,6 @@ export class SpanWriter {
       )
     // Best effort within the deadline: an unlink cut short replays a segment ClickHouse drops as a
     // duplicate, and an exit loses nothing an fsync had yet to reach.
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))
-    await Promise.race([this.spool.settled(), deadline])
-    clearTimeout(timer)
+    await Promise.race([this.spool.settled(), sleep(Math.max(0, until - Date.now()), undefined, { ref: false })])
   }
 }
