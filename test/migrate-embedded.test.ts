@@ -75,14 +75,14 @@ const rollupTeams = async (store: Store) =>
 describe('migrations on the embedded engine', () => {
   it('a fresh data directory gets every version and the schema it has always had', async () => {
     const fresh = storeFor('tracegate')
-    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
-    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
     await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
   })
 
-  it('a database already at v12 is left as it is, its spans kept', async () => {
-    const old = storeFor('at_v12')
-    await databaseAt(old, 12)
+  it('a database already at v13 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v13')
+    await databaseAt(old, 13)
     await insertRequest(old, 'before')
     const before = await schema(old)
     expect(await migrate(old, 30, log)).toEqual([])
@@ -95,8 +95,8 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v4')
     await databaseAt(old, 4)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11, 12])
-    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     // The rollup row written before v5 has no outcome; the one after has.
@@ -110,7 +110,7 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v7')
     await databaseAt(old, 7)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11, 12])
+    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11, 12, 13])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     const results = await rows<{ Team: string; Result: string; n: number }>(
@@ -132,7 +132,7 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v9')
     await databaseAt(old, 9)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([10, 11, 12])
+    expect(await migrate(old, 30, log)).toEqual([10, 11, 12, 13])
     const targets = async () =>
       (
         await rows<{ Provider: string; Model: string; Kind: string; n: number }>(
@@ -153,7 +153,7 @@ describe('migrations on the embedded engine', () => {
   it('a database at v11 gets v12: shadow calls and injected faults written after it are in neither attempt rollup', async () => {
     const old = storeFor('at_v11')
     await databaseAt(old, 11)
-    expect(await migrate(old, 30, log)).toEqual([12])
+    expect(await migrate(old, 30, log)).toEqual([12, 13])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     await old.client.command({
@@ -170,6 +170,22 @@ describe('migrations on the embedded engine', () => {
     }
   })
 
+  it('a database at v12 gets v13: spans merge vertically, whatever the size of the merge', async () => {
+    const old = storeFor('at_v12')
+    await databaseAt(old, 12)
+    const setting = async () =>
+      (
+        await rows<{ create_table_query: string }>(
+          old,
+          "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'spans'",
+        )
+      )[0]!.create_table_query.match(/vertical_merge_algorithm_min_rows_to_activate = (\d+)/)?.[1]
+    expect(await setting()).toBeUndefined()
+    expect(await migrate(old, 30, log)).toEqual([13])
+    expect(await setting()).toBe('1')
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+  })
+
   it("every statement of every mode parses with ClickHouse's own parser, cluster mode included", async () => {
     // No server runs here, let alone a cluster: the engine's parser is what can check cluster DDL.
     const formatted = async (layout: Layout) => {
@@ -181,9 +197,9 @@ describe('migrations on the embedded engine', () => {
       return out
     }
     expect(engine.cluster).toBe('')
-    expect(await formatted({ database: 'tracegate' })).toHaveLength(43)
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(44)
     const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
-    expect(cluster).toHaveLength(56)
+    expect(cluster).toHaveLength(57)
     expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })
