@@ -12,6 +12,8 @@ COPY ui ui
 # Build the explorer into the image, so containers start without building it.
 RUN npm run build -w @tracegate/ui && node gateway/scripts/bundle.mjs
 ENV HOST=0.0.0.0 PORT=4000 TRACEGATE_DATA_DIR=/data NODE_ENV=production
+# As `npm start`: glibc hands blocks of 1 MB and more straight back to the system (docs/performance.md, "Memory").
+ENV MALLOC_MMAP_THRESHOLD_=1048576
 VOLUME /data
 EXPOSE 4000
 # As `npm start` (test/bundle.test.ts keeps the two alike): a first old generation of 128 MB, so V8 does not run a

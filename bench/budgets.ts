@@ -21,7 +21,7 @@ import { createLogger } from '../gateway/src/log.ts'
 import { memoryStore, redisStore, timeAdmit, warmUp, type AdmitTiming } from './budgets-admit.ts'
 import { ADMIN_TOKEN, chat, recorded, streamChat, STREAM_CHUNKS, STREAM_MAX_TOKENS } from './budgets-client.ts'
 import { percentile } from './percentile.ts'
-import { ROOT, startFlags, startNode, stop, type Started } from './processes.ts'
+import { ROOT, startEnv, startFlags, startNode, stop, type Started } from './processes.ts'
 import { requireRedisServer, startRedisServer } from '../test/redis-server.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
@@ -82,7 +82,7 @@ function writeConfig(name: string, mockUrl: string, redisUrl?: string): string {
 function startGateway(config: string, dataDir: string): Promise<Started> {
   mkdirSync(dataDir, { recursive: true })
   return startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config], {
-    env: { PORT: '0', TRACEGATE_DATA_DIR: dataDir, TRACEGATE_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: { ...startEnv(), PORT: '0', TRACEGATE_DATA_DIR: dataDir, TRACEGATE_ADMIN_TOKEN: ADMIN_TOKEN },
     ready: /listening on (http:\/\/[^"\s]+)/,
     nodeArgs: startFlags(),
   })

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-export { startFlags } from '../test/start-flags.ts'
+export { startEnv, startFlags } from '../test/start-flags.ts'
 
 export const ROOT = join(import.meta.dirname, '..')
 

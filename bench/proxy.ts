@@ -19,6 +19,7 @@ import {
   cpuSeconds,
   machineCpuSeconds,
   memoryMb,
+  startEnv,
   startFlags,
   startNode,
   startSink,
@@ -82,6 +83,7 @@ async function loopDelay(gw: Started): Promise<LoopDelay> {
 async function startGateway(config: string, dataDir: string, storageUrl: string): Promise<Started> {
   return startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config], {
     env: {
+      ...startEnv(),
       PORT: '0',
       TRACEGATE_DATA_DIR: dataDir,
       BENCH_LOOP_FILE: loopFile,
@@ -139,8 +141,8 @@ async function main(): Promise<void> {
   // The floor carries the same loop monitor: its own delay under the same load is the machine's share of a stall.
   const bare = await startNode(join(ROOT, 'bench/bare-proxy.mjs'), [mock.url], {
     ready: /listening on (http:\/\/\S+)/,
-    env: { BENCH_LOOP_FILE: loopFile },
-    // npm start's node flags too: a floor left to V8's defaults can fall into back-to-back full
+    env: { ...startEnv(), BENCH_LOOP_FILE: loopFile },
+    // npm start's node flags and environment too: a floor left to V8's defaults can fall into back-to-back full
     // collections (66 in one run) and read low, which would flatter tracegate's ratio.
     nodeArgs: [...startFlags(), '--import', join(ROOT, 'bench/loop-monitor.mjs')],
   })

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadGenerator, run } from './load.ts'
-import { ROOT, startFlags, startNode, stop, type Started } from './processes.ts'
+import { ROOT, startEnv, startFlags, startNode, stop, type Started } from './processes.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const RATES = (process.env.BENCH_SHADOW_RATES ?? '0,0.1,1').split(',').map(Number)
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   try {
     for (const rate of RATES) {
       const gw = await startNode(join(ROOT, 'gateway/dist/main.mjs'), ['--config', config(mock.url, rate)], {
-        env: { PORT: '0', TRACEGATE_DATA_DIR: join(dir, `data-${rate}`) },
+        env: { ...startEnv(), PORT: '0', TRACEGATE_DATA_DIR: join(dir, `data-${rate}`) },
         ready: /listening on (http:\/\/[^"\s]+)/,
         nodeArgs: startFlags(),
       })

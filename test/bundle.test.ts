@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { useSpawnedGateway, serverSpan, clientSpans } from './harness.ts'
-import { startFlags } from './start-flags.ts'
+import { startEnv, startFlags } from './start-flags.ts'
 
 /** `npm start` runs the bundle; built here beside the real one, so it finds ui/ the same way. */
 const ROOT = join(import.meta.dirname, '..')
@@ -46,10 +46,15 @@ describe('the bundled gateway (npm start)', () => {
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<title>tracegate</title>')
   })
-  it('runs in the image with the node flags npm start gives it (this suite spawns it with them)', () => {
-    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
-    const args = JSON.parse(cmd![1]!) as string[]
+  it('runs in the image with the node flags and malloc setting npm start gives it (this suite spawns it with them)', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    const args = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[]
     expect(args).toEqual(['node', ...startFlags(), 'gateway/dist/main.mjs'])
     expect(startFlags()).toEqual(['--initial-old-space-size=128', '--no-allocation-site-pretenuring'])
+    expect(startEnv()).toEqual({ MALLOC_MMAP_THRESHOLD_: '1048576' })
+    expect(/^ENV .*\bMALLOC_MMAP_THRESHOLD_=(\d+)\b/m.exec(dockerfile)?.[1]).toBe('1048576')
+    // glibc reads it once, at the process's start: the running gateway has it in its environment.
+    const environ = readFileSync(`/proc/${env.proc.child.pid}/environ`, 'utf8').split('\0')
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576')
   })
 })

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { startFlags } from './start-flags.ts'
+import { startEnv, startFlags } from './start-flags.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 /** tsx's loader by absolute URL: the gateway may run in any directory. */
@@ -30,7 +30,7 @@ export function spawnGateway(
   const entry = bundle ? [...startFlags(), bundle] : ['--import', TSX_LOADER, join(ROOT, 'gateway/src/main.ts')]
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(bundle && startEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
