@@ -6,6 +6,7 @@ import { Spool, type Segment } from './spool.ts'
 import { Quarantine, rejectedForContent } from './quarantine.ts'
 import { clickHouseErrorName } from './clickhouse-errors.ts'
 import { errorMessage, type WriterHealth } from './writer-health.ts'
+import type { RowArena } from './row-arena.ts'
 
 /** A closed segment on its way to ClickHouse; its name is the insert deduplication token. */
 export interface Batch {
@@ -18,6 +19,8 @@ export interface Batch {
   replay: boolean
   /** Failed inserts while storage otherwise answered: its content is the likely problem. */
   attempts: number
+  /** Where `payloads` live, when they were placed in a reused arena; given back once the batch leaves the queue. */
+  arena?: RowArena | null
 }
 
 /** Rows encoded once, as JSONCompactEachRow lines: the spool keeps them and ClickHouse takes them as they are. */
@@ -69,16 +72,21 @@ export const spanInsertSettings = (store: Store, token: string) => ({
  * Insert encoded span rows; `token` deduplicates a retried insert. The lines go as they are: the
  * rows are encoded once, when recorded, so thousands of rows cost the event loop no second encoding.
  */
-export async function insertSpans(store: Store, payloads: Buffer[], token: string): Promise<void> {
+export async function insertSpans(
+  store: Store,
+  payloads: Buffer[],
+  token: string,
+  joinedBody: Buffer | null = null,
+): Promise<void> {
   const width = widthOf(payloads[0]!)
   const settings = spanInsertSettings(store, token)
   if (store.insertRaw) {
-    const values = payloads.length === 1 ? payloads[0]! : joined(payloads)
+    const values = joinedBody ?? (payloads.length === 1 ? payloads[0]! : joined(payloads))
     return store.insertRaw({ table: `${store.database}.spans`, columns: spanColumnsFor(width), settings, values })
   }
   const res = await store.client.exec({
     query: insertSql(store.database, width),
-    values: Readable.from(body(payloads), { objectMode: false }),
+    values: Readable.from(joinedBody ? [joinedBody] : body(payloads), { objectMode: false }),
     clickhouse_settings: settings,
   })
   // Read the (empty) answer to its end: destroying it would close the keep-alive socket each time.
@@ -88,6 +96,8 @@ export async function insertSpans(store: Store, payloads: Buffer[], token: strin
 interface EncodedRows {
   payloads: Buffer[]
   count: number
+  /** The payloads already joined by newlines, in their arena: the insert's body with no copy. */
+  body: Buffer | null
 }
 
 const MAX_BACKOFF_MS = 30_000
@@ -116,7 +126,7 @@ export class SegmentInserter {
     try {
       rows = this.load(batch)
       if (!rows) return true
-      if (rows.count) await insertSpans(this.store, rows.payloads, batch.seg.name)
+      if (rows.count) await insertSpans(this.store, rows.payloads, batch.seg.name, rows.body)
     } catch (err) {
       return this.failed(batch, err)
     }
@@ -134,7 +144,10 @@ export class SegmentInserter {
 
   /** The batch's rows: in memory, or read back from its segment; null when the file is gone. */
   private load(batch: Batch): EncodedRows | null {
-    if (batch.payloads) return { payloads: batch.payloads, count: batch.rows }
+    if (batch.payloads) {
+      const body = batch.arena?.whole ? batch.arena.body : null
+      return { payloads: batch.payloads, count: batch.rows, body }
+    }
     let read
     try {
       read = Spool.read(batch.seg)
@@ -162,7 +175,7 @@ export class SegmentInserter {
       )
     }
     if (batch.replay) batch.rows = read.rows
-    return { payloads: read.payloads, count: read.rows }
+    return { payloads: read.payloads, count: read.rows, body: null }
   }
 
   /** After a failed insert: quarantine the batch if its content is what ClickHouse keeps refusing, else back off. */

@@ -6,6 +6,7 @@ import { Spool } from './spool.ts'
 import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
 import { SegmentInserter, joined, spoolPayload, type Batch } from './insert.ts'
 import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
+import { ArenaPool, type RowArena } from './row-arena.ts'
 
 export type { WriterStats } from './writer-health.ts'
 
@@ -25,9 +26,13 @@ interface OpenBatch {
   payloads: Buffer[]
   rows: number
   held: boolean
+  arena: RowArena | null
 }
 
 const HELD_RETRY_MS = 1_000
+/** The batch being filled, the one being inserted, one waiting; 10,000 rows without bodies take ~10 MB. */
+const ARENAS = 3
+const ARENA_BYTES = 16 * 1024 * 1024
 
 /**
  * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
@@ -43,6 +48,7 @@ export class SpanWriter {
   private readonly inserter: SegmentInserter
   private open: OpenBatch | null = null
   private readonly queue: Batch[] = []
+  private readonly arenas = new ArenaPool(ARENAS, ARENA_BYTES)
   private timer: NodeJS.Timeout | null = null
   private heldTimer: NodeJS.Timeout | null = null
   private draining: Promise<void> | null = null
@@ -89,13 +95,21 @@ export class SpanWriter {
       )
     // Encoded once: the same bytes go to the spool and, later, to ClickHouse.
     let lines = rows.map(spanRowLine)
-    let payload = spoolPayload(lines)
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
-    const open = (this.open ??= { payloads: [], rows: 0, held: this.stats.memoryRows > 0 })
+    const open = (this.open ??= {
+      payloads: [],
+      rows: 0,
+      held: this.stats.memoryRows > 0,
+      arena: this.arenas.take(),
+    })
+    let payload = encode(open, lines)
     if (!open.held) this.append(open, payload)
     if (open.held) {
       const kept = this.hold(lines)
-      if (kept.length < lines.length) payload = spoolPayload(kept)
+      if (kept.length < lines.length) {
+        payload = spoolPayload(kept)
+        if (open.arena) open.arena.whole = false
+      }
       lines = kept
     }
     if (lines.length) open.payloads.push(payload)
@@ -190,7 +204,10 @@ export class SpanWriter {
     if (!open) return
     this.open = null
     const seg = this.spool.roll() ?? this.spool.segment(this.spool.nextName())
-    if (!open.rows) return this.inserter.discard(seg)
+    if (!open.rows) {
+      this.arenas.give(open.arena)
+      return this.inserter.discard(seg)
+    }
     let held = open.held
     if (!held && !this.spool.holds(seg)) {
       // Written to a file whose directory was deleted since: the rows are only in memory now.
@@ -200,7 +217,8 @@ export class SpanWriter {
       this.scheduleHeldRetry()
       held = true
     }
-    this.queue.push({ seg, rows: open.rows, payloads: open.payloads, held, replay: false, attempts: 0 })
+    const { rows, payloads, arena } = open
+    this.queue.push({ seg, rows, payloads, held, replay: false, attempts: 0, arena })
     this.refreshStats()
   }
 
@@ -214,6 +232,7 @@ export class SpanWriter {
         return
       }
       this.queue.shift()
+      this.arenas.give(batch.arena)
       if (batch.held) this.stats.memoryRows -= batch.rows
       if (!batch.replay) this.stats.pending = Math.max(0, this.stats.pending - batch.rows)
       this.refreshStats()
@@ -274,4 +293,14 @@ export class SpanWriter {
     // duplicate, and an exit loses nothing an fsync had yet to reach.
     await Promise.race([this.spool.settled(), sleep(Math.max(0, until - Date.now()), undefined, { ref: false })])
   }
+}
+
+/** A batch's new rows as one payload: in its arena while it has room, else in a buffer of their own. */
+function encode(open: OpenBatch, lines: string[]): Buffer {
+  if (!lines.length) return spoolPayload(lines)
+  const text = lines.join('\n')
+  const placed = open.held ? null : (open.arena?.put(text) ?? null)
+  if (placed) return placed
+  if (open.arena) open.arena.whole = false
+  return Buffer.from(text)
 }

@@ -1,0 +1,51 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../gateway/src/config/load.ts'
+import { createLogger } from '../gateway/src/log.ts'
+import { openStore, type RawInsert } from '../gateway/src/storage/client.ts'
+import { migrate } from '../gateway/src/storage/migrate.ts'
+import { SpanWriter } from '../gateway/src/storage/writer.ts'
+import { requestRows } from './span-fixtures.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'tracegate-arena-'))
+const log = createLogger('silent')
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/**
+ * The rows of a batch live in a reused arena from the moment they are recorded: each insert hands
+ * the engine the arena's filled part as it is (no join, no fresh buffer), and the next batch writes
+ * into the same memory once the last one is in.
+ */
+describe('the span writer on the embedded engine', () => {
+  it('inserts each batch from one reused buffer, with every row arriving once', async () => {
+    const store = await openStore(parseConfig({ storage: { data_dir: dir } }, {}))
+    await migrate(store, 30, log)
+    const sent: Array<{ memory: ArrayBufferLike; offset: number; lines: number }> = []
+    const insertRaw = async (p: RawInsert) => {
+      const values = p.values as Buffer
+      sent.push({ memory: values.buffer, offset: values.byteOffset, lines: values.toString().split('\n').length })
+      return store.insertRaw!(p)
+    }
+    const opts = { batchRows: 1000, flushMs: 60_000, maxSpoolBytes: 1e9, maxMemoryRows: 1000, maxInsertAttempts: 5 }
+    const writer = new SpanWriter({ ...store, insertRaw }, { ...opts, spoolDir: join(dir, 'spool') }, log)
+    for (let batch = 0; batch < 3; batch++) {
+      // Three recorder batches of one request each (two spans): three payloads, one insert.
+      for (let r = 0; r < 3; r++) writer.add(requestRows(`${batch}${r}`.padEnd(32, 'a')))
+      await writer.flush()
+    }
+    await writer.close()
+    expect(sent.map((s) => s.lines)).toEqual([6, 6, 6])
+    expect(sent.map((s) => s.offset)).toEqual([0, 0, 0])
+    // One arena serves every batch here: each was inserted before the next one started.
+    expect(new Set(sent.map((s) => s.memory)).size).toBe(1)
+    expect(writer.stats.written).toBe(18)
+    const counted = await store.client.query({
+      query: 'SELECT count() AS n, uniqExact(TraceId) AS traces FROM tracegate.spans',
+      format: 'JSONEachRow',
+    })
+    expect(await counted.json()).toEqual([{ n: 18, traces: 9 }])
+    await store.client.close()
+  })
+})
