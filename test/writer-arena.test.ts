@@ -1,17 +1,26 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
-import { openStore, type RawInsert } from '../gateway/src/storage/client.ts'
+import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
 import { SpanWriter } from '../gateway/src/storage/writer.ts'
 import { requestRows } from './span-fixtures.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracegate-arena-'))
 const log = createLogger('silent')
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let store: Store
+// chDB binds one data directory per process: both cases share the engine, each with a spool of its own.
+beforeAll(async () => {
+  store = await openStore(parseConfig({ storage: { data_dir: dir } }, {}))
+  await migrate(store, 30, log)
+})
+afterAll(async () => {
+  await store?.client.close()
+  rmSync(dir, { recursive: true, force: true })
+})
 
 /**
  * The rows of a batch live in a reused arena from the moment they are recorded: each insert hands
@@ -20,8 +29,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
  */
 describe('the span writer on the embedded engine', () => {
   it('inserts each batch from one reused buffer, with every row arriving once', async () => {
-    const store = await openStore(parseConfig({ storage: { data_dir: dir } }, {}))
-    await migrate(store, 30, log)
     const sent: Array<{ memory: ArrayBufferLike; offset: number; lines: number }> = []
     const insertRaw = async (p: RawInsert) => {
       const values = p.values as Buffer
@@ -46,6 +53,36 @@ describe('the span writer on the embedded engine', () => {
       format: 'JSONEachRow',
     })
     expect(await counted.json()).toEqual([{ n: 18, traces: 9 }])
-    await store.client.close()
+  })
+
+  it('a batch whose insert failed gives its arena back: later batches still get one while the outage lasts', async () => {
+    let failing = true
+    const sent: Array<{ arena: boolean; lines: number }> = []
+    const insertRaw = async (p: RawInsert) => {
+      if (failing) throw new Error('connect ECONNREFUSED 127.0.0.1:8123')
+      sent.push({
+        arena: p.values.buffer.byteLength === 16 * 1024 * 1024,
+        lines: p.values.toString().split('\n').length,
+      })
+      return store.insertRaw!(p)
+    }
+    const opts = { batchRows: 1000, flushMs: 60_000, maxSpoolBytes: 1e9, maxMemoryRows: 1000, maxInsertAttempts: 100 }
+    const writer = new SpanWriter({ ...store, insertRaw }, { ...opts, spoolDir: join(dir, 'outage-spool') }, log)
+    // Four batches during the outage: the first fails at each flush, the rest wait behind it. The pool has three arenas.
+    for (let batch = 0; batch < 4; batch++) {
+      writer.add(requestRows(`b${batch}`.padEnd(32, 'c')))
+      await writer.flush()
+    }
+    failing = false
+    await writer.flush()
+    await writer.close()
+    // The first is read back from its segment; the three behind it were each placed in an arena.
+    expect(sent).toEqual([
+      { arena: false, lines: 2 },
+      { arena: true, lines: 2 },
+      { arena: true, lines: 2 },
+      { arena: true, lines: 2 },
+    ])
+    expect(writer.stats.written).toBe(8)
   })
 })

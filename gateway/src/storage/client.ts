@@ -16,7 +16,11 @@ export interface Store extends Layout {
   insertRaw?: (insert: RawInsert) => Promise<void>
 }
 
-/** Rows already encoded as JSONCompactEachRow lines, for the named columns. */
+/**
+ * Rows already encoded as JSONCompactEachRow lines, for the named columns. No timeout or signal: the
+ * engine reads `values` until the insert's promise settles, and the span writer reuses that memory
+ * (a row arena) for the next batch as soon as it has.
+ */
 export interface RawInsert {
   table: string
   columns: readonly string[]

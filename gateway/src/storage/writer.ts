@@ -96,12 +96,9 @@ export class SpanWriter {
     // Encoded once: the same bytes go to the spool and, later, to ClickHouse.
     let lines = rows.map(spanRowLine)
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
-    const open = (this.open ??= {
-      payloads: [],
-      rows: 0,
-      held: this.stats.memoryRows > 0,
-      arena: this.arenas.take(),
-    })
+    const held = this.stats.memoryRows > 0
+    // A held batch keeps its rows in buffers of their own (they may be cut short): it needs no arena.
+    const open = (this.open ??= { payloads: [], rows: 0, held, arena: held ? null : this.arenas.take() })
     let payload = encode(open, lines)
     if (!open.held) this.append(open, payload)
     if (open.held) {
@@ -227,6 +224,11 @@ export class SpanWriter {
     while (this.queue.length) {
       const batch = this.queue[0]!
       if (!(await this.inserter.deliver(batch))) {
+        // Its retries read the rows back from disk: the arena can serve new batches during the outage.
+        if (!batch.payloads) {
+          this.arenas.give(batch.arena)
+          batch.arena = null
+        }
         this.refreshStats()
         this.schedule(this.inserter.backoffMs)
         return
