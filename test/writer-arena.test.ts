@@ -6,7 +6,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
-import { SpanWriter } from '../gateway/src/storage/writer.ts'
+import { ARENA_BYTES, SpanWriter } from '../gateway/src/storage/writer.ts'
 import { requestRows } from './span-fixtures.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracegate-arena-'))
@@ -61,7 +61,7 @@ describe('the span writer on the embedded engine', () => {
     const insertRaw = async (p: RawInsert) => {
       if (failing) throw new Error('connect ECONNREFUSED 127.0.0.1:8123')
       sent.push({
-        arena: p.values.buffer.byteLength === 16 * 1024 * 1024,
+        arena: p.values.buffer.byteLength === ARENA_BYTES,
         lines: p.values.toString().split('\n').length,
       })
       return store.insertRaw!(p)

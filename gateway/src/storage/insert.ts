@@ -145,7 +145,7 @@ export class SegmentInserter {
   /** The batch's rows: in memory, or read back from its segment; null when the file is gone. */
   private load(batch: Batch): EncodedRows | null {
     if (batch.payloads) {
-      const body = batch.arena?.whole ? batch.arena.body : null
+      const body = batch.arena?.bodyOf(batch.payloads) ?? null
       return { payloads: batch.payloads, count: batch.rows, body }
     }
     let read

@@ -10,24 +10,33 @@ describe('RowArena', () => {
     expect(b.toString()).toBe('["é",2]\n["c",3]')
     expect(a.buffer).toBe(arena.buf.buffer)
     expect(b.byteOffset - a.byteOffset).toBe(a.length + 1)
-    expect(arena.body.toString()).toBe('["a",1]\n["é",2]\n["c",3]')
+    expect(arena.bodyOf([a, b])!.toString()).toBe('["a",1]\n["é",2]\n["c",3]')
   })
 
   it('refuses what does not fit, measuring multi-byte text exactly near the end, and keeps what it holds', () => {
     const arena = new RowArena(Buffer.alloc(10))
-    expect(arena.put('ééé')!.length).toBe(6) // 9 bytes by the rough bound, 6 in fact
+    const first = arena.put('ééé')!
+    expect(first.length).toBe(6) // 9 bytes by the rough bound, 6 in fact
     expect(arena.put('abcd')).toBeNull() // 6 + a newline + 4 = 11
-    expect(arena.body.toString()).toBe('ééé')
-    expect(arena.put('abc')!.toString()).toBe('abc') // 10: fills it exactly
-    expect(arena.body.toString()).toBe('ééé\nabc')
+    expect(arena.bodyOf([first])!.toString()).toBe('ééé')
+    const second = arena.put('abc')!
+    expect(second.toString()).toBe('abc') // 10: fills it exactly
+    expect(arena.bodyOf([first, second])!.toString()).toBe('ééé\nabc')
   })
 
-  it('starts empty and whole again after reset', () => {
+  it('has no body for payloads that are not exactly what it holds: one of their own, or one placed and left out', () => {
+    const arena = new RowArena(Buffer.alloc(64))
+    const a = arena.put('["a"]')!
+    expect(arena.bodyOf([a, Buffer.from('["b"]')])).toBeNull()
+    arena.put('["dropped"]')
+    expect(arena.bodyOf([a])).toBeNull()
+  })
+
+  it('starts empty again after reset', () => {
     const arena = new RowArena(Buffer.alloc(16))
     arena.put('x')
-    arena.whole = false
     arena.reset()
-    expect([arena.body.length, arena.whole]).toEqual([0, true])
+    expect(arena.bodyOf([])!.length).toBe(0)
     expect(arena.put('yz')!.byteOffset).toBe(0)
   })
 })
@@ -42,7 +51,7 @@ describe('ArenaPool', () => {
     pool.give(a)
     const again = pool.take()!
     expect(again).toBe(a)
-    expect(again.body.length).toBe(0)
+    expect(again.bodyOf([])!.length).toBe(0)
     expect(b.buf.length).toBe(32)
     pool.give(null)
     expect(pool.take()).toBeNull()

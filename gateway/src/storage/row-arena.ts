@@ -8,8 +8,7 @@ const NEWLINE = 0x0a
  */
 export class RowArena {
   private used = 0
-  /** Every payload of the batch was placed here, in order: `body` is the insert's whole content. */
-  whole = true
+  private puts = 0
 
   constructor(readonly buf: Buffer) {}
 
@@ -21,17 +20,24 @@ export class RowArena {
     if (start) this.buf[this.used] = NEWLINE
     const end = start + this.buf.write(text, start)
     this.used = end
+    this.puts++
     return this.buf.subarray(start, end)
   }
 
-  /** The rows placed so far, joined by newlines. */
-  get body(): Buffer {
+  /**
+   * The rows placed so far, joined by newlines, when they are exactly `payloads` (each one placed
+   * here, none placed and left out): then they are the insert's whole body, with no join. Null when
+   * some of the batch's rows went to buffers of their own, or some placed here were dropped.
+   */
+  bodyOf(payloads: readonly Buffer[]): Buffer | null {
+    if (payloads.length !== this.puts) return null
+    for (const p of payloads) if (p.buffer !== this.buf.buffer) return null
     return this.buf.subarray(0, this.used)
   }
 
   reset(): void {
     this.used = 0
-    this.whole = true
+    this.puts = 0
   }
 }
 

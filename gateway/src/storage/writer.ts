@@ -32,7 +32,7 @@ interface OpenBatch {
 const HELD_RETRY_MS = 1_000
 /** The batch being filled, the one being inserted, one waiting; 10,000 rows without bodies take ~10 MB. */
 const ARENAS = 3
-const ARENA_BYTES = 16 * 1024 * 1024
+export const ARENA_BYTES = 16 * 1024 * 1024
 
 /**
  * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
@@ -103,10 +103,7 @@ export class SpanWriter {
     if (!open.held) this.append(open, payload)
     if (open.held) {
       const kept = this.hold(lines)
-      if (kept.length < lines.length) {
-        payload = spoolPayload(kept)
-        if (open.arena) open.arena.whole = false
-      }
+      if (kept.length < lines.length) payload = spoolPayload(kept)
       lines = kept
     }
     if (lines.length) open.payloads.push(payload)
@@ -301,8 +298,5 @@ export class SpanWriter {
 function encode(open: OpenBatch, lines: string[]): Buffer {
   if (!lines.length) return spoolPayload(lines)
   const text = lines.join('\n')
-  const placed = open.held ? null : (open.arena?.put(text) ?? null)
-  if (placed) return placed
-  if (open.arena) open.arena.whole = false
-  return Buffer.from(text)
+  return (!open.held && open.arena?.put(text)) || Buffer.from(text)
 }
