@@ -5,6 +5,7 @@ import { buildExplorerIfStale } from '../gateway/src/explorer/build.ts'
 import { useGateway } from './harness.ts'
 import { launchBrowser, SCREENSHOT_DIR, storeToken } from './browser.ts'
 import { axeContext, axeViolations } from './axe.ts'
+import { clock } from '../ui/src/lib/format.ts'
 import { FAILING_MINUTES, FAILURES_PER_MINUTE, incidentConfig, replayIncident, type Replay } from './incident-replay.ts'
 
 /**
@@ -29,16 +30,11 @@ const attempts = FAILING_MINUTES.length * 25 + 1
 
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000, interval: 100 })
 /**
- * The minute as the page prints it, in the browser's time zone (the test's, here): "23:42", with the
- * date in front once the day has changed. Both forms are taken, before the page loads and after it
- * is read, so a run that crosses midnight (CI did) still knows what the page may say.
+ * The minute as the page prints it (ui's clock(), in the browser's time zone: the test's, here), with
+ * the date in front once the day has changed. Taken before the page loads and after it is read, so a
+ * run that crosses midnight (CI did) still knows what the page may say.
  */
-const shown = (ms: number) => {
-  const d = new Date(ms)
-  const hm = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
-  const day = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })
-  return d.toDateString() === new Date().toDateString() ? hm : `${day} ${hm}`
-}
+const shown = (ms: number) => clock(new Date(ms))
 
 beforeAll(async () => {
   replay = await replayIncident(env, TOKEN)
