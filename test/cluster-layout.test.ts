@@ -125,7 +125,7 @@ describe('cluster mode on a one-shard cluster', () => {
       `SELECT is_local FROM system.clusters WHERE cluster = '${CLUSTER}'`,
     )
     expect(Number(cluster?.is_local)).toBe(1)
-    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await migrate(store, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     expect(sent.commands.filter((c) => !c.trim().split('\n')[0]!.includes(` ON CLUSTER ${CLUSTER}`))).toEqual([])
     const tables = await rows<{ name: string; engine: string }>(
       "SELECT name, engine FROM system.tables WHERE database = 'tracegate' ORDER BY name",
@@ -167,7 +167,7 @@ describe('cluster mode on a one-shard cluster', () => {
 
   it('a database made without a cluster is refused in cluster mode, not written on one host', async () => {
     const single = { ...store, database: 'single', cluster: '' }
-    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await migrate(single, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     await expect(migrate({ ...single, cluster: CLUSTER }, 30, log)).rejects.toThrow(
       'storage.cluster is set, but single.spans is a ReplacingMergeTree table on this host: the database was made without a cluster.',
     )

@@ -75,14 +75,14 @@ const rollupTeams = async (store: Store) =>
 describe('migrations on the embedded engine', () => {
   it('a fresh data directory gets every version and the schema it has always had', async () => {
     const fresh = storeFor('tracegate')
-    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
-    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await migrate(fresh, 30, log)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+    expect(await ledger(fresh)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     await expect(await schema(fresh)).toMatchFileSnapshot('fixtures/ddl/embedded-schema.sql')
   })
 
-  it('a database already at v13 is left as it is, its spans kept', async () => {
-    const old = storeFor('at_v13')
-    await databaseAt(old, 13)
+  it('a database already at v14 is left as it is, its spans kept', async () => {
+    const old = storeFor('at_v14')
+    await databaseAt(old, 14)
     await insertRequest(old, 'before')
     const before = await schema(old)
     expect(await migrate(old, 30, log)).toEqual([])
@@ -95,8 +95,8 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v4')
     await databaseAt(old, 4)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13])
-    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
+    expect(await migrate(old, 30, log)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
+    expect(await ledger(old)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     // The rollup row written before v5 has no outcome; the one after has.
@@ -110,7 +110,7 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v7')
     await databaseAt(old, 7)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11, 12, 13])
+    expect(await migrate(old, 30, log)).toEqual([8, 9, 10, 11, 12, 13, 14])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     const results = await rows<{ Team: string; Result: string; n: number }>(
@@ -132,7 +132,7 @@ describe('migrations on the embedded engine', () => {
     const old = storeFor('at_v9')
     await databaseAt(old, 9)
     await insertRequest(old, 'before')
-    expect(await migrate(old, 30, log)).toEqual([10, 11, 12, 13])
+    expect(await migrate(old, 30, log)).toEqual([10, 11, 12, 13, 14])
     const targets = async () =>
       (
         await rows<{ Provider: string; Model: string; Kind: string; n: number }>(
@@ -153,7 +153,7 @@ describe('migrations on the embedded engine', () => {
   it('a database at v11 gets v12: shadow calls and injected faults written after it are in neither attempt rollup', async () => {
     const old = storeFor('at_v11')
     await databaseAt(old, 11)
-    expect(await migrate(old, 30, log)).toEqual([12, 13])
+    expect(await migrate(old, 30, log)).toEqual([12, 13, 14])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
     await insertRequest(old, 'after')
     await old.client.command({
@@ -181,8 +181,35 @@ describe('migrations on the embedded engine', () => {
         )
       )[0]!.create_table_query.match(/vertical_merge_algorithm_min_rows_to_activate = (\d+)/)?.[1]
     expect(await setting()).toBeUndefined()
-    expect(await migrate(old, 30, log)).toEqual([13])
+    expect(await migrate(old, 30, log)).toEqual([13, 14])
     expect(await setting()).toBe('1')
+    expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
+  })
+
+  it('a database at v13 gets v14: an insert past 10 MB writes one compact part, not a file per column', async () => {
+    const old = storeFor('at_v13')
+    await databaseAt(old, 13)
+    // 200 spans with 64 KB bodies: 13 MB in one insert, past the engine's 10 MB threshold for wide parts.
+    const insertBig = (team: string) =>
+      old.client.command({
+        query: `INSERT INTO ${old.database}.spans (Timestamp, TraceId, SpanId, SpanKind, Team, RequestBody)
+          SELECT now64(9), hex(number + 1000 * {n:UInt8}), hex(number), 'Server', {team:String}, repeat(toString(number), 30000)
+          FROM numbers(200)`,
+        query_params: { team, n: team.length },
+      })
+    const partType = async (team: string) =>
+      (
+        await rows<{ part_type: string }>(
+          old,
+          `SELECT part_type FROM system.parts WHERE database = {db:String} AND table = 'spans' AND active
+           AND name IN (SELECT _part FROM ${old.database}.spans WHERE Team = '${team}')`,
+        )
+      ).map((r) => r.part_type)
+    await insertBig('before')
+    expect(await partType('before')).toEqual(['Wide'])
+    expect(await migrate(old, 30, log)).toEqual([14])
+    await insertBig('after!')
+    expect(await partType('after!')).toEqual(['Compact'])
     expect(await schema(old)).toBe(await schema(storeFor('tracegate')))
   })
 
@@ -197,9 +224,9 @@ describe('migrations on the embedded engine', () => {
       return out
     }
     expect(engine.cluster).toBe('')
-    expect(await formatted({ database: 'tracegate' })).toHaveLength(44)
+    expect(await formatted({ database: 'tracegate' })).toHaveLength(45)
     const cluster = await formatted({ database: 'tracegate', cluster: 'tracegate_cluster' })
-    expect(cluster).toHaveLength(57)
+    expect(cluster).toHaveLength(58)
     expect(cluster.filter((f) => !f.split('\n')[0]!.includes('ON CLUSTER tracegate_cluster'))).toEqual([])
   })
 })

@@ -6,7 +6,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
-import { ARENA_BYTES, SpanWriter } from '../gateway/src/storage/writer.ts'
+import { ARENA_BYTES, BATCH_BYTES, SpanWriter } from '../gateway/src/storage/writer.ts'
 import { requestRows } from './span-fixtures.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'tracegate-arena-'))
@@ -84,5 +84,32 @@ describe('the span writer on the embedded engine', () => {
       { arena: true, lines: 2 },
     ])
     expect(writer.stats.written).toBe(8)
+  })
+
+  it('a batch is inserted once its rows reach BATCH_BYTES, short of batch_rows and flush_ms', async () => {
+    const sent: number[] = []
+    const insertRaw = async (p: RawInsert) => {
+      sent.push((p.values as Buffer).toString().split('\n').length)
+      return store.insertRaw!(p)
+    }
+    const opts = { batchRows: 100_000, flushMs: 60_000, maxSpoolBytes: 1e9, maxMemoryRows: 1000, maxInsertAttempts: 5 }
+    const writer = new SpanWriter({ ...store, insertRaw }, { ...opts, spoolDir: join(dir, 'spool-bytes') }, log)
+    const body = 'b'.repeat(256 * 1024)
+    const record = (from: number, requests: number) => {
+      for (let i = from; i < from + requests; i++) {
+        const rows = requestRows(`c${i}`.padEnd(32, 'c'))
+        rows[0]!.RequestBody = body
+        writer.add(rows)
+      }
+    }
+    const under = Math.floor(BATCH_BYTES / body.length) - 2
+    record(0, under)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(sent).toEqual([]) // under the cap: it waits for flush_ms
+    record(under, 4)
+    for (let i = 0; i < 100 && !sent.length; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(sent).toEqual([2 * (under + 4)])
+    await writer.close()
+    expect(writer.stats.written).toBe(2 * (under + 4))
   })
 })

@@ -7,6 +7,7 @@ import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
 import { SegmentInserter, joined, spoolPayload, type Batch } from './insert.ts'
 import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
 import { ArenaPool, type RowArena } from './row-arena.ts'
+import { WIDE_PART_ROWS } from './migrations.ts'
 
 export type { WriterStats } from './writer-health.ts'
 
@@ -25,6 +26,7 @@ export interface WriterOptions {
 interface OpenBatch {
   payloads: Buffer[]
   rows: number
+  bytes: number
   held: boolean
   arena: RowArena | null
 }
@@ -33,6 +35,13 @@ const HELD_RETRY_MS = 1_000
 /** The batch being filled, the one being inserted, one waiting; 10,000 rows without bodies take ~10 MB. */
 const ARENAS = 3
 export const ARENA_BYTES = 16 * 1024 * 1024
+/**
+ * A batch is inserted once its rows reach this many bytes, even short of batch_rows. The engine
+ * holds about eight times an insert's body while it parses, sorts and writes it (10,000 spans with
+ * 64 KB bodies would be 1.3 GB of body); and the batch fits its arena, with room for the rows that
+ * come before the insert starts.
+ */
+export const BATCH_BYTES = 12 * 1024 * 1024
 
 /**
  * Every recorded row goes to the write-ahead spool first (see Spool), then into ClickHouse one
@@ -66,6 +75,11 @@ export class SpanWriter {
     this.health = new WriterHealth(log, opts.spoolDir)
     this.stats = this.health.stats
     this.inserter = new SegmentInserter(store, this.spool, this.quarantine, this.health, opts.maxInsertAttempts, log)
+    if (opts.batchRows >= WIDE_PART_ROWS)
+      log.warn(
+        { batchRows: opts.batchRows },
+        `storage.batch_rows of ${WIDE_PART_ROWS} and more makes ClickHouse write each insert a part per column: several times the engine memory per insert`,
+      )
     const quarantined = this.quarantine.list()
     this.stats.quarantinedSegments = quarantined.length
     this.stats.quarantinedRows = quarantined.reduce((s, q) => s + q.spans, 0)
@@ -98,7 +112,7 @@ export class SpanWriter {
     // While rows wait in memory, new ones join them (in order) instead of probing the disk per batch.
     const held = this.stats.memoryRows > 0
     // A held batch keeps its rows in buffers of their own (they may be cut short): it needs no arena.
-    const open = (this.open ??= { payloads: [], rows: 0, held, arena: held ? null : this.arenas.take() })
+    const open = (this.open ??= { payloads: [], rows: 0, bytes: 0, held, arena: held ? null : this.arenas.take() })
     let payload = encode(open, lines)
     if (!open.held) this.append(open, payload)
     if (open.held) {
@@ -108,9 +122,10 @@ export class SpanWriter {
     }
     if (lines.length) open.payloads.push(payload)
     open.rows += lines.length
+    open.bytes += payload.length
     this.stats.pending += lines.length
     this.refreshStats()
-    if (open.rows >= this.opts.batchRows) this.schedule(0)
+    if (open.rows >= this.opts.batchRows || open.bytes >= BATCH_BYTES) this.schedule(0)
     else this.schedule(this.opts.flushMs)
   }
 
