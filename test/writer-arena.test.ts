@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +7,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
+import { WIDE_PART_ROWS } from '../gateway/src/storage/migrations.ts'
 import { ARENA_BYTES, BATCH_BYTES, SpanWriter } from '../gateway/src/storage/writer.ts'
 import { requestRows } from './span-fixtures.ts'
 
@@ -111,5 +113,20 @@ describe('the span writer on the embedded engine', () => {
     expect(sent).toEqual([2 * (under + 4)])
     await writer.close()
     expect(writer.stats.written).toBe(2 * (under + 4))
+  })
+
+  it('warns at start when batch_rows lets an insert be written as a part per column', async () => {
+    const warnings = async (batchRows: number) => {
+      const lines: string[] = []
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) })
+      const opts = { batchRows, flushMs: 60_000, maxSpoolBytes: 1e9, maxMemoryRows: 1000, maxInsertAttempts: 5 }
+      const writer = new SpanWriter(store, { ...opts, spoolDir: join(dir, `spool-warn-${batchRows}`) }, logger)
+      await writer.close()
+      return lines.map((l) => JSON.parse(l) as { msg: string; batchRows?: number })
+    }
+    expect(await warnings(WIDE_PART_ROWS - 1)).toEqual([])
+    const [warning] = await warnings(WIDE_PART_ROWS)
+    expect(warning!.batchRows).toBe(20_000)
+    expect(warning!.msg).toContain('storage.batch_rows of 20000 and more')
   })
 })

@@ -78,7 +78,7 @@ export class SpanWriter {
     if (opts.batchRows >= WIDE_PART_ROWS)
       log.warn(
         { batchRows: opts.batchRows },
-        `storage.batch_rows of ${WIDE_PART_ROWS} and more makes ClickHouse write each insert a part per column: several times the engine memory per insert`,
+        `storage.batch_rows of ${WIDE_PART_ROWS} and more lets ClickHouse write an insert past 10 MB as a part per column: several times the engine memory per insert`,
       )
     const quarantined = this.quarantine.list()
     this.stats.quarantinedSegments = quarantined.length
