@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     console.log(`  on disk per span: ${tables.map((t) => `${t.table} ${(t.bytes / spans).toFixed(1)} B`).join(', ')}`)
     if (!sink) console.log(`  parts of spans: ${await partTypes(store)}`)
   } finally {
-    await store.client.close()
+    await store.close()
     await stop(sink)
     rmSync(dir, { recursive: true, force: true })
   }

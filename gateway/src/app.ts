@@ -306,7 +306,7 @@ export async function startGateway(config: Config, opts: GatewayOptions): Promis
       await otlp?.close()
       await providers.close()
       stopYielding()
-      await store.client.close()
+      await store.close()
     })())
   const flushSpans = async () => {
     recorder.drain()

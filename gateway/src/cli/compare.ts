@@ -32,7 +32,7 @@ export async function compare(argv: string[]): Promise<void> {
     try {
       report = await compareReport(store, q.data)
     } finally {
-      await store.client.close()
+      await store.close()
     }
   }
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : compareText(report))

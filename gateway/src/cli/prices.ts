@@ -44,6 +44,6 @@ export async function prices(argv: string[]): Promise<void> {
   try {
     printMissing(await missingPrices(store, q.data), values.format)
   } finally {
-    await store.client.close()
+    await store.close()
   }
 }

@@ -37,7 +37,7 @@ export async function report(argv: string[]): Promise<void> {
     const r = await costReport(store, q.data)
     process.stdout.write(q.data.format === 'csv' ? reportCsv(r) : `${JSON.stringify(r, null, 2)}\n`)
   } finally {
-    await store.client.close()
+    await store.close()
   }
 }
 
@@ -81,7 +81,7 @@ async function breakEvenReport(argv: string[]): Promise<void> {
     try {
       r = await breakEven(store, q.data)
     } finally {
-      await store.client.close()
+      await store.close()
     }
   }
   process.stdout.write(text ? `${r.summary}\n` : q.data.format === 'csv' ? breakEvenCsv(r) : `${JSON.stringify(r)}\n`)

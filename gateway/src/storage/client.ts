@@ -14,6 +14,8 @@ export interface Store extends Layout {
   path: string
   /** The embedded engine only: an insert whose payload goes to the engine as the bytes it is. */
   insertRaw?: (insert: RawInsert) => Promise<void>
+  /** Close the client; on the embedded engine, also wait until its connection is really torn down. */
+  close: () => Promise<void>
 }
 
 /**
@@ -44,7 +46,8 @@ export async function openStore(config: Config): Promise<Store> {
       clickhouse_settings: SETTINGS,
       request_timeout: 30_000,
     })
-    return { client, database: storage.database, engine: 'server', cluster: storage.cluster ?? '', path: '' }
+    const close = () => client.close()
+    return { client, database: storage.database, engine: 'server', cluster: storage.cluster ?? '', path: '', close }
   }
   const { createChdbConnection } = await import('chdb/connection')
   // The data directory holds every span, bodies included: private, like the spool in it.
@@ -66,5 +69,11 @@ export async function openStore(config: Config): Promise<Store> {
       throw mapped
     }
   }
-  return { client, database: storage.database, engine: 'chdb', cluster: '', path, insertRaw }
+  // chDB defers tearing a connection down while any native call is still running. Exiting before
+  // then leaves it to the engine's exit handler, where a SIGSEGV has been seen at exit in tests.
+  const close = async () => {
+    await client.close()
+    await (await import('chdb')).drainPending()
+  }
+  return { client, database: storage.database, engine: 'chdb', cluster: '', path, insertRaw, close }
 }
