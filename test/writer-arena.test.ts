@@ -7,7 +7,7 @@ import { parseConfig } from '../gateway/src/config/load.ts'
 import { createLogger } from '../gateway/src/log.ts'
 import { openStore, type RawInsert, type Store } from '../gateway/src/storage/client.ts'
 import { migrate } from '../gateway/src/storage/migrate.ts'
-import { WIDE_PART_ROWS } from '../gateway/src/storage/migrations.ts'
+import { WIDE_PART_ROWS } from '../gateway/src/storage/span-parts.ts'
 import { ARENA_BYTES, BATCH_BYTES, SpanWriter } from '../gateway/src/storage/writer.ts'
 import { requestRows } from './span-fixtures.ts'
 

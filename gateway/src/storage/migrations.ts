@@ -1,6 +1,7 @@
 import { addColumns, distributedTable, engine, localTable, onCluster, type Layout } from './layout.ts'
 import { ATTEMPT_KIND_SQL, OUTCOME_SQL, REJECTED_SQL, RESULT_SQL, SYNTHETIC_ATTEMPT_SQL } from './span-sql.ts'
 import { accessTables, alertTables } from './admin-tables.ts'
+import { compactInsertParts, verticalSpanMerges } from './span-parts.ts'
 
 /**
  * ClickHouse DDL for the span store, as ordered, idempotent migrations. Every statement is
@@ -337,29 +338,6 @@ WHERE (SELECT count() FROM ${l.database}.targets_1m) = 0
 GROUP BY Minute, Provider, Model, ErrorClass, Kind`,
       ]),
   targetsView(l, 10),
-]
-
-/**
- * v13: spans merge one column at a time. The table is wide (50 columns, two of them bodies), and a
- * horizontal merge holds a block of every column of every part it merges at once: merging six fresh
- * 10,000-row parts took the embedded engine 250-330 MB, its largest allocation under load.
- * A vertical merge sorts by the key columns first, then carries each other column through on its own.
- * ClickHouse only picks it from 131,072 rows; every merge of this table is wide enough to want it.
- */
-const verticalSpanMerges = (l: Layout) => [
-  `ALTER TABLE ${localTable(l, 'spans')}${onCluster(l)} MODIFY SETTING vertical_merge_algorithm_min_rows_to_activate = 1`,
-]
-
-/**
- * v14: a batch's insert writes a compact part (one file for all columns) whatever its bytes. Past
- * 10 MB uncompressed (10,000 spans with ~1 KB bodies) ClickHouse wrote it wide, a file per column,
- * each with its own compression and write buffers: 300-375 MB of engine memory per insert, against
- * 60-150 MB compact, and twice the time. Parts of 20,000 rows and more (merges) stay wide, so
- * they still merge one column at a time (v13).
- */
-export const WIDE_PART_ROWS = 20_000
-const compactInsertParts = (l: Layout) => [
-  `ALTER TABLE ${localTable(l, 'spans')}${onCluster(l)} MODIFY SETTING min_rows_for_wide_part = ${WIDE_PART_ROWS}`,
 ]
 
 export function migrations({ retentionDays: days, ...l }: DdlOptions): Migration[] {

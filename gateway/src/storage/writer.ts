@@ -7,7 +7,7 @@ import { Quarantine, type QuarantinedSegment } from './quarantine.ts'
 import { SegmentInserter, joined, spoolPayload, type Batch } from './insert.ts'
 import { WriterHealth, errorMessage, type WriterStats } from './writer-health.ts'
 import { ArenaPool, type RowArena } from './row-arena.ts'
-import { WIDE_PART_ROWS } from './migrations.ts'
+import { WIDE_PART_ROWS } from './span-parts.ts'
 
 export type { WriterStats } from './writer-health.ts'
 
