@@ -230,21 +230,35 @@ async function main(): Promise<void> {
   console.log(`tracegate event loop during the c=1 non-streaming run: ${describeLoop(quietLoop!)}`)
   console.log(`tracegate event loop during the c=32 runs: ${describeLoop(stall)}`)
   console.log(`floor's event loop during its c=32 runs: ${describeLoop(floorLoop!)}\n`)
-  const targets: Array<[string, string, boolean]> = [
-    [`throughput c=32 ≥ 0.6 × floor`, `${f(floorRatio)} ×`, floorRatio >= 0.6],
-    ['added latency c=1 p50 ≤ 0.15 ms', `${f(added('p50'), 3)} ms`, added('p50') <= 0.15],
-    ['added latency c=1 p99 ≤ 1 ms', `${f(added('p99'), 3)} ms`, added('p99') <= 1],
-    ['streaming adds ≤ 20 µs per chunk (gateway CPU)', `${f(cpuPerChunk, 1)} µs`, cpuPerChunk <= 20],
-    ['no event-loop stall over 5 ms under load', `max delay ${f(stall.max)} ms`, stall.max <= 5],
-    ['span ingest, embedded ≥ 50k/s', `${ingestEmbedded}/s`, ingestEmbedded >= 50_000],
-    ['span ingest into a server ≥ 200k/s (our side, into a sink)', `${ingestServer}/s`, ingestServer >= 200_000],
-    ['idle RSS ≤ 250 MB', `${f(idle, 0)} MB`, idle <= 250],
-    ['peak RSS under load ≤ 600 MB', `${f(peak, 0)} MB`, peak <= 600],
-    ['startup to ready ≤ 1.5 s (fresh data dir)', `${f(startupFresh / 1000)} s`, startupFresh <= 1500],
-    ['startup to ready ≤ 1.5 s (existing data dir)', `${f(startupExisting / 1000)} s`, startupExisting <= 1500],
+  const floorAdded = (k: 'p50' | 'p99') => latency.bare[k] - latency.direct[k]
+  // The floor's own figure where the target applies to any proxy, so a run shows which misses the
+  // bare pass-through shares on this machine.
+  const targets: Array<[string, string, string, boolean]> = [
+    [`throughput c=32 ≥ 0.6 × floor`, `${f(floorRatio)} ×`, '', floorRatio >= 0.6],
+    [
+      'added latency c=1 p50 ≤ 0.15 ms',
+      `${f(added('p50'), 3)} ms`,
+      `${f(floorAdded('p50'), 3)} ms`,
+      added('p50') <= 0.15,
+    ],
+    ['added latency c=1 p99 ≤ 1 ms', `${f(added('p99'), 3)} ms`, `${f(floorAdded('p99'), 3)} ms`, added('p99') <= 1],
+    ['streaming adds ≤ 20 µs per chunk (gateway CPU)', `${f(cpuPerChunk, 1)} µs`, '', cpuPerChunk <= 20],
+    [
+      'no event-loop stall over 5 ms under load',
+      `max delay ${f(stall.max)} ms`,
+      `max delay ${f(floorLoop!.max)} ms`,
+      stall.max <= 5,
+    ],
+    ['span ingest, embedded ≥ 50k/s', `${ingestEmbedded}/s`, '', ingestEmbedded >= 50_000],
+    ['span ingest into a server ≥ 200k/s (our side, into a sink)', `${ingestServer}/s`, '', ingestServer >= 200_000],
+    ['idle RSS ≤ 250 MB', `${f(idle, 0)} MB`, '', idle <= 250],
+    ['peak RSS under load ≤ 600 MB', `${f(peak, 0)} MB`, '', peak <= 600],
+    ['startup to ready ≤ 1.5 s (fresh data dir)', `${f(startupFresh / 1000)} s`, '', startupFresh <= 1500],
+    ['startup to ready ≤ 1.5 s (existing data dir)', `${f(startupExisting / 1000)} s`, '', startupExisting <= 1500],
   ]
-  console.log('| target | measured | |\n|---|---:|---|')
-  for (const [name, value, ok] of targets) console.log(`| ${name} | ${value} | ${ok ? 'PASS' : 'MISS'} |`)
+  console.log('| target | tracegate | the floor, same run | |\n|---|---:|---:|---|')
+  for (const [name, value, floor, ok] of targets)
+    console.log(`| ${name} | ${value} | ${floor} | ${ok ? 'PASS' : 'MISS'} |`)
 }
 
 try {
