@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path'
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client'
 import type { Config } from '@tracegate/schemas'
+import { fileInserter, type RawInsert } from './file-insert.ts'
 import { privateDir } from './files.ts'
 import type { Layout } from './layout.ts'
 
@@ -12,23 +13,13 @@ export interface Store extends Layout {
   cluster: string
   /** Where the embedded engine keeps its files ('' on a server). */
   path: string
-  /** The embedded engine only: an insert whose payload goes to the engine as the bytes it is. */
+  /** The embedded engine only: a batch of encoded rows, which the engine reads as the bytes they are. */
   insertRaw?: (insert: RawInsert) => Promise<void>
   /** Close the client; on the embedded engine, also wait until its connection is really torn down. */
   close: () => Promise<void>
 }
 
-/**
- * Rows already encoded as JSONCompactEachRow lines, for the named columns. No timeout or signal: the
- * engine reads `values` until the insert's promise settles, and the span writer reuses that memory
- * (a row arena) for the next batch as soon as it has.
- */
-export interface RawInsert {
-  table: string
-  columns: readonly string[]
-  settings: Record<string, string | number>
-  values: Buffer
-}
+export type { RawInsert }
 
 const SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const
 
@@ -57,9 +48,8 @@ export async function openStore(config: Config): Promise<Store> {
   const connection = createChdbConnection({ path })
   const client = createClient({ connection: connection as never, clickhouse_settings: SETTINGS })
   // The client's insert would turn the payload into one JS string and copy it again into the
-  // engine, megabytes on the event loop per batch; the raw insert hands the Buffer over as is and
-  // the engine parses it on its own threads.
-  const insertRaw = async (insert: RawInsert) => {
+  // engine, megabytes on the event loop per batch; the engine reads the batch's bytes from a file.
+  const inMemory = async (insert: RawInsert) => {
     try {
       await connection.chdb.rawInsert({ ...insert, format: 'JSONCompactEachRow' })
     } catch (err) {
@@ -69,6 +59,7 @@ export async function openStore(config: Config): Promise<Store> {
       throw mapped
     }
   }
+  const insertRaw = fileInserter(client, resolve(join(storage.data_dir, 'inserts')), inMemory)
   // chDB defers tearing a connection down while any native call is still running. Exiting before
   // then leaves it to the engine's exit handler, where a SIGSEGV has been seen at exit in tests.
   const close = async () => {
