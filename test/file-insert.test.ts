@@ -85,7 +85,7 @@ describe('inserts into the embedded engine, by way of a file', () => {
 
   it("holds well under the 55-61 MB of engine memory a 10,000-row batch took as the query's text", async () => {
     const { Session } = createRequire(import.meta.url)('chdb') as {
-      Session: new (path: string) => { query: (q: string, f: string) => { toString(): string } }
+      Session: new (path: string) => { query: (q: string, f: string) => { toString(): string }; close: () => void }
     }
     const probe = new Session(store.path)
     const tracked = () =>
@@ -97,6 +97,7 @@ describe('inserts into the embedded engine, by way of a file', () => {
     const timer = setInterval(() => (peak = Math.max(peak, tracked())), 2)
     await insertSpans(store, [batch], 'file-insert-big')
     clearInterval(timer)
+    probe.close()
     expect(await count()).toBe(11_200)
     // 19-22 MB read from a file (6.5 MB of rows); the in-memory insert measured 55-61.
     expect(peak - base).toBeLessThan(40)
