@@ -4,7 +4,11 @@ import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { privateDir } from './files.ts'
 
-/** A batch of encoded rows for the embedded engine: the table, its columns, insert settings, the bytes. */
+/**
+ * Rows already encoded as JSONCompactEachRow lines, for the named columns. No timeout or signal: the
+ * insert reads `values` until its promise settles, and the span writer reuses that memory (a row
+ * arena) for the next batch as soon as it has.
+ */
 export interface RawInsert {
   table: string
   columns: readonly string[]
