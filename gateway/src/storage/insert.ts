@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { Logger } from 'pino'
-import { spanColumnsFor } from './span-row.ts'
+import { spanColumnsFor, sqlColumnList } from './span-row.ts'
 import type { Store } from './client.ts'
 import { Spool, type Segment } from './spool.ts'
 import { Quarantine, rejectedForContent } from './quarantine.ts'
@@ -41,9 +41,7 @@ export const joined = (payloads: Buffer[]) => Buffer.concat([...body(payloads)])
 
 /** The insert statement for rows of this many values; the column names are ours, never input. */
 const insertSql = (database: string, width: number) =>
-  `INSERT INTO ${database}.spans (${spanColumnsFor(width)
-    .map((c) => `\`${c}\``)
-    .join(', ')}) FORMAT JSONCompactEachRow`
+  `INSERT INTO ${database}.spans (${sqlColumnList(spanColumnsFor(width))}) FORMAT JSONCompactEachRow`
 
 /** How many values the first row has: segments written before a column was added have fewer. */
 function widthOf(payload: Buffer): number {

@@ -37,7 +37,7 @@ const ARENAS = 3
 export const ARENA_BYTES = 16 * 1024 * 1024
 /**
  * A batch is inserted once its rows reach this many bytes, even short of batch_rows. The engine
- * holds about eight times an insert's body while it parses, sorts and writes it (10,000 spans with
+ * holds about three times an insert's body while it parses, sorts and writes it (10,000 spans with
  * 64 KB bodies would be 1.3 GB of body); and the batch fits its arena, with room for the rows that
  * come before the insert starts.
  */
